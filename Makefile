@@ -1,0 +1,132 @@
+# Theseus/C top-level build. See README.md and docs/build.md.
+#
+# Every directory holding .c/.S files under nano_core/, kernel/, libs/ and
+# apps/ is a cell and becomes build/cells/<dir-name>.o (ld -r of its
+# sources). The nano_core is statically linked from NANO_CORE_CELLS with a
+# generated linker script that brackets each cell's sections; every other
+# cell goes into the ISO as a multiboot2 module.
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+QEMU    := qemu-system-x86_64
+Q       ?= @
+
+# The cells statically linked into the nano_core, in link order.
+NANO_CORE_CELLS := nano_core base klibc fmt range cpu serial tsc logger \
+	multiboot2 frame_alloc page_alloc page_table mm_desc memory heap \
+	stack symtab exceptions unwind vga ktest bench_mem
+
+
+
+CELL_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard nano_core/*.[cS] kernel/*/*.[cS] \
+	kernel/tests/*/*.[cS] libs/*/*.[cS] apps/*/*.[cS]))))
+CELL_NAMES := $(notdir $(CELL_DIRS))
+MODULE_CELLS := $(filter-out $(NANO_CORE_CELLS),$(CELL_NAMES))
+INC_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard nano_core/*.h kernel/*/*.h \
+	kernel/tests/*/*.h libs/*/*.h apps/*/*.h))))
+
+CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
+	-fno-omit-frame-pointer -fno-common -fno-strict-aliasing \
+	-fno-tree-loop-distribute-patterns \
+	-ffunction-sections -fdata-sections \
+	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
+	$(addprefix -I,$(INC_DIRS)) -MMD -MP
+
+QEMU_MEM  ?= 512M
+QEMU_SMP  ?= 4
+QEMU_BASE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -no-reboot -cpu qemu64,+nx \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+QEMU_TIMEOUT ?= 300
+
+.PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
+	bootstrap clean iso cells analyze
+all: iso
+
+bootstrap:
+	@tools/bootstrap.sh
+
+# --- cells -------------------------------------------------------------
+define cell_rule
+$(BUILD)/cells/$(notdir $(1)).o: $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard $(1)/*.[cS])))
+	@mkdir -p $$(dir $$@)
+	@echo "  CELL  $$@"
+	$(Q)$(LD) -r -o $$@ $$^
+endef
+$(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
+
+$(BUILD)/obj/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CELL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S Makefile
+	@mkdir -p $(dir $@)
+	@echo "  AS    $<"
+	$(Q)$(CC) $(CELL_CFLAGS) -c $< -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+cells: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES)))
+
+# --- nano_core -----------------------------------------------------------
+NANO_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(NANO_CORE_CELLS)))
+
+$(BUILD)/nano_core.ld: tools/gen-nano-ld.sh Makefile
+	@mkdir -p $(dir $@)
+	tools/gen-nano-ld.sh $(BUILD)/cells $(NANO_CORE_CELLS) > $@
+
+$(BUILD)/nano_core.elf: $(NANO_OBJS) $(BUILD)/nano_core.ld
+	$(LD) -n -nostdlib -z max-page-size=0x1000 --eh-frame-hdr \
+		-T $(BUILD)/nano_core.ld -o $@ $(NANO_OBJS)
+
+$(BUILD)/nano_core.syms: $(BUILD)/nano_core.elf
+	$(OBJCOPY) --strip-debug $< $@
+
+# --- images --------------------------------------------------------------
+MODULE_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(MODULE_CELLS)))
+ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) tools/mkiso.sh
+
+$(BUILD)/theseus.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-test.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
+
+iso: $(BUILD)/theseus.iso
+
+# --- commands ------------------------------------------------------------
+run: bootstrap $(BUILD)/theseus.iso
+	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic
+
+debug: bootstrap $(BUILD)/theseus.iso
+	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic -s -S
+
+bench-mem: bootstrap $(BUILD)/theseus-bench.iso
+	tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE)
+	@grep '^BENCH' $(BUILD)/bench-mem.log
+
+test: bootstrap
+	@tools/test-all.sh
+
+test-host:
+	@tools/test-host.sh
+
+test-analyzer:
+	@tools/test-analyzer.sh
+
+test-kernel: $(BUILD)/theseus-test.iso
+	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
+
+# -fanalyzer over every cell source (the allocators' malloc(dealloc)
+# annotations make it check ownership); any warning fails.
+analyze:
+	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+/*
+ * cpu: x86_64 primitives (port I/O, MSRs, control registers, TLB) and the
+ * per-CPU descriptor tables: GDT with a TSS whose IST stacks catch double
+ * faults, NMIs and machine checks on known-good stacks, and the IDT.
+ * State: one GDT/TSS per CPU slot (MAX_CPUS), and the shared IDT.
+ */
+#ifndef CPU_H
+#define CPU_H
+
+#include "base.h"
+
+#define MAX_CPUS 16
+
+/* GDT selectors (see gdt.c for the layout) */
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_TSS   0x18
+
+/* IST slots (1-based as the TSS counts them) */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI          2
+#define IST_MACHINE_CHECK 3
+#define IST_COUNT        3
+
+#define MSR_EFER       0xC0000080
+#define MSR_FS_BASE    0xC0000100
+#define MSR_GS_BASE    0xC0000101
+#define MSR_KGS_BASE   0xC0000102
+#define EFER_NXE       (1UL << 11)
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+#define DEFINE_CR(n) \
+	static inline uint64_t read_cr##n(void) { uint64_t v; __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v)); return v; } \
+	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(2)
+DEFINE_CR(3)
+DEFINE_CR(4)
+#undef DEFINE_CR
+
+static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+static inline bool irq_enabled(void) { return read_rflags() & (1UL << 9); }
+
+/* disable interrupts and return whether they were on (for irq_restore) */
+static inline bool irq_save(void)
+{
+	bool on = irq_enabled();
+	irq_disable();
+	return on;
+}
+
+static inline void irq_restore(bool on)
+{
+	if (on)
+		irq_enable();
+}
+
+__noreturn void cpu_halt_forever(void);
+/* remap the legacy 8259 PICs away from the exception vectors, mask them */
+void pic_disable(void);
+
+/* Build and load CPU `cpu`'s GDT and TSS. ist_tops[i] is the top of the
+ * stack for IST slot i+1; rsp0 is unused in a single-privilege system. */
+void gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[IST_COUNT]);
+
+/* Interrupt gates. handler addresses come from the exceptions cell. */
+void idt_set_gate(uint8_t vec, uintptr_t handler, uint8_t ist);
+void idt_load(void);
+
+#endif

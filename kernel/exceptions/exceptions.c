@@ -1,0 +1,192 @@
+/*
+ * exceptions.c: dispatch and report. A fault with no catcher is fatal for
+ * this CPU until unwinding exists: report, call the fatal hook (the test
+ * harness exits QEMU with a failure), halt.
+ */
+#define LOG_TAG "exc"
+#include "exceptions.h"
+#include "cpu.h"
+#include "err.h"
+#include "fmt.h"
+#include "klibc.h"
+#include "log.h"
+#include "stack.h"
+#include "symtab.h"
+
+extern const uint64_t exc_stub_table[256];
+
+static struct fault_catch *catchers[MAX_CPUS];
+static irq_handler_fn irq_handlers[256];
+static void (*fatal_hook)(const struct fault_info *fi);
+
+static const char *const names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
+	"reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26",
+	"reserved 27", "#HV hypervisor injection", "#VC VMM communication",
+	"#SX security", "reserved 31",
+};
+
+const char *
+exc_name(uint64_t v)
+{
+	if (v == VEC_PANIC)
+		return "panic";
+	return v < 32 ? names[v] : "interrupt";
+}
+
+static unsigned
+cpu_index(void)
+{
+	return 0; /* per-CPU storage arrives with the SMP cell */
+}
+
+void
+fault_catch_push(struct fault_catch *c)
+{
+	c->prev = catchers[cpu_index()];
+	catchers[cpu_index()] = c;
+}
+
+void
+fault_catch_disarm(struct fault_catch *c)
+{
+	unsigned cpu = cpu_index();
+	if (catchers[cpu] == c)
+		catchers[cpu] = c->prev;
+}
+
+__noreturn void fault_catch_resume(struct fault_catch *c);
+
+static void
+decode_pf(uint64_t err, char *buf, size_t n)
+{
+	const char *what;
+	if ((err & 0x11) == 0x11)
+		what = "instruction fetch from a non-executable (NX) page";
+	else if (err & 0x10)
+		what = "instruction fetch from an unmapped page";
+	else if ((err & 0x3) == 0x3)
+		what = "write to a read-only page";
+	else if (err & 0x2)
+		what = "write to an unmapped page";
+	else if (err & 0x1)
+		what = "read violating protection";
+	else
+		what = "read from an unmapped page";
+	snprintf(buf, n, "%s%s", what, (err & 0x8) ? " (reserved bit set)" : "");
+}
+
+static void
+report(const struct trap_frame *f, struct fault_info *fi)
+{
+	kprintf("\n!!! EXCEPTION %s (vector %lu) on CPU %u, error code %#lx\n",
+		exc_name(f->vector), f->vector, cpu_index(), f->error);
+	if (f->vector == 14)
+		kprintf("    %s\n", fi->msg);
+	if (fi->stack_overflow)
+		kprintf("    STACK OVERFLOW: %#lx is in the guard page of stack '%s'\n",
+			fi->cr2, stack_guard_owner(fi->cr2));
+	uint64_t off;
+	const char *sym = symtab_lookup(f->rip, &off);
+	kprintf("    RIP %016lx <%s+%#lx> in cell %s\n", f->rip, sym ? sym : "?", sym ? off : 0,
+		symtab_cell_of(f->rip));
+	kprintf("    RSP %016lx RFLAGS %016lx CS %04lx SS %04lx\n", f->rsp, f->rflags, f->cs, f->ss);
+	kprintf("    CR2 %016lx CR3 %016lx\n", read_cr2(), read_cr3());
+	kprintf("    RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	kprintf("    RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
+	kprintf("    R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", f->r9, f->r10, f->r11, f->r12);
+	kprintf("    R13 %016lx R14 %016lx R15 %016lx\n", f->r13, f->r14, f->r15);
+	backtrace_print(f->rip, f->rbp);
+}
+
+static __noreturn void
+deliver(struct fault_info *fi)
+{
+	unsigned cpu = cpu_index();
+	struct fault_catch *c = catchers[cpu];
+	if (c) {
+		catchers[cpu] = c->prev;
+		c->info = *fi;
+		kprintf("    -> caught by the fault catcher armed at %#lx\n", c->regs[7]);
+		fault_catch_resume(c);
+	}
+	if (fatal_hook)
+		fatal_hook(fi);
+	kprintf("!!! CPU %u halted\n", cpu);
+	cpu_halt_forever();
+}
+
+void exc_dispatch(struct trap_frame *f);
+
+void
+exc_dispatch(struct trap_frame *f)
+{
+	if (f->vector >= 32) {
+		irq_handler_fn h = irq_handlers[f->vector];
+		if (h)
+			h(f);
+		else
+			log_warn("unexpected interrupt, vector %lu", f->vector);
+		return;
+	}
+	struct fault_info fi = {
+		.vector = f->vector, .error = f->error, .rip = f->rip, .rsp = f->rsp,
+		.cr2 = read_cr2(),
+	};
+	if (f->vector == 14)
+		decode_pf(f->error, fi.msg, sizeof(fi.msg));
+	else
+		strlcpy(fi.msg, exc_name(f->vector), sizeof(fi.msg));
+	if ((f->vector == 8 || f->vector == 14) && stack_guard_owner(fi.cr2))
+		fi.stack_overflow = true;
+	report(f, &fi);
+	deliver(&fi);
+}
+
+void
+panic(const char *fmt, ...)
+{
+	struct fault_info fi = { .vector = VEC_PANIC };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fi.msg, sizeof(fi.msg), fmt, ap);
+	va_end(ap);
+	fi.rip = (uint64_t)__builtin_return_address(0);
+	kprintf("\n!!! PANIC on CPU %u: %s\n", cpu_index(), fi.msg);
+	/* start at our caller: its pc and its frame (saved rbp of ours) */
+	backtrace_print(fi.rip, *(uint64_t *)__builtin_frame_address(0));
+	deliver(&fi);
+}
+
+void
+exc_init(void)
+{
+	for (int v = 0; v < 256; v++) {
+		uint8_t ist = v == 8 ? IST_DOUBLE_FAULT : v == 2 ? IST_NMI : v == 18 ? IST_MACHINE_CHECK : 0;
+		idt_set_gate((uint8_t)v, exc_stub_table[v], ist);
+	}
+	idt_load();
+}
+
+int
+exc_register_irq(uint8_t vec, irq_handler_fn h)
+{
+	if (vec < 32)
+		return E_INVAL;
+	if (irq_handlers[vec])
+		return E_BUSY;
+	irq_handlers[vec] = h;
+	return E_OK;
+}
+
+void
+exc_set_fatal_hook(void (*hook)(const struct fault_info *fi))
+{
+	fatal_hook = hook;
+}

@@ -1,0 +1,53 @@
+/*
+ * exceptions: the IDT's 256 entry stubs, the CPU exception reporter
+ * (vector, error code decoded, registers, CR2, symbolized backtrace), IRQ
+ * handler registration, panic(), and fault catchers.
+ *
+ * A fault catcher is a setjmp-like recovery point for code that expects a
+ * fault (tests probing protections). It is the stopgap until the DWARF
+ * unwinder (issue "Unwinding") unwinds the faulting task instead; the entry
+ * path already hands a full struct trap_frame to exc_dispatch, which is
+ * where that unwinder will start.
+ *
+ * State: per-CPU catcher chains, the IRQ handler table, the fatal hook.
+ */
+#ifndef EXCEPTIONS_H
+#define EXCEPTIONS_H
+
+#include "base.h"
+#include "trap_frame.h"
+
+#define VEC_PANIC 256 /* pseudo-vector reported for panic() */
+
+struct fault_info {
+	uint64_t vector, error, rip, rsp, cr2;
+	bool stack_overflow;
+	char msg[96]; /* panic message, or the exception's decoded name */
+};
+
+struct fault_catch {
+	uint64_t regs[9]; /* rbx rbp r12 r13 r14 r15 rsp rip rflags (catch.S) */
+	struct fault_catch *prev;
+	struct fault_info info;
+};
+
+/* 0 when armed; 1 when a fault was caught (c->info says which) */
+int fault_catch_arm(struct fault_catch *c) __attribute__((returns_twice));
+void fault_catch_disarm(struct fault_catch *c);
+
+typedef void (*irq_handler_fn)(struct trap_frame *f);
+
+void exc_init(void);
+int exc_register_irq(uint8_t vec, irq_handler_fn h) __must_check;
+/* called with the frame when an exception has no catcher, before halting */
+void exc_set_fatal_hook(void (*hook)(const struct fault_info *fi));
+const char *exc_name(uint64_t vector);
+
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+
+/* print a frame-pointer backtrace starting at (rip, rbp) */
+void backtrace_print(uint64_t rip, uint64_t rbp);
+/* collect up to max return addresses; returns how many */
+size_t backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * ktest.c: the runner. Each test runs under a fault catcher, so an
+ * unexpected CPU exception fails that test and the next one still runs.
+ * Memory is compared after heap_trim(), which returns cached empty slabs.
+ */
+#define LOG_TAG "ktest"
+#include "ktest.h"
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "fmt.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "memory.h"
+#include "tsc.h"
+
+extern const struct ktest __start_ktest[], __stop_ktest[];
+
+#define QEMU_EXIT_PORT 0xf4
+
+void
+ktest_qemu_exit(bool success)
+{
+	/* QEMU exits with (value << 1) | 1: 33 for success, 35 for failure */
+	outl(QEMU_EXIT_PORT, success ? 0x10 : 0x11);
+	cpu_halt_forever();
+}
+
+void
+ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(t->msg, sizeof(t->msg), "%s:%d: ", file, line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof(t->msg))
+		vsnprintf(t->msg + n, sizeof(t->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	t->failed = true;
+}
+
+struct snapshot {
+	struct mm_usage mm;
+	uint64_t heap_bytes, heap_objects;
+};
+
+static void
+snap(struct snapshot *s)
+{
+	struct heap_stats h;
+	heap_trim();
+	mm_usage(&s->mm);
+	heap_stats(&h);
+	s->heap_bytes = h.bytes_in_use;
+	s->heap_objects = h.objects;
+}
+
+static void
+compare(struct ktest_ctx *t, const struct snapshot *a, const struct snapshot *b)
+{
+#define CMP(field, what)                                                          \
+	if (a->field != b->field) {                                               \
+		ktest_fail(t, "memcheck", 0, "%s: %ld lost", what,               \
+			   (long)(a->field - b->field));                          \
+		return;                                                           \
+	}
+	CMP(mm.frames, "frames");
+	CMP(mm.pages, "pages");
+	CMP(mm.frame_objs, "frame objects");
+	CMP(mm.page_objs, "page objects");
+	CMP(mm.mapped, "mappings");
+	CMP(heap_objects, "heap objects");
+	CMP(heap_bytes, "heap bytes");
+#undef CMP
+}
+
+static bool
+selected(const char *list, const char *name)
+{
+	if (!list || !*list)
+		return true;
+	size_t n = strlen(name);
+	for (const char *s = list; *s;) {
+		const char *e = s;
+		while (*e && *e != ',' && *e != ' ')
+			e++;
+		if ((size_t)(e - s) == n && !strncmp(s, name, n))
+			return true;
+		if (*e != ',')
+			break;
+		s = e + 1;
+	}
+	return false;
+}
+
+static void
+run_one(const struct ktest *k, unsigned *pass, unsigned *fail)
+{
+	struct ktest_ctx t = { .name = k->name };
+	struct snapshot before, after;
+	struct fault_catch c;
+
+	snap(&before);
+	uint64_t t0 = tsc_ns();
+	if (fault_catch_arm(&c) == 0) {
+		k->fn(&t);
+		fault_catch_disarm(&c);
+	} else {
+		ktest_fail(&t, "fault", 0, "unexpected %s at %#lx (cr2 %#lx)", exc_name(c.info.vector),
+			   c.info.rip, c.info.cr2);
+	}
+	uint64_t us = (tsc_ns() - t0) / 1000;
+	if (!t.failed && !(k->flags & KTEST_NO_MEMCHECK)) {
+		snap(&after);
+		compare(&t, &before, &after);
+	}
+	if (t.failed) {
+		kprintf("KTEST FAIL %s: %s\n", k->name, t.msg);
+		(*fail)++;
+	} else {
+		kprintf("KTEST PASS %s (%lu us)\n", k->name, us);
+		(*pass)++;
+	}
+}
+
+void
+ktest_main(const char *cmdline)
+{
+	char list[256] = "";
+	const char *k = cmdline;
+	/* find "ktest=..." */
+	while ((k = strchr(k, 'k'))) {
+		if (str_starts_with(k, "ktest=") && (k == cmdline || k[-1] == ' ')) {
+			strlcpy(list, k + 6, sizeof(list));
+			break;
+		}
+		k++;
+	}
+	unsigned pass = 0, fail = 0, total = 0;
+	for (const struct ktest *t = __start_ktest; t < __stop_ktest; t++)
+		total++;
+	kprintf("KTEST START %u tests registered\n", total);
+	for (const struct ktest *t = __start_ktest; t < __stop_ktest; t++)
+		if (selected(list, t->name))
+			run_one(t, &pass, &fail);
+	kprintf("KTEST SUMMARY %u passed, %u failed\n", pass, fail);
+	ktest_qemu_exit(fail == 0 && pass > 0);
+}

@@ -1,0 +1,60 @@
+/*
+ * ktest: the in-kernel test framework. A test is a named function
+ * registered in the ".ktest" section of its cell (KTEST(name) {...});
+ * the runner executes each under a fault catcher and checks that free
+ * frames, pages, mapping objects and heap bytes come back to where they
+ * were. Output lines the host harness parses:
+ *   KTEST PASS <name> (<us> us)
+ *   KTEST FAIL <name>: <file>:<line>: <reason>
+ *   KTEST SUMMARY <n> passed, <m> failed
+ * State: none between runs; per-run counters on the runner's stack.
+ */
+#ifndef KTEST_H
+#define KTEST_H
+
+#include "base.h"
+
+struct ktest_ctx {
+	const char *name;
+	bool failed;
+	char msg[192];
+};
+
+struct ktest {
+	const char *name;
+	void (*fn)(struct ktest_ctx *t);
+	uint32_t flags;
+};
+
+#define KTEST_NO_MEMCHECK 1 /* the test deliberately keeps memory */
+
+#define KTEST_FLAGS(tname, fl)                                                \
+	static void ktest_fn_##tname(struct ktest_ctx *t);                     \
+	static const struct ktest ktest_rec_##tname                           \
+		__attribute__((used, section(".ktest"), aligned(8))) = {       \
+			#tname, ktest_fn_##tname, fl };                          \
+	static void ktest_fn_##tname(struct ktest_ctx *t)
+#define KTEST(tname) KTEST_FLAGS(tname, 0)
+
+void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
+	__printf(4, 5);
+
+#define KT_FAIL(...) do { ktest_fail(t, __FILE__, __LINE__, __VA_ARGS__); return; } while (0)
+#define KT_ASSERT(cond) do { if (!(cond)) KT_FAIL("assertion failed: %s", #cond); } while (0)
+#define KT_EQ(a, b) do {                                                          \
+	uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                          \
+	if (_a != _b)                                                             \
+		KT_FAIL("%s == %s: %#lx != %#lx", #a, #b, _a, _b);                    \
+} while (0)
+#define KT_OK(expr) do {                                                          \
+	int _e = (expr);                                                          \
+	if (_e)                                                                   \
+		KT_FAIL("%s: %s", #expr, err_str(_e));                                \
+} while (0)
+
+/* run the tests named in "ktest=a,b" (all if no list); exits QEMU */
+__noreturn void ktest_main(const char *cmdline);
+/* exit QEMU through isa-debug-exit: status 0 -> exit code 1? see .c */
+__noreturn void ktest_qemu_exit(bool success);
+
+#endif

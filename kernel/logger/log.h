@@ -1,0 +1,34 @@
+/*
+ * logger: leveled, timestamped log lines to every registered console sink
+ * (COM1 always, the VGA text mirror once mapped). A file sets LOG_TAG
+ * before including this header to name its lines.
+ *   [    1.234567] I mm: 2 regions, 510 MiB free
+ * State: the sink list, the level threshold and the console lock.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include "base.h"
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+
+#ifndef LOG_TAG
+#define LOG_TAG "kernel"
+#endif
+
+typedef void (*log_sink_fn)(const char *s, size_t n);
+
+void log_write(enum log_level lvl, const char *tag, const char *fmt, ...) __printf(3, 4);
+/* raw console output, no prefix, no newline added (dumps, shell output) */
+void kprintf(const char *fmt, ...) __printf(1, 2);
+void kvprintf(const char *fmt, va_list ap);
+void log_set_level(enum log_level lvl);
+int log_add_sink(log_sink_fn sink) __must_check;
+
+#define log_err(...)   log_write(LOG_ERROR, LOG_TAG, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_WARN, LOG_TAG, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_INFO, LOG_TAG, __VA_ARGS__)
+#define log_debug(...) log_write(LOG_DEBUG, LOG_TAG, __VA_ARGS__)
+#define log_trace(...) log_write(LOG_TRACE, LOG_TAG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * page_table.c: map/unmap/protect through the recursive mapping.
+ * Lock order: pt_lock, then the frame allocator's lock (for tables).
+ */
+#include "page_table.h"
+#include "cpu.h"
+#include "err.h"
+#include "frame_alloc.h"
+#include "klibc.h"
+#include "spinlock.h"
+
+static struct spinlock pt_lock = SPINLOCK_INIT;
+static uint64_t table_frames; /* guarded by pt_lock */
+static void (*flush_hook)(uint64_t va, size_t npages);
+
+static inline uint64_t *
+entry_ptr(uint64_t va, int level)
+{
+	return (uint64_t *)(uintptr_t)pt_table_va(va, level) + pt_index(va, level);
+}
+
+void
+pt_set_flush_hook(void (*hook)(uint64_t va, size_t npages))
+{
+	flush_hook = hook;
+}
+
+void
+pt_flush(uint64_t va, size_t npages)
+{
+	if (flush_hook) {
+		flush_hook(va, npages);
+		return;
+	}
+	for (size_t i = 0; i < npages; i++)
+		invlpg(va + i * PAGE_SIZE);
+}
+
+/* make sure the level-`level` table covering va exists (level 3..1) */
+static int
+ensure_table(uint64_t va, int level)
+{
+	uint64_t *parent = entry_ptr(va, level + 1);
+
+	if (*parent & PTE_PRESENT)
+		return (*parent & PTE_HUGE) ? E_EXIST : E_OK;
+	uint64_t phys;
+	int err = frame_alloc_raw(1, &phys);
+	if (err)
+		return err;
+	*parent = phys | PTE_PRESENT | PTE_WRITE;
+	uint64_t tva = pt_table_va(va, level);
+	invlpg(tva);
+	memset((void *)(uintptr_t)tva, 0, PAGE_SIZE);
+	table_frames++;
+	return E_OK;
+}
+
+int
+pt_map_page(uint64_t va, uint64_t phys, uint64_t flags)
+{
+	if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE) || !pt_is_canonical(va))
+		return E_ALIGN;
+	bool irq = spin_lock_irq(&pt_lock);
+	int err = E_OK;
+	for (int level = 3; level >= 1 && !err; level--)
+		err = ensure_table(va, level);
+	if (!err) {
+		uint64_t *pte = entry_ptr(va, 1);
+		if (*pte & PTE_PRESENT)
+			err = E_EXIST;
+		else
+			*pte = phys | flags | PTE_PRESENT;
+	}
+	spin_unlock_irq(&pt_lock, irq);
+	/* a failed map may leave an empty intermediate table: reclaim it */
+	if (err && err != E_EXIST)
+		pt_unmap_range(va, 0);
+	return err;
+}
+
+static bool
+table_empty(const uint64_t *t)
+{
+	for (int i = 0; i < PT_ENTRIES; i++)
+		if (t[i])
+			return false;
+	return true;
+}
+
+/* free the level-`level` table covering va if it is empty (levels 1, 2;
+ * level-3 tables are permanent so no P4 entry ever changes) */
+static void
+reclaim_table(uint64_t va, int level)
+{
+	uint64_t *parent = entry_ptr(va, level + 1);
+
+	if (!(*parent & PTE_PRESENT) || (*parent & PTE_HUGE))
+		return;
+	uint64_t tva = pt_table_va(va, level);
+	if (!table_empty((const uint64_t *)(uintptr_t)tva))
+		return;
+	uint64_t phys = *parent & PTE_ADDR_MASK;
+	*parent = 0;
+	pt_flush(tva, 1);
+	frame_free_raw(phys, 1);
+	table_frames--;
+}
+
+void
+pt_unmap_range(uint64_t va, size_t npages)
+{
+	bool irq = spin_lock_irq(&pt_lock);
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t a = va + i * PAGE_SIZE;
+		if (!(*entry_ptr(a, 4) & PTE_PRESENT) || !(*entry_ptr(a, 3) & PTE_PRESENT) ||
+		    !(*entry_ptr(a, 2) & PTE_PRESENT) || (*entry_ptr(a, 2) & PTE_HUGE))
+			continue;
+		*entry_ptr(a, 1) = 0;
+	}
+	pt_flush(va, npages);
+	/* every 2 MiB block touched (at least the one holding va) */
+	uint64_t end = va + (npages ? npages : 1) * PAGE_SIZE;
+	for (uint64_t b = ALIGN_DOWN(va, pt_entry_span(2)); b < end; b += pt_entry_span(2)) {
+		if (!(*entry_ptr(b, 4) & PTE_PRESENT) || !(*entry_ptr(b, 3) & PTE_PRESENT))
+			continue;
+		reclaim_table(b, 1);
+		reclaim_table(b, 2);
+	}
+	spin_unlock_irq(&pt_lock, irq);
+}
+
+int
+pt_protect_range(uint64_t va, size_t npages, uint64_t flags)
+{
+	bool irq = spin_lock_irq(&pt_lock);
+	/* check: every page must be mapped by a 4 KiB entry */
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t a = va + i * PAGE_SIZE;
+		if (!(*entry_ptr(a, 4) & PTE_PRESENT) || !(*entry_ptr(a, 3) & PTE_PRESENT) ||
+		    !(*entry_ptr(a, 2) & PTE_PRESENT) || (*entry_ptr(a, 2) & PTE_HUGE) ||
+		    !(*entry_ptr(a, 1) & PTE_PRESENT)) {
+			spin_unlock_irq(&pt_lock, irq);
+			return E_NOENT;
+		}
+	}
+	/* commit: nothing below fails */
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t *pte = entry_ptr(va + i * PAGE_SIZE, 1);
+		*pte = (*pte & PTE_ADDR_MASK) | flags | PTE_PRESENT;
+	}
+	pt_flush(va, npages);
+	spin_unlock_irq(&pt_lock, irq);
+	return E_OK;
+}
+
+bool
+pt_translate(uint64_t va, uint64_t *phys, uint64_t *flags)
+{
+	if (!pt_is_canonical(va))
+		return false;
+	for (int level = 4; level >= 1; level--) {
+		uint64_t e = *entry_ptr(va, level);
+		if (!(e & PTE_PRESENT))
+			return false;
+		if (level == 1 || (level <= 3 && (e & PTE_HUGE))) {
+			uint64_t span = pt_entry_span(level);
+			if (phys)
+				*phys = (e & PTE_ADDR_MASK & ~(span - 1)) + (va & (span - 1));
+			if (flags)
+				*flags = e & ~PTE_ADDR_MASK;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t
+pt_table_frames(void)
+{
+	return table_frames;
+}

@@ -1,0 +1,129 @@
+/*
+ * stack.c: guarded stacks and the guard registry.
+ */
+#include "stack.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "memory.h"
+#include "spinlock.h"
+
+struct guard {
+	uint64_t start, end;
+	const char *name;
+	struct guard *next;
+};
+
+struct stack {
+	struct guard g; /* first: registry link */
+	struct pages *guard_pages;
+	struct mapped_pages *mp;
+	char name[32];
+};
+
+static struct spinlock lock = SPINLOCK_INIT;
+static struct guard *guards; /* guarded by lock */
+
+extern const uint64_t boot_guard_pages[];
+extern const uint64_t boot_guard_count;
+extern const char *const boot_guard_names[];
+static struct guard boot_guards[8];
+
+static void
+guard_add(struct guard *g)
+{
+	bool irq = spin_lock_irq(&lock);
+	g->next = guards;
+	guards = g;
+	spin_unlock_irq(&lock, irq);
+}
+
+static void
+guard_remove(struct guard *g)
+{
+	bool irq = spin_lock_irq(&lock);
+	for (struct guard **pp = &guards; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	spin_unlock_irq(&lock, irq);
+}
+
+void
+stack_register_boot_guards(void)
+{
+	for (uint64_t i = 0; i < boot_guard_count && i < ARRAY_SIZE(boot_guards); i++) {
+		boot_guards[i] = (struct guard){ boot_guard_pages[i], boot_guard_pages[i] + PAGE_SIZE,
+						 boot_guard_names[i], NULL };
+		guard_add(&boot_guards[i]);
+	}
+}
+
+const char *
+stack_guard_owner(uint64_t addr)
+{
+	const char *name = NULL;
+	/* called from the double-fault handler: never wait forever */
+	bool irq = spin_irq_save_();
+	bool locked = false;
+	for (int i = 0; i < 1000000 && !(locked = spin_trylock_raw(&lock)); i++)
+		__asm__ volatile("pause");
+	for (struct guard *g = guards; g; g = g->next)
+		if (addr >= g->start && addr < g->end)
+			name = g->name;
+	if (locked)
+		spin_unlock_raw(&lock);
+	if (irq)
+		__asm__ volatile("sti");
+	return name;
+}
+
+struct stack *
+stack_alloc(size_t npages, const char *name, int *err)
+{
+	if (npages == 0) {
+		err_set(err, E_INVAL);
+		return NULL;
+	}
+	_cleanup_(kfreep) struct stack *s = KNEW(struct stack);
+	if (!s) {
+		err_set(err, E_NOMEM);
+		return NULL;
+	}
+	_cleanup_(pages_drop_p) struct pages *all = pages_alloc(ZONE_ANY, npages + 1, PAGE_SIZE, err);
+	if (!all)
+		return NULL;
+	_cleanup_(pages_drop_p) struct pages *body = pages_split(all, 1, err);
+	if (!body)
+		return NULL;
+	_cleanup_(frames_drop_p) struct frames *frames = frames_alloc(npages, err);
+	if (!frames)
+		return NULL;
+	s->mp = mp_map(&body, &frames, MP_WRITE, err);
+	if (!s->mp)
+		return NULL;
+	/* commit: nothing below fails */
+	s->guard_pages = TAKE_PTR(all);
+	strlcpy(s->name, name ? name : "stack", sizeof(s->name));
+	s->g = (struct guard){ pages_start(s->guard_pages), pages_start(s->guard_pages) + PAGE_SIZE,
+			       s->name, NULL };
+	guard_add(&s->g);
+	return TAKE_PTR(s);
+}
+
+void
+stack_drop(struct stack *s)
+{
+	if (!s)
+		return;
+	guard_remove(&s->g);
+	mp_drop(TAKE_PTR(s->mp));
+	pages_drop(TAKE_PTR(s->guard_pages));
+	kfree(s);
+}
+
+uintptr_t stack_top(const struct stack *s) { return mp_start(s->mp) + mp_size(s->mp); }
+uintptr_t stack_bottom(const struct stack *s) { return mp_start(s->mp); }
+uintptr_t stack_guard(const struct stack *s) { return pages_start(s->guard_pages); }

@@ -1,0 +1,33 @@
+/*
+ * stack: stacks with a guard page below them. A stack is an owned object:
+ * its MappedPages plus the unmapped guard page (kept allocated so nothing
+ * else is ever mapped there). An overflow touches the guard, the #PF
+ * cannot be delivered on the same stack, and the CPU switches to the
+ * double-fault IST stack, whose handler names the stack from this registry.
+ * State: the registry of guard ranges (boot stacks and live stacks).
+ */
+#ifndef STACK_H
+#define STACK_H
+
+#include "base.h"
+#include "own.h"
+
+struct stack;
+
+void stack_drop(struct stack *s);
+DEFINE_DROP(struct stack, stack_drop)
+
+struct stack *stack_alloc(size_t npages, const char *name, int *err) OWNED_BY(stack_drop);
+uintptr_t stack_top(const struct stack *s);     /* initial stack pointer */
+uintptr_t stack_bottom(const struct stack *s);  /* lowest usable byte */
+uintptr_t stack_guard(const struct stack *s);   /* guard page address */
+
+/* name of the stack whose guard page holds addr, or NULL */
+const char *stack_guard_owner(uint64_t addr);
+/* register the nano_core's static boot/IST stacks' guard pages */
+void stack_register_boot_guards(void);
+
+/* run fn(arg) on another stack; returns fn's result */
+uint64_t stack_call_on(uintptr_t top, uint64_t (*fn)(uint64_t), uint64_t arg);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * err.c: the single table of error names (see err.h). No state.
+ */
+#include "err.h"
+
+static const char *const err_names[E__COUNT] = {
+	[0]            = "ok",
+	[-E_NOMEM]     = "out of memory",
+	[-E_INVAL]     = "invalid argument",
+	[-E_RANGE]     = "out of bounds",
+	[-E_PERM]      = "not permitted by mapping flags",
+	[-E_BUSY]      = "already in use",
+	[-E_NOENT]     = "not found",
+	[-E_EXIST]     = "already exists",
+	[-E_ALIGN]     = "misaligned",
+	[-E_NOSPC]     = "table full",
+	[-E_FORMAT]    = "malformed data",
+	[-E_FAULT]     = "CPU exception",
+	[-E_NOTSUP]    = "not supported",
+	[-E_OVERFLOW]  = "arithmetic overflow",
+};
+
+const char *
+err_str(int err)
+{
+	if (err > 0 || err <= -E__COUNT)
+		return "unknown error";
+	return err_names[-err];
+}

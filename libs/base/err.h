@@ -1,0 +1,36 @@
+/*
+ * err: the one error enum of the system. Fallible functions return it
+ * (negative) or take an `int *err` out-parameter when they must return an
+ * owned pointer (so -fanalyzer can track the pointer). err_str() names it.
+ */
+#ifndef ERR_H
+#define ERR_H
+
+enum err {
+	E_OK        = 0,   /* success */
+	E_NOMEM     = -1,  /* out of frames, pages or heap */
+	E_INVAL     = -2,  /* malformed argument */
+	E_RANGE     = -3,  /* offset or size outside the object's bounds */
+	E_PERM      = -4,  /* access not allowed by the mapping's flags */
+	E_BUSY      = -5,  /* resource already owned by someone else */
+	E_NOENT     = -6,  /* no such object (symbol, module, cell, ...) */
+	E_EXIST     = -7,  /* object already exists */
+	E_ALIGN     = -8,  /* address or size not suitably aligned */
+	E_NOSPC     = -9,  /* a fixed-capacity table is full */
+	E_FORMAT    = -10, /* malformed input data (ELF, multiboot2, ...) */
+	E_FAULT     = -11, /* a CPU exception was caught */
+	E_NOTSUP    = -12, /* not supported on this machine / build */
+	E_OVERFLOW  = -13, /* arithmetic overflow in a size computation */
+	E__COUNT    = 14
+};
+
+const char *err_str(int err);
+
+/* the out-parameter idiom: set *err if the caller asked for it */
+static inline void err_set(int *err, int val)
+{
+	if (err)
+		*err = val;
+}
+
+#endif

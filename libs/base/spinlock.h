@@ -1,0 +1,63 @@
+/*
+ * spinlock: a test-and-test-and-set lock that also disables interrupts on
+ * the local CPU while held (an interrupt handler taking the same lock would
+ * otherwise deadlock). Owned lock guards that unwinding releases build on
+ * this in the sync cell. State: the lock word, in the object it guards.
+ */
+#ifndef SPINLOCK_H
+#define SPINLOCK_H
+
+#include "base.h"
+
+struct spinlock {
+	volatile uint32_t locked;
+};
+
+#define SPINLOCK_INIT { 0 }
+
+static inline bool
+spin_irq_save_(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+	return f & (1UL << 9);
+}
+
+static inline bool
+spin_trylock_raw(struct spinlock *l)
+{
+	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static inline void
+spin_lock_raw(struct spinlock *l)
+{
+	while (!spin_trylock_raw(l))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__asm__ volatile("pause");
+}
+
+static inline void
+spin_unlock_raw(struct spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* returns whether interrupts were enabled, to pass to spin_unlock_irq */
+static inline bool __must_check
+spin_lock_irq(struct spinlock *l)
+{
+	bool on = spin_irq_save_();
+	spin_lock_raw(l);
+	return on;
+}
+
+static inline void
+spin_unlock_irq(struct spinlock *l, bool irq_was_on)
+{
+	spin_unlock_raw(l);
+	if (irq_was_on)
+		__asm__ volatile("sti" ::: "memory");
+}
+
+#endif

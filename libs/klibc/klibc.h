@@ -1,0 +1,24 @@
+/*
+ * klibc: the freestanding C library subset the compiler and cells rely on
+ * (mem*, str*). GCC may emit calls to memcpy/memset/memmove/memcmp itself.
+ * No state.
+ */
+#ifndef KLIBC_H
+#define KLIBC_H
+
+#include "base.h"
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+/* copies at most size-1 bytes and always terminates; returns strlen(src) */
+size_t strlcpy(char *dst, const char *src, size_t size);
+bool str_starts_with(const char *s, const char *prefix);
+
+#endif

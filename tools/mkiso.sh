@@ -1,0 +1,29 @@
+#!/bin/sh
+# mkiso.sh OUT.iso CMDLINE BUILD_DIR MODULE_CELL... : a GRUB BIOS ISO that
+# boots the nano_core with CMDLINE and carries, as multiboot2 modules, the
+# nano_core's symbol table and every other cell object (one module2 line
+# per cell).
+set -eu
+out=$1; cmdline=$2; build=$3; shift 3
+stage=$(mktemp -d "${TMPDIR:-/tmp}/theseus-iso.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/boot/grub" "$stage/cells"
+strip -s -o "$stage/boot/nano_core.elf" "$build/nano_core.elf"
+cp "$build/nano_core.syms" "$stage/boot/nano_core.syms"
+{
+	echo "set timeout=0"
+	echo "set default=0"
+	echo "serial --unit=0 --speed=115200"
+	echo "terminal_output serial console"
+	echo "menuentry \"Theseus/C\" {"
+	echo "	multiboot2 /boot/nano_core.elf $cmdline"
+	echo "	module2 /boot/nano_core.syms nano_core.syms"
+	for cell in "$@"; do
+		strip --strip-debug -o "$stage/cells/$cell.o" "$build/cells/$cell.o"
+		echo "	module2 /cells/$cell.o $cell.o"
+	done
+	echo "	boot"
+	echo "}"
+} > "$stage/boot/grub/grub.cfg"
+grub-mkrescue -o "$out" "$stage" >"$stage.log" 2>&1 || { cat "$stage.log"; rm -f "$stage.log"; exit 1; }
+rm -f "$stage.log"
