@@ -16,7 +16,8 @@ Q       ?= @
 # The cells statically linked into the nano_core, in link order.
 NANO_CORE_CELLS := nano_core base klibc fmt range cpu serial tsc logger \
 	multiboot2 frame_alloc page_alloc page_table mm_desc memory heap \
-	stack symtab exceptions unwind vga ktest bench_mem
+	stack symtab exceptions unwind vga ktest bench_mem \
+	test_mm test_heap test_faults test_base
 
 
 
@@ -30,7 +31,7 @@ INC_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard nano_core/*.h kernel/*/*.h \
 CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
-	-fno-omit-frame-pointer -fno-common -fno-strict-aliasing \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-common -fno-strict-aliasing \
 	-fno-tree-loop-distribute-patterns \
 	-ffunction-sections -fdata-sections \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \

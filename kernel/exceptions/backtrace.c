@@ -19,13 +19,12 @@ readable(uint64_t addr)
 	       pt_translate(addr + 8, NULL, NULL);
 }
 
-size_t
-backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max)
+/* return addresses along the rbp chain */
+static size_t
+walk_chain(uint64_t rbp, uint64_t *out, size_t max)
 {
 	size_t n = 0;
 
-	if (n < max)
-		out[n++] = rip;
 	while (n < max && rbp && readable(rbp)) {
 		uint64_t next = ((uint64_t *)rbp)[0];
 		uint64_t ret = ((uint64_t *)rbp)[1];
@@ -39,11 +38,50 @@ backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max)
 	return n;
 }
 
+size_t
+backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max)
+{
+	if (max == 0)
+		return 0;
+	out[0] = rip;
+	return 1 + walk_chain(rbp, out + 1, max - 1);
+}
+
+static void
+print_pcs(const uint64_t *pcs, size_t n);
+
 void
 backtrace_print(uint64_t rip, uint64_t rbp)
 {
 	uint64_t pcs[MAX_FRAMES];
-	size_t n = backtrace_collect(rip, rbp, pcs, MAX_FRAMES);
+	print_pcs(pcs, backtrace_collect(rip, rbp, pcs, MAX_FRAMES));
+}
+
+/*
+ * From a trap frame: a fault in a function's prologue (before `push %rbp;
+ * mov %rsp,%rbp` completes) leaves rbp pointing at the caller's frame, so
+ * the caller's return address is still on the stack at rsp or rsp+8.
+ */
+void
+backtrace_print_frame(const struct trap_frame *f)
+{
+	uint64_t pcs[MAX_FRAMES], off;
+	size_t n = 0;
+
+	pcs[n++] = f->rip;
+	if (symtab_lookup(f->rip, &off) && off <= 1 && readable(f->rsp)) {
+		uint64_t start = f->rip - off;
+		bool push_rbp = pt_translate(start, NULL, NULL) && *(const uint8_t *)start == 0x55;
+		if (push_rbp || off == 0)
+			pcs[n++] = ((const uint64_t *)f->rsp)[off];
+	}
+	n += walk_chain(f->rbp, pcs + n, MAX_FRAMES - n);
+	print_pcs(pcs, n);
+}
+
+static void
+print_pcs(const uint64_t *pcs, size_t n)
+{
 
 	kprintf("    backtrace:\n");
 	for (size_t i = 0; i < n; i++) {

@@ -47,6 +47,8 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 /* print a frame-pointer backtrace starting at (rip, rbp) */
 void backtrace_print(uint64_t rip, uint64_t rbp);
+/* the same from an exception's register frame */
+void backtrace_print_frame(const struct trap_frame *f);
 /* collect up to max return addresses; returns how many */
 size_t backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max);
 

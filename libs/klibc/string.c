@@ -99,6 +99,17 @@ strchr(const char *s, int c)
 	}
 }
 
+char *
+strstr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncmp(hay, needle, n))
+			return (char *)hay;
+	return n ? NULL : (char *)hay;
+}
+
 size_t
 strlcpy(char *dst, const char *src, size_t size)
 {

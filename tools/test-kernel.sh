@@ -1,0 +1,52 @@
+#!/bin/sh
+# test-kernel.sh ISO TIMEOUT QEMU-ARGS... : boot the test image headless
+# and turn its serial log into results. Fails on any failed test, a
+# missing summary (crash or hang), a QEMU exit status other than the
+# kernel's "success", or a boot-log pattern from tests/expect/ that does
+# not appear. Last line: RESULT kernel <passed> <failed>.
+set -u
+iso=$1; timeout_s=$2; shift 2
+log=build/ktest.log
+start=$(date +%s)
+tools/run-qemu.sh "$iso" "$log" "$timeout_s" "$@"
+rc=$?
+secs=$(( $(date +%s) - start ))
+
+pass=$(grep -c '^KTEST PASS ' "$log")
+fail=$(grep -c '^KTEST FAIL ' "$log")
+grep -E '^KTEST (PASS|FAIL) ' "$log" | sed 's/^KTEST /  /'
+
+summary=$(grep '^KTEST SUMMARY' "$log" | tail -1)
+if [ -z "$summary" ]; then
+	case $rc in
+	124) why="hung (no summary after ${timeout_s}s)";;
+	*) why="crashed (QEMU exit $rc, no summary)";;
+	esac
+	echo "  FAIL kernel-run: $why; last lines of $log:"
+	tail -20 "$log" | sed 's/^/    | /'
+	fail=$((fail + 1))
+elif [ "$rc" != 33 ] && [ "$fail" = 0 ]; then
+	echo "  FAIL kernel-run: kernel reported failure (QEMU exit $rc)"
+	fail=$((fail + 1))
+fi
+registered=$(sed -n 's/^KTEST START \([0-9]*\) tests registered.*/\1/p' "$log")
+if [ -n "$summary" ] && [ -n "$registered" ] && [ $((pass + $(grep -c '^KTEST FAIL ' "$log"))) -ne "$registered" ]; then
+	echo "  FAIL kernel-run: $registered tests registered but $((pass + fail)) reported"
+	fail=$((fail + 1))
+fi
+
+# reports the fault tests provoke must appear in the log, as a user sees them
+while IFS='|' read -r name pattern; do
+	case $name in ''|'#'*) continue;; esac
+	if grep -Eq -- "$pattern" "$log"; then
+		echo "  PASS log/$name"
+		pass=$((pass + 1))
+	else
+		echo "  FAIL log/$name: no line matches /$pattern/"
+		fail=$((fail + 1))
+	fi
+done < tests/expect/ktest.patterns
+
+echo "  (kernel tests took ${secs}s under QEMU)"
+echo "RESULT kernel $pass $fail"
+[ "$fail" = 0 ]
