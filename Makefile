@@ -109,8 +109,9 @@ debug: bootstrap $(BUILD)/theseus.iso
 	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic -s -S
 
 bench-mem: bootstrap $(BUILD)/theseus-bench.iso
-	tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE)
-	@grep '^BENCH' $(BUILD)/bench-mem.log
+	@tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-mem.log; \
+	if [ $$rc != 33 ]; then echo "bench-mem: QEMU exit $$rc; see $(BUILD)/bench-mem.log"; exit 1; fi
 
 test: bootstrap
 	@tools/test-all.sh
@@ -128,6 +129,11 @@ test-kernel: $(BUILD)/theseus-test.iso
 # annotations make it check ownership); any warning fails.
 analyze:
 	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS)
+
+# the cell compile flags, for scripts (tools/test-analyzer.sh)
+.PHONY: print-cflags
+print-cflags:
+	@echo $(CELL_CFLAGS)
 
 clean:
 	rm -rf $(BUILD)

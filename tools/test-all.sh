@@ -1,0 +1,49 @@
+#!/bin/sh
+# test-all.sh: what `make test` runs. Builds everything, then the host
+# unit tests, the analyzer checks and the in-kernel tests under QEMU, and
+# sums their RESULT lines. Last line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+
+run_suite() { # name command...
+	name=$1; shift
+	echo "== $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -v '^RESULT '
+	line=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -1)
+	if [ -z "$line" ]; then
+		echo "  FAIL $name: no RESULT line (exit $rc)"
+		line="RESULT $name 0 1"
+	fi
+	[ $rc -ne 0 ] && status=1
+	echo "$line" >> "$results"
+}
+
+echo "== build"
+if ! make -s -j2 all build/theseus-test.iso >build/build.log 2>&1 && \
+   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso >build/build.log 2>&1; }; then
+	cat build/build.log
+	echo "RESULT build 0 1" >> "$results"
+	status=1
+else
+	echo "  PASS build ($(grep -c '' build/build.log) lines of build output)"
+	echo "RESULT build 1 0" >> "$results"
+fi
+
+run_suite host tools/test-host.sh
+run_suite analyzer tools/test-analyzer.sh
+if [ -f build/theseus-test.iso ]; then
+	run_suite kernel make -s test-kernel
+fi
+
+pass=$(awk '{p += $3} END {print p + 0}' "$results")
+fail=$(awk '{f += $4} END {print f + 0}' "$results")
+echo "== summary ($(( $(date +%s) - t0 ))s)"
+awk '{printf "  %-10s %4d passed, %d failed\n", $2, $3, $4}' "$results"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ $status = 0 ]
