@@ -33,12 +33,11 @@ KTEST(heap_every_size_class)
 	struct heap_stats a, b;
 	heap_stats(&a);
 	for (size_t n = 1; n <= 2048; n = n * 3 / 2 + 1) {
-		uint8_t *p = kmalloc(n);
+		_cleanup_(kfreep) uint8_t *p = kmalloc(n);
 		KT_ASSERT(p);
 		KT_ASSERT(IS_ALIGNED((uintptr_t)p, 16) || n < 16);
 		KT_ASSERT(kmalloc_usable_size(p) >= n);
 		memset(p, 0xA5, n);
-		kfree(p);
 	}
 	heap_stats(&b);
 	KT_EQ(b.bytes_in_use, a.bytes_in_use);
@@ -49,33 +48,30 @@ KTEST(heap_large_allocations)
 {
 	size_t sizes[] = { 2049, 4096, 100 * 1024, 1 << 20 };
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-		uint8_t *p = kmalloc(sizes[i]);
+		_cleanup_(kfreep) uint8_t *p = kmalloc(sizes[i]);
 		KT_ASSERT(p);
 		memset(p, (int)i, sizes[i]);
 		KT_EQ(p[sizes[i] - 1], i);
 		KT_EQ(kmalloc_usable_size(p), sizes[i]);
-		kfree(p);
 	}
 	volatile size_t too_big = SIZE_MAX - 8; /* GCC rejects the constant at build time */
-	void *huge = kmalloc(too_big);
+	_cleanup_(kfreep) void *huge = kmalloc(too_big);
 	KT_ASSERT(huge == NULL);
 }
 
 KTEST(heap_kzalloc_zeroes)
 {
 	for (int round = 0; round < 2; round++) {
-		uint8_t *p = kmalloc(512);
-		KT_ASSERT(p);
-		memset(p, 0xFF, 512);
-		kfree(p);
-		uint8_t *z = kzalloc(512);
+		{
+			_cleanup_(kfreep) uint8_t *p = kmalloc(512);
+			KT_ASSERT(p);
+			memset(p, 0xFF, 512);
+		}
+		_cleanup_(kfreep) uint8_t *z = kzalloc(512);
 		KT_ASSERT(z);
 		for (int i = 0; i < 512; i++)
-			if (z[i]) {
-				kfree(z);
+			if (z[i])
 				KT_FAIL("byte %d not zero", i);
-			}
-		kfree(z);
 	}
 }
 
@@ -150,10 +146,9 @@ KTEST(heap_rejects_foreign_pointers)
 	struct heap_stats a, b;
 	heap_stats(&a);
 	kfree(launder(&not_heap[1])); /* logged and ignored, not a crash */
-	void *p = kmalloc(64);
+	_cleanup_(kfreep) void *p = kmalloc(64);
 	KT_ASSERT(p);
 	kfree(launder((char *)p + 8)); /* interior pointer: refused */
 	heap_stats(&b);
 	KT_EQ(b.objects, a.objects + 1);
-	kfree(p);
 }

@@ -31,11 +31,11 @@ KTEST(frames_never_owned_twice)
 	int err;
 	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(1, &err);
 	KT_ASSERT(f);
-	struct frames *again = frames_alloc_at(frames_phys(f), 1, &err);
+	_cleanup_(frames_drop_p) struct frames *again = frames_alloc_at(frames_phys(f), 1, &err);
 	KT_ASSERT(again == NULL);
 	KT_EQ(err, E_BUSY);
 	/* the kernel image's own frames are never handed out either */
-	struct frames *img = frames_alloc_at(0x100000, 1, &err);
+	_cleanup_(frames_drop_p) struct frames *img = frames_alloc_at(0x100000, 1, &err);
 	KT_ASSERT(img == NULL);
 	KT_EQ(err, E_BUSY);
 }
@@ -48,18 +48,21 @@ KTEST(frames_aligned_within_range)
 	KT_ASSERT(f);
 	KT_ASSERT(IS_ALIGNED(frames_phys(f), align));
 	KT_ASSERT(frames_phys(f) >= lo && frames_phys(f) + 3 * PAGE_SIZE <= hi);
-	struct frames *bad = frames_alloc_in(1, 3 * PAGE_SIZE, 0, UINT64_MAX, &err);
+	_cleanup_(frames_drop_p) struct frames *bad = frames_alloc_in(1, 3 * PAGE_SIZE, 0, UINT64_MAX, &err);
 	KT_ASSERT(!bad && err == E_INVAL);
-	struct frames *none = frames_alloc(1UL << 40, &err);
+	_cleanup_(frames_drop_p) struct frames *none = frames_alloc(1UL << 40, &err);
 	KT_ASSERT(!none && err == E_NOMEM);
 }
 
 KTEST(frames_bad_arguments)
 {
 	int err;
-	KT_ASSERT(!frames_alloc_at(0x1001, 1, &err) && err == E_ALIGN);
-	KT_ASSERT(!frames_alloc(0, &err) && err == E_INVAL);
-	KT_ASSERT(!frames_alloc_at(0xFFFFFFFFFFFFF000ULL, 2, &err) && err == E_OVERFLOW);
+	_cleanup_(frames_drop_p) struct frames *a = frames_alloc_at(0x1001, 1, &err);
+	KT_ASSERT(!a && err == E_ALIGN);
+	_cleanup_(frames_drop_p) struct frames *b = frames_alloc(0, &err);
+	KT_ASSERT(!b && err == E_INVAL);
+	_cleanup_(frames_drop_p) struct frames *c = frames_alloc_at(0xFFFFFFFFFFFFF000ULL, 2, &err);
+	KT_ASSERT(!c && err == E_OVERFLOW);
 }
 
 KTEST(pages_split_and_drop)
@@ -76,7 +79,8 @@ KTEST(pages_split_and_drop)
 		KT_EQ(pages_count(p), 4);
 		KT_EQ(pages_count(tail), 6);
 		KT_EQ(pages_start(tail), pages_start(p) + 4 * PAGE_SIZE);
-		KT_ASSERT(!pages_split(p, 4, &err) && err == E_RANGE);
+		_cleanup_(pages_drop_p) struct pages *none = pages_split(p, 4, &err);
+		KT_ASSERT(!none && err == E_RANGE);
 		_cleanup_(pages_drop_p) struct pages *code = pages_alloc(ZONE_CODE, 1, PAGE_SIZE, &err);
 		KT_ASSERT(code && pages_start(code) >= KERNEL_VMA);
 	}
@@ -129,7 +133,7 @@ KTEST(readonly_mapping_refuses_writable_view)
 KTEST(write_exec_mapping_refused)
 {
 	int err;
-	struct mapped_pages *mp = mp_alloc(ZONE_ANY, 1, MP_WRITE | MP_EXEC, &err);
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_alloc(ZONE_ANY, 1, MP_WRITE | MP_EXEC, &err);
 	KT_ASSERT(mp == NULL);
 	KT_EQ(err, E_PERM);
 }
@@ -171,7 +175,7 @@ KTEST(map_requires_matching_sizes)
 	_cleanup_(pages_drop_p) struct pages *p = pages_alloc(ZONE_ANY, 2, PAGE_SIZE, &err);
 	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(3, &err);
 	KT_ASSERT(p && f);
-	struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
 	KT_ASSERT(mp == NULL && err == E_RANGE);
 	KT_ASSERT(p && f); /* still ours after a failed map */
 }
@@ -191,13 +195,13 @@ KTEST(device_memory_owned_once)
 {
 	int err;
 	/* the VGA text buffer is owned by the vga cell's mapping */
-	struct mapped_pages *mp = mp_map_phys(0xB8000, PAGE_SIZE, MP_WRITE | MP_NOCACHE, &err);
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map_phys(0xB8000, PAGE_SIZE, MP_WRITE | MP_NOCACHE, &err);
 	KT_ASSERT(mp == NULL);
 	KT_EQ(err, E_BUSY);
 	/* an unused MMIO page can be mapped, exactly once at a time */
 	_cleanup_(mp_drop_p) struct mapped_pages *a = mp_map_phys(0xFEBFF000, PAGE_SIZE, MP_NOCACHE, &err);
 	KT_ASSERT(a);
-	struct mapped_pages *b = mp_map_phys(0xFEBFF000, PAGE_SIZE, MP_NOCACHE, &err);
+	_cleanup_(mp_drop_p) struct mapped_pages *b = mp_map_phys(0xFEBFF000, PAGE_SIZE, MP_NOCACHE, &err);
 	KT_ASSERT(b == NULL && err == E_BUSY);
 }
 
@@ -209,10 +213,10 @@ KTEST(page_tables_reclaimed)
 	_cleanup_(pages_drop_p) struct pages *p = pages_alloc(ZONE_ANY, 512, 2UL << 20, &err);
 	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(512, &err);
 	KT_ASSERT(p && f);
-	struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
 	KT_ASSERT(mp);
 	KT_ASSERT(pt_table_frames() > before);
-	mp_drop(mp);
+	mp_drop(TAKE_PTR(mp));
 	KT_EQ(pt_table_frames(), before);
 }
 
