@@ -55,7 +55,8 @@ parse_mmap(const uint8_t *t, uint32_t size, struct boot_info *out)
 	uint32_t esz = rd32(t + 8);
 	if (esz < 24 || esz % 8)
 		return E_FORMAT;
-	for (uint32_t off = 16; off + esz <= size; off += esz) {
+	/* off <= size always holds; `off + esz <= size` could wrap around */
+	for (uint32_t off = 16; esz <= size - off; off += esz) {
 		if (out->nmmap == MB2_MAX_MMAP)
 			return E_NOSPC;
 		struct mb2_mmap_entry *e = &out->mmap[out->nmmap++];

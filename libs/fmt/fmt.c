@@ -36,7 +36,8 @@ emit_str(fmt_sink_fn sink, void *ctx, const struct spec *sp, const char *s)
 
 	if (!s)
 		s = "(null)";
-	while (s[len] && (sp->prec < 0 || len < (size_t)sp->prec))
+	/* precision first: the array need not be terminated within it */
+	while ((sp->prec < 0 || len < (size_t)sp->prec) && s[len])
 		len++;
 	int pad = sp->width > (int)len ? sp->width - (int)len : 0;
 	if (!sp->left)
@@ -66,6 +67,9 @@ emit_num(fmt_sink_fn sink, void *ctx, const struct spec *sp, uint64_t v,
 	}
 	int zeros = sp->prec > n ? sp->prec - n : 0;
 	int plen = (int)__builtin_strlen(prefix);
+	/* '#' with 'o' only forces a leading 0: none if the digits have one */
+	if (base == 8 && plen && (zeros || (n && tmp[n - 1] == '0')))
+		plen = 0;
 	int body = n + zeros + (sign ? 1 : 0) + plen;
 	int pad = sp->width > body ? sp->width - body : 0;
 	if (sp->zero && !sp->left && sp->prec < 0) {
@@ -134,7 +138,8 @@ fmt_vformat(fmt_sink_fn sink, void *ctx, const char *f, va_list ap)
 			sp.width = va_arg(ap, int);
 			if (sp.width < 0) {
 				sp.left = true;
-				sp.width = -sp.width;
+				/* -INT_MIN overflows; no sane width is that large */
+				sp.width = sp.width < -100000 ? 100000 : -sp.width;
 			}
 			f++;
 		} else {
@@ -177,6 +182,7 @@ fmt_vformat(fmt_sink_fn sink, void *ctx, const char *f, va_list ap)
 					 : va_arg(ap, unsigned int);
 			if (sp.len == -1) uv = (unsigned short)uv;
 			if (sp.len <= -2) uv = (unsigned char)uv;
+			sp.plus = sp.space = false; /* signed conversions only */
 			{
 				unsigned base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
 				const char *pre = "";
