@@ -43,6 +43,8 @@ QEMU_BASE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -no-reboot -cpu qemu64,+nx \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 QEMU_TIMEOUT ?= 300
 
+FUZZ_SECONDS ?= 600
+.PHONY: test-slow
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -121,6 +123,10 @@ test-host:
 
 test-analyzer:
 	@tools/test-analyzer.sh
+
+# slow tier: fuzz the ELF validator and relocation code (FUZZ_SECONDS, 600)
+test-slow: bootstrap
+	@tools/fuzz.sh $(FUZZ_SECONDS)
 
 test-kernel: $(BUILD)/theseus-test.iso
 	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
