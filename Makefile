@@ -14,10 +14,11 @@ QEMU    := qemu-system-x86_64
 Q       ?= @
 
 # The cells statically linked into the nano_core, in link order.
-NANO_CORE_CELLS := nano_core base klibc fmt range cpu serial tsc logger \
+# Only what loading cells needs: console, exceptions, memory, the cell
+# manager and the libraries they use. Everything else is a boot module.
+NANO_CORE_CELLS := nano_core base klibc fmt range elf cpu serial tsc logger \
 	multiboot2 frame_alloc page_alloc page_table mm_desc memory heap \
-	stack symtab exceptions unwind vga ktest bench_mem \
-	test_mm test_heap test_faults test_base
+	stack symtab exceptions unwind cell_mgr
 
 
 

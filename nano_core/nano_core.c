@@ -20,7 +20,7 @@
 #include "stack.h"
 #include "symtab.h"
 #include "tsc.h"
-#include "vga.h"
+#include "cell.h"
 
 extern char boot_stack_top[], ist_df_top[], ist_nmi_top[], ist_mc_top[];
 
@@ -111,10 +111,20 @@ nano_core_start(uint32_t info_phys, uint32_t magic)
 	err = symtab_init(&boot_info);
 	if (err)
 		log_warn("no nano_core symbol table (%s): backtraces unsymbolized", err_str(err));
-	err = vga_init();
-	if (err)
-		log_warn("no VGA text mirror: %s", err_str(err));
 	list_modules(&boot_info);
 
-	nano_core_run(&boot_info);
+	/* from here on everything is a cell loaded at run time */
+	err = cell_mgr_init();
+	if (err)
+		halt_with("cell manager", err);
+	struct cell_error why;
+	static const char *const first[] = { "captain" };
+	if (cell_load(cell_ns_kernel(), first, 1, &why))
+		halt_with(why.msg, E_NOENT);
+	uint64_t captain = cell_sym_addr(cell_ns_kernel(), "captain_main");
+	if (!captain)
+		halt_with("no captain_main in the captain cell", E_NOENT);
+	log_info("entering the captain at %#lx", captain);
+	((void (*)(const struct boot_info *))(uintptr_t)captain)(&boot_info);
+	halt_with("the captain returned", E_INVAL);
 }

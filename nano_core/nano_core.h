@@ -9,7 +9,5 @@
 struct boot_info;
 
 const struct boot_info *nano_core_boot_info(void);
-/* after bring-up: run tests/benchmarks if asked, else idle (run.c) */
-__noreturn void nano_core_run(const struct boot_info *bi);
 
 #endif

@@ -61,6 +61,11 @@ PATTERNS='.rodata .rodata.*' per_cell rodata
 cat <<MID2
 		*(.rodata .rodata.*)
 	} :rodata
+	.app_exports : AT(ADDR(.app_exports) - KERNEL_VMA) {
+		__app_exports_start = .;
+		KEEP(*(.app_exports))
+		__app_exports_end = .;
+	}
 	.ktest : AT(ADDR(.ktest) - KERNEL_VMA) {
 		__start_ktest = .;
 		KEEP(*(.ktest))

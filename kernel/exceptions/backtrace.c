@@ -9,6 +9,7 @@
 #include "log.h"
 #include "page_table.h"
 #include "symtab.h"
+#include "cell.h"
 
 #define MAX_FRAMES 32
 
@@ -50,6 +51,21 @@ backtrace_collect(uint64_t rip, uint64_t rbp, uint64_t *out, size_t max)
 static void
 print_pcs(const uint64_t *pcs, size_t n);
 
+const char *
+exc_symbolize(uint64_t addr, uint64_t *off, const char **cell)
+{
+	const char *unused;
+	if (!cell)
+		cell = &unused;
+	/* the cell manager knows every loaded cell; before it runs, or for an
+	 * address it does not know, fall back to the nano_core's symbols */
+	const char *s = cell_symbolize(addr, off, cell);
+	if (s)
+		return s;
+	*cell = symtab_cell_of(addr);
+	return symtab_lookup(addr, off);
+}
+
 void
 backtrace_print(uint64_t rip, uint64_t rbp)
 {
@@ -69,7 +85,7 @@ backtrace_print_frame(const struct trap_frame *f)
 	size_t n = 0;
 
 	pcs[n++] = f->rip;
-	if (symtab_lookup(f->rip, &off) && off <= 1 && readable(f->rsp)) {
+	if (exc_symbolize(f->rip, &off, NULL) && off <= 1 && readable(f->rsp)) {
 		uint64_t start = f->rip - off;
 		bool push_rbp = pt_translate(start, NULL, NULL) && *(const uint8_t *)start == 0x55;
 		if (push_rbp || off == 0)
@@ -85,11 +101,12 @@ print_pcs(const uint64_t *pcs, size_t n)
 
 	kprintf("    backtrace:\n");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t off;
+		uint64_t off = 0;
+		const char *cell = "?";
 		/* return addresses point after the call: look up pc-1 */
 		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
-		const char *sym = symtab_lookup(pc, &off);
+		const char *sym = exc_symbolize(pc, &off, &cell);
 		kprintf("      #%-2zu %016lx %s+%#lx (%s)\n", i, pcs[i], sym ? sym : "?",
-			sym ? off + (i ? 1 : 0) : 0, symtab_cell_of(pc));
+			sym ? off + (i ? 1 : 0) : 0, cell);
 	}
 }

@@ -91,10 +91,10 @@ report(const struct trap_frame *f, struct fault_info *fi)
 	if (fi->stack_overflow)
 		kprintf("    STACK OVERFLOW: %#lx is in the guard page of stack '%s'\n",
 			fi->cr2, stack_guard_owner(fi->cr2));
-	uint64_t off;
-	const char *sym = symtab_lookup(f->rip, &off);
-	kprintf("    RIP %016lx <%s+%#lx> in cell %s\n", f->rip, sym ? sym : "?", sym ? off : 0,
-		symtab_cell_of(f->rip));
+	uint64_t off = 0;
+	const char *cell = "?";
+	const char *sym = exc_symbolize(f->rip, &off, &cell);
+	kprintf("    RIP %016lx <%s+%#lx> in cell %s\n", f->rip, sym ? sym : "?", sym ? off : 0, cell);
 	kprintf("    RSP %016lx RFLAGS %016lx CS %04lx SS %04lx\n", f->rsp, f->rflags, f->cs, f->ss);
 	kprintf("    CR2 %016lx CR3 %016lx\n", read_cr2(), read_cr3());
 	kprintf("    RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);

@@ -47,6 +47,8 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 /* print a frame-pointer backtrace starting at (rip, rbp) */
 void backtrace_print(uint64_t rip, uint64_t rbp);
+/* function name, offset and cell of a code address (NULL if unknown) */
+const char *exc_symbolize(uint64_t addr, uint64_t *off, const char **cell);
 /* the same from an exception's register frame */
 void backtrace_print_frame(const struct trap_frame *f);
 /* collect up to max return addresses; returns how many */

@@ -5,6 +5,7 @@
  */
 #define LOG_TAG "ktest"
 #include "ktest.h"
+#include "cell.h"
 #include "cpu.h"
 #include "err.h"
 #include "exceptions.h"
@@ -15,7 +16,6 @@
 #include "memory.h"
 #include "tsc.h"
 
-extern const struct ktest __start_ktest[], __stop_ktest[];
 
 #define QEMU_EXIT_PORT 0xf4
 
@@ -138,12 +138,25 @@ ktest_main(const char *cmdline)
 		k++;
 	}
 	unsigned pass = 0, fail = 0, total = 0;
-	for (const struct ktest *t = __start_ktest; t < __stop_ktest; t++)
-		total++;
-	kprintf("KTEST START %u tests registered\n", total);
-	for (const struct ktest *t = __start_ktest; t < __stop_ktest; t++)
-		if (selected(list, t->name))
-			run_one(t, &pass, &fail);
+	/* every loaded kernel cell's .ktest section holds its tests */
+	for (int run = 0; run < 2; run++) {
+		for (struct cell *c = cell_ns_first(cell_ns_kernel()); c; c = c->next) {
+			for (size_t i = 0; i < c->nsections; i++) {
+				const struct section *s = &c->sections[i];
+				if (s->kind != SEC_KTEST)
+					continue;
+				const struct ktest *t = (const struct ktest *)(uintptr_t)s->addr;
+				for (size_t k = 0; k < s->size / sizeof(*t); k++) {
+					if (!run)
+						total++;
+					else if (selected(list, t[k].name))
+						run_one(&t[k], &pass, &fail);
+				}
+			}
+		}
+		if (!run)
+			kprintf("KTEST START %u tests registered\n", total);
+	}
 	kprintf("KTEST SUMMARY %u passed, %u failed\n", pass, fail);
 	ktest_qemu_exit(fail == 0 && pass > 0);
 }

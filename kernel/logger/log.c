@@ -10,6 +10,7 @@
 #include "serial.h"
 #include "spinlock.h"
 #include "tsc.h"
+#include "cell.h"
 
 #define MAX_SINKS 4
 #define LOCK_SPINS 10000000
@@ -110,3 +111,5 @@ log_add_sink(log_sink_fn sink)
 	sinks[nsinks++] = sink;
 	return E_OK;
 }
+
+EXPORT_APP(kprintf);

@@ -171,3 +171,11 @@ symtab_cells(const struct symtab_cell **out)
 	*out = cells;
 	return ncells;
 }
+
+void
+symtab_for_each(symtab_fn fn, void *ctx)
+{
+	for (size_t i = 1; i < nsyms; i++)
+		fn(ctx, sym_name(&syms[i]), syms[i].st_value, syms[i].st_size,
+		   ELF64_ST_TYPE(syms[i].st_info), ELF64_ST_BIND(syms[i].st_info));
+}

@@ -28,6 +28,10 @@ struct symtab_cell {
 	uint64_t text_start, text_end, rodata_start, rodata_end;
 	uint64_t data_start, data_end, bss_start, bss_end;
 };
+typedef void (*symtab_fn)(void *ctx, const char *name, uint64_t value, uint64_t size,
+			  unsigned type, unsigned bind);
+/* every symbol of the nano_core (names live as long as the system) */
+void symtab_for_each(symtab_fn fn, void *ctx);
 /* the nano_core's constituent cells, in link order */
 size_t symtab_cells(const struct symtab_cell **out);
 

@@ -145,9 +145,10 @@ KTEST(page_fault_reported_with_symbols)
 	KT_EQ(c.info.cr2, 0x28);
 	KT_EQ(c.info.error & PF_PRESENT, 0);
 	uint64_t off;
-	const char *sym = symtab_lookup(c.info.rip, &off);
+	const char *cell = NULL;
+	const char *sym = exc_symbolize(c.info.rip, &off, &cell);
 	KT_ASSERT(sym && !strcmp(sym, "faulty_reader"));
-	KT_ASSERT(!strcmp(symtab_cell_of(c.info.rip), "test_faults"));
+	KT_ASSERT(cell && !strcmp(cell, "test_faults"));
 }
 
 KTEST(access_after_drop_faults)

@@ -1,0 +1,72 @@
+/*
+ * captain: the first cell loaded at run time. The nano_core finds
+ * captain_main by symbol and hands over; the captain brings up the rest of
+ * the system (today: the VGA mirror, then tests, benchmarks or idle; later
+ * SMP, tasks and the shell). Optional cells are loaded by name and entered
+ * by symbol, so nothing links to them unless they are wanted.
+ * State: none.
+ */
+#define LOG_TAG "captain"
+#include "captain.h"
+#include "cell.h"
+#include "err.h"
+#include "klibc.h"
+#include "log.h"
+#include "mb2.h"
+#include "tsc.h"
+#include "vga.h"
+
+typedef void (*entry_fn)(const char *cmdline);
+
+/* load `cell` (and what it needs) and call its `entry` */
+static void
+run_cell(const char *cell, const char *entry, const char *cmdline)
+{
+	struct cell_error why;
+	const char *names[] = { cell };
+	int err = cell_load(cell_ns_kernel(), names, 1, &why);
+	if (err && err != E_EXIST) {
+		log_err("%s", why.msg);
+		return;
+	}
+	uint64_t fn = cell_sym_addr(cell_ns_kernel(), entry);
+	if (!fn) {
+		log_err("cell %s has no entry point %s", cell, entry);
+		return;
+	}
+	((entry_fn)(uintptr_t)fn)(cmdline);
+}
+
+/* load every test_* module as one batch, then run the test cell */
+static void
+run_tests(const char *cmdline)
+{
+	const char *mods[128], *tests[128];
+	size_t n = cell_modules(mods, ARRAY_SIZE(mods)), nt = 0;
+	for (size_t i = 0; i < n; i++)
+		if (str_starts_with(mods[i], "test_"))
+			tests[nt++] = mods[i];
+	struct cell_error why;
+	if (nt && cell_load(cell_ns_kernel(), tests, nt, &why))
+		log_err("loading test cells: %s", why.msg);
+	run_cell("ktest", "ktest_main", cmdline);
+}
+
+void
+captain_main(const struct boot_info *bi)
+{
+	int err = vga_init();
+	if (err)
+		log_warn("no VGA text mirror: %s", err_str(err));
+	if (mb2_cmdline_has(bi->cmdline, "ktest"))
+		run_tests(bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "bench"))
+		run_cell("bench_mem", "bench_main", bi->cmdline);
+	struct cell_stats st;
+	cell_stats(cell_ns_kernel(), &st);
+	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",
+		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
+	log_info("nothing more to run yet (the shell arrives with tasks); exit QEMU with Ctrl-A X");
+	for (;;)
+		__asm__ volatile("sti; hlt");
+}

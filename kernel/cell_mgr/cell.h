@@ -1,0 +1,148 @@
+/*
+ * cell_mgr: the cell manager (thesis chapter 5). It loads ELF relocatable
+ * objects (cells) at run time into their own MappedPages (text RX, rodata
+ * R, data+bss RW; no page shared between cells), links them through a
+ * CellNamespace, and keeps, for as long as they run, per-cell bounds and
+ * per-section metadata with dependencies in both directions:
+ *
+ *   struct cell      name, object file, regions, sections
+ *   struct section   name, kind, address, size, global?, deps out, deps in
+ *   struct cell_dep  one edge: section `from` (in one cell) uses section
+ *                    `to` (in another) through `nrelocs` relocation entries
+ *
+ * The structs are public and read-only outside this cell: shell tools,
+ * the unwinder and (later) swapping walk them. Mutation happens only in
+ * this cell, under the namespace lock, and a failed load changes nothing
+ * (check, then commit).
+ *
+ * State: the namespaces, their cells and symbol maps. This is the system's
+ * structure, not any client's state; swapping and recovery rely on it.
+ */
+#ifndef CELL_H
+#define CELL_H
+
+#include "base.h"
+#include "spinlock.h"
+
+struct mapped_pages;
+struct cell;
+struct cell_ns;
+
+enum section_kind {
+	SEC_TEXT, SEC_RODATA, SEC_DATA, SEC_BSS, SEC_EH_FRAME, SEC_GCC_EXCEPT,
+	SEC_KTEST, SEC_APP_EXPORTS, SEC_OTHER_RO,
+};
+const char *section_kind_str(enum section_kind k);
+
+struct cell_reloc {           /* a relocation entry that crosses cells */
+	uint32_t type;
+	uint32_t offset;          /* within the source section */
+	int64_t addend;
+	uint64_t target_off;      /* S - target section address */
+};
+
+struct cell_dep {
+	struct section *from, *to;
+	struct cell_reloc *relocs;
+	size_t nrelocs;
+	struct cell_dep *next_out; /* in from->deps_out */
+	struct cell_dep *next_in;  /* in to->deps_in */
+};
+
+struct section {
+	struct cell *cell;
+	const char *name;         /* ".text.mp_map"; heap copy */
+	enum section_kind kind;
+	uint64_t addr, size;
+	bool global;              /* defines at least one global symbol */
+	struct cell_dep *deps_out, *deps_in;
+};
+
+enum cell_region { REGION_TEXT, REGION_RODATA, REGION_DATA, REGION_COUNT };
+
+struct cell_sym {             /* a global symbol the cell defines */
+	const char *name;         /* heap copy */
+	uint64_t addr;
+	struct section *sec;      /* NULL if absolute */
+};
+
+struct cell {
+	char name[32];            /* object file name without ".o" */
+	struct cell_ns *ns;
+	bool nano_core;           /* statically linked: regions are not owned */
+	bool is_app;
+	struct mapped_pages *mp[REGION_COUNT]; /* owned (NULL if empty/nano_core) */
+	uint64_t start[REGION_COUNT], size[REGION_COUNT];
+	uint64_t bss_start, bss_size;  /* nano_core cells only (apart from .data) */
+	struct section *sections;
+	size_t nsections;
+	struct cell_sym *syms;
+	size_t nsyms;
+	uint64_t obj_phys, obj_size;   /* the object file (boot module) */
+	uint64_t obj_hash;             /* FNV-1a of the object file */
+	uint64_t load_ns;              /* time to load and link */
+	struct cell *next;             /* in ns->cells */
+};
+
+/* ---- namespaces ---- */
+struct cell_ns *cell_ns_kernel(void);
+struct cell_ns *cell_ns_apps(void);
+const char *cell_ns_name(const struct cell_ns *ns);
+struct cell_ns *cell_ns_parent(const struct cell_ns *ns);
+/* first cell of a namespace (then c->next); the caller holds no lock, so
+ * only use while no load/unload runs (boot, tests, shell commands) */
+struct cell *cell_ns_first(struct cell_ns *ns);
+struct cell *cell_find(struct cell_ns *ns, const char *name);
+
+/* a global symbol defined by this cell (apps' main, entry points); 0 if none */
+uint64_t cell_own_symbol(const struct cell *c, const char *name);
+/* address of a symbol visible in ns (its parents included); 0 if none */
+uint64_t cell_sym_addr(struct cell_ns *ns, const char *name);
+/* the section defining a symbol visible in ns, or NULL */
+struct section *cell_sym_section(struct cell_ns *ns, const char *name);
+
+/* ---- address lookups (backtraces, the fault handler, the unwinder) ---- */
+struct section *cell_section_at(uint64_t addr);
+struct cell *cell_at(uint64_t addr);
+/* "function" name for an address in any cell (section name without its
+ * ".text." prefix; nano_core cells have one section per symbol), the
+ * offset into it and the cell's name; NULL if no cell holds addr */
+const char *cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name);
+
+/* ---- loading ---- */
+#define CELL_ERR_MAX 200
+struct cell_error {
+	char msg[CELL_ERR_MAX];   /* names the cell and the problem */
+};
+
+/* Load the named boot modules ("serial.o" or "serial") into ns as one
+ * batch (cells may depend on each other circularly); cells that provide
+ * still-undefined symbols are loaded on demand from the image's index.
+ * All or nothing: on error, ns and the frame, page and heap counts are as
+ * before. */
+int cell_load(struct cell_ns *ns, const char *const *names, size_t n,
+	      struct cell_error *why) __must_check;
+/* Load an object held in memory (tests use corrupted copies this way). */
+int cell_load_image(struct cell_ns *ns, const char *name, const void *data,
+		    size_t size, struct cell_error *why) __must_check;
+/* Unload a cell nothing else depends on; E_BUSY naming a dependent if
+ * something does. */
+int cell_unload(struct cell *c, struct cell_error *why) __must_check;
+
+/* names of the cell objects in the boot image */
+size_t cell_modules(const char **names, size_t max);
+
+/* Boot: recover the nano_core's cells, index the boot modules. */
+int cell_mgr_init(void) __must_check;
+
+struct cell_stats {
+	size_t cells, sections, symbols, deps;
+};
+void cell_stats(struct cell_ns *ns, struct cell_stats *out);
+
+/* Mark a symbol as callable by applications: EXPORT_APP(kprintf); */
+#define EXPORT_APP(sym)                                                   \
+	static const char export_app_##sym[]                                  \
+		__attribute__((used, section(".app_exports"))) = #sym
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * cell_mgr_int.h: private declarations shared by the cell manager's files.
+ */
+#ifndef CELL_MGR_INT_H
+#define CELL_MGR_INT_H
+
+#include "cell.h"
+#include "elf.h"
+
+struct boot_info;
+
+struct sym_entry {
+	const char *name;         /* heap copy; NULL = empty slot */
+	uint64_t addr;
+	struct section *sec;      /* NULL for absolute symbols */
+	bool app_export;          /* kernel symbol callable from apps */
+	bool tomb;                /* removed (keeps probe chains intact) */
+};
+
+struct symmap {
+	struct sym_entry *slots;
+	size_t cap, used, tombs;
+};
+
+struct cell_ns {
+	char name[16];
+	struct cell_ns *parent;
+	bool apps;                /* links only to app-exported kernel symbols */
+	struct symmap map;
+	struct cell *cells;
+	size_t ncells;
+};
+
+/* one global lock: loads, unloads and lookups that mutate metadata */
+extern struct spinlock cell_lock;
+
+/* symbol map (symmap.c) */
+uint64_t symmap_hash(const char *s);
+struct sym_entry *symmap_get(const struct symmap *m, const char *name);
+int symmap_reserve(struct symmap *m, size_t extra) __must_check;
+/* insert; the map must have room (symmap_reserve); takes `name` */
+void symmap_put(struct symmap *m, const char *name, uint64_t addr, struct section *sec);
+void symmap_remove(struct symmap *m, const char *name);
+/* lookup through ns and its parents; *owner gets the namespace found in */
+struct sym_entry *ns_lookup(struct cell_ns *ns, const char *name, struct cell_ns **owner);
+
+/* address index (meta.c) */
+int meta_index_reserve(size_t ncells) __must_check;
+void meta_index_add(struct cell *c);
+void meta_index_remove(struct cell *c);
+void meta_free_cell(struct cell *c);
+
+/* module index (modules.c): which boot module defines a symbol */
+int modules_init(const struct boot_info *bi) __must_check;
+const char *modules_provider(const char *symbol);
+int modules_find(const char *name, uint64_t *phys, uint64_t *size) __must_check;
+
+char *kstrdup(const char *s);
+uint64_t fnv1a(const void *data, size_t n);
+int cell_errf(struct cell_error *why, int err, const char *fmt, ...) __printf(3, 4);
+
+#endif

@@ -1,0 +1,651 @@
+/*
+ * load.c: loading and linking a batch of cells.
+ *
+ *   gather    map and validate each object; add the cells that provide
+ *             still-undefined symbols (on demand), until closed
+ *   layout    size the three regions, allocate them (ZONE_CODE, writable
+ *             for now), copy sections, build section metadata
+ *   link      resolve every relocation (own sections, the batch, the
+ *             namespace and its parents) and write it; record cross-cell
+ *             dependencies
+ *   protect   text RX, rodata R, data RW
+ *   commit    symbols, dependency edges, cells and address index go into
+ *             the namespace - the only step that touches shared state,
+ *             and it cannot fail (all room is reserved beforehand)
+ *
+ * Every failure before commit drops what the batch built, so the system
+ * is exactly as before.
+ */
+#define LOG_TAG "cells"
+#include "cell_mgr_int.h"
+#include "err.h"
+#include "fmt.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "memory.h"
+#include "tsc.h"
+
+#define MAX_BATCH 64
+
+struct pending_dep {           /* a dependency found while linking */
+	struct section *from, *to;
+	struct cell_reloc rel;
+};
+
+struct load_obj {
+	char name[32];
+	struct mapped_pages *file;  /* the object file, mapped read-only */
+	const uint8_t *data;
+	size_t size;
+	uint64_t phys;
+	struct elf_obj elf;
+	struct cell *cell;          /* built here; owned by the batch until commit */
+	uint64_t *sec_addr;         /* per ELF section: load address (0: not loaded) */
+	int32_t *sec_meta;          /* per ELF section: index in cell->sections, -1 */
+	uint64_t t0;
+};
+
+struct batch {
+	struct cell_ns *ns;
+	struct load_obj obj[MAX_BATCH];
+	size_t n;
+	struct pending_dep *deps;
+	size_t ndeps, capdeps;
+	struct cell_error *why;
+};
+
+int
+cell_errf(struct cell_error *why, int err, const char *fmt, ...)
+{
+	va_list ap;
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+const char *
+section_kind_str(enum section_kind k)
+{
+	static const char *const names[] = { "text", "rodata", "data", "bss", "eh_frame",
+		"gcc_except_table", "ktest", "app_exports", "rodata-other" };
+	return k < ARRAY_SIZE(names) ? names[k] : "?";
+}
+
+static void
+strip_suffix(char *dst, size_t cap, const char *name)
+{
+	strlcpy(dst, name, cap);
+	size_t n = strlen(dst);
+	if (n > 2 && !strcmp(dst + n - 2, ".o"))
+		dst[n - 2] = '\0';
+}
+
+/* ---------------------------------------------------------------- gather */
+
+static struct load_obj *
+batch_find(struct batch *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->obj[i].name, name))
+			return &b->obj[i];
+	return NULL;
+}
+
+static int
+add_object(struct batch *b, const char *name, const void *image, size_t size)
+{
+	if (b->n == MAX_BATCH)
+		return cell_errf(b->why, E_NOSPC, "batch of more than %d cells", MAX_BATCH);
+	struct load_obj *o = &b->obj[b->n];
+	memset(o, 0, sizeof(*o));
+	strip_suffix(o->name, sizeof(o->name), name);
+	o->t0 = tsc_ns();
+	if (cell_find(b->ns, o->name))
+		return cell_errf(b->why, E_EXIST, "cell %s: already loaded in namespace %s", o->name,
+				 b->ns->name);
+	int err;
+	if (image) {
+		o->data = image;
+		o->size = size;
+	} else {
+		if (modules_find(o->name, &o->phys, &size))
+			return cell_errf(b->why, E_NOENT, "cell %s: no such boot module", o->name);
+		o->file = mp_map_phys(o->phys, size, MP_READ, &err);
+		if (!o->file)
+			return cell_errf(b->why, err, "cell %s: cannot map its object file: %s", o->name,
+					 err_str(err));
+		o->data = mp_as(o->file, 0, size, &err);
+		o->size = size;
+	}
+	b->n++; /* from here on batch_drop releases it */
+	struct elf_error ee;
+	err = elf_parse(o->data, o->size, &o->elf, &ee);
+	if (err)
+		return cell_errf(b->why, err, "cell %s: %s", o->name, ee.msg);
+	return E_OK;
+}
+
+static bool
+defined_in_batch(struct batch *b, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct elf_obj *e = &b->obj[i].elf;
+		for (size_t k = 1; k < e->nsyms; k++) {
+			const Elf64_Sym *s = &e->syms[k];
+			if (s->st_shndx != SHN_UNDEF && ELF64_ST_BIND(s->st_info) != STB_LOCAL &&
+			    !strcmp(elf_symbol_name(e, s), name))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* add providers of undefined symbols until every symbol resolves */
+static int
+close_batch(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct elf_obj *e = &b->obj[i].elf;
+		for (size_t k = 1; k < e->nsyms; k++) {
+			const Elf64_Sym *s = &e->syms[k];
+			if (s->st_shndx != SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
+				continue;
+			const char *n = elf_symbol_name(e, s);
+			if (!*n || ns_lookup(b->ns, n, NULL) || defined_in_batch(b, n))
+				continue;
+			if (b->ns->apps)
+				continue; /* apps never pull kernel cells in; link reports it */
+			const char *prov = modules_provider(n);
+			if (!prov || batch_find(b, prov))
+				continue; /* link reports the undefined symbol */
+			log_info("loading %s on demand: %s needs %s", prov, b->obj[i].name, n);
+			int err = add_object(b, prov, NULL, 0);
+			if (err)
+				return err;
+		}
+	}
+	return E_OK;
+}
+
+/* ---------------------------------------------------------------- layout */
+
+static enum section_kind
+kind_of(const char *name, const Elf64_Shdr *s)
+{
+	if (s->sh_flags & SHF_EXECINSTR)
+		return SEC_TEXT;
+	if (s->sh_type == SHT_NOBITS)
+		return SEC_BSS;
+	if (s->sh_flags & SHF_WRITE)
+		return SEC_DATA;
+	if (!strcmp(name, ".eh_frame"))
+		return SEC_EH_FRAME;
+	if (str_starts_with(name, ".gcc_except_table"))
+		return SEC_GCC_EXCEPT;
+	if (!strcmp(name, ".ktest"))
+		return SEC_KTEST;
+	if (!strcmp(name, ".app_exports"))
+		return SEC_APP_EXPORTS;
+	if (str_starts_with(name, ".rodata"))
+		return SEC_RODATA;
+	return SEC_OTHER_RO;
+}
+
+static enum cell_region
+region_of(enum section_kind k)
+{
+	return k == SEC_TEXT ? REGION_TEXT : (k == SEC_DATA || k == SEC_BSS) ? REGION_DATA : REGION_RODATA;
+}
+
+static int
+layout(struct batch *b, struct load_obj *o)
+{
+	const struct elf_obj *e = &o->elf;
+	uint64_t size[REGION_COUNT] = { 0 };
+	size_t nsec = 0;
+
+	o->cell = KNEW(struct cell);
+	o->sec_addr = kzalloc(e->shnum * sizeof(*o->sec_addr));
+	o->sec_meta = kmalloc(e->shnum * sizeof(*o->sec_meta));
+	if (!o->cell || !o->sec_addr || !o->sec_meta)
+		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for metadata", o->name);
+	struct cell *c = o->cell;
+	strlcpy(c->name, o->name, sizeof(c->name));
+	c->ns = b->ns;
+	c->is_app = b->ns->apps;
+	c->obj_phys = o->phys;
+	c->obj_size = o->size;
+	c->obj_hash = fnv1a(o->data, o->size);
+
+	/* pass 1: offsets within each region */
+	for (unsigned i = 0; i < e->shnum; i++) {
+		const Elf64_Shdr *s = &e->sh[i];
+		o->sec_meta[i] = -1;
+		if (!(s->sh_flags & SHF_ALLOC) || s->sh_size == 0)
+			continue;
+		if (s->sh_flags & SHF_TLS)
+			return cell_errf(b->why, E_NOTSUP, "cell %s: section %s is thread-local (TLS is not supported yet)",
+					 o->name, elf_section_name(e, i));
+		enum cell_region r = region_of(kind_of(elf_section_name(e, i), s));
+		uint64_t align = s->sh_addralign ? s->sh_addralign : 1;
+		size[r] = ALIGN_UP(size[r], align);
+		o->sec_addr[i] = size[r]; /* offset for now */
+		size[r] += s->sh_size;
+		nsec++;
+	}
+	/* the regions: one mapping each, so no page is shared with another cell */
+	for (int r = 0; r < REGION_COUNT; r++) {
+		if (!size[r])
+			continue;
+		int err;
+		c->mp[r] = mp_alloc(ZONE_CODE, DIV_ROUND_UP(size[r], PAGE_SIZE), MP_WRITE, &err);
+		if (!c->mp[r])
+			return cell_errf(b->why, err, "cell %s: cannot map %lu bytes: %s", o->name, size[r],
+					 err_str(err));
+		c->start[r] = mp_start(c->mp[r]);
+		c->size[r] = size[r];
+	}
+	c->sections = kzalloc((nsec ? nsec : 1) * sizeof(*c->sections));
+	if (!c->sections)
+		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for sections", o->name);
+	/* pass 2: place and copy */
+	for (unsigned i = 0; i < e->shnum; i++) {
+		const Elf64_Shdr *s = &e->sh[i];
+		if (!(s->sh_flags & SHF_ALLOC) || s->sh_size == 0)
+			continue;
+		const char *name = elf_section_name(e, i);
+		enum section_kind k = kind_of(name, s);
+		enum cell_region r = region_of(k);
+		uint64_t addr = c->start[r] + o->sec_addr[i];
+		o->sec_addr[i] = addr;
+		if (s->sh_type != SHT_NOBITS)
+			memcpy((void *)(uintptr_t)addr, o->data + s->sh_offset, s->sh_size);
+		struct section *m = &c->sections[c->nsections];
+		m->cell = c;
+		m->kind = k;
+		m->addr = addr;
+		m->size = s->sh_size;
+		m->name = kstrdup(name);
+		if (!m->name)
+			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
+		o->sec_meta[i] = (int32_t)c->nsections++;
+	}
+	return E_OK;
+}
+
+/* global definitions of a laid-out object become its cell's symbol list */
+static int
+collect_symbols(struct batch *b, struct load_obj *o)
+{
+	const struct elf_obj *e = &o->elf;
+	struct cell *c = o->cell;
+	size_t n = 0;
+
+	for (size_t k = 1; k < e->nsyms; k++)
+		if (e->syms[k].st_shndx != SHN_UNDEF && ELF64_ST_BIND(e->syms[k].st_info) != STB_LOCAL)
+			n++;
+	c->syms = kzalloc((n ? n : 1) * sizeof(*c->syms));
+	if (!c->syms)
+		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
+	for (size_t k = 1; k < e->nsyms; k++) {
+		const Elf64_Sym *s = &e->syms[k];
+		if (s->st_shndx == SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
+			continue;
+		const char *name = elf_symbol_name(e, s);
+		struct cell_sym *cs = &c->syms[c->nsyms];
+		if (s->st_shndx == SHN_ABS) {
+			cs->addr = s->st_value;
+		} else {
+			if (o->sec_meta[s->st_shndx] < 0)
+				continue; /* defined in a section we do not load */
+			cs->sec = &c->sections[o->sec_meta[s->st_shndx]];
+			cs->sec->global = true;
+			cs->addr = o->sec_addr[s->st_shndx] + s->st_value;
+		}
+		cs->name = kstrdup(name);
+		if (!cs->name)
+			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
+		c->nsyms++;
+		/* duplicates: in the namespace, or earlier in this batch */
+		if (!c->is_app) {
+			struct sym_entry *dup = symmap_get(&b->ns->map, name);
+			if (dup)
+				return cell_errf(b->why, E_EXIST,
+						 "cell %s: duplicate global symbol %s (already defined by cell %s)",
+						 o->name, name, dup->sec ? dup->sec->cell->name : "?");
+			for (struct load_obj *p = b->obj; p < o; p++)
+				if (cell_own_symbol(p->cell, name))
+					return cell_errf(b->why, E_EXIST,
+							 "cell %s: duplicate global symbol %s (also defined by cell %s)",
+							 o->name, name, p->name);
+		}
+	}
+	return E_OK;
+}
+
+/* ------------------------------------------------------------------ link */
+
+static bool
+is_app_export(struct cell_ns *ns, struct sym_entry *e)
+{
+	(void)ns;
+	return e->app_export;
+}
+
+/* resolve an undefined global: the batch (kernel ns), then ns chain */
+static int
+resolve_global(struct batch *b, struct load_obj *o, const char *name, bool weak, uint64_t *addr,
+	       struct section **sec)
+{
+	if (!b->ns->apps) {
+		for (size_t i = 0; i < b->n; i++) {
+			struct cell *c = b->obj[i].cell;
+			for (size_t k = 0; k < c->nsyms; k++)
+				if (!strcmp(c->syms[k].name, name)) {
+					*addr = c->syms[k].addr;
+					*sec = c->syms[k].sec;
+					return E_OK;
+				}
+		}
+	}
+	struct cell_ns *owner;
+	struct sym_entry *e = ns_lookup(b->ns, name, &owner);
+	if (e) {
+		if (b->ns->apps && owner != b->ns && !is_app_export(owner, e))
+			return cell_errf(b->why, E_PERM,
+					 "app %s: symbol %s (in cell %s) is not exported to applications", o->name,
+					 name, e->sec ? e->sec->cell->name : "?");
+		*addr = e->addr;
+		*sec = e->sec;
+		return E_OK;
+	}
+	if (weak) {
+		*addr = 0;
+		*sec = NULL;
+		return E_OK;
+	}
+	return cell_errf(b->why, E_NOENT, "cell %s: undefined symbol %s", o->name, name);
+}
+
+static int
+note_dep(struct batch *b, struct section *from, struct section *to, const Elf64_Rela *r, uint64_t S)
+{
+	if (b->ndeps == b->capdeps) {
+		size_t cap = b->capdeps ? b->capdeps * 2 : 64;
+		struct pending_dep *d = kmalloc(cap * sizeof(*d));
+		if (!d)
+			return cell_errf(b->why, E_NOMEM, "out of memory recording dependencies");
+		if (b->deps)
+			memcpy(d, b->deps, b->ndeps * sizeof(*d));
+		kfree(b->deps);
+		b->deps = d;
+		b->capdeps = cap;
+	}
+	b->deps[b->ndeps++] = (struct pending_dep){ from, to,
+		{ ELF64_R_TYPE(r->r_info), (uint32_t)r->r_offset, r->r_addend, S - to->addr } };
+	return E_OK;
+}
+
+static int
+link_obj(struct batch *b, struct load_obj *o)
+{
+	const struct elf_obj *e = &o->elf;
+
+	for (unsigned i = 1; i < e->shnum; i++) {
+		const Elf64_Shdr *rs = &e->sh[i];
+		if (rs->sh_type != SHT_RELA || o->sec_meta[rs->sh_info] < 0)
+			continue; /* relocations of sections we do not load (debug) */
+		struct section *from = &o->cell->sections[o->sec_meta[rs->sh_info]];
+		const Elf64_Rela *r = (const Elf64_Rela *)(e->data + rs->sh_offset);
+		for (size_t k = 0; k < rs->sh_size / sizeof(*r); k++) {
+			uint32_t type = ELF64_R_TYPE(r[k].r_info);
+			const Elf64_Sym *s = &e->syms[ELF64_R_SYM(r[k].r_info)];
+			const char *sname = elf_symbol_name(e, s);
+			uint64_t S = 0;
+			struct section *to = NULL;
+			if (type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX ||
+			    type == R_X86_64_REX_GOTPCRELX || type == R_X86_64_GOT32)
+				return cell_errf(b->why, E_NOTSUP,
+						 "cell %s: %s to %s needs a GOT; build cells with -fno-pic",
+						 o->name, elf_reloc_name(type), sname);
+			if (s->st_shndx == SHN_UNDEF) {
+				int err = resolve_global(b, o, sname, ELF64_ST_BIND(s->st_info) == STB_WEAK, &S, &to);
+				if (err)
+					return err;
+			} else if (s->st_shndx == SHN_ABS) {
+				S = s->st_value;
+			} else {
+				if (o->sec_meta[s->st_shndx] < 0)
+					return cell_errf(b->why, E_FORMAT,
+							 "cell %s: relocation in %s refers to unloaded section %s", o->name,
+							 from->name, elf_section_name(e, s->st_shndx));
+				S = o->sec_addr[s->st_shndx] + (ELF64_ST_TYPE(s->st_info) == STT_SECTION ? 0 : s->st_value);
+				to = &o->cell->sections[o->sec_meta[s->st_shndx]];
+			}
+			uint64_t P = from->addr + r[k].r_offset;
+			int err = elf_reloc_apply(type, (uint8_t *)(uintptr_t)P, P, S, r[k].r_addend);
+			if (err == E_RANGE)
+				return cell_errf(b->why, E_RANGE, "cell %s: %s at %s+%#lx to %s (%#lx) is out of reach",
+						 o->name, elf_reloc_name(type), from->name, (unsigned long)r[k].r_offset,
+						 *sname ? sname : "a section", (unsigned long)S);
+			if (err)
+				return cell_errf(b->why, err, "cell %s: %s at %s+%#lx: %s", o->name,
+						 elf_reloc_name(type), from->name, (unsigned long)r[k].r_offset, err_str(err));
+			if (to && to->cell != o->cell) {
+				err = note_dep(b, from, to, &r[k], S);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return E_OK;
+}
+
+static int
+protect(struct batch *b, struct load_obj *o)
+{
+	static const unsigned flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
+	for (int r = 0; r < REGION_COUNT; r++) {
+		if (!o->cell->mp[r] || r == REGION_DATA)
+			continue;
+		int err = mp_protect(o->cell->mp[r], flags[r]);
+		if (err)
+			return cell_errf(b->why, err, "cell %s: cannot set permissions: %s", o->name, err_str(err));
+	}
+	return E_OK;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+/* app exports listed by a kernel cell's .app_exports section */
+static void
+mark_exports(struct cell_ns *ns, const struct section *s)
+{
+	const char *p = (const char *)(uintptr_t)s->addr, *end = p + s->size;
+	while (p < end) {
+		size_t n = strnlen(p, (size_t)(end - p));
+		if (n && n < (size_t)(end - p)) {
+			struct sym_entry *e = symmap_get(&ns->map, p);
+			if (e)
+				e->app_export = true;
+		}
+		p += n + 1;
+	}
+}
+
+static void
+commit(struct batch *b, struct cell_dep **edges, size_t nedges)
+{
+	struct cell_ns *ns = b->ns;
+	for (size_t i = 0; i < b->n; i++) {
+		struct cell *c = b->obj[i].cell;
+		if (!c->is_app)
+			for (size_t k = 0; k < c->nsyms; k++)
+				symmap_put(&ns->map, c->syms[k].name, c->syms[k].addr, c->syms[k].sec);
+		c->next = ns->cells;
+		ns->cells = c;
+		ns->ncells++;
+		meta_index_add(c); /* room reserved before commit */
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		struct cell *c = b->obj[i].cell;
+		for (size_t k = 0; k < c->nsections; k++)
+			if (c->sections[k].kind == SEC_APP_EXPORTS && !c->is_app)
+				mark_exports(ns, &c->sections[k]);
+	}
+	for (size_t i = 0; i < nedges; i++) {
+		struct cell_dep *d = edges[i];
+		d->next_out = d->from->deps_out;
+		d->from->deps_out = d;
+		d->next_in = d->to->deps_in;
+		d->to->deps_in = d;
+	}
+}
+
+/* build the dependency edges (allocations) before commit */
+static int
+make_edges(struct batch *b, struct cell_dep ***out, size_t *nout)
+{
+	struct cell_dep **edges = kzalloc((b->ndeps ? b->ndeps : 1) * sizeof(*edges));
+	if (!edges)
+		return cell_errf(b->why, E_NOMEM, "out of memory for dependencies");
+	size_t n = 0;
+	for (size_t i = 0; i < b->ndeps; i++) {
+		struct pending_dep *p = &b->deps[i];
+		struct cell_dep *d = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (edges[k]->from == p->from && edges[k]->to == p->to)
+				d = edges[k];
+		if (!d) {
+			d = KNEW(struct cell_dep);
+			if (!d)
+				goto nomem;
+			d->from = p->from;
+			d->to = p->to;
+			edges[n++] = d;
+		}
+		struct cell_reloc *nr = kmalloc((d->nrelocs + 1) * sizeof(*nr));
+		if (!nr)
+			goto nomem;
+		if (d->nrelocs)
+			memcpy(nr, d->relocs, d->nrelocs * sizeof(*nr));
+		nr[d->nrelocs++] = p->rel;
+		kfree(d->relocs);
+		d->relocs = nr;
+	}
+	*out = edges;
+	*nout = n;
+	return E_OK;
+nomem:
+	for (size_t k = 0; k < n; k++) {
+		kfree(edges[k]->relocs);
+		kfree(edges[k]);
+	}
+	kfree(edges);
+	return cell_errf(b->why, E_NOMEM, "out of memory for dependencies");
+}
+
+static void
+batch_drop(struct batch *b, bool committed)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct load_obj *o = &b->obj[i];
+		if (!committed && o->cell)
+			meta_free_cell(o->cell);
+		mp_drop(TAKE_PTR(o->file));
+		kfree(o->sec_addr);
+		kfree(o->sec_meta);
+	}
+	kfree(b->deps);
+}
+
+static int
+run_batch(struct batch *b)
+{
+	int err = close_batch(b);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = layout(b, &b->obj[i]);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = collect_symbols(b, &b->obj[i]);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = link_obj(b, &b->obj[i]);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = protect(b, &b->obj[i]);
+	struct cell_dep **edges = NULL;
+	size_t nedges = 0;
+	if (!err)
+		err = make_edges(b, &edges, &nedges);
+	size_t nsyms = 0;
+	for (size_t i = 0; !err && i < b->n; i++)
+		nsyms += b->obj[i].cell->is_app ? 0 : b->obj[i].cell->nsyms;
+	if (!err)
+		err = symmap_reserve(&b->ns->map, nsyms);
+	if (!err && meta_index_reserve(b->n))
+		err = cell_errf(b->why, E_NOMEM, "out of memory for the address index");
+	if (err) {
+		for (size_t k = 0; k < nedges; k++) {
+			kfree(edges[k]->relocs);
+			kfree(edges[k]);
+		}
+		kfree(edges);
+		batch_drop(b, false);
+		return err;
+	}
+	/* commit: nothing below fails */
+	bool irq = spin_lock_irq(&cell_lock);
+	commit(b, edges, nedges);
+	spin_unlock_irq(&cell_lock, irq);
+	kfree(edges);
+	for (size_t i = 0; i < b->n; i++) {
+		struct cell *c = b->obj[i].cell;
+		c->load_ns = tsc_ns() - b->obj[i].t0;
+		log_info("loaded %-12s text %#lx+%-6lu rodata %#lx+%-6lu data %#lx+%-6lu %3zu sections, %lu us",
+			 c->name, c->start[REGION_TEXT], c->size[REGION_TEXT], c->start[REGION_RODATA],
+			 c->size[REGION_RODATA], c->start[REGION_DATA], c->size[REGION_DATA], c->nsections,
+			 c->load_ns / 1000);
+	}
+	batch_drop(b, true);
+	return E_OK;
+}
+
+int
+cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_error *why)
+{
+	struct batch *b = KNEW(struct batch);
+	if (!b)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	b->ns = ns;
+	b->why = why;
+	int err = E_OK;
+	for (size_t i = 0; i < n && !err; i++)
+		if (!batch_find(b, names[i]))
+			err = add_object(b, names[i], NULL, 0);
+	if (err)
+		batch_drop(b, false);
+	else
+		err = run_batch(b);
+	kfree(b);
+	return err;
+}
+
+int
+cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t size,
+		struct cell_error *why)
+{
+	struct batch *b = KNEW(struct batch);
+	if (!b)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	b->ns = ns;
+	b->why = why;
+	int err = add_object(b, name, data, size);
+	if (err)
+		batch_drop(b, false);
+	else
+		err = run_batch(b);
+	kfree(b);
+	return err;
+}

@@ -1,0 +1,255 @@
+/*
+ * meta.c: the namespaces, lookups over cell metadata (by name, by symbol,
+ * by address), statistics and unloading.
+ *
+ * The address index is a sorted array of every region of every cell, so
+ * "which cell and section holds this address" is a binary search (the
+ * fault handler and the unwinder ask it on every frame).
+ */
+#define LOG_TAG "cells"
+#include "cell_mgr_int.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "memory.h"
+
+struct spinlock cell_lock = SPINLOCK_INIT;
+
+static struct cell_ns kernel_ns = { .name = "kernel" };
+static struct cell_ns apps_ns = { .name = "apps", .parent = &kernel_ns, .apps = true };
+
+struct region_ref {
+	uint64_t start, end;
+	struct cell *cell;
+};
+static struct region_ref *index_;  /* sorted by start; guarded by cell_lock */
+static size_t nindex, capindex;
+
+struct cell_ns *cell_ns_kernel(void) { return &kernel_ns; }
+struct cell_ns *cell_ns_apps(void) { return &apps_ns; }
+const char *cell_ns_name(const struct cell_ns *ns) { return ns->name; }
+struct cell_ns *cell_ns_parent(const struct cell_ns *ns) { return ns->parent; }
+struct cell *cell_ns_first(struct cell_ns *ns) { return ns->cells; }
+
+struct cell *
+cell_find(struct cell_ns *ns, const char *name)
+{
+	for (struct cell *c = ns->cells; c; c = c->next)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+uint64_t
+cell_own_symbol(const struct cell *c, const char *name)
+{
+	for (size_t k = 0; k < c->nsyms; k++)
+		if (!strcmp(c->syms[k].name, name))
+			return c->syms[k].addr;
+	return 0;
+}
+
+uint64_t
+cell_sym_addr(struct cell_ns *ns, const char *name)
+{
+	struct sym_entry *e = ns_lookup(ns, name, NULL);
+	return e ? e->addr : 0;
+}
+
+struct section *
+cell_sym_section(struct cell_ns *ns, const char *name)
+{
+	struct sym_entry *e = ns_lookup(ns, name, NULL);
+	return e ? e->sec : NULL;
+}
+
+int
+meta_index_reserve(size_t ncells)
+{
+	size_t need = nindex + ncells * (REGION_COUNT + 1);
+	if (need <= capindex)
+		return E_OK;
+	size_t cap = capindex ? capindex : 64;
+	while (cap < need)
+		cap *= 2;
+	struct region_ref *n = kmalloc(cap * sizeof(*n));
+	if (!n)
+		return E_NOMEM;
+	bool irq = spin_lock_irq(&cell_lock);
+	if (nindex)
+		memcpy(n, index_, nindex * sizeof(*n));
+	struct region_ref *old = index_;
+	index_ = n;
+	capindex = cap;
+	spin_unlock_irq(&cell_lock, irq);
+	kfree(old);
+	return E_OK;
+}
+
+void
+meta_index_add(struct cell *c)
+{
+	for (int r = 0; r < REGION_COUNT; r++) {
+		if (!c->size[r])
+			continue;
+		size_t i = nindex;
+		while (i > 0 && index_[i - 1].start > c->start[r]) {
+			index_[i] = index_[i - 1];
+			i--;
+		}
+		index_[i] = (struct region_ref){ c->start[r], c->start[r] + c->size[r], c };
+		nindex++;
+	}
+	if (c->bss_size) { /* nano_core cells: .bss is apart from .data */
+		size_t i = nindex;
+		while (i > 0 && index_[i - 1].start > c->bss_start) {
+			index_[i] = index_[i - 1];
+			i--;
+		}
+		index_[i] = (struct region_ref){ c->bss_start, c->bss_start + c->bss_size, c };
+		nindex++;
+	}
+}
+
+void
+meta_index_remove(struct cell *c)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < nindex; i++)
+		if (index_[i].cell != c)
+			index_[j++] = index_[i];
+	nindex = j;
+}
+
+struct cell *
+cell_at(uint64_t addr)
+{
+	size_t lo = 0, hi = nindex;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < index_[mid].start)
+			hi = mid;
+		else if (addr >= index_[mid].end)
+			lo = mid + 1;
+		else
+			return index_[mid].cell;
+	}
+	return NULL;
+}
+
+struct section *
+cell_section_at(uint64_t addr)
+{
+	struct cell *c = cell_at(addr);
+	if (!c)
+		return NULL;
+	struct section *best = NULL;
+	for (size_t i = 0; i < c->nsections; i++) {
+		struct section *s = &c->sections[i];
+		if (addr >= s->addr && addr < s->addr + (s->size ? s->size : 1) &&
+		    (!best || s->addr >= best->addr))
+			best = s;
+	}
+	return best;
+}
+
+const char *
+cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
+{
+	struct cell *c = cell_at(addr);
+	if (!c)
+		return NULL;
+	if (cell_name)
+		*cell_name = c->name;
+	struct section *s = cell_section_at(addr);
+	if (!s)
+		return NULL;
+	*off = addr - s->addr;
+	const char *n = s->name;
+	if (str_starts_with(n, ".text."))
+		n += 6;
+	return n;
+}
+
+void
+meta_free_cell(struct cell *c)
+{
+	for (int r = 0; r < REGION_COUNT; r++)
+		mp_drop(TAKE_PTR(c->mp[r]));
+	for (size_t i = 0; i < c->nsections; i++) {
+		struct cell_dep *d = c->sections[i].deps_out;
+		while (d) {
+			struct cell_dep *next = d->next_out;
+			kfree(d->relocs);
+			kfree(d);
+			d = next;
+		}
+		kfree((void *)c->sections[i].name);
+	}
+	for (size_t k = 0; k < c->nsyms; k++)
+		kfree((void *)c->syms[k].name);
+	kfree(c->syms);
+	kfree(c->sections);
+	kfree(c);
+}
+
+/* drop edge d from d->to->deps_in */
+static void
+unlink_in(struct cell_dep *d)
+{
+	for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
+		if (*pp == d) {
+			*pp = d->next_in;
+			return;
+		}
+}
+
+int
+cell_unload(struct cell *c, struct cell_error *why)
+{
+	if (c->nano_core)
+		return cell_errf(why, E_PERM, "cell %s is part of the nano_core", c->name);
+	for (size_t i = 0; i < c->nsections; i++)
+		for (struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
+			if (d->from->cell != c)
+				return cell_errf(why, E_BUSY, "cell %s is used by cell %s (%s uses %s)", c->name,
+						 d->from->cell->name, d->from->name, c->sections[i].name);
+	/* commit: nothing below fails */
+	struct cell_ns *ns = c->ns;
+	bool irq = spin_lock_irq(&cell_lock);
+	for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			ns->ncells--;
+			break;
+		}
+	if (!c->is_app)
+		for (size_t k = 0; k < c->nsyms; k++) {
+			struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
+			if (e && e->sec && e->sec->cell == c)
+				symmap_remove(&ns->map, c->syms[k].name);
+		}
+	for (size_t i = 0; i < c->nsections; i++)
+		for (struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
+			unlink_in(d);
+	meta_index_remove(c);
+	spin_unlock_irq(&cell_lock, irq);
+	log_info("unloaded %s", c->name);
+	meta_free_cell(c);
+	return E_OK;
+}
+
+void
+cell_stats(struct cell_ns *ns, struct cell_stats *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (struct cell *c = ns->cells; c; c = c->next) {
+		o->cells++;
+		o->sections += c->nsections;
+		for (size_t i = 0; i < c->nsections; i++)
+			for (struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
+				o->deps++;
+	}
+	o->symbols = ns->map.used;
+}

@@ -1,0 +1,104 @@
+/*
+ * modules.c: the boot modules that are cell objects, and which of them
+ * provides each global symbol (the index behind loading on demand). Built
+ * at boot by validating each object; a malformed module is reported here
+ * and again if someone tries to load it.
+ */
+#define LOG_TAG "cells"
+#include "cell_mgr_int.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "mb2.h"
+#include "memory.h"
+
+struct module {
+	char name[32];
+	uint64_t phys, size;
+};
+
+static struct module mods[MB2_MAX_MODULES];
+static size_t nmods;
+static struct symmap providers; /* symbol -> module index (in addr) */
+
+static int
+index_module(size_t m)
+{
+	int err;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map_phys(mods[m].phys, mods[m].size, MP_READ, &err);
+	if (!mp)
+		return err;
+	const void *data = mp_as(mp, 0, mods[m].size, &err);
+	struct elf_obj o;
+	struct elf_error why;
+	err = elf_parse(data, mods[m].size, &o, &why);
+	if (err) {
+		log_warn("module %s is not a valid cell: %s", mods[m].name, why.msg);
+		return E_OK; /* reported; loading it will fail with the same message */
+	}
+	for (size_t k = 1; k < o.nsyms; k++) {
+		const Elf64_Sym *s = &o.syms[k];
+		if (s->st_shndx == SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
+			continue;
+		const char *name = elf_symbol_name(&o, s);
+		if (!*name || symmap_get(&providers, name))
+			continue;
+		char *copy = kstrdup(name);
+		if (!copy || symmap_reserve(&providers, 1)) {
+			kfree(copy);
+			return E_NOMEM;
+		}
+		symmap_put(&providers, copy, m, NULL);
+	}
+	return E_OK;
+}
+
+int
+modules_init(const struct boot_info *bi)
+{
+	for (size_t i = 0; i < bi->nmodules && nmods < ARRAY_SIZE(mods); i++) {
+		const struct mb2_module *m = &bi->modules[i];
+		size_t n = strlen(m->name);
+		if (n < 3 || strcmp(m->name + n - 2, ".o") || n - 2 >= sizeof(mods[0].name))
+			continue;
+		memcpy(mods[nmods].name, m->name, n - 2);
+		mods[nmods].name[n - 2] = '\0';
+		mods[nmods].phys = m->start;
+		mods[nmods].size = m->end - m->start;
+		int err = index_module(nmods);
+		if (err)
+			return err;
+		nmods++;
+	}
+	log_info("%zu cell modules, %zu symbols indexed for loading on demand", nmods, providers.used);
+	return E_OK;
+}
+
+const char *
+modules_provider(const char *symbol)
+{
+	struct sym_entry *e = symmap_get(&providers, symbol);
+	return e ? mods[e->addr].name : NULL;
+}
+
+int
+modules_find(const char *name, uint64_t *phys, uint64_t *size)
+{
+	for (size_t i = 0; i < nmods; i++)
+		if (!strcmp(mods[i].name, name)) {
+			*phys = mods[i].phys;
+			*size = mods[i].size;
+			return E_OK;
+		}
+	return E_NOENT;
+}
+
+size_t
+cell_modules(const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nmods && n < max; i++)
+		names[n++] = mods[i].name;
+	return n;
+}

@@ -1,0 +1,160 @@
+/*
+ * nano.c: the nano_core is made of cells too (thesis 5.3). Its static
+ * link merged their sections, but the linker script bracketed each cell
+ * with __cell_<name>_<kind>_start/_end symbols and the symbol table
+ * survives as the nano_core.syms module: from these we rebuild a struct
+ * cell per constituent, with one section per function or object, and
+ * enter them and their global symbols in the kernel namespace like any
+ * other cell.
+ */
+#define LOG_TAG "cells"
+#include "cell_mgr_int.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "nano_core.h"
+#include "symtab.h"
+
+extern const char __app_exports_start[], __app_exports_end[];
+
+struct build {
+	struct cell **cells;
+	const struct symtab_cell *bounds;
+	size_t n;
+	int err;
+	bool count_only;
+};
+
+static int
+owner_of(const struct build *b, uint64_t v, enum section_kind *kind)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct symtab_cell *c = &b->bounds[i];
+		if (v >= c->text_start && v < c->text_end) { *kind = SEC_TEXT; return (int)i; }
+		if (v >= c->rodata_start && v < c->rodata_end) { *kind = SEC_RODATA; return (int)i; }
+		if (v >= c->data_start && v < c->data_end) { *kind = SEC_DATA; return (int)i; }
+		if (v >= c->bss_start && v < c->bss_end) { *kind = SEC_BSS; return (int)i; }
+	}
+	return -1;
+}
+
+static void
+add_symbol(void *ctx, const char *name, uint64_t value, uint64_t size, unsigned type, unsigned bind)
+{
+	struct build *b = ctx;
+	enum section_kind kind;
+	if (b->err || !*name || str_starts_with(name, "__cell_"))
+		return;
+	if (type != STT_FUNC && type != STT_OBJECT && !(type == STT_NOTYPE && bind != STB_LOCAL))
+		return;
+	int i = owner_of(b, value, &kind);
+	if (i < 0 && bind == STB_LOCAL)
+		return;
+	/* globals outside every cell's brackets (the boot stacks, linker
+	 * symbols) belong to the nano_core cell itself, as absolute symbols */
+	bool absolute = i < 0;
+	if (absolute)
+		i = 0;
+	struct cell *c = b->cells[i];
+	if (absolute) {
+		if (b->count_only) {
+			c->nsyms++;
+			return;
+		}
+		char *copy = kstrdup(name);
+		if (!copy) {
+			b->err = E_NOMEM;
+			return;
+		}
+		c->syms[c->nsyms++] = (struct cell_sym){ copy, value, NULL };
+		return;
+	}
+	if (b->count_only) {
+		c->nsections++;
+		if (bind != STB_LOCAL)
+			c->nsyms++;
+		return;
+	}
+	struct section *s = &c->sections[c->nsections++];
+	s->cell = c;
+	s->kind = kind;
+	s->addr = value;
+	s->size = size;
+	s->global = bind != STB_LOCAL;
+	s->name = kstrdup(name);
+	if (!s->name) {
+		b->err = E_NOMEM;
+		return;
+	}
+	if (bind != STB_LOCAL)
+		c->syms[c->nsyms++] = (struct cell_sym){ s->name, value, s };
+}
+
+int
+cell_mgr_init(void)
+{
+	struct cell_ns *ns = cell_ns_kernel();
+	const struct symtab_cell *bounds;
+	size_t n = symtab_cells(&bounds);
+	if (!n)
+		return E_NOENT;
+	struct cell *cells[64];
+	if (n > ARRAY_SIZE(cells))
+		return E_NOSPC;
+	struct build b = { cells, bounds, n, E_OK, true };
+	for (size_t i = 0; i < n; i++) {
+		cells[i] = KNEW(struct cell);
+		if (!cells[i])
+			return E_NOMEM;
+		struct cell *c = cells[i];
+		strlcpy(c->name, bounds[i].name, sizeof(c->name));
+		c->ns = ns;
+		c->nano_core = true;
+		c->start[REGION_TEXT] = bounds[i].text_start;
+		c->size[REGION_TEXT] = bounds[i].text_end - bounds[i].text_start;
+		c->start[REGION_RODATA] = bounds[i].rodata_start;
+		c->size[REGION_RODATA] = bounds[i].rodata_end - bounds[i].rodata_start;
+		c->start[REGION_DATA] = bounds[i].data_start;
+		c->size[REGION_DATA] = bounds[i].data_end - bounds[i].data_start;
+		c->bss_start = bounds[i].bss_start;
+		c->bss_size = bounds[i].bss_end - bounds[i].bss_start;
+	}
+	symtab_for_each(add_symbol, &b); /* count */
+	size_t nsyms = 0;
+	for (size_t i = 0; i < n; i++) {
+		cells[i]->sections = kzalloc((cells[i]->nsections + 1) * sizeof(struct section));
+		cells[i]->syms = kzalloc((cells[i]->nsyms + 1) * sizeof(struct cell_sym));
+		if (!cells[i]->sections || !cells[i]->syms)
+			return E_NOMEM;
+		nsyms += cells[i]->nsyms;
+		cells[i]->nsections = cells[i]->nsyms = 0;
+	}
+	b.count_only = false;
+	symtab_for_each(add_symbol, &b);
+	if (b.err)
+		return b.err;
+	int err = symmap_reserve(&ns->map, nsyms);
+	if (!err)
+		err = meta_index_reserve(n);
+	if (err)
+		return err;
+	for (size_t i = n; i-- > 0;) {
+		struct cell *c = cells[i];
+		for (size_t k = 0; k < c->nsyms; k++)
+			if (!symmap_get(&ns->map, c->syms[k].name))
+				symmap_put(&ns->map, c->syms[k].name, c->syms[k].addr, c->syms[k].sec);
+		c->next = ns->cells;
+		ns->cells = c;
+		ns->ncells++;
+		meta_index_add(c);
+	}
+	/* the nano_core's own application exports */
+	for (const char *p = __app_exports_start; p < __app_exports_end; p += strlen(p) + 1) {
+		struct sym_entry *e = *p ? symmap_get(&ns->map, p) : NULL;
+		if (e)
+			e->app_export = true;
+	}
+	log_info("nano_core: %zu cells, %zu global symbols in namespace kernel", n, ns->map.used);
+	return modules_init(nano_core_boot_info());
+}
