@@ -49,6 +49,8 @@ int meta_index_reserve(size_t ncells) __must_check;
 void meta_index_add(struct cell *c);
 void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
+/* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */
+int meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym) __must_check;
 
 /* module index (modules.c): which boot module defines a symbol */
 int modules_init(const struct boot_info *bi) __must_check;

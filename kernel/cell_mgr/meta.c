@@ -172,6 +172,14 @@ cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
 	return n;
 }
 
+int
+meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym)
+{
+	c->sections = kzalloc((nsec + 1) * sizeof(*c->sections));
+	c->syms = kzalloc((nsym + 1) * sizeof(*c->syms));
+	return c->sections && c->syms ? E_OK : E_NOMEM;
+}
+
 void
 meta_free_cell(struct cell *c)
 {

@@ -91,23 +91,17 @@ add_symbol(void *ctx, const char *name, uint64_t value, uint64_t size, unsigned 
 		c->syms[c->nsyms++] = (struct cell_sym){ s->name, value, s };
 }
 
-int
-cell_mgr_init(void)
+/* build the cell records; on error everything built is freed */
+static int
+build_cells(struct cell **cells, const struct symtab_cell *bounds, size_t n, size_t *nsyms)
 {
 	struct cell_ns *ns = cell_ns_kernel();
-	const struct symtab_cell *bounds;
-	size_t n = symtab_cells(&bounds);
-	if (!n)
-		return E_NOENT;
-	struct cell *cells[64];
-	if (n > ARRAY_SIZE(cells))
-		return E_NOSPC;
 	struct build b = { cells, bounds, n, E_OK, true };
 	for (size_t i = 0; i < n; i++) {
-		cells[i] = KNEW(struct cell);
-		if (!cells[i])
+		_cleanup_(kfreep) struct cell *owned = KNEW(struct cell);
+		if (!owned)
 			return E_NOMEM;
-		struct cell *c = cells[i];
+		struct cell *c = cells[i] = TAKE_PTR(owned);
 		strlcpy(c->name, bounds[i].name, sizeof(c->name));
 		c->ns = ns;
 		c->nano_core = true;
@@ -121,24 +115,44 @@ cell_mgr_init(void)
 		c->bss_size = bounds[i].bss_end - bounds[i].bss_start;
 	}
 	symtab_for_each(add_symbol, &b); /* count */
-	size_t nsyms = 0;
+	*nsyms = 0;
 	for (size_t i = 0; i < n; i++) {
-		cells[i]->sections = kzalloc((cells[i]->nsections + 1) * sizeof(struct section));
-		cells[i]->syms = kzalloc((cells[i]->nsyms + 1) * sizeof(struct cell_sym));
-		if (!cells[i]->sections || !cells[i]->syms)
-			return E_NOMEM;
-		nsyms += cells[i]->nsyms;
-		cells[i]->nsections = cells[i]->nsyms = 0;
+		struct cell *c = cells[i];
+		size_t nsec = c->nsections, nsym = c->nsyms;
+		c->nsections = c->nsyms = 0; /* what is filled so far, for meta_free_cell */
+		int err = meta_alloc_arrays(c, nsec, nsym);
+		if (err)
+			return err;
+		*nsyms += nsym;
 	}
 	b.count_only = false;
 	symtab_for_each(add_symbol, &b);
-	if (b.err)
-		return b.err;
-	int err = symmap_reserve(&ns->map, nsyms);
+	return b.err;
+}
+
+int
+cell_mgr_init(void)
+{
+	struct cell_ns *ns = cell_ns_kernel();
+	const struct symtab_cell *bounds;
+	size_t n = symtab_cells(&bounds), nsyms = 0;
+	if (!n)
+		return E_NOENT;
+	struct cell *cells[64] = { 0 };
+	if (n > ARRAY_SIZE(cells))
+		return E_NOSPC;
+	int err = build_cells(cells, bounds, n, &nsyms);
+	if (!err)
+		err = symmap_reserve(&ns->map, nsyms);
 	if (!err)
 		err = meta_index_reserve(n);
-	if (err)
+	if (err) {
+		for (size_t i = 0; i < n; i++)
+			if (cells[i])
+				meta_free_cell(cells[i]);
 		return err;
+	}
+	/* commit: nothing below fails */
 	for (size_t i = n; i-- > 0;) {
 		struct cell *c = cells[i];
 		for (size_t k = 0; k < c->nsyms; k++)
