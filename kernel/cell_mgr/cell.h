@@ -125,9 +125,18 @@ int cell_load(struct cell_ns *ns, const char *const *names, size_t n,
 /* Load an object held in memory (tests use corrupted copies this way). */
 int cell_load_image(struct cell_ns *ns, const char *name, const void *data,
 		    size_t size, struct cell_error *why) __must_check;
-/* Unload a cell nothing else depends on; E_BUSY naming a dependent if
- * something does. */
-int cell_unload(struct cell *c, struct cell_error *why) __must_check;
+/* Unload a set of cells that nothing outside the set depends on (cells
+ * that depend on each other circularly leave together); E_BUSY naming a
+ * dependent otherwise. All or nothing. */
+int cell_unload(struct cell *const *cells, size_t n, struct cell_error *why) __must_check;
+
+/* A new, empty namespace whose lookups fall back to `parent` (a
+ * personality); destroying it unloads its cells. */
+struct cell_ns *cell_ns_create(const char *name, struct cell_ns *parent, bool apps);
+int cell_ns_destroy(struct cell_ns *ns, struct cell_error *why) __must_check;
+
+/* a heap copy of a boot module's object file (kfree it) */
+int cell_module_copy(const char *name, void **data, size_t *size) __must_check;
 
 /* names of the cell objects in the boot image */
 size_t cell_modules(const char **names, size_t max);

@@ -70,7 +70,7 @@ meta_index_reserve(size_t ncells)
 	size_t need = nindex + ncells * (REGION_COUNT + 1);
 	if (need <= capindex)
 		return E_OK;
-	size_t cap = capindex ? capindex : 64;
+	size_t cap = capindex ? capindex : 512;
 	while (cap < need)
 		cap *= 2;
 	struct region_ref *n = kmalloc(cap * sizeof(*n));
@@ -213,19 +213,19 @@ unlink_in(struct cell_dep *d)
 		}
 }
 
-int
-cell_unload(struct cell *c, struct cell_error *why)
+static bool
+in_set(struct cell *const *cells, size_t n, const struct cell *c)
 {
-	if (c->nano_core)
-		return cell_errf(why, E_PERM, "cell %s is part of the nano_core", c->name);
-	for (size_t i = 0; i < c->nsections; i++)
-		for (struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
-			if (d->from->cell != c)
-				return cell_errf(why, E_BUSY, "cell %s is used by cell %s (%s uses %s)", c->name,
-						 d->from->cell->name, d->from->name, c->sections[i].name);
-	/* commit: nothing below fails */
+	for (size_t i = 0; i < n; i++)
+		if (cells[i] == c)
+			return true;
+	return false;
+}
+
+static void
+remove_one(struct cell *c)
+{
 	struct cell_ns *ns = c->ns;
-	bool irq = spin_lock_irq(&cell_lock);
 	for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -242,9 +242,64 @@ cell_unload(struct cell *c, struct cell_error *why)
 		for (struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
 			unlink_in(d);
 	meta_index_remove(c);
+}
+
+int
+cell_unload(struct cell *const *cells, size_t n, struct cell_error *why)
+{
+	for (size_t j = 0; j < n; j++) {
+		struct cell *c = cells[j];
+		if (c->nano_core)
+			return cell_errf(why, E_PERM, "cell %s is part of the nano_core", c->name);
+		for (size_t i = 0; i < c->nsections; i++)
+			for (struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
+				if (!in_set(cells, n, d->from->cell))
+					return cell_errf(why, E_BUSY, "cell %s is used by cell %s (%s uses %s)",
+							 c->name, d->from->cell->name, d->from->name,
+							 c->sections[i].name);
+	}
+	/* commit: nothing below fails */
+	bool irq = spin_lock_irq(&cell_lock);
+	for (size_t j = 0; j < n; j++)
+		remove_one(cells[j]);
 	spin_unlock_irq(&cell_lock, irq);
-	log_info("unloaded %s", c->name);
-	meta_free_cell(c);
+	for (size_t j = 0; j < n; j++) {
+		log_info("unloaded %s", cells[j]->name);
+		meta_free_cell(cells[j]);
+	}
+	return E_OK;
+}
+
+struct cell_ns *
+cell_ns_create(const char *name, struct cell_ns *parent, bool apps)
+{
+	struct cell_ns *ns = KNEW(struct cell_ns);
+	if (!ns)
+		return NULL;
+	strlcpy(ns->name, name, sizeof(ns->name));
+	ns->parent = parent;
+	ns->apps = apps;
+	return ns;
+}
+
+int
+cell_ns_destroy(struct cell_ns *ns, struct cell_error *why)
+{
+	if (ns == &kernel_ns || ns == &apps_ns)
+		return cell_errf(why, E_PERM, "namespace %s is permanent", ns->name);
+	size_t n = ns->ncells;
+	struct cell **all = kmalloc((n ? n : 1) * sizeof(*all));
+	if (!all)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	size_t i = 0;
+	for (struct cell *c = ns->cells; c; c = c->next)
+		all[i++] = c;
+	int err = cell_unload(all, n, why);
+	kfree(all);
+	if (err)
+		return err;
+	kfree(ns->map.slots);
+	kfree(ns);
 	return E_OK;
 }
 

@@ -102,3 +102,22 @@ cell_modules(const char **names, size_t max)
 		names[n++] = mods[i].name;
 	return n;
 }
+
+int
+cell_module_copy(const char *name, void **data, size_t *size)
+{
+	uint64_t phys, len;
+	int err = modules_find(name, &phys, &len);
+	if (err)
+		return err;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map_phys(phys, len, MP_READ, &err);
+	if (!mp)
+		return err;
+	void *copy = kmalloc(len);
+	if (!copy)
+		return E_NOMEM;
+	memcpy(copy, mp_as(mp, 0, len, NULL), len);
+	*data = copy;
+	*size = len;
+	return E_OK;
+}

@@ -57,9 +57,9 @@ int
 symmap_reserve(struct symmap *m, size_t extra)
 {
 	size_t need = m->used + m->tombs + extra;
-	if (m->cap && need * 10 < m->cap * 7)
+	if (extra == 0 || (m->cap && need * 10 < m->cap * 7))
 		return E_OK;
-	size_t cap = m->cap ? m->cap : 256;
+	size_t cap = m->cap ? m->cap : 1024;
 	while ((m->used + extra) * 10 >= cap * 7)
 		cap *= 2;
 	struct sym_entry *slots = kzalloc(cap * sizeof(*slots));
