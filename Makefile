@@ -46,6 +46,7 @@ QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow
+.PHONY: bench-cells
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -100,6 +101,8 @@ $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
 
 iso: $(BUILD)/theseus.iso
 
@@ -115,6 +118,11 @@ bench-mem: bootstrap $(BUILD)/theseus-bench.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-mem.log; \
 	if [ $$rc != 33 ]; then echo "bench-mem: QEMU exit $$rc; see $(BUILD)/bench-mem.log"; exit 1; fi
+
+bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-cells.log; \
+	if [ $$rc != 33 ]; then echo "bench-cells: QEMU exit $$rc; see $(BUILD)/bench-cells.log"; exit 1; fi
 
 test: bootstrap
 	@tools/test-all.sh

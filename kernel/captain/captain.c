@@ -60,8 +60,10 @@ captain_main(const struct boot_info *bi)
 		log_warn("no VGA text mirror: %s", err_str(err));
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
-	if (mb2_cmdline_has(bi->cmdline, "bench"))
+	if (mb2_cmdline_has(bi->cmdline, "bench=mem"))
 		run_cell("bench_mem", "bench_main", bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "bench=cells"))
+		run_cell("bench_cells", "bench_cells_main", bi->cmdline);
 	struct cell_stats st;
 	cell_stats(cell_ns_kernel(), &st);
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",

@@ -163,7 +163,9 @@ mb2_cmdline_has(const char *cmdline, const char *key)
 	while (*s) {
 		while (*s == ' ')
 			s++;
-		if (!strncmp(s, key, klen) && (s[klen] == '\0' || s[klen] == ' ' || s[klen] == '='))
+		/* "key" matches "key", "key=..." ; "key=v" matches exactly */
+		if (!strncmp(s, key, klen) &&
+		    (s[klen] == '\0' || s[klen] == ' ' || (s[klen] == '=' && !strchr(key, '='))))
 			return true;
 		while (*s && *s != ' ')
 			s++;
