@@ -79,7 +79,9 @@ void nano_core_start(uint32_t info_phys, uint32_t magic);
 void
 nano_core_start(uint32_t info_phys, uint32_t magic)
 {
-	/* console first: every later step may need to say why it failed */
+	/* per-CPU storage first: the logger, heap and fault paths use cpu_id() */
+	percpu_init(0, 0);
+	/* console next: every later step may need to say why it failed */
 	serial_init(COM1);
 	tsc_calibrate();
 	log_info("Theseus/C nano_core, TSC %lu MHz", tsc_hz() / 1000000);

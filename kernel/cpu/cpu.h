@@ -95,6 +95,43 @@ static inline void irq_restore(bool on)
 }
 
 __noreturn void cpu_halt_forever(void);
+
+/*
+ * Per-CPU storage, reached through GS (percpu.c). Fields used from
+ * assembly or by other CPUs are documented; the rest belong to their CPU.
+ */
+struct percpu {
+	struct percpu *self;      /* offset 0: %gs:0 is this struct's address */
+	unsigned id;              /* dense CPU index, 0 = boot CPU */
+	uint32_t apic_id;
+	bool online;              /* read by other CPUs */
+	int preempt_count;        /* >0: no preemptive switch on this CPU */
+	void *current;            /* the running task (task cell) */
+	void *idle;               /* this CPU's idle task */
+	uint64_t ticks;           /* timer interrupts taken */
+	bool need_resched;        /* set by the tick, acted on when preemptible */
+};
+
+void percpu_init(unsigned id, uint32_t apic_id);
+struct percpu *percpu_of(unsigned id);
+unsigned cpu_count_online(void);
+
+/* this CPU's slot; valid once percpu_init ran on it (boot CPU: early) */
+static inline struct percpu *
+this_cpu(void)
+{
+	struct percpu *p;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline unsigned
+cpu_id(void)
+{
+	unsigned id;
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(offsetof(struct percpu, id)));
+	return id;
+}
 /* remap the legacy 8259 PICs away from the exception vectors, mask them */
 void pic_disable(void);
 

@@ -60,7 +60,6 @@ gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[IST_COUNT])
 		"mov %%ax, %%ss\n\t"
 		"xor %%eax, %%eax\n\t"
 		"mov %%ax, %%fs\n\t"
-		"mov %%ax, %%gs\n\t"
 		"ltr %w3\n\t"
 		:
 		: "m"(r), "i"((uint64_t)SEL_KCODE), "i"(SEL_KDATA), "r"((uint16_t)SEL_TSS)

@@ -42,7 +42,7 @@ exc_name(uint64_t v)
 static unsigned
 cpu_index(void)
 {
-	return 0; /* per-CPU storage arrives with the SMP cell */
+	return cpu_id();
 }
 
 void

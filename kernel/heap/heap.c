@@ -60,7 +60,9 @@ static struct heap heaps[MAX_CPUS];
 static struct heap *
 heap_current(void)
 {
-	return &heaps[0]; /* per-CPU selection arrives with the SMP cell */
+	/* one heap per CPU; objects freed on another CPU go back to their
+	 * slab's own heap (region_hdr.heap) under that heap's lock */
+	return &heaps[cpu_id()];
 }
 
 static int
