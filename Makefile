@@ -33,7 +33,7 @@ CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-common -fno-strict-aliasing \
-	-fno-tree-loop-distribute-patterns \
+	-fno-tree-loop-distribute-patterns -ftls-model=local-exec \
 	-ffunction-sections -fdata-sections \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
 	$(addprefix -I,$(INC_DIRS)) -MMD -MP

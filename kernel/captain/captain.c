@@ -11,10 +11,14 @@
 #include "cell.h"
 #include "err.h"
 #include "klibc.h"
+#include "cpu.h"
 #include "log.h"
 #include "mb2.h"
 #include "tsc.h"
 #include "vga.h"
+#include "apic.h"
+#include "sched_rr.h"
+#include "task.h"
 
 typedef void (*entry_fn)(const char *cmdline);
 
@@ -58,6 +62,20 @@ captain_main(const struct boot_info *bi)
 	int err = vga_init();
 	if (err)
 		log_warn("no VGA text mirror: %s", err_str(err));
+	/* tasks: a policy, then this code becomes the first task */
+	err = sched_rr_install();
+	if (!err)
+		err = task_init_cpu("captain");
+	if (!err)
+		err = apic_init_cpu();
+	if (!err)
+		err = apic_timer_start(100, task_tick);
+	if (err) {
+		log_err("task bring-up failed: %s", err_str(err));
+		cpu_halt_forever();
+	}
+	irq_enable();
+	log_info("tasks up: timer %lu Hz, timeslice %lu ms", apic_timer_hz(), task_timeslice_ns() / 1000000);
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=mem"))
@@ -69,6 +87,6 @@ captain_main(const struct boot_info *bi)
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",
 		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
 	log_info("nothing more to run yet (the shell arrives with tasks); exit QEMU with Ctrl-A X");
-	for (;;)
-		__asm__ volatile("sti; hlt");
+	/* the captain's work is done: let the idle task have the CPU */
+	task_exit(0);
 }

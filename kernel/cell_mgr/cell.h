@@ -30,7 +30,7 @@ struct cell_ns;
 
 enum section_kind {
 	SEC_TEXT, SEC_RODATA, SEC_DATA, SEC_BSS, SEC_EH_FRAME, SEC_GCC_EXCEPT,
-	SEC_KTEST, SEC_APP_EXPORTS, SEC_OTHER_RO,
+	SEC_KTEST, SEC_APP_EXPORTS, SEC_OTHER_RO, SEC_TLS,
 };
 const char *section_kind_str(enum section_kind k);
 
@@ -81,6 +81,8 @@ struct cell {
 	uint64_t obj_phys, obj_size;   /* the object file (boot module) */
 	uint64_t obj_hash;             /* FNV-1a of the object file */
 	uint64_t load_ns;              /* time to load and link */
+	uint32_t users;                /* tasks whose entry is here (atomic) */
+	size_t tls_off, tls_size;      /* its TLS range below the thread pointer */
 	struct cell *next;             /* in ns->cells */
 };
 
@@ -148,6 +150,13 @@ struct cell_stats {
 	size_t cells, sections, symbols, deps;
 };
 void cell_stats(struct cell_ns *ns, struct cell_stats *out);
+
+/* ---- thread-local storage (tls.c) ---- */
+#define CELL_TLS_MAX 1024 /* bytes below the thread pointer, all cells */
+/* the initial image of all TLS: CELL_TLS_MAX bytes ending at the TP */
+const uint8_t *cell_tls_template(void);
+/* told when a new cell's TLS image appears at [TP-off, TP-off+len) */
+void cell_set_tls_hook(void (*hook)(size_t off, const void *image, size_t len));
 
 /* Mark a symbol as callable by applications: EXPORT_APP(kprintf); */
 #define EXPORT_APP(sym)                                                   \

@@ -57,6 +57,13 @@ int modules_init(const struct boot_info *bi) __must_check;
 const char *modules_provider(const char *symbol);
 int modules_find(const char *name, uint64_t *phys, uint64_t *size) __must_check;
 
+/* TLS layout (tls.c) */
+size_t cell_tls_mark(void);
+void cell_tls_reset(size_t mark);
+int cell_tls_reserve(size_t size, size_t align, size_t *off) __must_check;
+uint8_t *cell_tls_at(int64_t tp_offset);
+void cell_tls_published(size_t off, size_t len);
+
 char *kstrdup(const char *s);
 uint64_t fnv1a(const void *data, size_t n);
 int cell_errf(struct cell_error *why, int err, const char *fmt, ...) __printf(3, 4);

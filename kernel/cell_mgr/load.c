@@ -47,6 +47,7 @@ struct load_obj {
 };
 
 struct batch {
+	size_t tls_mark;            /* TLS layout before this batch */
 	struct cell_ns *ns;
 	struct load_obj obj[MAX_BATCH];
 	size_t n;
@@ -71,7 +72,7 @@ const char *
 section_kind_str(enum section_kind k)
 {
 	static const char *const names[] = { "text", "rodata", "data", "bss", "eh_frame",
-		"gcc_except_table", "ktest", "app_exports", "rodata-other" };
+		"gcc_except_table", "ktest", "app_exports", "rodata-other", "tls" };
 	return k < ARRAY_SIZE(names) ? names[k] : "?";
 }
 
@@ -206,6 +207,7 @@ layout(struct batch *b, struct load_obj *o)
 {
 	const struct elf_obj *e = &o->elf;
 	uint64_t size[REGION_COUNT] = { 0 };
+	uint64_t tls_size = 0, tls_align = 1;
 	size_t nsec = 0;
 
 	o->cell = KNEW(struct cell);
@@ -227,15 +229,28 @@ layout(struct batch *b, struct load_obj *o)
 		o->sec_meta[i] = -1;
 		if (!(s->sh_flags & SHF_ALLOC) || s->sh_size == 0)
 			continue;
-		if (s->sh_flags & SHF_TLS)
-			return cell_errf(b->why, E_NOTSUP, "cell %s: section %s is thread-local (TLS is not supported yet)",
-					 o->name, elf_section_name(e, i));
+		if (s->sh_flags & SHF_TLS) {
+			uint64_t align = s->sh_addralign ? s->sh_addralign : 1;
+			tls_size = ALIGN_UP(tls_size, align);
+			tls_align = MAX(tls_align, align);
+			o->sec_addr[i] = tls_size; /* offset in the cell's TLS segment */
+			tls_size += s->sh_size;
+			nsec++;
+			continue;
+		}
 		enum cell_region r = region_of(kind_of(elf_section_name(e, i), s));
 		uint64_t align = s->sh_addralign ? s->sh_addralign : 1;
 		size[r] = ALIGN_UP(size[r], align);
 		o->sec_addr[i] = size[r]; /* offset for now */
 		size[r] += s->sh_size;
 		nsec++;
+	}
+	if (tls_size) {
+		int err = cell_tls_reserve(tls_size, tls_align, &c->tls_off);
+		if (err)
+			return cell_errf(b->why, err, "cell %s: %lu bytes of TLS do not fit (%d bytes for all cells)",
+					 o->name, (unsigned long)tls_size, CELL_TLS_MAX);
+		c->tls_size = tls_size;
 	}
 	/* the regions: one mapping each, so no page is shared with another cell */
 	for (int r = 0; r < REGION_COUNT; r++) {
@@ -259,9 +274,18 @@ layout(struct batch *b, struct load_obj *o)
 			continue;
 		const char *name = elf_section_name(e, i);
 		enum section_kind k = kind_of(name, s);
-		enum cell_region r = region_of(k);
-		uint64_t addr = c->start[r] + o->sec_addr[i];
-		o->sec_addr[i] = addr;
+		uint64_t addr;
+		if (s->sh_flags & SHF_TLS) {
+			/* symbols resolve to thread-pointer offsets; the image
+			 * goes into the TLS template */
+			int64_t tp = (int64_t)o->sec_addr[i] - (int64_t)c->tls_off;
+			o->sec_addr[i] = (uint64_t)tp;
+			k = SEC_TLS;
+			addr = (uint64_t)(uintptr_t)cell_tls_at(tp);
+		} else {
+			addr = c->start[region_of(k)] + o->sec_addr[i];
+			o->sec_addr[i] = addr;
+		}
 		if (s->sh_type != SHT_NOBITS)
 			memcpy((void *)(uintptr_t)addr, o->data + s->sh_offset, s->sh_size);
 		struct section *m = &c->sections[c->nsections];
@@ -497,6 +521,8 @@ commit(struct batch *b, struct cell_dep **edges, size_t nedges)
 			if (c->sections[k].kind == SEC_APP_EXPORTS && !c->is_app)
 				mark_exports(ns, &c->sections[k]);
 	}
+	for (size_t i = 0; i < b->n; i++)
+		cell_tls_published(b->obj[i].cell->tls_off, b->obj[i].cell->tls_size);
 	for (size_t i = 0; i < nedges; i++) {
 		struct cell_dep *d = edges[i];
 		d->next_out = d->from->deps_out;
@@ -593,6 +619,7 @@ run_batch(struct batch *b)
 		}
 		kfree(edges);
 		batch_drop(b, false);
+		cell_tls_reset(b->tls_mark);
 		return err;
 	}
 	/* commit: nothing below fails */
@@ -620,6 +647,7 @@ cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_er
 		return cell_errf(why, E_NOMEM, "out of memory");
 	b->ns = ns;
 	b->why = why;
+	b->tls_mark = cell_tls_mark();
 	int err = E_OK;
 	for (size_t i = 0; i < n && !err; i++)
 		if (!batch_find(b, names[i]))
@@ -641,6 +669,7 @@ cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t s
 		return cell_errf(why, E_NOMEM, "out of memory");
 	b->ns = ns;
 	b->why = why;
+	b->tls_mark = cell_tls_mark();
 	int err = add_object(b, name, data, size);
 	if (err)
 		batch_drop(b, false);

@@ -251,6 +251,9 @@ cell_unload(struct cell *const *cells, size_t n, struct cell_error *why)
 		struct cell *c = cells[j];
 		if (c->nano_core)
 			return cell_errf(why, E_PERM, "cell %s is part of the nano_core", c->name);
+		uint32_t users = __atomic_load_n(&c->users, __ATOMIC_ACQUIRE);
+		if (users)
+			return cell_errf(why, E_BUSY, "cell %s holds the entry of %u live task(s)", c->name, users);
 		for (size_t i = 0; i < c->nsections; i++)
 			for (struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
 				if (!in_set(cells, n, d->from->cell))

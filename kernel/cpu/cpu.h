@@ -108,6 +108,7 @@ struct percpu {
 	int preempt_count;        /* >0: no preemptive switch on this CPU */
 	void *current;            /* the running task (task cell) */
 	void *idle;               /* this CPU's idle task */
+	void *prev;               /* the task switched away from (reaped after the switch) */
 	uint64_t ticks;           /* timer interrupts taken */
 	bool need_resched;        /* set by the tick, acted on when preemptible */
 };
@@ -123,6 +124,19 @@ this_cpu(void)
 	struct percpu *p;
 	__asm__ volatile("mov %%gs:0, %0" : "=r"(p));
 	return p;
+}
+
+static inline void
+preempt_count_inc(void)
+{
+	__asm__ volatile("incl %%gs:%c0" : : "i"(offsetof(struct percpu, preempt_count)) : "memory");
+}
+
+static inline int
+preempt_count_dec(void)
+{
+	__asm__ volatile("decl %%gs:%c0" : : "i"(offsetof(struct percpu, preempt_count)) : "memory");
+	return this_cpu()->preempt_count;
 }
 
 static inline unsigned

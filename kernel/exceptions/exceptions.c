@@ -17,6 +17,7 @@ extern const uint64_t exc_stub_table[256];
 
 static struct fault_catch *catchers[MAX_CPUS];
 static irq_handler_fn irq_handlers[256];
+static fault_handler_fn fault_handlers[32];
 static void (*fatal_hook)(const struct fault_info *fi);
 
 static const char *const names[32] = {
@@ -134,6 +135,9 @@ exc_dispatch(struct trap_frame *f)
 			log_warn("unexpected interrupt, vector %lu", f->vector);
 		return;
 	}
+	fault_handler_fn fh = fault_handlers[f->vector];
+	if (fh && fh(f))
+		return;
 	struct fault_info fi = {
 		.vector = f->vector, .error = f->error, .rip = f->rip, .rsp = f->rsp,
 		.cr2 = read_cr2(),
@@ -182,6 +186,15 @@ exc_register_irq(uint8_t vec, irq_handler_fn h)
 	if (irq_handlers[vec])
 		return E_BUSY;
 	irq_handlers[vec] = h;
+	return E_OK;
+}
+
+int
+exc_register_fault_handler(uint8_t vec, fault_handler_fn h)
+{
+	if (vec >= 32)
+		return E_INVAL;
+	fault_handlers[vec] = h;
 	return E_OK;
 }
 

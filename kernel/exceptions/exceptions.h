@@ -38,6 +38,10 @@ void fault_catch_disarm(struct fault_catch *c);
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 
 void exc_init(void);
+/* a handler that may resolve a CPU exception (e.g. #NM for lazy FPU
+ * state); returning true resumes the interrupted code */
+typedef bool (*fault_handler_fn)(struct trap_frame *f);
+int exc_register_fault_handler(uint8_t vec, fault_handler_fn h) __must_check;
 int exc_register_irq(uint8_t vec, irq_handler_fn h) __must_check;
 /* called with the frame when an exception has no catcher, before halting */
 void exc_set_fatal_hook(void (*hook)(const struct fault_info *fi));

@@ -29,17 +29,17 @@ struct ktest {
 #define KTEST_NO_MEMCHECK 1 /* the test deliberately keeps memory */
 
 #define KTEST_FLAGS(tname, fl)                                                \
-	static void ktest_fn_##tname(struct ktest_ctx *t);                     \
+	static void ktest_fn_##tname(struct ktest_ctx *kt_ctx_);                     \
 	static const struct ktest ktest_rec_##tname                           \
 		__attribute__((used, section(".ktest"), aligned(8))) = {       \
 			#tname, ktest_fn_##tname, fl };                          \
-	static void ktest_fn_##tname(struct ktest_ctx *t)
+	static void ktest_fn_##tname(struct ktest_ctx *kt_ctx_)
 #define KTEST(tname) KTEST_FLAGS(tname, 0)
 
 void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...)
 	__printf(4, 5);
 
-#define KT_FAIL(...) do { ktest_fail(t, __FILE__, __LINE__, __VA_ARGS__); return; } while (0)
+#define KT_FAIL(...) do { ktest_fail(kt_ctx_, __FILE__, __LINE__, __VA_ARGS__); return; } while (0)
 #define KT_ASSERT(cond) do { if (!(cond)) KT_FAIL("assertion failed: %s", #cond); } while (0)
 #define KT_EQ(a, b) do {                                                          \
 	uint64_t _a = (uint64_t)(a), _b = (uint64_t)(b);                          \

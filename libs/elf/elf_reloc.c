@@ -78,6 +78,17 @@ elf_reloc_apply(uint32_t type, uint8_t *place, uint64_t P, uint64_t S, int64_t A
 	case R_X86_64_PC64:
 		memcpy(place, &pcrel, 8);
 		return E_OK;
+	case R_X86_64_TPOFF64:      /* S is the thread-pointer offset */
+		memcpy(place, &v, 8);
+		return E_OK;
+	case R_X86_64_TPOFF32: {
+		int64_t s = (int64_t)v;
+		if (s < INT32_MIN || s > INT32_MAX)
+			return E_RANGE;
+		int32_t w = (int32_t)s;
+		memcpy(place, &w, 4);
+		return E_OK;
+	}
 	case R_X86_64_PC32:
 	case R_X86_64_PLT32:        /* no PLT in one address space: direct */
 	case R_X86_64_GOTPCREL:     /* S is the GOT slot's address */
@@ -134,7 +145,7 @@ elf_reloc_apply(uint32_t type, uint8_t *place, uint64_t P, uint64_t S, int64_t A
 		return E_OK;
 	}
 	default:
-		/* TLS forms need the TLS layout, which the loader computes */
+		/* dynamic TLS models and the rest: not for cells */
 		return E_NOTSUP;
 	}
 }

@@ -399,7 +399,13 @@ reloc_range_checks(void **state)
 	assert_true((int64_t)v == -0xb4);
 	/* unknown and TLS types are refused, not guessed */
 	assert_int_equal(elf_reloc_apply(200, b, 0, 0, 0), E_NOTSUP);
-	assert_int_equal(elf_reloc_apply(R_X86_64_TPOFF32, b, 0, 0, 0), E_NOTSUP);
+	assert_int_equal(elf_reloc_apply(R_X86_64_DTPOFF64, b, 0, 0, 0), E_NOTSUP);
+	/* local-exec TLS: S is a (negative) thread-pointer offset */
+	assert_int_equal(elf_reloc_apply(R_X86_64_TPOFF32, b, 0, (uint64_t)-64, 8), E_OK);
+	int32_t tp;
+	memcpy(&tp, b, 4);
+	assert_int_equal(tp, -56);
+	assert_int_equal(elf_reloc_apply(R_X86_64_TPOFF32, b, 0, (uint64_t)-(1LL << 32), 0), E_RANGE);
 	assert_int_equal(elf_reloc_width(200), 0);
 }
 

@@ -1,0 +1,293 @@
+/*
+ * sched.c: the policy-free half of scheduling - switching, blocking and
+ * waking, the idle tasks, preemption by the tick, and sleeping. Which task
+ * runs next is the active policy's business (struct sched_policy, in a
+ * scheduler cell); this file only asks it.
+ */
+#define LOG_TAG "sched"
+#include "task.h"
+#include "cell.h"
+#include "cpu.h"
+#include "fmt.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "task_int.h"
+#include "tsc.h"
+
+static const struct sched_policy *policy;
+static uint64_t timeslice = 10 * 1000 * 1000; /* ns */
+static void (*kick_hook)(unsigned cpu);
+static uint32_t next_cpu_rr;
+
+struct sleeper {
+	struct task *t;
+	uint64_t deadline;
+	struct sleeper *next;
+};
+static struct spinlock sleep_lock = SPINLOCK_INIT;
+static struct sleeper *sleepers; /* sorted by deadline; guarded by sleep_lock */
+
+int
+sched_set_policy(const struct sched_policy *p)
+{
+	if (!p || !p->enqueue || !p->dequeue || !p->pick_next)
+		return E_INVAL;
+	if (policy && task_count() > 0)
+		return E_BUSY; /* changing a live policy is cell swapping's job */
+	policy = p;
+	log_info("scheduling policy: %s", p->name);
+	return E_OK;
+}
+
+const struct sched_policy *
+sched_policy(void)
+{
+	return policy;
+}
+
+void
+task_set_kick_hook(void (*kick)(unsigned cpu))
+{
+	kick_hook = kick;
+}
+
+void
+task_set_timeslice_ns(uint64_t ns)
+{
+	timeslice = ns ? ns : 1;
+}
+
+uint64_t
+task_timeslice_ns(void)
+{
+	return timeslice;
+}
+
+struct task *
+task_current(void)
+{
+	return this_cpu()->current;
+}
+
+unsigned
+sched_target_cpu(const struct task *t)
+{
+	if (t->pin >= 0)
+		return (unsigned)t->pin;
+	if (t->cpu >= 0 && percpu_of((unsigned)t->cpu)->online)
+		return (unsigned)t->cpu; /* stay where its cache is */
+	unsigned n = cpu_count_online();
+	for (;;) {
+		unsigned c = __atomic_fetch_add(&next_cpu_rr, 1, __ATOMIC_RELAXED) % MAX_CPUS;
+		if (percpu_of(c)->online)
+			return c;
+		if (n == 0)
+			return 0;
+	}
+}
+
+void
+sched_make_runnable(struct task *t)
+{
+	unsigned cpu = sched_target_cpu(t);
+	t->cpu = (int)cpu;
+	policy->enqueue(t, cpu);
+	if (cpu != cpu_id() && kick_hook)
+		kick_hook(cpu);
+}
+
+bool
+task_wake(struct task *t)
+{
+	uint32_t expect = TASK_BLOCKED;
+	if (!__atomic_compare_exchange_n(&t->state, &expect, TASK_RUNNABLE, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return false;
+	sched_make_runnable(t);
+	return true;
+}
+
+void
+sched_finish_switch(void)
+{
+	struct percpu *pc = this_cpu();
+	struct task *prev = pc->prev;
+	pc->prev = NULL;
+	if (prev && (prev->state == TASK_EXITED || prev->state == TASK_KILLED))
+		task_unref(prev); /* the task's reference to itself */
+}
+
+void
+sched_schedule(void)
+{
+	struct percpu *pc = this_cpu();
+	struct task *prev = pc->current;
+	if (prev->state == TASK_RUNNABLE && !prev->idle)
+		policy->enqueue(prev, pc->id);
+	struct task *next = policy->pick_next(pc->id);
+	if (!next)
+		next = pc->idle;
+	pc->need_resched = false;
+	if (next == prev)
+		return;
+	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax(); /* another CPU is still switching away from it */
+	uint64_t now = tsc_ns();
+	prev->runtime_ns += now - prev->switched_in_at;
+	next->switched_in_at = now;
+	next->on_cpu = 1;
+	next->cpu = (int)pc->id;
+	pc->current = next;
+	pc->prev = prev;
+	task_fpu_switch(prev, next);
+	task_tls_switch(next);
+	task_switch_asm(prev, next);
+	sched_finish_switch();
+}
+
+void
+task_yield(void)
+{
+	bool irq = irq_save();
+	sched_schedule();
+	irq_restore(irq);
+}
+
+void
+task_block_current(void)
+{
+	bool irq = irq_save();
+	__atomic_store_n(&task_current()->state, TASK_BLOCKED, __ATOMIC_RELEASE);
+	sched_schedule();
+	irq_restore(irq);
+}
+
+void
+preempt_disable(void)
+{
+	preempt_count_inc();
+}
+
+void
+preempt_enable(void)
+{
+	if (preempt_count_dec() == 0 && this_cpu()->need_resched)
+		task_yield();
+}
+
+static void
+wake_sleepers(uint64_t now)
+{
+	for (;;) {
+		struct task *t = NULL;
+		spin_lock_raw(&sleep_lock);
+		if (sleepers && sleepers->deadline <= now) {
+			t = sleepers->t;
+			sleepers = sleepers->next;
+		}
+		spin_unlock_raw(&sleep_lock);
+		if (!t)
+			return;
+		task_wake(t);
+	}
+}
+
+void
+task_tick(void)
+{
+	struct percpu *pc = this_cpu();
+	uint64_t now = tsc_ns();
+	pc->ticks++;
+	wake_sleepers(now);
+	struct task *cur = pc->current;
+	if (!cur || !policy)
+		return;
+	if (cur->idle || now - cur->switched_in_at >= timeslice)
+		pc->need_resched = true;
+	if (pc->need_resched && pc->preempt_count == 0)
+		sched_schedule(); /* from the interrupt: interrupts are off */
+}
+
+void
+task_sleep_ns(uint64_t ns)
+{
+	struct task *cur = task_current();
+	struct sleeper s = { cur, tsc_ns() + ns, NULL };
+	bool irq = irq_save();
+	spin_lock_raw(&sleep_lock);
+	struct sleeper **pp = &sleepers;
+	while (*pp && (*pp)->deadline <= s.deadline)
+		pp = &(*pp)->next;
+	s.next = *pp;
+	*pp = &s;
+	__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
+	spin_unlock_raw(&sleep_lock);
+	sched_schedule();
+	irq_restore(irq);
+}
+
+static uint64_t
+idle_loop(uint64_t cpu)
+{
+	(void)cpu;
+	for (;;) {
+		irq_disable();
+		sched_schedule();
+		/* sti; hlt: an interrupt arriving between them still wakes us */
+		__asm__ volatile("sti; hlt" ::: "memory");
+	}
+	return 0;
+}
+
+int
+task_init_cpu(const char *name)
+{
+	struct percpu *pc = this_cpu();
+	if (!policy)
+		return E_NOENT;
+	_cleanup_(kfreep) struct task *boot = KNEW(struct task);
+	if (!boot)
+		return E_NOMEM;
+	strlcpy(boot->name, name, sizeof(boot->name));
+	boot->state = TASK_RUNNABLE;
+	boot->on_cpu = 1;
+	boot->cpu = (int)pc->id;
+	boot->pin = -1;
+	boot->refs = 1;
+	boot->ns = cell_ns_kernel();
+	boot->switched_in_at = tsc_ns();
+	waitq_init(&boot->joiners);
+	int err = task_tls_alloc(boot);
+	if (!err && policy->task_init)
+		err = policy->task_init(boot, 0);
+	if (err) {
+		task_tls_free(boot);
+		return err;
+	}
+	struct task_builder b = TASK_BUILDER(idle_loop, (uint64_t)pc->id);
+	b.name = "idle";
+	b.idle = true;
+	b.pin = (int)pc->id;
+	b.stack_pages = 4;
+	struct task *idle = task_spawn(&b, &err);
+	if (!idle) {
+		if (policy->task_fini)
+			policy->task_fini(boot);
+		task_tls_free(boot);
+		return err;
+	}
+	snprintf(idle->name, sizeof(idle->name), "idle/%u", pc->id);
+	/* commit: nothing below fails */
+	idle->cpu = (int)pc->id;
+	pc->idle = idle; /* keeps the spawner's reference */
+	struct task *t = TAKE_PTR(boot);
+	task_register(t);
+	pc->current = t;
+	task_tls_switch(t);
+	err = task_fpu_init_cpu();
+	if (pc->id == 0)
+		cell_set_tls_hook(task_tls_publish);
+	return err;
+}

@@ -1,0 +1,245 @@
+/*
+ * task.c: spawning, references, exit, join and the task list.
+ */
+#define LOG_TAG "task"
+#include "task.h"
+#include "cell.h"
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "stack.h"
+#include "task_int.h"
+#include "tsc.h"
+
+static struct spinlock list_lock = SPINLOCK_INIT;
+static struct task *all_tasks;  /* guarded by list_lock */
+static size_t ntasks;
+static uint32_t next_id = 1;
+
+const char *
+runstate_str(enum runstate s)
+{
+	switch (s) {
+	case TASK_RUNNABLE: return "runnable";
+	case TASK_BLOCKED: return "blocked";
+	case TASK_EXITED: return "exited";
+	case TASK_KILLED: return "killed";
+	default: return "?";
+	}
+}
+
+struct task *
+task_ref(struct task *t)
+{
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+static void
+list_add(struct task *t)
+{
+	bool irq = spin_lock_irq(&list_lock);
+	t->id = next_id++;
+	t->all_next = all_tasks;
+	if (all_tasks)
+		all_tasks->all_prev = t;
+	all_tasks = t;
+	ntasks++;
+	spin_unlock_irq(&list_lock, irq);
+}
+
+static void
+list_remove(struct task *t)
+{
+	bool irq = spin_lock_irq(&list_lock);
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		all_tasks = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
+	ntasks--;
+	spin_unlock_irq(&list_lock, irq);
+}
+
+static void
+task_free(struct task *t)
+{
+	/* a task is freed only after it switched away for the last time */
+	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	list_remove(t);
+	if (sched_policy() && sched_policy()->task_fini)
+		sched_policy()->task_fini(t);
+	stack_drop(TAKE_PTR(t->stack));
+	if (t->entry_cell)
+		__atomic_sub_fetch(&t->entry_cell->users, 1, __ATOMIC_RELEASE);
+	task_fpu_free(t);
+	task_tls_free(t);
+	kfree(t);
+}
+
+void
+task_unref(struct task *t)
+{
+	if (t && __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		task_free(t);
+}
+
+/* the initial stack: task_switch_asm pops six registers and returns into
+ * task_entry_trampoline with the task in r12 */
+static void
+prepare_stack(struct task *t)
+{
+	uint64_t *sp = (uint64_t *)ALIGN_DOWN(stack_top(t->stack), 16);
+	*--sp = 0;                                   /* fake return address: end of backtraces */
+	*--sp = (uint64_t)(uintptr_t)task_entry_trampoline;
+	*--sp = 0;                                   /* rbp */
+	*--sp = 0;                                   /* rbx */
+	*--sp = (uint64_t)(uintptr_t)t;              /* r12 */
+	*--sp = 0;                                   /* r13 */
+	*--sp = 0;                                   /* r14 */
+	*--sp = 0;                                   /* r15 */
+	t->saved_rsp = (uint64_t)(uintptr_t)sp;
+}
+
+struct task *
+task_spawn(const struct task_builder *b, int *err)
+{
+	if (!b->entry || (b->pin >= 0 && (b->pin >= MAX_CPUS || !percpu_of((unsigned)b->pin)->online))) {
+		err_set(err, b->entry ? E_RANGE : E_INVAL);
+		return NULL;
+	}
+	const struct sched_policy *pol = sched_policy();
+	if (!pol) {
+		err_set(err, E_NOENT);
+		return NULL;
+	}
+	_cleanup_(kfreep) struct task *t = KNEW(struct task);
+	if (!t) {
+		err_set(err, E_NOMEM);
+		return NULL;
+	}
+	strlcpy(t->name, b->name ? b->name : "task", sizeof(t->name));
+	t->stack = stack_alloc(b->stack_pages ? b->stack_pages : 8, t->name, err);
+	if (!t->stack)
+		return NULL;
+	t->entry = b->entry;
+	t->arg = b->arg;
+	t->pin = b->pin;
+	t->idle = b->idle;
+	t->ns = b->ns ? b->ns : cell_ns_kernel();
+	t->cpu = b->pin >= 0 ? b->pin : -1;
+	waitq_init(&t->joiners);
+	int e = task_tls_alloc(t);
+	if (!e && pol->task_init)
+		e = pol->task_init(t, b->priority);
+	if (e) {
+		task_tls_free(t);
+		stack_drop(TAKE_PTR(t->stack));
+		err_set(err, e);
+		return NULL;
+	}
+	/* commit: nothing below fails */
+	t->entry_cell = cell_at((uint64_t)(uintptr_t)b->entry);
+	if (t->entry_cell)
+		__atomic_add_fetch(&t->entry_cell->users, 1, __ATOMIC_ACQ_REL);
+	prepare_stack(t);
+	t->refs = 2; /* the caller's, and the task's own until it is reaped */
+	t->state = b->blocked ? TASK_BLOCKED : TASK_RUNNABLE;
+	list_add(t);
+	if (!b->blocked && !b->idle)
+		sched_make_runnable(t);
+	return TAKE_PTR(t);
+}
+
+/* first code a new task runs (from task_entry_trampoline) */
+void task_start(struct task *t);
+
+void
+task_start(struct task *t)
+{
+	sched_finish_switch();
+	irq_enable();
+	task_exit(t->entry(t->arg));
+}
+
+static bool
+finished(void *ctx)
+{
+	struct task *t = ctx;
+	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	return s == TASK_EXITED || s == TASK_KILLED;
+}
+
+void
+task_exit(uint64_t value)
+{
+	struct task *t = task_current();
+	t->exit_value = value;
+	bool irq = spin_lock_irq(&t->joiners.lock);
+	__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
+	spin_unlock_irq(&t->joiners.lock, irq);
+	waitq_wake_all(&t->joiners);
+	irq_disable();
+	sched_schedule();
+	panic("exited task %s was scheduled again", t->name);
+}
+
+int
+task_join(struct task *t, uint64_t *value)
+{
+	if (t == task_current())
+		return E_INVAL;
+	waitq_wait_until(&t->joiners, finished, t);
+	if (value)
+		*value = t->exit_value;
+	return t->state == TASK_KILLED ? E_FAULT : E_OK;
+}
+
+size_t
+task_list(struct task_info *out, size_t max)
+{
+	size_t n = 0;
+	bool irq = spin_lock_irq(&list_lock);
+	for (struct task *t = all_tasks; t; t = t->all_next) {
+		if (n < max) {
+			struct task_info *i = &out[n];
+			i->id = t->id;
+			strlcpy(i->name, t->name, sizeof(i->name));
+			i->state = t->state;
+			i->cpu = t->cpu;
+			i->pin = t->pin;
+			i->idle = t->idle;
+			i->cell = t->entry_cell ? t->entry_cell->name : "-";
+			i->runtime_ns = t->runtime_ns;
+		}
+		n++;
+	}
+	spin_unlock_irq(&list_lock, irq);
+	return n;
+}
+
+size_t
+task_count(void)
+{
+	return __atomic_load_n(&ntasks, __ATOMIC_RELAXED);
+}
+
+void
+task_register(struct task *t)
+{
+	list_add(t);
+}
+
+void
+task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx)
+{
+	bool irq = spin_lock_irq(&list_lock);
+	for (struct task *t = all_tasks; t; t = t->all_next)
+		fn(t, ctx);
+	spin_unlock_irq(&list_lock, irq);
+}

@@ -1,0 +1,173 @@
+/*
+ * task: tasks, the only execution context (thesis 6.3.2). The task struct
+ * holds only what switching and joining need; runqueues and policy live in
+ * a scheduler cell behind struct sched_policy, so the policy can change
+ * without this code knowing.
+ *
+ *   struct task_builder b = TASK_BUILDER(worker, &job);   type-checked
+ *   b.name = "worker"; b.pin = 2;
+ *   struct task *t = task_spawn(&b, &err);                a counted reference
+ *   task_join(t, &ret);  task_unref(t);                   or _cleanup_(task_unref_p)
+ *
+ * A task holds its entry function's cell (so that cell, and every cell it
+ * depends on, stays loaded while the task lives: invariant T.4), its
+ * guarded stack, and a reference to itself that it drops once it has
+ * exited and switched away.
+ * State: the list of all tasks (introspection) and the active policy.
+ */
+#ifndef TASK_H
+#define TASK_H
+
+#include "base.h"
+#include "own.h"
+#include "spinlock.h"
+
+struct cell;
+struct cell_ns;
+struct stack;
+
+enum runstate {
+	TASK_RUNNABLE = 1,  /* running or on a runqueue */
+	TASK_BLOCKED,       /* waiting to be woken */
+	TASK_EXITED,        /* returned or called task_exit */
+	TASK_KILLED,        /* died: see kill_reason */
+};
+const char *runstate_str(enum runstate s);
+
+struct waitq_node;
+struct waitq {
+	struct spinlock lock;
+	struct waitq_node *head, *tail;
+};
+#define WAITQ_INIT { SPINLOCK_INIT, NULL, NULL }
+
+struct task {
+	/* offsets 0 and 8 are used by switch.S */
+	uint64_t saved_rsp;
+	volatile uint32_t on_cpu;      /* 1 while a CPU runs on its stack */
+	volatile uint32_t state;       /* enum runstate */
+	char name[32];
+	uint32_t id;                   /* for display only; tasks are named by reference */
+	int cpu;                       /* CPU it runs or last ran on */
+	int pin;                       /* -1, or the only CPU it may run on */
+	bool idle;
+	uint32_t refs;                 /* atomic */
+	uint64_t (*entry)(uint64_t);
+	uint64_t arg;
+	uint64_t exit_value;
+	char kill_reason[96];
+	struct waitq joiners;
+	struct stack *stack;           /* owned; NULL for the boot task */
+	struct cell *entry_cell;       /* held (cell->users) */
+	struct cell_ns *ns;
+	void *sched;                   /* the scheduler cell's per-task data */
+	void *fpu;                     /* FXSAVE area, once the task uses the FPU */
+	void *tls;                     /* thread-local block (thread pointer) */
+	uint64_t runtime_ns, switched_in_at;
+	struct task *all_next, *all_prev;
+};
+
+/* ---- references ---- */
+void task_unref(struct task *t);
+DEFINE_DROP(struct task, task_unref)
+struct task *task_ref(struct task *t);
+
+/* ---- spawning ---- */
+struct task_builder {
+	uint64_t (*entry)(uint64_t);
+	uint64_t arg;
+	const char *name;
+	size_t stack_pages;           /* default 8 (32 KiB) + guard page */
+	int pin;                      /* -1: any CPU */
+	struct cell_ns *ns;           /* default: the kernel namespace */
+	bool blocked;                 /* start blocked (task_wake starts it) */
+	bool idle;                    /* an idle task: never on a runqueue */
+	int priority;                 /* for priority schedulers; default 0 */
+};
+
+/* entry must be `R fn(A)` where A is exactly the type of arg and both fit
+ * in a register; checked at compile time */
+#define TASK_BUILDER(fn, a) ({                                                    \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(&(fn)),                \
+			__typeof__((fn)(a)) (*)(__typeof__(a))),                          \
+		"task entry must take exactly the argument's type");                      \
+	_Static_assert(sizeof(a) <= 8 && sizeof(__typeof__((fn)(a))) <= 8,             \
+		"task argument and result must fit in a register");                       \
+	(struct task_builder){ .entry = (uint64_t (*)(uint64_t))(void *)(fn),         \
+			       .arg = (uint64_t)(uintptr_t)(a), .name = #fn, .pin = -1 };    \
+})
+
+struct task *task_spawn(const struct task_builder *b, int *err) OWNED_BY(task_unref);
+
+/* ---- the running task ---- */
+struct task *task_current(void);
+__noreturn void task_exit(uint64_t value);
+void task_yield(void);
+/* wait for t to finish: E_OK with its exit value, E_FAULT if it was killed
+ * (t->kill_reason says why), E_INVAL for joining oneself */
+int task_join(struct task *t, uint64_t *value) __must_check;
+/* make a blocked task runnable (false if it was not blocked) */
+bool task_wake(struct task *t);
+/* block the current task until task_wake (use waitq_* instead) */
+void task_block_current(void);
+void task_sleep_ns(uint64_t ns);
+
+/* ---- wait queues ---- */
+void waitq_init(struct waitq *q);
+/* wait until done(ctx) is true; done is evaluated with q->lock held */
+void waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx);
+/* wake one / all waiters; returns how many were woken */
+size_t waitq_wake_one(struct waitq *q);
+size_t waitq_wake_all(struct waitq *q);
+
+/* ---- preemption ---- */
+void preempt_disable(void);
+void preempt_enable(void);
+/* the timer tick: account time, request a switch when the slice is over */
+void task_tick(void);
+void task_set_timeslice_ns(uint64_t ns);
+uint64_t task_timeslice_ns(void);
+
+/* ---- the scheduler contract (implemented by scheduler cells) ---- */
+struct sched_policy {
+	const char *name;
+	/* put a runnable task on a runqueue (no-op if already queued) */
+	void (*enqueue)(struct task *t, unsigned cpu);
+	/* take it off its runqueue if it is on one */
+	void (*dequeue)(struct task *t);
+	/* remove and return the next task for cpu, or NULL (run idle) */
+	struct task *(*pick_next)(unsigned cpu);
+	/* allocate/free the policy's per-task data (t->sched) */
+	int (*task_init)(struct task *t, int priority);
+	void (*task_fini)(struct task *t);
+	int (*set_priority)(struct task *t, int priority);
+	/* introspection: up to max queued tasks of cpu (not referenced) */
+	size_t (*runqueue)(unsigned cpu, struct task **out, size_t max);
+};
+int sched_set_policy(const struct sched_policy *p) __must_check;
+const struct sched_policy *sched_policy(void);
+/* pick the CPU a newly runnable task should go to */
+unsigned sched_target_cpu(const struct task *t);
+
+/* ---- bring-up ---- */
+/* make the code running on this CPU a task (boot: the captain), and give
+ * the CPU its idle task */
+int task_init_cpu(const char *name) __must_check;
+/* hook for the SMP cell: IPI a CPU that has new work */
+void task_set_kick_hook(void (*kick)(unsigned cpu));
+
+/* ---- introspection ---- */
+struct task_info {
+	uint32_t id;
+	char name[32];
+	enum runstate state;
+	int cpu, pin;
+	bool idle;
+	const char *cell;
+	uint64_t runtime_ns;
+};
+/* snapshot of up to max tasks; returns the total number of tasks */
+size_t task_list(struct task_info *out, size_t max);
+size_t task_count(void);
+
+#endif

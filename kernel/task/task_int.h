@@ -1,0 +1,29 @@
+/*
+ * task_int.h: private declarations of the task cell.
+ */
+#ifndef TASK_INT_H
+#define TASK_INT_H
+
+#include "task.h"
+
+void task_switch_asm(struct task *prev, struct task *next);
+void task_entry_trampoline(void);
+void task_register(struct task *t);
+
+/* sched.c */
+void sched_schedule(void);          /* call with interrupts disabled */
+void sched_finish_switch(void);
+void sched_make_runnable(struct task *t);
+
+/* fpu.c / tls.c */
+void task_fpu_free(struct task *t);
+void task_fpu_switch(struct task *prev, struct task *next);
+void task_tls_free(struct task *t);
+int task_tls_alloc(struct task *t) __must_check;
+void task_tls_publish(size_t off, const void *image, size_t len);
+int task_fpu_init_cpu(void) __must_check;
+/* call fn on every task, under the task-list lock */
+void task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx);
+void task_tls_switch(struct task *next);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * waitq.c: wait queues. A waiter links a node that lives on its own stack
+ * (so a wait allocates nothing), marks itself blocked under the queue's
+ * lock, and switches away; a waker unlinks nodes and wakes their tasks.
+ * The condition is re-checked under the lock, so no wake-up is lost.
+ */
+#include "task.h"
+#include "cpu.h"
+#include "task_int.h"
+
+struct waitq_node {
+	struct task *t;
+	struct waitq_node *next;
+	bool queued;
+};
+
+void
+waitq_init(struct waitq *q)
+{
+	q->lock = (struct spinlock)SPINLOCK_INIT;
+	q->head = q->tail = NULL;
+}
+
+static void
+unlink_node(struct waitq *q, struct waitq_node *n)
+{
+	struct waitq_node **pp = &q->head, *prev = NULL;
+	while (*pp && *pp != n) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = n->next;
+	if (q->tail == n)
+		q->tail = prev;
+	n->queued = false;
+}
+
+void
+waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
+{
+	struct task *cur = task_current();
+	struct waitq_node n = { cur, NULL, false };
+
+	for (;;) {
+		bool irq = irq_save();
+		spin_lock_raw(&q->lock);
+		if (done(ctx)) {
+			if (n.queued)
+				unlink_node(q, &n);
+			spin_unlock_raw(&q->lock);
+			irq_restore(irq);
+			return;
+		}
+		if (!n.queued) {
+			n.next = NULL;
+			if (q->tail)
+				q->tail->next = &n;
+			else
+				q->head = &n;
+			q->tail = &n;
+			n.queued = true;
+		}
+		__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
+		spin_unlock_raw(&q->lock);
+		sched_schedule();
+		irq_restore(irq);
+	}
+}
+
+static size_t
+wake(struct waitq *q, size_t max)
+{
+	size_t n = 0;
+	bool irq = irq_save();
+	spin_lock_raw(&q->lock);
+	while (q->head && n < max) {
+		struct waitq_node *w = q->head;
+		unlink_node(q, w);
+		task_wake(w->t);
+		n++;
+	}
+	spin_unlock_raw(&q->lock);
+	irq_restore(irq);
+	return n;
+}
+
+size_t
+waitq_wake_one(struct waitq *q)
+{
+	return wake(q, 1);
+}
+
+size_t
+waitq_wake_all(struct waitq *q)
+{
+	return wake(q, SIZE_MAX);
+}
