@@ -19,6 +19,7 @@
 #include "apic.h"
 #include "sched_rr.h"
 #include "task.h"
+#include "smp.h"
 
 typedef void (*entry_fn)(const char *cmdline);
 
@@ -75,7 +76,12 @@ captain_main(const struct boot_info *bi)
 		cpu_halt_forever();
 	}
 	irq_enable();
-	log_info("tasks up: timer %lu Hz, timeslice %lu ms", apic_timer_hz(), task_timeslice_ns() / 1000000);
+	unsigned ncpus = 1;
+	err = smp_init(&ncpus);
+	if (err)
+		log_warn("SMP: %s; running on %u CPU(s)", err_str(err), ncpus);
+	log_info("tasks up on %u CPUs: timer %lu Hz, timeslice %lu ms", ncpus, apic_timer_hz(),
+		 task_timeslice_ns() / 1000000);
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=mem"))

@@ -9,6 +9,27 @@
 #include "klibc.h"
 #include "spinlock.h"
 
+/*
+ * pt_lock is taken with preemption off but interrupts on: an unmap waits for
+ * other CPUs to acknowledge a TLB shootdown IPI, and a CPU spinning here
+ * must still be able to take that IPI. No interrupt handler maps memory.
+ */
+static bool
+pt_lock_take(struct spinlock *l)
+{
+	preempt_count_inc();
+	spin_lock_raw(l);
+	return false;
+}
+
+static void
+pt_lock_drop(struct spinlock *l, bool unused)
+{
+	(void)unused;
+	spin_unlock_raw(l);
+	preempt_count_dec();
+}
+
 static struct spinlock pt_lock = SPINLOCK_INIT;
 static uint64_t table_frames; /* guarded by pt_lock */
 static void (*flush_hook)(uint64_t va, size_t npages);
@@ -61,7 +82,7 @@ pt_map_page(uint64_t va, uint64_t phys, uint64_t flags)
 {
 	if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(phys, PAGE_SIZE) || !pt_is_canonical(va))
 		return E_ALIGN;
-	bool irq = spin_lock_irq(&pt_lock);
+	bool irq = pt_lock_take(&pt_lock);
 	int err = E_OK;
 	for (int level = 3; level >= 1 && !err; level--)
 		err = ensure_table(va, level);
@@ -72,7 +93,7 @@ pt_map_page(uint64_t va, uint64_t phys, uint64_t flags)
 		else
 			*pte = phys | flags | PTE_PRESENT;
 	}
-	spin_unlock_irq(&pt_lock, irq);
+	pt_lock_drop(&pt_lock, irq);
 	/* a failed map may leave an empty intermediate table: reclaim it */
 	if (err && err != E_EXIST)
 		pt_unmap_range(va, 0);
@@ -110,7 +131,7 @@ reclaim_table(uint64_t va, int level)
 void
 pt_unmap_range(uint64_t va, size_t npages)
 {
-	bool irq = spin_lock_irq(&pt_lock);
+	bool irq = pt_lock_take(&pt_lock);
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t a = va + i * PAGE_SIZE;
 		if (!(*entry_ptr(a, 4) & PTE_PRESENT) || !(*entry_ptr(a, 3) & PTE_PRESENT) ||
@@ -127,20 +148,20 @@ pt_unmap_range(uint64_t va, size_t npages)
 		reclaim_table(b, 1);
 		reclaim_table(b, 2);
 	}
-	spin_unlock_irq(&pt_lock, irq);
+	pt_lock_drop(&pt_lock, irq);
 }
 
 int
 pt_protect_range(uint64_t va, size_t npages, uint64_t flags)
 {
-	bool irq = spin_lock_irq(&pt_lock);
+	bool irq = pt_lock_take(&pt_lock);
 	/* check: every page must be mapped by a 4 KiB entry */
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t a = va + i * PAGE_SIZE;
 		if (!(*entry_ptr(a, 4) & PTE_PRESENT) || !(*entry_ptr(a, 3) & PTE_PRESENT) ||
 		    !(*entry_ptr(a, 2) & PTE_PRESENT) || (*entry_ptr(a, 2) & PTE_HUGE) ||
 		    !(*entry_ptr(a, 1) & PTE_PRESENT)) {
-			spin_unlock_irq(&pt_lock, irq);
+			pt_lock_drop(&pt_lock, irq);
 			return E_NOENT;
 		}
 	}
@@ -150,7 +171,7 @@ pt_protect_range(uint64_t va, size_t npages, uint64_t flags)
 		*pte = (*pte & PTE_ADDR_MASK) | flags | PTE_PRESENT;
 	}
 	pt_flush(va, npages);
-	spin_unlock_irq(&pt_lock, irq);
+	pt_lock_drop(&pt_lock, irq);
 	return E_OK;
 }
 

@@ -211,6 +211,15 @@ task_tick(void)
 }
 
 void
+task_tick_resched(void)
+{
+	struct percpu *pc = this_cpu();
+	pc->need_resched = true;
+	if (policy && pc->current && pc->preempt_count == 0)
+		sched_schedule();
+}
+
+void
 task_sleep_ns(uint64_t ns)
 {
 	struct task *cur = task_current();

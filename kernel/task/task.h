@@ -125,6 +125,8 @@ void preempt_disable(void);
 void preempt_enable(void);
 /* the timer tick: account time, request a switch when the slice is over */
 void task_tick(void);
+/* another CPU gave us work (kick IPI): switch if we can */
+void task_tick_resched(void);
 void task_set_timeslice_ns(uint64_t ns);
 uint64_t task_timeslice_ns(void);
 

@@ -1,0 +1,22 @@
+/*
+ * smp: bring up the other CPUs (ACPI MADT, INIT/SIPI through the local
+ * APIC), give each its GDT/TSS with IST stacks, per-CPU storage, an idle
+ * task and the timer; TLB shootdown by IPI for every unmap; and the "you
+ * have work" kick IPI for the scheduler.
+ * State: per-CPU boot and IST stacks (owned for the system's lifetime),
+ * the shootdown request in flight.
+ */
+#ifndef SMP_H
+#define SMP_H
+
+#include "base.h"
+
+/* start every CPU the MADT lists; returns how many are online */
+int smp_init(unsigned *online) __must_check;
+
+struct smp_stats {
+	uint64_t shootdowns, shootdown_ipis, kicks;
+};
+void smp_stats(struct smp_stats *out);
+
+#endif
