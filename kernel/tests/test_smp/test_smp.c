@@ -1,0 +1,123 @@
+/*
+ * test_smp: work really spreads over the CPUs, pinning holds, and a
+ * mapping removed on one CPU is gone on the others (TLB shootdown).
+ */
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "klibc.h"
+#include "ktest.h"
+#include "memory.h"
+#include "smp.h"
+#include "task.h"
+#include "tsc.h"
+
+static uint64_t
+where_am_i(uint64_t spin_ns)
+{
+	uint64_t t0 = tsc_ns();
+	while (tsc_ns() - t0 < spin_ns)
+		cpu_relax();
+	return cpu_id();
+}
+
+KTEST(all_cpus_online_and_pinning_holds)
+{
+	unsigned n = cpu_count_online();
+	KT_ASSERT(n >= 2);
+	for (unsigned c = 0; c < n; c++) {
+		int err;
+		struct task_builder b = TASK_BUILDER(where_am_i, (uint64_t)1000000);
+		b.pin = (int)c;
+		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		KT_ASSERT(t);
+		uint64_t v;
+		KT_OK(task_join(t, &v));
+		KT_EQ(v, c);
+	}
+}
+
+KTEST(tasks_spread_over_cpus)
+{
+	enum { N = 64 };
+	struct task *ts[N];
+	unsigned used = 0;
+	for (int i = 0; i < N; i++) {
+		int err;
+		struct task_builder b = TASK_BUILDER(where_am_i, (uint64_t)2000000);
+		ts[i] = task_spawn(&b, &err);
+		if (!ts[i]) {
+			for (int k = 0; k < i; k++) {
+				int e = task_join(ts[k], NULL);
+				(void)e;
+				task_unref(ts[k]);
+			}
+			KT_FAIL("spawn: %s", err_str(err));
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		uint64_t v = 0;
+		int e = task_join(ts[i], &v);
+		(void)e;
+		used |= 1u << v;
+		task_unref(ts[i]);
+	}
+	KT_EQ(used, (1u << cpu_count_online()) - 1); /* every CPU ran some */
+}
+
+struct probe {
+	volatile uint64_t *addr;
+	volatile int stage;   /* 0 start, 1 read once, 2 go read again */
+	uint64_t first;
+	struct fault_info fault;
+};
+
+static uint64_t
+reader(struct probe *p)
+{
+	p->first = *p->addr; /* the translation is now in this CPU's TLB */
+	__atomic_store_n(&p->stage, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&p->stage, __ATOMIC_ACQUIRE) != 2)
+		cpu_relax();
+	struct fault_catch c;
+	if (fault_catch_arm(&c) == 0) {
+		uint64_t v = *p->addr; /* must fault: the page is gone */
+		fault_catch_disarm(&c);
+		return v;
+	}
+	p->fault = c.info;
+	return 0xdead;
+}
+
+KTEST(tlb_shootdown_across_cpus)
+{
+	int err;
+	struct smp_stats before, after;
+	smp_stats(&before);
+	unsigned me = cpu_id(), other = (me + 1) % cpu_count_online();
+	KT_ASSERT(other != me);
+	struct mapped_pages *mp = mp_alloc(ZONE_ANY, 1, MP_WRITE, &err);
+	KT_ASSERT(mp);
+	volatile uint64_t *w = MP_AS_MUT(mp, uint64_t, 0, &err);
+	*w = 0x5eed;
+	struct probe p = { w, 0, 0, { 0 } };
+	struct task_builder b = TASK_BUILDER(reader, &p);
+	b.pin = (int)other;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	if (!t) {
+		mp_drop(mp);
+		KT_FAIL("spawn: %s", err_str(err));
+	}
+	while (__atomic_load_n(&p.stage, __ATOMIC_ACQUIRE) != 1)
+		cpu_relax();
+	mp_drop(mp); /* unmapped here; the other CPU must drop its TLB entry */
+	__atomic_store_n(&p.stage, 2, __ATOMIC_RELEASE);
+	uint64_t v;
+	KT_OK(task_join(t, &v));
+	KT_EQ(p.first, 0x5eed);
+	KT_EQ(v, 0xdead);
+	KT_EQ(p.fault.vector, 14);
+	KT_EQ(p.fault.cr2, (uint64_t)(uintptr_t)w);
+	smp_stats(&after);
+	KT_ASSERT(after.shootdowns > before.shootdowns);
+}
