@@ -46,7 +46,7 @@ QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow
-.PHONY: bench-cells
+.PHONY: bench-cells bench-tasks
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -99,8 +99,12 @@ $(BUILD)/theseus.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "ktest sched=prio" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench-tasks.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=tasks" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
 
@@ -118,6 +122,11 @@ bench-mem: bootstrap $(BUILD)/theseus-bench.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-mem.log; \
 	if [ $$rc != 33 ]; then echo "bench-mem: QEMU exit $$rc; see $(BUILD)/bench-mem.log"; exit 1; fi
+
+bench-tasks: bootstrap $(BUILD)/theseus-bench-tasks.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-tasks.iso $(BUILD)/bench-tasks.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-tasks.log; \
+	if [ $$rc != 33 ]; then echo "bench-tasks: QEMU exit $$rc; see $(BUILD)/bench-tasks.log"; exit 1; fi
 
 bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
@@ -137,8 +146,10 @@ test-analyzer:
 test-slow: bootstrap
 	@tools/fuzz.sh $(FUZZ_SECONDS)
 
-test-kernel: $(BUILD)/theseus-test.iso
+# the whole in-kernel suite, once under each scheduling policy
+test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
 	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
+	@PREFIX=prio/ LOG=build/ktest-prio.log tools/test-kernel.sh $(BUILD)/theseus-test-prio.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
 
 # -fanalyzer over every cell source (the allocators' malloc(dealloc)
 # annotations make it check ownership); any warning fails.

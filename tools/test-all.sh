@@ -15,18 +15,18 @@ run_suite() { # name command...
 	out=$("$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -v '^RESULT '
-	line=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -1)
-	if [ -z "$line" ]; then
+	lines=$(printf '%s\n' "$out" | grep '^RESULT ')
+	if [ -z "$lines" ]; then
 		echo "  FAIL $name: no RESULT line (exit $rc)"
-		line="RESULT $name 0 1"
+		lines="RESULT $name 0 1"
 	fi
 	[ $rc -ne 0 ] && status=1
-	echo "$line" >> "$results"
+	printf '%s\n' "$lines" >> "$results"
 }
 
 echo "== build"
-if ! make -s -j2 all build/theseus-test.iso >build/build.log 2>&1 && \
-   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso >build/build.log 2>&1; }; then
+if ! make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso >build/build.log 2>&1 && \
+   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso >build/build.log 2>&1; }; then
 	cat build/build.log
 	echo "RESULT build 0 1" >> "$results"
 	status=1
@@ -44,6 +44,6 @@ fi
 pass=$(awk '{p += $3} END {print p + 0}' "$results")
 fail=$(awk '{f += $4} END {print f + 0}' "$results")
 echo "== summary ($(( $(date +%s) - t0 ))s)"
-awk '{printf "  %-10s %4d passed, %d failed\n", $2, $3, $4}' "$results"
+awk '{p[$2] += $3; f[$2] += $4} END {for (k in p) printf "  %-10s %4d passed, %d failed\n", k, p[k], f[k]}' "$results"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ $status = 0 ]

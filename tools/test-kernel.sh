@@ -6,7 +6,8 @@
 # not appear. Last line: RESULT kernel <passed> <failed>.
 set -u
 iso=$1; timeout_s=$2; shift 2
-log=build/ktest.log
+log=${LOG:-build/ktest.log}
+prefix=${PREFIX:-}
 start=$(date +%s)
 tools/run-qemu.sh "$iso" "$log" "$timeout_s" "$@"
 rc=$?
@@ -14,7 +15,7 @@ secs=$(( $(date +%s) - start ))
 
 pass=$(grep -c '^KTEST PASS ' "$log")
 fail=$(grep -c '^KTEST FAIL ' "$log")
-grep -E '^KTEST (PASS|FAIL) ' "$log" | sed 's/^KTEST /  /'
+grep -E '^KTEST (PASS|FAIL) ' "$log" | sed "s|^KTEST \(PASS\|FAIL\) |  \1 $prefix|"
 
 summary=$(grep '^KTEST SUMMARY' "$log" | tail -1)
 if [ -z "$summary" ]; then
@@ -22,16 +23,16 @@ if [ -z "$summary" ]; then
 	124) why="hung (no summary after ${timeout_s}s)";;
 	*) why="crashed (QEMU exit $rc, no summary)";;
 	esac
-	echo "  FAIL kernel-run: $why; last lines of $log:"
+	echo "  FAIL ${prefix}kernel-run: $why; last lines of $log:"
 	tail -20 "$log" | sed 's/^/    | /'
 	fail=$((fail + 1))
 elif [ "$rc" != 33 ] && [ "$fail" = 0 ]; then
-	echo "  FAIL kernel-run: kernel reported failure (QEMU exit $rc)"
+	echo "  FAIL ${prefix}kernel-run: kernel reported failure (QEMU exit $rc)"
 	fail=$((fail + 1))
 fi
 registered=$(sed -n 's/^KTEST START \([0-9]*\) tests registered.*/\1/p' "$log")
 if [ -n "$summary" ] && [ -n "$registered" ] && [ $((pass + $(grep -c '^KTEST FAIL ' "$log"))) -ne "$registered" ]; then
-	echo "  FAIL kernel-run: $registered tests registered but $((pass + fail)) reported"
+	echo "  FAIL ${prefix}kernel-run: $registered tests registered but $((pass + fail)) reported"
 	fail=$((fail + 1))
 fi
 
@@ -39,10 +40,10 @@ fi
 while IFS='|' read -r name pattern; do
 	case $name in ''|'#'*) continue;; esac
 	if grep -Eq -- "$pattern" "$log"; then
-		echo "  PASS log/$name"
+		echo "  PASS ${prefix}log/$name"
 		pass=$((pass + 1))
 	else
-		echo "  FAIL log/$name: no line matches /$pattern/"
+		echo "  FAIL ${prefix}log/$name: no line matches /$pattern/"
 		fail=$((fail + 1))
 	fi
 done < tests/expect/ktest.patterns

@@ -17,7 +17,6 @@
 #include "tsc.h"
 #include "vga.h"
 #include "apic.h"
-#include "sched_rr.h"
 #include "task.h"
 #include "smp.h"
 
@@ -42,6 +41,19 @@ run_cell(const char *cell, const char *entry, const char *cmdline)
 	((entry_fn)(uintptr_t)fn)(cmdline);
 }
 
+static int
+install_policy(const char *cell, const char *entry)
+{
+	struct cell_error why;
+	const char *names[] = { cell };
+	if (cell_load(cell_ns_kernel(), names, 1, &why)) {
+		log_err("%s", why.msg);
+		return E_NOENT;
+	}
+	uint64_t fn = cell_sym_addr(cell_ns_kernel(), entry);
+	return fn ? ((int (*)(void))(uintptr_t)fn)() : E_NOENT;
+}
+
 /* load every test_* module as one batch, then run the test cell */
 static void
 run_tests(const char *cmdline)
@@ -63,8 +75,10 @@ captain_main(const struct boot_info *bi)
 	int err = vga_init();
 	if (err)
 		log_warn("no VGA text mirror: %s", err_str(err));
-	/* tasks: a policy, then this code becomes the first task */
-	err = sched_rr_install();
+	/* tasks: a policy cell (by name: only the chosen one is loaded), then
+	 * this code becomes the first task */
+	bool prio = mb2_cmdline_has(bi->cmdline, "sched=prio");
+	err = install_policy(prio ? "sched_prio" : "sched_rr", prio ? "sched_prio_install" : "sched_rr_install");
 	if (!err)
 		err = task_init_cpu("captain");
 	if (!err)
@@ -86,6 +100,8 @@ captain_main(const struct boot_info *bi)
 		run_tests(bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=mem"))
 		run_cell("bench_mem", "bench_main", bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "bench=tasks"))
+		run_cell("bench_tasks", "bench_tasks_main", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=cells"))
 		run_cell("bench_cells", "bench_cells_main", bi->cmdline);
 	struct cell_stats st;

@@ -108,7 +108,8 @@ struct percpu {
 	int preempt_count;        /* >0: no preemptive switch on this CPU */
 	void *current;            /* the running task (task cell) */
 	void *idle;               /* this CPU's idle task */
-	void *prev;               /* the task switched away from (reaped after the switch) */
+	void *prev;               /* the task switched away from */
+	void *zombies;            /* exited tasks waiting to be freed (task cell) */
 	uint64_t ticks;           /* timer interrupts taken */
 	bool need_resched;        /* set by the tick, acted on when preemptible */
 };

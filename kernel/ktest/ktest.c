@@ -15,6 +15,7 @@
 #include "log.h"
 #include "memory.h"
 #include "tsc.h"
+#include "task.h"
 
 
 #define QEMU_EXIT_PORT 0xf4
@@ -41,6 +42,7 @@ ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt, ...
 }
 
 struct snapshot {
+	size_t tasks;
 	struct mm_usage mm;
 	uint64_t heap_bytes, heap_objects;
 };
@@ -49,6 +51,7 @@ static void
 snap(struct snapshot *s)
 {
 	struct heap_stats h;
+	s->tasks = task_count();
 	heap_trim();
 	mm_usage(&s->mm);
 	heap_stats(&h);
@@ -65,6 +68,7 @@ compare(struct ktest_ctx *t, const struct snapshot *a, const struct snapshot *b)
 			   (long)(a->field - b->field));                          \
 		return;                                                           \
 	}
+	CMP(tasks, "tasks");
 	CMP(mm.frames, "frames");
 	CMP(mm.pages, "pages");
 	CMP(mm.frame_objs, "frame objects");
@@ -112,6 +116,10 @@ run_one(const struct ktest *k, unsigned *pass, unsigned *fail)
 	}
 	uint64_t us = (tsc_ns() - t0) / 1000;
 	if (!t.failed && !(k->flags & KTEST_NO_MEMCHECK)) {
+		/* joined tasks drop their own reference once they have switched
+		 * away on their CPU: give them a moment before counting */
+		for (int i = 0; i < 200 && task_count() != before.tasks; i++)
+			task_sleep_ns(1000000);
 		snap(&after);
 		compare(&t, &before, &after);
 	}

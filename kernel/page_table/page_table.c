@@ -14,12 +14,26 @@
  * other CPUs to acknowledge a TLB shootdown IPI, and a CPU spinning here
  * must still be able to take that IPI. No interrupt handler maps memory.
  */
+static void (*wait_hook)(void);
+
 static bool
 pt_lock_take(struct spinlock *l)
 {
 	preempt_count_inc();
-	spin_lock_raw(l);
+	/* the holder may be waiting for this CPU to flush its TLB, and this
+	 * CPU may have interrupts off: serve shootdowns while waiting */
+	while (!spin_trylock_raw(l)) {
+		if (wait_hook)
+			wait_hook();
+		cpu_relax();
+	}
 	return false;
+}
+
+void
+pt_set_wait_hook(void (*hook)(void))
+{
+	wait_hook = hook;
 }
 
 static void

@@ -27,5 +27,7 @@ uint64_t pt_table_frames(void);
  * cell installs its shootdown through pt_set_flush_hook(). */
 void pt_flush(uint64_t va, size_t npages);
 void pt_set_flush_hook(void (*hook)(uint64_t va, size_t npages));
+/* called while spinning for the page-table lock (serve TLB shootdowns) */
+void pt_set_wait_hook(void (*hook)(void));
 
 #endif

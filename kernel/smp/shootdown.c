@@ -111,6 +111,7 @@ shootdown_init(void)
 	int e2 = exc_register_irq(VEC_KICK, kick_irq);
 	(void)e1; /* only fails if already registered: then it is ours */
 	(void)e2;
+	pt_set_wait_hook(serve);
 	pt_set_flush_hook(shootdown);
 	task_set_kick_hook(kick);
 }

@@ -109,14 +109,37 @@ task_wake(struct task *t)
 	return true;
 }
 
+/*
+ * Exited tasks are not freed here: this runs with interrupts off, and
+ * freeing unmaps a stack, which waits for other CPUs to flush their TLBs.
+ * They wait on a per-CPU list until this CPU next runs with interrupts on
+ * (task_reap, from voluntary switches and the idle loop).
+ */
 void
 sched_finish_switch(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *prev = pc->prev;
 	pc->prev = NULL;
-	if (prev && (prev->state == TASK_EXITED || prev->state == TASK_KILLED))
-		task_unref(prev); /* the task's reference to itself */
+	if (prev && (prev->state == TASK_EXITED || prev->state == TASK_KILLED)) {
+		prev->all_zombie_next = pc->zombies;
+		pc->zombies = prev;
+	}
+}
+
+void
+task_reap(void)
+{
+	bool irq = irq_save();
+	struct percpu *pc = this_cpu();
+	struct task *z = pc->zombies;
+	pc->zombies = NULL;
+	irq_restore(irq);
+	while (z) {
+		struct task *next = z->all_zombie_next;
+		task_unref(z); /* the task's reference to itself */
+		z = next;
+	}
 }
 
 void
@@ -153,6 +176,8 @@ task_yield(void)
 	bool irq = irq_save();
 	sched_schedule();
 	irq_restore(irq);
+	if (irq)
+		task_reap();
 }
 
 void
@@ -162,6 +187,8 @@ task_block_current(void)
 	__atomic_store_n(&task_current()->state, TASK_BLOCKED, __ATOMIC_RELEASE);
 	sched_schedule();
 	irq_restore(irq);
+	if (irq)
+		task_reap();
 }
 
 void
@@ -235,6 +262,8 @@ task_sleep_ns(uint64_t ns)
 	spin_unlock_raw(&sleep_lock);
 	sched_schedule();
 	irq_restore(irq);
+	if (irq)
+		task_reap();
 }
 
 static uint64_t
@@ -244,6 +273,11 @@ idle_loop(uint64_t cpu)
 	for (;;) {
 		irq_disable();
 		sched_schedule();
+		irq_enable();
+		task_reap();
+		irq_disable();
+		if (this_cpu()->zombies || this_cpu()->need_resched)
+			continue;
 		/* sti; hlt: an interrupt arriving between them still wakes us */
 		__asm__ volatile("sti; hlt" ::: "memory");
 	}

@@ -65,6 +65,7 @@ struct task {
 	void *tls;                     /* thread-local block (thread pointer) */
 	uint64_t runtime_ns, switched_in_at;
 	struct task *all_next, *all_prev;
+	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
 };
 
 /* ---- references ---- */
@@ -103,6 +104,8 @@ struct task *task_spawn(const struct task_builder *b, int *err) OWNED_BY(task_un
 struct task *task_current(void);
 __noreturn void task_exit(uint64_t value);
 void task_yield(void);
+/* free this CPU's exited tasks (done by voluntary switches and idle) */
+void task_reap(void);
 /* wait for t to finish: E_OK with its exit value, E_FAULT if it was killed
  * (t->kill_reason says why), E_INVAL for joining oneself */
 int task_join(struct task *t, uint64_t *value) __must_check;

@@ -66,6 +66,8 @@ waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 		spin_unlock_raw(&q->lock);
 		sched_schedule();
 		irq_restore(irq);
+		if (irq)
+			task_reap();
 	}
 }
 

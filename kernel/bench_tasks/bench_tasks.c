@@ -1,0 +1,95 @@
+/*
+ * bench_tasks: context switch time (two tasks pinned to one CPU yielding
+ * to each other) and spawn + join of an empty task, in ns and TSC cycles
+ * ("bench=tasks"; `make bench-tasks`). Prints BENCH lines, exits QEMU.
+ * No state.
+ */
+#define LOG_TAG "bench"
+#include "cpu.h"
+#include "err.h"
+#include "ktest.h"
+#include "log.h"
+#include "task.h"
+#include "tsc.h"
+
+void bench_tasks_main(const char *cmdline);
+
+#define SWITCH_ROUNDS 20000
+#define SPAWN_ROUNDS 2000
+
+static uint64_t
+yielder(uint64_t rounds)
+{
+	for (uint64_t i = 0; i < rounds; i++)
+		task_yield();
+	return 0;
+}
+
+static uint64_t
+empty(uint64_t x)
+{
+	return x;
+}
+
+static void
+bench_switch(void)
+{
+	int err;
+	/* a CPU other than ours, so only the two yielders share it */
+	unsigned cpu = (cpu_id() + 1) % cpu_count_online();
+	struct task *ts[2];
+	for (int i = 0; i < 2; i++) {
+		struct task_builder b = TASK_BUILDER(yielder, (uint64_t)SWITCH_ROUNDS);
+		b.pin = (int)cpu;
+		b.blocked = true;
+		ts[i] = task_spawn(&b, &err);
+		if (!ts[i]) {
+			log_err("spawn: %s", err_str(err));
+			return;
+		}
+	}
+	uint64_t c0 = rdtsc();
+	task_wake(ts[0]);
+	task_wake(ts[1]);
+	for (int i = 0; i < 2; i++) {
+		int e = task_join(ts[i], NULL);
+		(void)e;
+	}
+	uint64_t cycles = rdtsc() - c0;
+	for (int i = 0; i < 2; i++)
+		task_unref(ts[i]);
+	uint64_t switches = 2ULL * SWITCH_ROUNDS;
+	kprintf("BENCH context_switch %lu ns %lu cycles (%lu switches, 2 tasks yielding on CPU %u)\n",
+		tsc_cycles_to_ns(cycles) / switches, cycles / switches, switches, cpu);
+}
+
+static void
+bench_spawn(void)
+{
+	uint64_t c0 = rdtsc();
+	for (int i = 0; i < SPAWN_ROUNDS; i++) {
+		int err;
+		struct task_builder b = TASK_BUILDER(empty, (uint64_t)i);
+		struct task *t = task_spawn(&b, &err);
+		if (!t) {
+			log_err("spawn: %s", err_str(err));
+			return;
+		}
+		int e = task_join(t, NULL);
+		(void)e;
+		task_unref(t);
+	}
+	uint64_t cycles = (rdtsc() - c0) / SPAWN_ROUNDS;
+	kprintf("BENCH spawn_join_empty %lu ns %lu cycles\n", tsc_cycles_to_ns(cycles), cycles);
+}
+
+void
+bench_tasks_main(const char *cmdline)
+{
+	(void)cmdline;
+	kprintf("BENCH START tasks (%u CPUs, TSC %lu MHz)\n", cpu_count_online(), tsc_hz() / 1000000);
+	bench_switch();
+	bench_spawn();
+	kprintf("BENCH DONE\n");
+	ktest_qemu_exit(true);
+}
