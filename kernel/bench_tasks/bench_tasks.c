@@ -34,30 +34,27 @@ empty(uint64_t x)
 static void
 bench_switch(void)
 {
-	int err;
 	/* a CPU other than ours, so only the two yielders share it */
 	unsigned cpu = (cpu_id() + 1) % cpu_count_online();
-	struct task *ts[2];
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < 2; i++) {
 		struct task_builder b = TASK_BUILDER(yielder, (uint64_t)SWITCH_ROUNDS);
 		b.pin = (int)cpu;
 		b.blocked = true;
-		ts[i] = task_spawn(&b, &err);
-		if (!ts[i]) {
+		int err = task_group_spawn(&g, &b);
+		if (err) {
 			log_err("spawn: %s", err_str(err));
+			for (size_t k = 0; k < g.n; k++)
+				task_wake(g.tasks[k]);
 			return;
 		}
 	}
 	uint64_t c0 = rdtsc();
-	task_wake(ts[0]);
-	task_wake(ts[1]);
-	for (int i = 0; i < 2; i++) {
-		int e = task_join(ts[i], NULL);
-		(void)e;
-	}
+	task_wake(g.tasks[0]);
+	task_wake(g.tasks[1]);
+	int e = task_group_join(&g, NULL);
+	(void)e;
 	uint64_t cycles = rdtsc() - c0;
-	for (int i = 0; i < 2; i++)
-		task_unref(ts[i]);
 	uint64_t switches = 2ULL * SWITCH_ROUNDS;
 	kprintf("BENCH context_switch %lu ns %lu cycles (%lu switches, 2 tasks yielding on CPU %u)\n",
 		tsc_cycles_to_ns(cycles) / switches, cycles / switches, switches, cpu);

@@ -100,6 +100,17 @@ struct task_builder {
 
 struct task *task_spawn(const struct task_builder *b, int *err) OWNED_BY(task_unref);
 
+/* ---- task groups: an owned set of tasks; dropping joins and releases
+ * them all. _cleanup_(task_group_drop) struct task_group g = { 0 }; ---- */
+struct task_group {
+	struct task **tasks;
+	size_t n, cap;
+};
+int task_group_spawn(struct task_group *g, const struct task_builder *b) __must_check;
+/* join all; results[i] gets task i's exit value; returns the first error */
+int task_group_join(struct task_group *g, uint64_t *results) __must_check;
+void task_group_drop(struct task_group *g);
+
 /* ---- the running task ---- */
 struct task *task_current(void);
 __noreturn void task_exit(uint64_t value);

@@ -26,33 +26,24 @@ static int
 contend(int prio_a, int prio_b, uint64_t ms, uint64_t out[2])
 {
 	unsigned cpu = (cpu_id() + 1) % cpu_count_online();
-	struct task *ts[2];
-	int err = E_OK;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	stop = false;
 	for (int i = 0; i < 2; i++) {
 		struct task_builder b = TASK_BUILDER(spin, (uint64_t)i);
 		b.pin = (int)cpu;
 		b.priority = i ? prio_b : prio_a;
-		ts[i] = task_spawn(&b, &err);
-		if (!ts[i]) {
-			if (i) {
-				__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
-				int e = task_join(ts[0], NULL);
-				(void)e;
-				task_unref(ts[0]);
-			}
+		int err = task_group_spawn(&g, &b);
+		if (err) {
+			__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 			return err;
 		}
 	}
 	task_sleep_ns(ms * 1000000);
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
-	for (int i = 0; i < 2; i++) {
-		int e = task_join(ts[i], NULL);
-		(void)e;
-		out[i] = ts[i]->runtime_ns;
-		task_unref(ts[i]);
-	}
-	return E_OK;
+	int err = task_group_join(&g, NULL);
+	for (int i = 0; i < 2; i++)
+		out[i] = g.tasks[i]->runtime_ns;
+	return err;
 }
 
 KTEST(policy_shares_cpu_as_designed)

@@ -40,28 +40,16 @@ KTEST(all_cpus_online_and_pinning_holds)
 KTEST(tasks_spread_over_cpus)
 {
 	enum { N = 64 };
-	struct task *ts[N];
-	unsigned used = 0;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < N; i++) {
-		int err;
 		struct task_builder b = TASK_BUILDER(where_am_i, (uint64_t)2000000);
-		ts[i] = task_spawn(&b, &err);
-		if (!ts[i]) {
-			for (int k = 0; k < i; k++) {
-				int e = task_join(ts[k], NULL);
-				(void)e;
-				task_unref(ts[k]);
-			}
-			KT_FAIL("spawn: %s", err_str(err));
-		}
+		KT_OK(task_group_spawn(&g, &b));
 	}
-	for (int i = 0; i < N; i++) {
-		uint64_t v = 0;
-		int e = task_join(ts[i], &v);
-		(void)e;
-		used |= 1u << v;
-		task_unref(ts[i]);
-	}
+	uint64_t v[N];
+	KT_OK(task_group_join(&g, v));
+	unsigned used = 0;
+	for (int i = 0; i < N; i++)
+		used |= 1u << v[i];
 	KT_EQ(used, (1u << cpu_count_online()) - 1); /* every CPU ran some */
 }
 

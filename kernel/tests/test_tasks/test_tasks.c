@@ -67,34 +67,25 @@ KTEST(thousand_tasks_nothing_leaked)
 {
 	enum { N = 1000, BATCH = 50 };
 	size_t before = task_count();
+	unsigned cpus_used = 0;
 	for (int round = 0; round < N / BATCH; round++) {
-		struct task *ts[BATCH];
+		_cleanup_(task_group_drop) struct task_group g = { 0 };
 		for (int i = 0; i < BATCH; i++) {
-			int err;
 			struct task_builder b = TASK_BUILDER(noop, (uint64_t)(round * BATCH + i));
 			b.stack_pages = 2;
-			ts[i] = task_spawn(&b, &err);
-			if (!ts[i]) {
-				for (int k = 0; k < i; k++) {
-					int e = task_join(ts[k], NULL);
-					(void)e;
-					task_unref(ts[k]);
-				}
-				KT_FAIL("spawn %d: %s", round * BATCH + i, err_str(err));
-			}
+			KT_OK(task_group_spawn(&g, &b));
 		}
-		int bad = -1;
+		uint64_t v[BATCH];
+		KT_OK(task_group_join(&g, v));
 		for (int i = 0; i < BATCH; i++) {
-			uint64_t v;
-			if (task_join(ts[i], &v) || v != (uint64_t)(round * BATCH + i))
-				bad = i;
-			task_unref(ts[i]);
+			KT_EQ(v[i], (uint64_t)(round * BATCH + i));
+			cpus_used |= 1u << g.tasks[i]->cpu;
 		}
-		KT_ASSERT(bad < 0);
 	}
+	KT_EQ(cpus_used, (1u << cpu_count_online()) - 1); /* across every CPU */
 	/* every task dropped its own reference once it switched away */
-	for (int i = 0; i < 100 && task_count() != before; i++)
-		task_yield();
+	for (int i = 0; i < 200 && task_count() != before; i++)
+		task_sleep_ns(1000000);
 	KT_EQ(task_count(), before);
 }
 
@@ -156,30 +147,17 @@ tls_worker(uint64_t add)
 
 KTEST(tls_is_per_task)
 {
-	int err;
-	struct task *ts[4];
 	uint64_t before = tls_value;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < 4; i++) {
 		struct task_builder b = TASK_BUILDER(tls_worker, (uint64_t)(i + 1));
 		b.pin = (int)cpu_id();
-		ts[i] = task_spawn(&b, &err);
-		if (!ts[i]) {
-			for (int k = 0; k < i; k++) {
-				int e = task_join(ts[k], NULL);
-				(void)e;
-				task_unref(ts[k]);
-			}
-			KT_FAIL("spawn: %s", err_str(err));
-		}
+		KT_OK(task_group_spawn(&g, &b));
 	}
-	int bad = -1;
-	for (int i = 0; i < 4; i++) {
-		uint64_t v;
-		if (task_join(ts[i], &v) || v != 1000 + 5 * (uint64_t)(i + 1))
-			bad = i;
-		task_unref(ts[i]);
-	}
-	KT_ASSERT(bad < 0);
+	uint64_t v[4];
+	KT_OK(task_group_join(&g, v));
+	for (int i = 0; i < 4; i++)
+		KT_EQ(v[i], 1000 + 5 * (uint64_t)(i + 1));
 	KT_EQ(tls_value, before); /* ours was never touched */
 }
 
@@ -199,30 +177,18 @@ xmm_worker(uint64_t seed)
 
 KTEST(fpu_state_is_per_task)
 {
-	int err;
-	struct task *ts[3];
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < 3; i++) {
 		struct task_builder b = TASK_BUILDER(xmm_worker, (uint64_t)0x1111 * (uint64_t)(i + 1));
 		b.pin = (int)cpu_id();
-		ts[i] = task_spawn(&b, &err);
-		if (!ts[i]) {
-			for (int k = 0; k < i; k++) {
-				int e = task_join(ts[k], NULL);
-				(void)e;
-				task_unref(ts[k]);
-			}
-			KT_FAIL("spawn: %s", err_str(err));
-		}
+		KT_OK(task_group_spawn(&g, &b));
 	}
-	int bad = -1;
+	uint64_t v[3];
+	KT_OK(task_group_join(&g, v));
 	for (int i = 0; i < 3; i++) {
-		uint64_t v;
-		if (task_join(ts[i], &v) || v != 0x1111 * (uint64_t)(i + 1))
-			bad = i;
-		KT_ASSERT(ts[i]->fpu != NULL); /* it got a save area on first use */
-		task_unref(ts[i]);
+		KT_EQ(v[i], 0x1111 * (uint64_t)(i + 1));
+		KT_ASSERT(g.tasks[i]->fpu != NULL); /* it got a save area on first use */
 	}
-	KT_ASSERT(bad < 0);
 }
 
 static struct mutex shared_mutex = MUTEX_INIT;
@@ -243,18 +209,14 @@ locker(uint64_t rounds)
 
 KTEST(lock_guards_released_by_drop)
 {
-	int err;
 	shared_counter = 0;
-	struct task *ts[3];
-	for (int i = 0; i < 3; i++) {
-		struct task_builder b = TASK_BUILDER(locker, (uint64_t)200);
-		ts[i] = task_spawn(&b, &err);
-		KT_ASSERT(ts[i]);
-	}
-	for (int i = 0; i < 3; i++) {
-		int e = task_join(ts[i], NULL);
-		(void)e;
-		task_unref(ts[i]);
+	{
+		_cleanup_(task_group_drop) struct task_group g = { 0 };
+		for (int i = 0; i < 3; i++) {
+			struct task_builder b = TASK_BUILDER(locker, (uint64_t)200);
+			KT_OK(task_group_spawn(&g, &b));
+		}
+		KT_OK(task_group_join(&g, NULL));
 	}
 	KT_EQ(shared_counter, 600); /* mutual exclusion held */
 	struct guard g;
