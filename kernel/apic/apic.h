@@ -25,4 +25,11 @@ void apic_send_ipi(uint32_t apic_id, uint8_t vector);
 void apic_send_init(uint32_t apic_id);
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 
+/* I/O APICs (ioapic.c) */
+int ioapic_add(uint64_t phys, uint32_t gsi_base) __must_check;
+/* route a global system interrupt to `vector` on the CPU with `apic` id
+ * (ISA interrupts: edge, active high) */
+int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic, bool level, bool active_low) __must_check;
+int ioapic_mask(uint32_t gsi) __must_check;
+
 #endif

@@ -123,6 +123,11 @@ smp_init(unsigned *online)
 		return err;
 	shootdown_init();
 	const struct acpi_info *ai = acpi_info();
+	for (size_t i = 0; i < ai->nioapics; i++) {
+		int e = ioapic_add(ai->ioapics[i].addr, ai->ioapics[i].gsi_base);
+		if (e)
+			log_warn("IOAPIC %zu: %s", i, err_str(e));
+	}
 	this_cpu()->apic_id = apic_id();
 	_cleanup_(mp_drop_p) struct mapped_pages *tramp = mp_map_phys(TRAMP_PHYS, PAGE_SIZE, MP_WRITE, &err);
 	if (!tramp)

@@ -11,6 +11,8 @@
 #include "smp.h"
 #include "task.h"
 #include "tsc.h"
+#include "acpi.h"
+#include "apic.h"
 
 static uint64_t
 where_am_i(uint64_t spin_ns)
@@ -108,4 +110,36 @@ KTEST(tlb_shootdown_across_cpus)
 	KT_EQ(p.fault.cr2, (uint64_t)(uintptr_t)w);
 	smp_stats(&after);
 	KT_ASSERT(after.shootdowns > before.shootdowns);
+}
+
+static volatile uint32_t serial_irqs;
+
+static void
+com1_irq(struct trap_frame *f)
+{
+	(void)f;
+	(void)inb(0x3F8 + 2); /* IIR: acknowledge the UART */
+	outb(0x3F8 + 1, 0);   /* interrupts off again: the console is polled */
+	serial_irqs++;
+	apic_eoi();
+}
+
+KTEST(ioapic_routes_a_device_interrupt)
+{
+	const uint8_t vec = 0x24;
+	uint32_t gsi = acpi_info()->isa_irq_gsi[4]; /* COM1 */
+	int err = exc_register_irq(vec, com1_irq);
+	KT_ASSERT(err == E_OK || err == E_BUSY);
+	serial_irqs = 0;
+	bool irq = irq_save();
+	KT_OK(ioapic_route(gsi, vec, this_cpu()->apic_id, false, false));
+	outb(0x3F8 + 1, 0x02); /* "transmitter empty" interrupts: fires at once */
+	irq_restore(irq);
+	uint64_t t0 = tsc_ns();
+	while (!serial_irqs && tsc_ns() - t0 < 100000000)
+		cpu_relax();
+	KT_OK(ioapic_mask(gsi));
+	outb(0x3F8 + 1, 0);
+	KT_ASSERT(serial_irqs > 0);
+	KT_EQ(ioapic_route(9999, vec, 0, false, false), E_NOENT);
 }
