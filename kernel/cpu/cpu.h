@@ -112,6 +112,9 @@ struct percpu {
 	void *zombies;            /* exited tasks waiting to be freed (task cell) */
 	uint64_t ticks;           /* timer interrupts taken */
 	bool need_resched;        /* set by the tick, acted on when preemptible */
+	int irq_depth;            /* interrupt/exception nesting (exceptions cell) */
+	bool in_unwinder;         /* the unwinder's own code is running */
+	void *fault_catchers;     /* the running task's catcher chain (swapped at switch) */
 };
 
 void percpu_init(unsigned id, uint32_t apic_id);

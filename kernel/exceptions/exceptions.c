@@ -12,13 +12,14 @@
 #include "log.h"
 #include "stack.h"
 #include "symtab.h"
+#include "unwind.h"
 
 extern const uint64_t exc_stub_table[256];
 
-static struct fault_catch *catchers[MAX_CPUS];
 static irq_handler_fn irq_handlers[256];
 static fault_handler_fn fault_handlers[32];
 static void (*fatal_hook)(const struct fault_info *fi);
+static void (*irq_exit_hook)(struct trap_frame *f);
 
 static const char *const names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -46,19 +47,22 @@ cpu_index(void)
 	return cpu_id();
 }
 
+/* the chain belongs to the running task: the task cell swaps
+ * this_cpu()->fault_catchers at every switch */
 void
 fault_catch_push(struct fault_catch *c)
 {
-	c->prev = catchers[cpu_index()];
-	catchers[cpu_index()] = c;
+	struct percpu *pc = this_cpu();
+	c->prev = pc->fault_catchers;
+	pc->fault_catchers = c;
 }
 
 void
 fault_catch_disarm(struct fault_catch *c)
 {
-	unsigned cpu = cpu_index();
-	if (catchers[cpu] == c)
-		catchers[cpu] = c->prev;
+	struct percpu *pc = this_cpu();
+	if (pc->fault_catchers == c)
+		pc->fault_catchers = c->prev;
 }
 
 __noreturn void fault_catch_resume(struct fault_catch *c);
@@ -109,9 +113,10 @@ static __noreturn void
 deliver(struct fault_info *fi)
 {
 	unsigned cpu = cpu_index();
-	struct fault_catch *c = catchers[cpu];
+	struct percpu *pc = this_cpu();
+	struct fault_catch *c = pc->fault_catchers;
 	if (c) {
-		catchers[cpu] = c->prev;
+		pc->fault_catchers = c->prev;
 		c->info = *fi;
 		kprintf("    -> caught by the fault catcher armed at %#lx\n", c->regs[7]);
 		fault_catch_resume(c);
@@ -122,22 +127,49 @@ deliver(struct fault_info *fi)
 	cpu_halt_forever();
 }
 
+static __noreturn void
+stop_cpu(const char *why, struct fault_info *fi)
+{
+	kprintf("!!! %s: CPU %u stops; the others go on\n", why, cpu_index());
+	struct fault_record rec = { .cpu = cpu_index(), .vector = fi->vector, .error = fi->error,
+				    .rip = fi->rip, .cr2 = fi->cr2 };
+	strlcpy(rec.msg, fi->msg, sizeof(rec.msg));
+	strlcpy(rec.action, why, sizeof(rec.action));
+	const char *cell = "?";
+	uint64_t off;
+	const char *sym = exc_symbolize(fi->rip, &off, &cell);
+	strlcpy(rec.cell, cell, sizeof(rec.cell));
+	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
+	fault_log_add(&rec);
+	if (fatal_hook)
+		fatal_hook(fi);
+	cpu_halt_forever();
+}
+
 void exc_dispatch(struct trap_frame *f);
 
 void
 exc_dispatch(struct trap_frame *f)
 {
+	struct percpu *pc = this_cpu();
+	pc->irq_depth++;
 	if (f->vector >= 32) {
 		irq_handler_fn h = irq_handlers[f->vector];
 		if (h)
 			h(f);
 		else
 			log_warn("unexpected interrupt, vector %lu", f->vector);
+		/* back to task code (not a nested interrupt): deliver kills */
+		if (pc->irq_depth == 1 && irq_exit_hook && !pc->in_unwinder)
+			irq_exit_hook(f);
+		pc->irq_depth--;
 		return;
 	}
 	fault_handler_fn fh = fault_handlers[f->vector];
-	if (fh && fh(f))
+	if (fh && fh(f)) {
+		pc->irq_depth--;
 		return;
+	}
 	struct fault_info fi = {
 		.vector = f->vector, .error = f->error, .rip = f->rip, .rsp = f->rsp,
 		.cr2 = read_cr2(),
@@ -149,7 +181,27 @@ exc_dispatch(struct trap_frame *f)
 	if ((f->vector == 8 || f->vector == 14) && stack_guard_owner(fi.cr2))
 		fi.stack_overflow = true;
 	report(f, &fi);
-	deliver(&fi);
+	if (pc->fault_catchers) {
+		pc->irq_depth--;
+		deliver(&fi);
+	}
+	if (pc->in_unwinder)
+		stop_cpu("fault inside the unwinder", &fi);
+	if (pc->irq_depth > 1)
+		stop_cpu("fault in an interrupt handler", &fi);
+	if (!unwind_available() || !pc->current)
+		stop_cpu("fault before tasks exist", &fi);
+	/* a fault in a task: unwind it (the stack overflow's guard page was
+	 * given a frame by the stack cell, so cleanups have room to run) */
+	if (fi.stack_overflow && stack_guard_extend(fi.cr2))
+		kprintf("    guard page mapped for the unwind\n");
+	unwind_from_frame(f, &fi);
+}
+
+void
+exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f))
+{
+	irq_exit_hook = hook;
 }
 
 void
@@ -163,9 +215,19 @@ panic(const char *fmt, ...)
 	va_end(ap);
 	fi.rip = (uint64_t)__builtin_return_address(0);
 	kprintf("\n!!! PANIC on CPU %u: %s\n", cpu_index(), fi.msg);
-	/* start at our caller: its pc and its frame (saved rbp of ours) */
-	backtrace_print(fi.rip, *(uint64_t *)__builtin_frame_address(0));
-	deliver(&fi);
+	struct unwind_regs r;
+	unwind_capture(&r);
+	unwind_print_backtrace(&r, false);
+	struct percpu *pc = this_cpu();
+	if (pc->fault_catchers)
+		deliver(&fi);
+	if (pc->in_unwinder)
+		stop_cpu("panic inside the unwinder", &fi);
+	if (pc->irq_depth > 0)
+		stop_cpu("panic in an interrupt handler", &fi);
+	if (!unwind_available() || !pc->current)
+		stop_cpu("panic before tasks exist", &fi);
+	unwind_current(&fi);
 }
 
 void

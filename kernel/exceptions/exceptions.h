@@ -18,6 +18,7 @@
 #include "trap_frame.h"
 
 #define VEC_PANIC 256 /* pseudo-vector reported for panic() */
+#define VEC_KILL  257 /* pseudo-vector: killed by task_kill() */
 
 struct fault_info {
 	uint64_t vector, error, rip, rsp, cr2;
@@ -43,6 +44,28 @@ void exc_init(void);
 typedef bool (*fault_handler_fn)(struct trap_frame *f);
 int exc_register_fault_handler(uint8_t vec, fault_handler_fn h) __must_check;
 int exc_register_irq(uint8_t vec, irq_handler_fn h) __must_check;
+/* called after an interrupt handler, when returning to task code: the task
+ * cell delivers pending kills from here (may not return) */
+void exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
+
+/* ---- the fault log: every fault, its place and what recovery did ---- */
+struct fault_record {
+	uint64_t seq, time_ns;
+	unsigned cpu;
+	uint32_t task_id;
+	char task[32];
+	uint64_t vector, error, rip, cr2;
+	char cell[32], section[48];
+	char msg[96];
+	char action[64];
+	unsigned frames, pads;
+	uint64_t unwind_ns;
+};
+void fault_log_add(struct fault_record *r); /* assigns seq and time */
+/* records with seq > since, oldest first; returns how many were copied */
+size_t fault_log_read(struct fault_record *out, size_t max, uint64_t since);
+uint64_t fault_log_last_seq(void);
+
 /* called with the frame when an exception has no catcher, before halting */
 void exc_set_fatal_hook(void (*hook)(const struct fault_info *fi));
 const char *exc_name(uint64_t vector);

@@ -8,16 +8,19 @@
 #include "memory.h"
 #include "spinlock.h"
 
+struct stack;
 struct guard {
 	uint64_t start, end;
 	const char *name;
 	struct guard *next;
+	struct stack *owner; /* NULL for the static boot stacks */
 };
 
 struct stack {
 	struct guard g; /* first: registry link */
 	struct pages *guard_pages;
 	struct mapped_pages *mp;
+	struct mapped_pages *guard_mp; /* the guard, mapped during an unwind */
 	char name[32];
 };
 
@@ -56,7 +59,7 @@ stack_register_boot_guards(void)
 {
 	for (uint64_t i = 0; i < boot_guard_count && i < ARRAY_SIZE(boot_guards); i++) {
 		boot_guards[i] = (struct guard){ boot_guard_pages[i], boot_guard_pages[i] + PAGE_SIZE,
-						 boot_guard_names[i], NULL };
+						 boot_guard_names[i], NULL, NULL };
 		guard_add(&boot_guards[i]);
 	}
 }
@@ -108,9 +111,34 @@ stack_alloc(size_t npages, const char *name, int *err)
 	s->guard_pages = TAKE_PTR(all);
 	strlcpy(s->name, name ? name : "stack", sizeof(s->name));
 	s->g = (struct guard){ pages_start(s->guard_pages), pages_start(s->guard_pages) + PAGE_SIZE,
-			       s->name, NULL };
+			       s->name, NULL, s };
 	guard_add(&s->g);
 	return TAKE_PTR(s);
+}
+
+bool
+stack_guard_extend(uint64_t addr)
+{
+	struct stack *found = NULL;
+	bool irq = spin_lock_irq(&lock);
+	for (struct guard *g = guards; g; g = g->next)
+		if (addr >= g->start && addr < g->end && g->owner)
+			found = g->owner;
+	spin_unlock_irq(&lock, irq);
+	if (!found || found->guard_mp)
+		return false;
+	int err;
+	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(1, &err);
+	if (!f)
+		return false;
+	/* the guard's pages object stays with the stack; map a split-off view */
+	struct pages *p = TAKE_PTR(found->guard_pages);
+	found->guard_mp = mp_map(&p, &f, MP_WRITE, &err);
+	if (!found->guard_mp) {
+		found->guard_pages = p;
+		return false;
+	}
+	return true;
 }
 
 void
@@ -119,6 +147,7 @@ stack_drop(struct stack *s)
 	if (!s)
 		return;
 	guard_remove(&s->g);
+	mp_drop(TAKE_PTR(s->guard_mp));
 	mp_drop(TAKE_PTR(s->mp));
 	pages_drop(TAKE_PTR(s->guard_pages));
 	kfree(s);
@@ -126,4 +155,4 @@ stack_drop(struct stack *s)
 
 uintptr_t stack_top(const struct stack *s) { return mp_start(s->mp) + mp_size(s->mp); }
 uintptr_t stack_bottom(const struct stack *s) { return mp_start(s->mp); }
-uintptr_t stack_guard(const struct stack *s) { return pages_start(s->guard_pages); }
+uintptr_t stack_guard(const struct stack *s) { return s->g.start; }

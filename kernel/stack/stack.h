@@ -24,6 +24,9 @@ uintptr_t stack_guard(const struct stack *s);   /* guard page address */
 
 /* name of the stack whose guard page holds addr, or NULL */
 const char *stack_guard_owner(uint64_t addr);
+/* map a frame into the guard page holding addr (a stack that overflowed
+ * gets room to run its cleanups while it unwinds); dropped with the stack */
+bool stack_guard_extend(uint64_t addr);
 /* register the nano_core's static boot/IST stacks' guard pages */
 void stack_register_boot_guards(void);
 

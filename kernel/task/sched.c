@@ -98,6 +98,15 @@ sched_make_runnable(struct task *t)
 		kick_hook(cpu);
 }
 
+/* make t's CPU look at it again: a kill is waiting for it */
+void
+task_kick(struct task *t)
+{
+	int cpu = t->cpu;
+	if (cpu >= 0 && (unsigned)cpu != cpu_id() && kick_hook)
+		kick_hook((unsigned)cpu);
+}
+
 bool
 task_wake(struct task *t)
 {
@@ -166,6 +175,8 @@ sched_schedule(void)
 	pc->prev = prev;
 	task_fpu_switch(prev, next);
 	task_tls_switch(next);
+	prev->fault_catchers = pc->fault_catchers;
+	pc->fault_catchers = next->fault_catchers;
 	task_switch_asm(prev, next);
 	sched_finish_switch();
 }
@@ -176,8 +187,10 @@ task_yield(void)
 	bool irq = irq_save();
 	sched_schedule();
 	irq_restore(irq);
-	if (irq)
+	if (irq) {
 		task_reap();
+		task_check_kill();
+	}
 }
 
 void
@@ -187,8 +200,10 @@ task_block_current(void)
 	__atomic_store_n(&task_current()->state, TASK_BLOCKED, __ATOMIC_RELEASE);
 	sched_schedule();
 	irq_restore(irq);
-	if (irq)
+	if (irq) {
 		task_reap();
+		task_check_kill();
+	}
 }
 
 void
@@ -200,8 +215,11 @@ preempt_disable(void)
 void
 preempt_enable(void)
 {
-	if (preempt_count_dec() == 0 && this_cpu()->need_resched)
-		task_yield();
+	if (preempt_count_dec() == 0) {
+		if (this_cpu()->need_resched)
+			task_yield();
+		task_check_kill();
+	}
 }
 
 static void
@@ -261,9 +279,19 @@ task_sleep_ns(uint64_t ns)
 	__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
 	spin_unlock_raw(&sleep_lock);
 	sched_schedule();
+	/* woken early (killed): take our node off the list */
+	spin_lock_raw(&sleep_lock);
+	for (struct sleeper **pp = &sleepers; *pp; pp = &(*pp)->next)
+		if (*pp == &s) {
+			*pp = s.next;
+			break;
+		}
+	spin_unlock_raw(&sleep_lock);
 	irq_restore(irq);
-	if (irq)
+	if (irq) {
 		task_reap();
+		task_check_kill();
+	}
 }
 
 static uint64_t
@@ -330,7 +358,10 @@ task_init_cpu(const char *name)
 	pc->current = t;
 	task_tls_switch(t);
 	err = task_fpu_init_cpu();
-	if (pc->id == 0)
+	if (pc->id == 0) {
 		cell_set_tls_hook(task_tls_publish);
+		if (!err)
+			err = task_unwind_init();
+	}
 	return err;
 }

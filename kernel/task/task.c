@@ -129,6 +129,8 @@ task_spawn(const struct task_builder *b, int *err)
 		return NULL;
 	t->entry = b->entry;
 	t->arg = b->arg;
+	t->builder = *b;
+	t->builder.name = NULL; /* the caller's string may not live as long */
 	t->pin = b->pin;
 	t->idle = b->idle;
 	t->ns = b->ns ? b->ns : cell_ns_kernel();
@@ -164,6 +166,7 @@ task_start(struct task *t)
 {
 	sched_finish_switch();
 	irq_enable();
+	task_check_kill();
 	task_exit(t->entry(t->arg));
 }
 

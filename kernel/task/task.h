@@ -41,6 +41,20 @@ struct waitq {
 };
 #define WAITQ_INIT { SPINLOCK_INIT, NULL, NULL }
 
+/* ---- spawning ---- */
+struct task_builder {
+	uint64_t (*entry)(uint64_t);
+	uint64_t arg;
+	const char *name;
+	size_t stack_pages;           /* default 8 (32 KiB) + guard page */
+	int pin;                      /* -1: any CPU */
+	struct cell_ns *ns;           /* default: the kernel namespace */
+	bool blocked;                 /* start blocked (task_wake starts it) */
+	bool idle;                    /* an idle task: never on a runqueue */
+	int priority;                 /* for priority schedulers; default 0 */
+	bool restartable;             /* spawn again after a fault (not a kill) */
+};
+
 struct task {
 	/* offsets 0 and 8 are used by switch.S */
 	uint64_t saved_rsp;
@@ -64,6 +78,11 @@ struct task {
 	void *fpu;                     /* FXSAVE area, once the task uses the FPU */
 	void *tls;                     /* thread-local block (thread pointer) */
 	uint64_t runtime_ns, switched_in_at;
+	struct task_builder builder;   /* how it was spawned (restart) */
+	void *fault_catchers;          /* its armed fault catchers (exceptions cell) */
+	volatile uint32_t kill_pending;
+	bool unwinding;
+	uint32_t restarted_as;         /* id of the task that replaced it */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
 };
@@ -73,18 +92,6 @@ void task_unref(struct task *t);
 DEFINE_DROP(struct task, task_unref)
 struct task *task_ref(struct task *t);
 
-/* ---- spawning ---- */
-struct task_builder {
-	uint64_t (*entry)(uint64_t);
-	uint64_t arg;
-	const char *name;
-	size_t stack_pages;           /* default 8 (32 KiB) + guard page */
-	int pin;                      /* -1: any CPU */
-	struct cell_ns *ns;           /* default: the kernel namespace */
-	bool blocked;                 /* start blocked (task_wake starts it) */
-	bool idle;                    /* an idle task: never on a runqueue */
-	int priority;                 /* for priority schedulers; default 0 */
-};
 
 /* entry must be `R fn(A)` where A is exactly the type of arg and both fit
  * in a register; checked at compile time */
@@ -120,6 +127,9 @@ void task_reap(void);
 /* wait for t to finish: E_OK with its exit value, E_FAULT if it was killed
  * (t->kill_reason says why), E_INVAL for joining oneself */
 int task_join(struct task *t, uint64_t *value) __must_check;
+/* make t unwind from where it is (releasing everything it holds) and die
+ * with `reason`; E_NOENT if it already finished, E_PERM for idle tasks */
+int task_kill(struct task *t, const char *reason) __must_check;
 /* make a blocked task runnable (false if it was not blocked) */
 bool task_wake(struct task *t);
 /* block the current task until task_wake (use waitq_* instead) */

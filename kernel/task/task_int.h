@@ -9,6 +9,9 @@
 void task_switch_asm(struct task *prev, struct task *next);
 void task_entry_trampoline(void);
 void task_register(struct task *t);
+void task_check_kill(void);
+void task_kick(struct task *t);
+int task_unwind_init(void) __must_check;
 
 /* sched.c */
 void sched_schedule(void);          /* call with interrupts disabled */

@@ -46,11 +46,12 @@ waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 	for (;;) {
 		bool irq = irq_save();
 		spin_lock_raw(&q->lock);
-		if (done(ctx)) {
+		if (done(ctx) || __atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE)) {
 			if (n.queued)
 				unlink_node(q, &n);
 			spin_unlock_raw(&q->lock);
 			irq_restore(irq);
+			task_check_kill(); /* killed while waiting: unwind from here */
 			return;
 		}
 		if (!n.queued) {

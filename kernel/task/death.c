@@ -1,0 +1,157 @@
+/*
+ * death.c: how a task dies and is brought back.
+ *
+ * The unwinder (nano_core) calls task_unwound() when it has run every
+ * cleanup of the current task: the task is marked killed with its reason,
+ * the fault log gets a record with the recovery taken, joiners are woken,
+ * and a restartable task is spawned again with the same entry, argument,
+ * pin and priority (thesis 8.2.2). task_kill() makes another task unwind
+ * from where it is: at once if it is us, at its next delivery point
+ * otherwise (woken if blocked, interrupted by an IPI if running).
+ * State: none beyond the tasks' own fields.
+ */
+#define LOG_TAG "task"
+#include "task.h"
+#include "cell.h"
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "fmt.h"
+#include "klibc.h"
+#include "log.h"
+#include "stack.h"
+#include "task_int.h"
+#include "tsc.h"
+#include "unwind.h"
+
+static bool
+stack_bounds(uint64_t *lo, uint64_t *hi)
+{
+	struct task *t = task_current();
+	if (!t || !t->stack)
+		return false;
+	*lo = stack_guard(t->stack); /* include the guard: it may be mapped for the unwind */
+	*hi = stack_top(t->stack);
+	return true;
+}
+
+static struct task *
+respawn(struct task *t)
+{
+	struct task_builder b = t->builder;
+	b.name = t->name;
+	int err;
+	struct task *n = task_spawn(&b, &err);
+	if (!n)
+		log_err("restarting %s failed: %s", t->name, err_str(err));
+	return n;
+}
+
+static __noreturn void
+task_unwound(const struct unwind_report *r)
+{
+	struct task *t = task_current();
+	struct percpu *pc = this_cpu();
+	if (pc->preempt_count) {
+		log_warn("%s died with preemption disabled %d time(s) without a guard", t->name,
+			 pc->preempt_count);
+		pc->preempt_count = 0;
+	}
+	bool killed = r->fi.vector == VEC_KILL;
+	struct task *again = NULL;
+	if (t->builder.restartable && !killed)
+		again = respawn(t);
+
+	struct fault_record rec = { .cpu = pc->id, .task_id = t->id, .vector = r->fi.vector,
+				    .error = r->fi.error, .rip = r->fi.rip, .cr2 = r->fi.cr2,
+				    .frames = r->frames, .pads = r->pads, .unwind_ns = r->t_end - r->t_start };
+	strlcpy(rec.task, t->name, sizeof(rec.task));
+	strlcpy(rec.msg, r->fi.msg, sizeof(rec.msg));
+	uint64_t off;
+	const char *cell = "?";
+	const char *sym = exc_symbolize(r->fi.rip, &off, &cell);
+	strlcpy(rec.cell, cell, sizeof(rec.cell));
+	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
+	snprintf(rec.action, sizeof(rec.action), "%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
+		 again ? ", restarted as " : "", again ? again->name : "");
+	fault_log_add(&rec);
+	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s", t->name,
+		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
+		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : "");
+	if (again) {
+		t->restarted_as = again->id;
+		task_unref(again);
+	}
+
+	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
+	irq_disable();
+	bool irq = spin_lock_irq(&t->joiners.lock);
+	__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
+	spin_unlock_irq(&t->joiners.lock, irq);
+	waitq_wake_all(&t->joiners);
+	irq_disable();
+	sched_schedule();
+	panic("killed task %s was scheduled again", t->name);
+}
+
+static void
+kill_self(struct task *t)
+{
+	struct fault_info fi = { .vector = VEC_KILL };
+	fi.rip = (uint64_t)(uintptr_t)__builtin_return_address(0);
+	snprintf(fi.msg, sizeof(fi.msg), "killed: %s", t->kill_reason);
+	t->unwinding = true;
+	unwind_current(&fi);
+}
+
+/* a delivery point: the current task unwinds here if someone killed it */
+void
+task_check_kill(void)
+{
+	struct task *t = task_current();
+	if (t && !t->idle && !t->unwinding && __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) &&
+	    this_cpu()->preempt_count == 0)
+		kill_self(t);
+}
+
+/* from the exceptions cell, after an interrupt handler, before returning
+ * to task code: an interrupted task that was killed unwinds from there */
+static void
+irq_exit(struct trap_frame *f)
+{
+	struct task *t = task_current();
+	if (!t || t->idle || t->unwinding || !__atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) ||
+	    this_cpu()->preempt_count)
+		return;
+	struct fault_info fi = { .vector = VEC_KILL, .rip = f->rip, .rsp = f->rsp };
+	snprintf(fi.msg, sizeof(fi.msg), "killed: %s", t->kill_reason);
+	t->unwinding = true;
+	unwind_from_frame(f, &fi);
+}
+
+int
+task_kill(struct task *t, const char *reason)
+{
+	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	if (s == TASK_EXITED || s == TASK_KILLED)
+		return E_NOENT;
+	if (t->idle)
+		return E_PERM;
+	if (__atomic_exchange_n(&t->kill_pending, 1, __ATOMIC_ACQ_REL))
+		return E_OK; /* already on its way */
+	strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
+	if (t == task_current())
+		kill_self(t);
+	if (!task_wake(t)) /* blocked: it wakes up into a delivery point */
+		task_kick(t);  /* running or queued: interrupt it */
+	return E_OK;
+}
+
+int
+task_unwind_init(void)
+{
+	static const struct unwind_hooks h = { task_unwound, stack_bounds };
+	unwind_set_hooks(&h);
+	exc_set_irq_exit_hook(irq_exit);
+	return E_OK;
+}
