@@ -34,6 +34,7 @@ CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-common -fno-strict-aliasing \
 	-fno-tree-loop-distribute-patterns -ftls-model=local-exec \
+	-fno-isolate-erroneous-paths-dereference -fno-isolate-erroneous-paths-attribute \
 	-ffunction-sections -fdata-sections \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
 	$(addprefix -I,$(INC_DIRS)) -MMD -MP
@@ -46,7 +47,7 @@ QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow
-.PHONY: bench-cells bench-tasks
+.PHONY: bench-cells bench-tasks bench-unwind
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -105,6 +106,8 @@ $(BUILD)/theseus-bench.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-tasks.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=tasks" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
 
@@ -127,6 +130,11 @@ bench-tasks: bootstrap $(BUILD)/theseus-bench-tasks.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-tasks.iso $(BUILD)/bench-tasks.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-tasks.log; \
 	if [ $$rc != 33 ]; then echo "bench-tasks: QEMU exit $$rc; see $(BUILD)/bench-tasks.log"; exit 1; fi
+
+bench-unwind: bootstrap $(BUILD)/theseus-bench-unwind.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-unwind.iso $(BUILD)/bench-unwind.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-unwind.log; \
+	if [ $$rc != 33 ]; then echo "bench-unwind: QEMU exit $$rc; see $(BUILD)/bench-unwind.log"; exit 1; fi
 
 bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \

@@ -59,10 +59,13 @@ exc_symbolize(uint64_t addr, uint64_t *off, const char **cell)
 		cell = &unused;
 	/* the cell manager knows every loaded cell; before it runs, or for an
 	 * address it does not know, fall back to the nano_core's symbols */
-	const char *s = cell_symbolize(addr, off, cell);
-	if (s)
+	const char *cname = NULL;
+	const char *s = cell_symbolize(addr, off, &cname);
+	if (s) {
+		*cell = cname;
 		return s;
-	*cell = symtab_cell_of(addr);
+	}
+	*cell = cname ? cname : symtab_cell_of(addr);
 	return symtab_lookup(addr, off);
 }
 

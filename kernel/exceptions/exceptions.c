@@ -91,6 +91,10 @@ report(const struct trap_frame *f, struct fault_info *fi)
 {
 	kprintf("\n!!! EXCEPTION %s (vector %lu) on CPU %u, error code %#lx\n",
 		exc_name(f->vector), f->vector, cpu_index(), f->error);
+	if (log_get_level() < LOG_INFO) { /* quiet: the one line above only */
+		kprintf("    at %#lx, cr2 %#lx: %s\n", f->rip, fi->cr2, fi->msg);
+		return;
+	}
 	if (f->vector == 14)
 		kprintf("    %s\n", fi->msg);
 	if (fi->stack_overflow)

@@ -103,6 +103,12 @@ log_set_level(enum log_level lvl)
 	threshold = lvl;
 }
 
+enum log_level
+log_get_level(void)
+{
+	return threshold;
+}
+
 int
 log_add_sink(log_sink_fn sink)
 {

@@ -23,6 +23,7 @@ void log_write(enum log_level lvl, const char *tag, const char *fmt, ...) __prin
 void kprintf(const char *fmt, ...) __printf(1, 2);
 void kvprintf(const char *fmt, va_list ap);
 void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
 int log_add_sink(log_sink_fn sink) __must_check;
 
 #define log_err(...)   log_write(LOG_ERROR, LOG_TAG, __VA_ARGS__)

@@ -72,8 +72,11 @@ task_unwound(const struct unwind_report *r)
 	const char *sym = exc_symbolize(r->fi.rip, &off, &cell);
 	strlcpy(rec.cell, cell, sizeof(rec.cell));
 	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
-	snprintf(rec.action, sizeof(rec.action), "%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
-		 again ? ", restarted as " : "", again ? again->name : "");
+	char extra[40] = "";
+	if (r->no_pad)
+		snprintf(extra, sizeof(extra), ", %u frame(s) without cleanup entry", r->no_pad);
+	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
+		 extra, again ? ", restarted as " : "", again ? again->name : "");
 	fault_log_add(&rec);
 	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s", t->name,
 		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
@@ -99,7 +102,7 @@ kill_self(struct task *t)
 {
 	struct fault_info fi = { .vector = VEC_KILL };
 	fi.rip = (uint64_t)(uintptr_t)__builtin_return_address(0);
-	snprintf(fi.msg, sizeof(fi.msg), "killed: %s", t->kill_reason);
+	strlcpy(fi.msg, t->kill_reason, sizeof(fi.msg));
 	t->unwinding = true;
 	unwind_current(&fi);
 }
@@ -109,8 +112,8 @@ void
 task_check_kill(void)
 {
 	struct task *t = task_current();
-	if (t && !t->idle && !t->unwinding && __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) &&
-	    this_cpu()->preempt_count == 0)
+	if (t && !t->idle && !t->unwinding && !t->kill_shield &&
+	    __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) && this_cpu()->preempt_count == 0)
 		kill_self(t);
 }
 
@@ -120,11 +123,11 @@ static void
 irq_exit(struct trap_frame *f)
 {
 	struct task *t = task_current();
-	if (!t || t->idle || t->unwinding || !__atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) ||
-	    this_cpu()->preempt_count)
+	if (!t || t->idle || t->unwinding || t->kill_shield ||
+	    !__atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) || this_cpu()->preempt_count)
 		return;
 	struct fault_info fi = { .vector = VEC_KILL, .rip = f->rip, .rsp = f->rsp };
-	snprintf(fi.msg, sizeof(fi.msg), "killed: %s", t->kill_reason);
+	strlcpy(fi.msg, t->kill_reason, sizeof(fi.msg));
 	t->unwinding = true;
 	unwind_from_frame(f, &fi);
 }
@@ -154,4 +157,19 @@ task_unwind_init(void)
 	unwind_set_hooks(&h);
 	exc_set_irq_exit_hook(irq_exit);
 	return E_OK;
+}
+
+size_t
+task_backtrace(struct task *t, uint64_t *pcs, size_t max)
+{
+	if (t == task_current()) {
+		struct unwind_regs r;
+		unwind_capture(&r);
+		return unwind_backtrace(&r, false, pcs, max);
+	}
+	if (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) || !t->saved_rsp)
+		return 0;
+	struct unwind_regs r;
+	unwind_regs_from_switch(t->saved_rsp, &r);
+	return unwind_backtrace(&r, false, pcs, max);
 }

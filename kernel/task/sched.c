@@ -175,8 +175,12 @@ sched_schedule(void)
 	pc->prev = prev;
 	task_fpu_switch(prev, next);
 	task_tls_switch(next);
+	/* per-task execution state the exceptions cell keeps per CPU: a task
+	 * preempted inside an interrupt carries that nesting with it */
 	prev->fault_catchers = pc->fault_catchers;
 	pc->fault_catchers = next->fault_catchers;
+	prev->irq_depth = pc->irq_depth;
+	pc->irq_depth = next->irq_depth;
 	task_switch_asm(prev, next);
 	sched_finish_switch();
 }
@@ -269,6 +273,7 @@ task_sleep_ns(uint64_t ns)
 {
 	struct task *cur = task_current();
 	struct sleeper s = { cur, tsc_ns() + ns, NULL };
+	cur->kill_shield++; /* our node must leave the list before a kill unwinds us */
 	bool irq = irq_save();
 	spin_lock_raw(&sleep_lock);
 	struct sleeper **pp = &sleepers;
@@ -288,6 +293,7 @@ task_sleep_ns(uint64_t ns)
 		}
 	spin_unlock_raw(&sleep_lock);
 	irq_restore(irq);
+	cur->kill_shield--;
 	if (irq) {
 		task_reap();
 		task_check_kill();

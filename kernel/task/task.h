@@ -80,8 +80,10 @@ struct task {
 	uint64_t runtime_ns, switched_in_at;
 	struct task_builder builder;   /* how it was spawned (restart) */
 	void *fault_catchers;          /* its armed fault catchers (exceptions cell) */
+	int irq_depth;                 /* interrupt nesting it was switched out at */
 	volatile uint32_t kill_pending;
 	bool unwinding;
+	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
 	uint32_t restarted_as;         /* id of the task that replaced it */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
@@ -130,6 +132,8 @@ int task_join(struct task *t, uint64_t *value) __must_check;
 /* make t unwind from where it is (releasing everything it holds) and die
  * with `reason`; E_NOENT if it already finished, E_PERM for idle tasks */
 int task_kill(struct task *t, const char *reason) __must_check;
+/* DWARF backtrace of a task that is not running (0 if it is) */
+size_t task_backtrace(struct task *t, uint64_t *pcs, size_t max);
 /* make a blocked task runnable (false if it was not blocked) */
 bool task_wake(struct task *t);
 /* block the current task until task_wake (use waitq_* instead) */

@@ -7,6 +7,7 @@
 #include "task.h"
 #include "cpu.h"
 #include "task_int.h"
+#include "own.h"
 
 struct waitq_node {
 	struct task *t;
@@ -37,31 +38,53 @@ unlink_node(struct waitq *q, struct waitq_node *n)
 	n->queued = false;
 }
 
+/* a waiter's node is an owned object: leaving its scope - normally or by
+ * unwinding - takes it off the queue */
+struct waitq_wait {
+	struct waitq *q;
+	struct waitq_node n;
+};
+
+static void
+waitq_leave(struct waitq_wait *w)
+{
+	if (!w->n.queued)
+		return;
+	bool irq = irq_save();
+	spin_lock_raw(&w->q->lock);
+	unlink_node(w->q, &w->n);
+	spin_unlock_raw(&w->q->lock);
+	irq_restore(irq);
+}
+
 void
 waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 {
 	struct task *cur = task_current();
-	struct waitq_node n = { cur, NULL, false };
+	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, NULL, false } };
 
+	/* kills are delivered here, not by interrupts, while we wait */
+	cur->kill_shield++;
 	for (;;) {
 		bool irq = irq_save();
 		spin_lock_raw(&q->lock);
 		if (done(ctx) || __atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE)) {
-			if (n.queued)
-				unlink_node(q, &n);
+			if (w.n.queued)
+				unlink_node(q, &w.n);
 			spin_unlock_raw(&q->lock);
 			irq_restore(irq);
+			cur->kill_shield--;
 			task_check_kill(); /* killed while waiting: unwind from here */
 			return;
 		}
-		if (!n.queued) {
-			n.next = NULL;
+		if (!w.n.queued) {
+			w.n.next = NULL;
 			if (q->tail)
-				q->tail->next = &n;
+				q->tail->next = &w.n;
 			else
-				q->head = &n;
-			q->tail = &n;
-			n.queued = true;
+				q->head = &w.n;
+			q->tail = &w.n;
+			w.n.queued = true;
 		}
 		__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
 		spin_unlock_raw(&q->lock);

@@ -8,11 +8,12 @@
 #include "cell.h"
 #include "dwarf.h"
 
-uint64_t lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip);
+uint64_t lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip, bool *covered);
 
 uint64_t
-lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip)
+lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip, bool *covered)
 {
+	*covered = false;
 	struct cell *c = cell_at(lsda);
 	if (!c)
 		return 0;
@@ -46,8 +47,10 @@ lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip)
 			return 0;
 		if (ip < lpstart + start)
 			return 0; /* the table is sorted: no entry covers ip */
-		if (ip < lpstart + start + len)
+		if (ip < lpstart + start + len) {
+			*covered = true;
 			return lp ? lpstart + lp : 0;
+		}
 	}
 	return 0;
 }

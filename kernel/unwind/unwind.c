@@ -147,11 +147,19 @@ step(struct unwind_regs *r, bool *signal, const struct unwind_exc *x)
 	return STEP_OK;
 }
 
-/* the landing pad for this frame's pc, 0 if none (lsda.c) */
-uint64_t lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip);
+/* the landing pad for this frame's pc (lsda.c): 0 with *covered false if
+ * no call-site entry covers ip */
+uint64_t lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip, bool *covered);
 
+/*
+ * A frame whose function has a call-site table but no entry for this pc
+ * may hold owned objects whose cleanups cannot be reached from here: GCC
+ * gives no entry to instructions and calls it proves cannot fault or
+ * throw (__builtin_trap, calls to same-cell functions it proved nothrow).
+ * Such frames are counted (report.no_pad) so the fault log says so.
+ */
 static uint64_t
-find_pad(const struct unwind_regs *r, bool signal)
+find_pad(const struct unwind_regs *r, bool signal, unsigned *no_pad)
 {
 	uint64_t ip = signal ? r->r[DW_RA] : r->r[DW_RA] - 1;
 	const uint8_t *eh;
@@ -161,7 +169,11 @@ find_pad(const struct unwind_regs *r, bool signal)
 		return 0;
 	if (f.personality != (uint64_t)(uintptr_t)__gcc_personality_v0)
 		return 0;
-	return lsda_landing_pad(f.lsda, f.pc_begin, ip);
+	bool covered = false;
+	uint64_t pad = lsda_landing_pad(f.lsda, f.pc_begin, ip, &covered);
+	if (!covered && no_pad)
+		(*no_pad)++;
+	return pad;
 }
 
 static __noreturn void
@@ -191,7 +203,7 @@ run(struct unwind_exc *x, struct unwind_regs r, bool signal)
 			x->rep.corrupt = true;
 			finish(x);
 		}
-		uint64_t pad = find_pad(&r, signal);
+		uint64_t pad = find_pad(&r, signal, &x->rep.no_pad);
 		/* a pad that leads back to itself would loop: take it once */
 		if (pad && !(pad == x->last_pad && r.r[DW_RSP] == x->last_cfa)) {
 			x->rep.pads++;
