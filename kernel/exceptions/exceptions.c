@@ -110,7 +110,15 @@ report(const struct trap_frame *f, struct fault_info *fi)
 	kprintf("    RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
 	kprintf("    R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", f->r9, f->r10, f->r11, f->r12);
 	kprintf("    R13 %016lx R14 %016lx R15 %016lx\n", f->r13, f->r14, f->r15);
-	backtrace_print_frame(f);
+	/* the DWARF unwinder when it can walk; frame pointers otherwise */
+	struct unwind_regs r = { .r = {
+		f->rax, f->rdx, f->rcx, f->rbx, f->rsi, f->rdi, f->rbp, f->rsp,
+		f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, f->rip } };
+	uint64_t pcs[2];
+	if (unwind_backtrace(&r, true, pcs, 2) == 2)
+		unwind_print_backtrace(&r, true);
+	else
+		backtrace_print_frame(f);
 }
 
 static __noreturn void
