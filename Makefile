@@ -47,7 +47,7 @@ QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow
-.PHONY: bench-cells bench-tasks bench-unwind
+.PHONY: bench-cells bench-tasks bench-unwind test-shell
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -146,6 +146,9 @@ test: bootstrap
 
 test-host:
 	@tools/test-host.sh
+
+test-shell: $(BUILD)/theseus.iso
+	@tools/test-shell.sh
 
 test-analyzer:
 	@tools/test-analyzer.sh

@@ -15,6 +15,7 @@ have ld || need="$need binutils"
 have make || need="$need make"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 have clang || need="$need clang"
+have python3 || need="$need python3"
 dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need="$need libclang-rt-14-dev"
 [ -z "$need" ] && exit 0
 cmd="apt-get install -y --no-install-recommends$need"

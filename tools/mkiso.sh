@@ -20,7 +20,12 @@ cp "$build/nano_core.syms" "$stage/boot/nano_core.syms"
 	echo "	module2 /boot/nano_core.syms nano_core.syms"
 	for cell in "$@"; do
 		strip --strip-debug -o "$stage/cells/$cell.o" "$build/cells/$cell.o"
-		echo "	module2 /cells/$cell.o $cell.o"
+		# application cells (apps/) are marked: the shell runs them
+		if [ -d "apps/$cell" ]; then
+			echo "	module2 /cells/$cell.o $cell.o app"
+		else
+			echo "	module2 /cells/$cell.o $cell.o"
+		fi
 	done
 	echo "	boot"
 	echo "}"

@@ -40,6 +40,9 @@ run_suite analyzer tools/test-analyzer.sh
 if [ -f build/theseus-test.iso ]; then
 	run_suite kernel make -s test-kernel
 fi
+if [ -f build/theseus.iso ]; then
+	run_suite shell tools/test-shell.sh
+fi
 
 pass=$(awk '{p += $3} END {print p + 0}' "$results")
 fail=$(awk '{f += $4} END {print f + 0}' "$results")

@@ -19,6 +19,8 @@
 #include "apic.h"
 #include "task.h"
 #include "smp.h"
+#include "shell.h"
+#include "tty.h"
 
 typedef void (*entry_fn)(const char *cmdline);
 
@@ -110,7 +112,15 @@ captain_main(const struct boot_info *bi)
 	cell_stats(cell_ns_kernel(), &st);
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",
 		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
-	log_info("nothing more to run yet (the shell arrives with tasks); exit QEMU with Ctrl-A X");
+	/* the shell: console input, then its task (the captain's work ends) */
+	err = tty_init();
+	struct task_builder sb = TASK_BUILDER(shell_main, (uint64_t)0);
+	sb.name = "shell";
+	sb.restartable = true; /* a shell that crashes comes back */
+	struct task *sh = err ? NULL : task_spawn(&sb, &err);
+	if (!sh)
+		log_err("no shell: %s", err_str(err));
+	task_unref(sh);
 	/* the captain's work is done: let the idle task have the CPU */
 	task_exit(0);
 }

@@ -142,6 +142,8 @@ int cell_module_copy(const char *name, void **data, size_t *size) __must_check;
 
 /* names of the cell objects in the boot image */
 size_t cell_modules(const char **names, size_t max);
+/* true if the image marks this module as an application cell */
+bool cell_module_is_app(const char *name);
 
 /* Boot: recover the nano_core's cells, index the boot modules. */
 int cell_mgr_init(void) __must_check;
@@ -158,9 +160,6 @@ const uint8_t *cell_tls_template(void);
 /* told when a new cell's TLS image appears at [TP-off, TP-off+len) */
 void cell_set_tls_hook(void (*hook)(size_t off, const void *image, size_t len));
 
-/* Mark a symbol as callable by applications: EXPORT_APP(kprintf); */
-#define EXPORT_APP(sym)                                                   \
-	static const char export_app_##sym[]                                  \
-		__attribute__((used, section(".app_exports"))) = #sym
+#include "export.h" /* EXPORT_APP */
 
 #endif

@@ -51,6 +51,10 @@ void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
 /* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */
 int meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym) __must_check;
+/* out of line on purpose: the cell owns these (GCC 12's analyzer does not
+ * follow stores into a heap object and would report leaks) */
+int meta_alloc_sections(struct cell *c, size_t nsec) __must_check;
+int meta_alloc_syms(struct cell *c, size_t nsym) __must_check;
 
 /* module index (modules.c): which boot module defines a symbol */
 int modules_init(const struct boot_info *bi) __must_check;

@@ -17,6 +17,7 @@
  * is exactly as before.
  */
 #define LOG_TAG "cells"
+#include "cell.h"
 #include "cell_mgr_int.h"
 #include "err.h"
 #include "fmt.h"
@@ -158,9 +159,21 @@ close_batch(struct batch *b)
 			const char *n = elf_symbol_name(e, s);
 			if (!*n || ns_lookup(b->ns, n, NULL) || defined_in_batch(b, n))
 				continue;
-			if (b->ns->apps)
-				continue; /* apps never pull kernel cells in; link reports it */
 			const char *prov = modules_provider(n);
+			if (b->ns->apps) {
+				/* an app needs a kernel cell not loaded yet: load it into
+				 * the kernel namespace, as its own batch; the link step
+				 * then checks the symbol is exported to apps */
+				if (!prov || cell_module_is_app(prov) || !b->ns->parent)
+					continue;
+				log_info("loading %s on demand into %s: app %s needs %s", prov,
+					 b->ns->parent->name, b->obj[i].name, n);
+				const char *names[] = { prov };
+				int err = cell_load(b->ns->parent, names, 1, b->why);
+				if (err && err != E_EXIST)
+					return err;
+				continue;
+			}
 			if (!prov || batch_find(b, prov))
 				continue; /* link reports the undefined symbol */
 			log_info("loading %s on demand: %s needs %s", prov, b->obj[i].name, n);
@@ -264,8 +277,7 @@ layout(struct batch *b, struct load_obj *o)
 		c->start[r] = mp_start(c->mp[r]);
 		c->size[r] = size[r];
 	}
-	c->sections = kzalloc((nsec ? nsec : 1) * sizeof(*c->sections));
-	if (!c->sections)
+	if (meta_alloc_sections(c, nsec))
 		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for sections", o->name);
 	/* pass 2: place and copy */
 	for (unsigned i = 0; i < e->shnum; i++) {
@@ -312,8 +324,7 @@ collect_symbols(struct batch *b, struct load_obj *o)
 	for (size_t k = 1; k < e->nsyms; k++)
 		if (e->syms[k].st_shndx != SHN_UNDEF && ELF64_ST_BIND(e->syms[k].st_info) != STB_LOCAL)
 			n++;
-	c->syms = kzalloc((n ? n : 1) * sizeof(*c->syms));
-	if (!c->syms)
+	if (meta_alloc_syms(c, n))
 		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
 	for (size_t k = 1; k < e->nsyms; k++) {
 		const Elf64_Sym *s = &e->syms[k];
@@ -630,7 +641,9 @@ run_batch(struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		struct cell *c = b->obj[i].cell;
 		c->load_ns = tsc_ns() - b->obj[i].t0;
-		log_info("loaded %-12s text %#lx+%-6lu rodata %#lx+%-6lu data %#lx+%-6lu %3zu sections, %lu us",
+		/* application loads are routine after boot: debug level */
+		log_write(c->is_app ? LOG_DEBUG : LOG_INFO, LOG_TAG,
+			 "loaded %-12s text %#lx+%-6lu rodata %#lx+%-6lu data %#lx+%-6lu %3zu sections, %lu us",
 			 c->name, c->start[REGION_TEXT], c->size[REGION_TEXT], c->start[REGION_RODATA],
 			 c->size[REGION_RODATA], c->start[REGION_DATA], c->size[REGION_DATA], c->nsections,
 			 c->load_ns / 1000);
@@ -678,3 +691,7 @@ cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t s
 	kfree(b);
 	return err;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(section_kind_str);
+EXPORT_APP(cell_load);

@@ -7,6 +7,7 @@
  * fault handler and the unwinder ask it on every frame).
  */
 #define LOG_TAG "cells"
+#include "cell.h"
 #include "cell_mgr_int.h"
 #include "err.h"
 #include "heap.h"
@@ -167,17 +168,33 @@ cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
 		return NULL;
 	*off = addr - s->addr;
 	const char *n = s->name;
-	if (str_starts_with(n, ".text."))
-		n += 6;
+	/* ".text.f", ".text.unlikely.f", ".text.startup.f" -> "f" */
+	static const char *const prefixes[] = { ".text.unlikely.", ".text.startup.", ".text.hot.", ".text." };
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (str_starts_with(n, prefixes[i]))
+			return n + strlen(prefixes[i]);
 	return n;
+}
+
+int
+meta_alloc_sections(struct cell *c, size_t nsec)
+{
+	c->sections = kzalloc((nsec + 1) * sizeof(*c->sections));
+	return c->sections ? E_OK : E_NOMEM;
+}
+
+int
+meta_alloc_syms(struct cell *c, size_t nsym)
+{
+	c->syms = kzalloc((nsym + 1) * sizeof(*c->syms));
+	return c->syms ? E_OK : E_NOMEM;
 }
 
 int
 meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym)
 {
-	c->sections = kzalloc((nsec + 1) * sizeof(*c->sections));
-	c->syms = kzalloc((nsym + 1) * sizeof(*c->syms));
-	return c->sections && c->syms ? E_OK : E_NOMEM;
+	int err = meta_alloc_sections(c, nsec);
+	return err ? err : meta_alloc_syms(c, nsym);
 }
 
 void
@@ -267,7 +284,7 @@ cell_unload(struct cell *const *cells, size_t n, struct cell_error *why)
 		remove_one(cells[j]);
 	spin_unlock_irq(&cell_lock, irq);
 	for (size_t j = 0; j < n; j++) {
-		log_info("unloaded %s", cells[j]->name);
+		log_write(cells[j]->is_app ? LOG_DEBUG : LOG_INFO, LOG_TAG, "unloaded %s", cells[j]->name);
 		meta_free_cell(cells[j]);
 	}
 	return E_OK;
@@ -319,3 +336,14 @@ cell_stats(struct cell_ns *ns, struct cell_stats *o)
 	}
 	o->symbols = ns->map.used;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(cell_ns_kernel);
+EXPORT_APP(cell_ns_apps);
+EXPORT_APP(cell_ns_name);
+EXPORT_APP(cell_ns_parent);
+EXPORT_APP(cell_ns_first);
+EXPORT_APP(cell_find);
+EXPORT_APP(cell_sym_section);
+EXPORT_APP(cell_stats);
+EXPORT_APP(cell_section_at);

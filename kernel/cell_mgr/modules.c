@@ -5,6 +5,7 @@
  * and again if someone tries to load it.
  */
 #define LOG_TAG "cells"
+#include "cell.h"
 #include "cell_mgr_int.h"
 #include "err.h"
 #include "heap.h"
@@ -16,6 +17,7 @@
 struct module {
 	char name[32];
 	uint64_t phys, size;
+	bool app;      /* "name.o app" in the image: an application cell */
 };
 
 static struct module mods[MB2_MAX_MODULES];
@@ -59,11 +61,13 @@ modules_init(const struct boot_info *bi)
 {
 	for (size_t i = 0; i < bi->nmodules && nmods < ARRAY_SIZE(mods); i++) {
 		const struct mb2_module *m = &bi->modules[i];
-		size_t n = strlen(m->name);
-		if (n < 3 || strcmp(m->name + n - 2, ".o") || n - 2 >= sizeof(mods[0].name))
+		const char *sp = strchr(m->name, ' ');
+		size_t n = sp ? (size_t)(sp - m->name) : strlen(m->name);
+		if (n < 3 || strncmp(m->name + n - 2, ".o", 2) || n - 2 >= sizeof(mods[0].name))
 			continue;
 		memcpy(mods[nmods].name, m->name, n - 2);
 		mods[nmods].name[n - 2] = '\0';
+		mods[nmods].app = sp && !strcmp(sp, " app");
 		mods[nmods].phys = m->start;
 		mods[nmods].size = m->end - m->start;
 		int err = index_module(nmods);
@@ -94,6 +98,15 @@ modules_find(const char *name, uint64_t *phys, uint64_t *size)
 	return E_NOENT;
 }
 
+bool
+cell_module_is_app(const char *name)
+{
+	for (size_t i = 0; i < nmods; i++)
+		if (!strcmp(mods[i].name, name))
+			return mods[i].app;
+	return false;
+}
+
 size_t
 cell_modules(const char **names, size_t max)
 {
@@ -121,3 +134,7 @@ cell_module_copy(const char *name, void **data, size_t *size)
 	*size = len;
 	return E_OK;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(cell_modules);
+EXPORT_APP(cell_module_is_app);

@@ -5,6 +5,7 @@
  * State: the per-CPU structs; each CPU writes only its own (others read
  * `online`, `apic_id` and `current` for introspection).
  */
+#include "cell.h"
 #include "cpu.h"
 
 static struct percpu percpus[MAX_CPUS];
@@ -34,3 +35,7 @@ cpu_count_online(void)
 {
 	return __atomic_load_n(&ncpus_online, __ATOMIC_ACQUIRE);
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(percpu_of);
+EXPORT_APP(cpu_count_online);

@@ -113,3 +113,6 @@ print_pcs(const uint64_t *pcs, size_t n)
 			sym ? off + (i ? 1 : 0) : 0, cell);
 	}
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(exc_symbolize);

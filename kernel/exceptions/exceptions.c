@@ -4,6 +4,7 @@
  * harness exits QEMU with a failure), halt.
  */
 #define LOG_TAG "exc"
+#include "cell.h"
 #include "exceptions.h"
 #include "cpu.h"
 #include "err.h"
@@ -277,3 +278,7 @@ exc_set_fatal_hook(void (*hook)(const struct fault_info *fi))
 {
 	fatal_hook = hook;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(panic);
+EXPORT_APP(exc_name);

@@ -6,6 +6,7 @@
  * State: the ring. It is a record of events, kept for people, not state
  * any component relies on.
  */
+#include "cell.h"
 #include "exceptions.h"
 #include "cpu.h"
 #include "spinlock.h"
@@ -52,3 +53,7 @@ fault_log_last_seq(void)
 {
 	return next_seq - 1;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(fault_log_read);
+EXPORT_APP(fault_log_last_seq);

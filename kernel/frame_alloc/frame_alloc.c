@@ -3,6 +3,7 @@
  * All bookkeeping is in frame numbers' byte addresses, page-aligned.
  */
 #define LOG_TAG "frames"
+#include "cell.h"
 #include "frame_alloc.h"
 #include "err.h"
 #include "log.h"
@@ -273,3 +274,6 @@ frame_dump(void)
 		log_info("  free [%#014lx, %#014lx) %6lu KiB", free_set.r[i].start,
 			 free_set.r[i].end, (free_set.r[i].end - free_set.r[i].start) >> 10);
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(frame_stats);

@@ -5,6 +5,7 @@
  * from after the header.
  */
 #define LOG_TAG "heap"
+#include "cell.h"
 #include "heap.h"
 #include "cpu.h"
 #include "err.h"
@@ -370,3 +371,10 @@ heap_stats(struct heap_stats *o)
 		spin_unlock_irq(&h->lock, irq);
 	}
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(kmalloc);
+EXPORT_APP(kzalloc);
+EXPORT_APP(kfree);
+EXPORT_APP(heap_stats);
+EXPORT_APP(heap_trim);

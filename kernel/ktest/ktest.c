@@ -79,6 +79,10 @@ compare(struct ktest_ctx *t, const struct snapshot *a, const struct snapshot *b)
 #undef CMP
 }
 
+/* a test is selected by its own name or by its cell's name */
+static bool
+selected_in(const char *list, const char *name, const char *cell);
+
 static bool
 selected(const char *list, const char *name)
 {
@@ -96,6 +100,12 @@ selected(const char *list, const char *name)
 		s = e + 1;
 	}
 	return false;
+}
+
+static bool
+selected_in(const char *list, const char *name, const char *cell)
+{
+	return selected(list, name) || (list && *list && selected(list, cell));
 }
 
 static void
@@ -133,18 +143,8 @@ run_one(const struct ktest *k, unsigned *pass, unsigned *fail)
 }
 
 void
-ktest_main(const char *cmdline)
+ktest_run(const char *list, unsigned *pass_out, unsigned *fail_out)
 {
-	char list[256] = "";
-	const char *k = cmdline;
-	/* find "ktest=..." */
-	while ((k = strchr(k, 'k'))) {
-		if (str_starts_with(k, "ktest=") && (k == cmdline || k[-1] == ' ')) {
-			strlcpy(list, k + 6, sizeof(list));
-			break;
-		}
-		k++;
-	}
 	unsigned pass = 0, fail = 0, total = 0;
 	/* every loaded kernel cell's .ktest section holds its tests */
 	for (int run = 0; run < 2; run++) {
@@ -157,7 +157,7 @@ ktest_main(const char *cmdline)
 				for (size_t k = 0; k < s->size / sizeof(*t); k++) {
 					if (!run)
 						total++;
-					else if (selected(list, t[k].name))
+					else if (selected_in(list, t[k].name, c->name))
 						run_one(&t[k], &pass, &fail);
 				}
 			}
@@ -165,6 +165,27 @@ ktest_main(const char *cmdline)
 		if (!run)
 			kprintf("KTEST START %u tests registered\n", total);
 	}
+	*pass_out = pass;
+	*fail_out = fail;
+}
+
+void
+ktest_main(const char *cmdline)
+{
+	char list[256] = "";
+	const char *k = cmdline;
+	/* find "ktest=..." */
+	while ((k = strchr(k, 'k'))) {
+		if (str_starts_with(k, "ktest=") && (k == cmdline || k[-1] == ' ')) {
+			strlcpy(list, k + 6, sizeof(list));
+			break;
+		}
+		k++;
+	}
+	unsigned pass, fail;
+	ktest_run(list, &pass, &fail);
 	kprintf("KTEST SUMMARY %u passed, %u failed\n", pass, fail);
 	ktest_qemu_exit(fail == 0 && pass > 0);
 }
+
+EXPORT_APP(ktest_run);

@@ -52,6 +52,9 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 		KT_FAIL("%s: %s", #expr, err_str(_e));                                \
 } while (0)
 
+/* run the tests (or test cells) named in the comma-separated list, all if
+ * empty; prints KTEST lines; counts into *pass and *fail */
+void ktest_run(const char *list, unsigned *pass, unsigned *fail);
 /* run the tests named in "ktest=a,b" (all if no list); exits QEMU */
 __noreturn void ktest_main(const char *cmdline);
 /* exit QEMU through isa-debug-exit: status 0 -> exit code 1? see .c */

@@ -8,6 +8,7 @@
  * every mapping goes through MappedPages.
  */
 #define LOG_TAG "mm"
+#include "cell.h"
 #include "memory.h"
 #include "cpu.h"
 #include "err.h"
@@ -144,3 +145,6 @@ mm_usage(struct mm_usage *u)
 	u->page_objs = p.objects;
 	u->mapped = mm_mapped_count();
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(mm_usage);

@@ -2,6 +2,7 @@
  * page_alloc.c: virtual page zones over range sets.
  */
 #define LOG_TAG "pages"
+#include "cell.h"
 #include "page_alloc.h"
 #include "err.h"
 #include "log.h"
@@ -135,3 +136,6 @@ page_stats(struct page_stats *o)
 	o->objects = objects;
 	spin_unlock_irq(&lock, irq);
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(page_stats);

@@ -9,6 +9,7 @@
  * interrupts off cannot deadlock.
  */
 #define LOG_TAG "smp"
+#include "cell.h"
 #include "smp.h"
 #include "apic.h"
 #include "cpu.h"
@@ -121,3 +122,6 @@ smp_stats(struct smp_stats *out)
 {
 	*out = st;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(smp_stats);

@@ -173,3 +173,7 @@ task_backtrace(struct task *t, uint64_t *pcs, size_t max)
 	unwind_regs_from_switch(t->saved_rsp, &r);
 	return unwind_backtrace(&r, false, pcs, max);
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(task_kill);
+EXPORT_APP(task_backtrace);

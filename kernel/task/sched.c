@@ -371,3 +371,9 @@ task_init_cpu(const char *name)
 	}
 	return err;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(sched_policy);
+EXPORT_APP(task_sleep_ns);
+EXPORT_APP(task_yield);
+EXPORT_APP(task_current);

@@ -146,7 +146,7 @@ task_spawn(const struct task_builder *b, int *err)
 		return NULL;
 	}
 	/* commit: nothing below fails */
-	t->entry_cell = cell_at((uint64_t)(uintptr_t)b->entry);
+	t->entry_cell = b->cell ? b->cell : cell_at((uint64_t)(uintptr_t)b->entry);
 	if (t->entry_cell)
 		__atomic_add_fetch(&t->entry_cell->users, 1, __ATOMIC_ACQ_REL);
 	prepare_stack(t);
@@ -246,3 +246,33 @@ task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx)
 		fn(t, ctx);
 	spin_unlock_irq(&list_lock, irq);
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(task_list);
+EXPORT_APP(task_count);
+EXPORT_APP(task_unref);
+EXPORT_APP(runstate_str);
+
+/* a reference to the task with this id (decimal) or, else, this name */
+struct task *
+task_find(const char *key)
+{
+	uint32_t id = 0;
+	bool numeric = *key != '\0';
+	for (const char *p = key; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			numeric = false;
+			break;
+		}
+		id = id * 10 + (uint32_t)(*p - '0');
+	}
+	struct task *found = NULL;
+	bool irq = spin_lock_irq(&list_lock);
+	for (struct task *t = all_tasks; t && !found; t = t->all_next)
+		if ((numeric && t->id == id) || (!numeric && !strcmp(t->name, key)))
+			found = task_ref(t);
+	spin_unlock_irq(&list_lock, irq);
+	return found;
+}
+
+EXPORT_APP(task_find);

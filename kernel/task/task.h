@@ -53,6 +53,7 @@ struct task_builder {
 	bool idle;                    /* an idle task: never on a runqueue */
 	int priority;                 /* for priority schedulers; default 0 */
 	bool restartable;             /* spawn again after a fault (not a kill) */
+	struct cell *cell;            /* cell to hold (default: the entry's) */
 };
 
 struct task {
@@ -93,6 +94,8 @@ struct task {
 void task_unref(struct task *t);
 DEFINE_DROP(struct task, task_unref)
 struct task *task_ref(struct task *t);
+/* a reference to the task with this id (decimal) or name; NULL if none */
+struct task *task_find(const char *key) OWNED_BY(task_unref);
 
 
 /* entry must be `R fn(A)` where A is exactly the type of arg and both fit

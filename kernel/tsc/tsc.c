@@ -1,6 +1,7 @@
 /*
  * tsc.c: calibrate the TSC by gating PIT channel 2 for a fixed interval.
  */
+#include "cell.h"
 #include "tsc.h"
 #include "cpu.h"
 
@@ -60,3 +61,7 @@ tsc_delay_us(uint64_t us)
 	while (rdtsc() < end)
 		cpu_relax();
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(tsc_ns);
+EXPORT_APP(tsc_hz);

@@ -9,6 +9,7 @@
  */
 #define LOG_TAG "unwind"
 #include "unwind.h"
+#include "export.h"
 #include "cell.h"
 #include "cpu.h"
 #include "heap.h"
@@ -321,3 +322,10 @@ unwind_regs_from_switch(uint64_t saved_rsp, struct unwind_regs *r)
 	r->r[DW_RA] = s[6];
 	r->r[DW_RSP] = saved_rsp + 7 * 8;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(unwind_stats);
+
+/* application cells have landing pads too */
+EXPORT_APP(_Unwind_Resume);
+EXPORT_APP(__gcc_personality_v0);

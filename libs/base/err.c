@@ -1,6 +1,7 @@
 /*
  * err.c: the single table of error names (see err.h). No state.
  */
+#include "export.h"
 #include "err.h"
 
 static const char *const err_names[E__COUNT] = {
@@ -27,3 +28,6 @@ err_str(int err)
 		return "unknown error";
 	return err_names[-err];
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(err_str);

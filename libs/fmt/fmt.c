@@ -3,6 +3,7 @@
  * Output goes through a sink so the logger can stream without a buffer.
  * No state.
  */
+#include "export.h"
 #include "fmt.h"
 
 struct spec {
@@ -265,3 +266,7 @@ snprintf(char *buf, size_t size, const char *f, ...)
 	va_end(ap);
 	return n;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(snprintf);
+EXPORT_APP(vsnprintf);

@@ -3,6 +3,7 @@
  * -fno-tree-loop-distribute-patterns so GCC does not turn these loops back
  * into calls to themselves. No state.
  */
+#include "export.h"
 #include "klibc.h"
 
 void *
@@ -128,3 +129,17 @@ str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/* what applications may call (see cell.h, EXPORT_APP) */
+EXPORT_APP(memcpy);
+EXPORT_APP(memmove);
+EXPORT_APP(memset);
+EXPORT_APP(memcmp);
+EXPORT_APP(strlen);
+EXPORT_APP(strnlen);
+EXPORT_APP(strcmp);
+EXPORT_APP(strncmp);
+EXPORT_APP(strchr);
+EXPORT_APP(strstr);
+EXPORT_APP(strlcpy);
+EXPORT_APP(str_starts_with);

@@ -1,0 +1,14 @@
+/*
+ * halt: power off.
+ */
+#include "power.h"
+
+int main(int argc, char **argv);
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	power_off();
+}

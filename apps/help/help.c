@@ -1,0 +1,58 @@
+/*
+ * help: the commands, each an application cell (apps/<name>).
+ */
+#include "cell.h"
+#include "klibc.h"
+#include "log.h"
+
+int main(int argc, char **argv);
+
+static const struct {
+	const char *name, *text;
+} known[] = {
+	{ "help", "this list" },
+	{ "ns", "namespaces and their cells, with bounds and sizes (-r: parents too)" },
+	{ "deps", "CELL|SYMBOL [--dot]: dependencies and dependents, both ways" },
+	{ "ps", "tasks: id, name, state, CPU, pin, cell, run time" },
+	{ "kill", "ID|NAME: kill a task (it unwinds, releasing what it holds)" },
+	{ "rq", "each CPU's current task and runqueue" },
+	{ "faults", "the fault log" },
+	{ "mem", "frames, pages, mappings and heap in use" },
+	{ "bt", "ID|NAME: backtrace of a task" },
+	{ "uptime", "time since boot, tasks, CPUs" },
+	{ "echo", "ARGS: print them" },
+	{ "test", "[NAME...]: run the test cells (or the named tests/cells)" },
+	{ "crash", "panic|null|div: crash on purpose (recovery demo)" },
+	{ "halt", "power off" },
+	{ "reboot", "reboot" },
+	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
+};
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background):\n");
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		kprintf("  %-8s %s\n", known[i].name, known[i].text);
+	const char *mods[128];
+	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
+	bool header = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!cell_module_is_app(mods[i]))
+			continue;
+		bool listed = false;
+		for (size_t k = 0; k < ARRAY_SIZE(known); k++)
+			listed |= !strcmp(known[k].name, mods[i]);
+		if (!listed) {
+			if (!header)
+				kprintf("Other application cells:");
+			header = true;
+			kprintf(" %s", mods[i]);
+		}
+	}
+	if (header)
+		kprintf("\n");
+	return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * rq: each online CPU's running task and runqueue, as the active
+ * scheduling policy cell reports them.
+ */
+#include "cpu.h"
+#include "log.h"
+#include "task.h"
+
+int main(int argc, char **argv);
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	const struct sched_policy *p = sched_policy();
+	kprintf("policy: %s\n", p ? p->name : "none");
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct percpu *pc = percpu_of(c);
+		if (!pc || !pc->online)
+			continue;
+		struct task *cur = pc->current;
+		kprintf("CPU %u: running %s", c, cur ? cur->name : "-");
+		struct task *q[32];
+		size_t n = p && p->runqueue ? p->runqueue(c, q, 32) : 0;
+		kprintf("; %zu queued:", n);
+		for (size_t i = 0; i < n && i < 32; i++)
+			kprintf(" %s(#%u)", q[i]->name, q[i]->id);
+		kprintf("\n");
+	}
+	return 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * spin [SECONDS]: hold some heap memory and run until killed (or for
+ * SECONDS): a target for jobs, kill, Ctrl-C and bt.
+ */
+#include "heap.h"
+#include "log.h"
+#include "task.h"
+#include "tsc.h"
+
+int main(int argc, char **argv);
+
+int
+main(int argc, char **argv)
+{
+	uint64_t secs = 0;
+	if (argc > 1)
+		for (const char *p = argv[1]; *p >= '0' && *p <= '9'; p++)
+			secs = secs * 10 + (uint64_t)(*p - '0');
+	_cleanup_(kfreep) char *held = kmalloc(10000); /* released when killed */
+	uint64_t end = secs ? tsc_ns() + secs * 1000000000ULL : UINT64_MAX;
+	while (tsc_ns() < end)
+		task_sleep_ns(10000000);
+	return held ? 0 : 1;
+}

@@ -1,0 +1,20 @@
+/*
+ * uptime: time since boot, tasks and CPUs.
+ */
+#include "cpu.h"
+#include "log.h"
+#include "task.h"
+#include "tsc.h"
+
+int main(int argc, char **argv);
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uint64_t ns = tsc_ns();
+	kprintf("up %lu.%03lu s, %zu tasks, %u CPUs\n", ns / 1000000000, ns / 1000000 % 1000, task_count(),
+		cpu_count_online());
+	return 0;
+}

@@ -1,0 +1,217 @@
+/*
+ * jobs.c: running commands. Each command is an application cell, loaded
+ * into the apps namespace the first time it is used; each run is a task
+ * whose entry calls the cell's main(argc, argv) and which holds the cell
+ * (so it cannot be unloaded under it). The foreground job is watched
+ * together with the console, so Ctrl-C can kill it.
+ */
+#define LOG_TAG "shell"
+#include "shell_int.h"
+#include "cell.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "task.h"
+#include "tty.h"
+
+#define MAX_JOBS 16
+
+struct job {
+	int (*main)(int, char **);
+	int argc;
+	char *argv[MAX_ARGS + 1];
+	char line[LINE_MAX];  /* cut into argv by split() */
+	char text[LINE_MAX];  /* the command as typed, for `jobs` */
+	struct task *task;
+	unsigned id;
+};
+
+static struct job *jobs[MAX_JOBS]; /* background jobs */
+static unsigned next_job = 1;
+
+static uint64_t
+app_entry(struct job *j)
+{
+	return (uint64_t)(int64_t)j->main(j->argc, j->argv);
+}
+
+static void
+job_free(struct job *j)
+{
+	if (!j)
+		return;
+	task_unref(j->task);
+	kfree(j);
+}
+
+/* split in place: words separated by spaces, "double quotes" group */
+static int
+split(char *s, char **argv)
+{
+	int argc = 0;
+	while (*s && argc < MAX_ARGS) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		if (*s == '"') {
+			argv[argc++] = ++s;
+			while (*s && *s != '"')
+				s++;
+		} else {
+			argv[argc++] = s;
+			while (*s && *s != ' ')
+				s++;
+		}
+		if (*s)
+			*s++ = '\0';
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+size_t
+jobs_commands(const char **out, size_t max)
+{
+	const char *mods[128];
+	size_t n = cell_modules(mods, ARRAY_SIZE(mods)), k = 0;
+	if (k < max)
+		out[k++] = "jobs";
+	for (size_t i = 0; i < n && k < max; i++)
+		if (cell_module_is_app(mods[i]))
+			out[k++] = mods[i];
+	return k;
+}
+
+static void
+report(struct job *j, bool background)
+{
+	uint64_t v = 0;
+	int err = task_join(j->task, &v);
+	const char *name = j->argv[0];
+	if (err == E_FAULT)
+		kprintf("%s%s: crashed: %s\n", background ? "[done] " : "", name, j->task->kill_reason);
+	else if (background)
+		kprintf("[%u] done %s (exit %d)\n", j->id, name, (int)v);
+	else if ((int)v != 0)
+		kprintf("%s: exit status %d\n", name, (int)v);
+}
+
+void
+jobs_report_done(void)
+{
+	for (int i = 0; i < MAX_JOBS; i++) {
+		struct job *j = jobs[i];
+		if (!j)
+			continue;
+		uint32_t s = j->task->state;
+		if (s != TASK_EXITED && s != TASK_KILLED)
+			continue;
+		report(j, true);
+		jobs[i] = NULL;
+		job_free(j);
+	}
+}
+
+void
+jobs_list(void)
+{
+	bool any = false;
+	for (int i = 0; i < MAX_JOBS; i++) {
+		struct job *j = jobs[i];
+		if (!j)
+			continue;
+		any = true;
+		kprintf("[%u] task #%u %-8s %s\n", j->id, j->task->id, runstate_str(j->task->state), j->text);
+	}
+	if (!any)
+		kprintf("no background jobs\n");
+}
+
+static void
+wait_foreground(struct job *j)
+{
+	for (;;) {
+		uint32_t s = __atomic_load_n(&j->task->state, __ATOMIC_ACQUIRE);
+		if (s == TASK_EXITED || s == TASK_KILLED)
+			break;
+		int c = tty_getc(20000000);
+		if (c == 0x03) {
+			kprintf("^C\n");
+			int err = task_kill(j->task, "interrupted (Ctrl-C)");
+			(void)err; /* it may have finished meanwhile */
+		}
+	}
+	report(j, false);
+}
+
+void
+jobs_run(char *line)
+{
+	size_t n = strlen(line);
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	bool background = n && line[n - 1] == '&';
+	if (background) {
+		line[--n] = '\0';
+		while (n && line[n - 1] == ' ')
+			line[--n] = '\0';
+	}
+	_cleanup_(kfreep) struct job *j = KNEW(struct job);
+	if (!j) {
+		kprintf("shell: out of memory\n");
+		return;
+	}
+	strlcpy(j->line, line, sizeof(j->line));
+	strlcpy(j->text, line, sizeof(j->text));
+	j->argc = split(j->line, j->argv);
+	if (j->argc == 0)
+		return;
+	if (!strcmp(j->argv[0], "jobs")) {
+		jobs_list();
+		return;
+	}
+	if (!cell_module_is_app(j->argv[0])) {
+		kprintf("%s: unknown command (type `help`)\n", j->argv[0]);
+		return;
+	}
+	struct cell_error why;
+	const char *names[] = { j->argv[0] };
+	int err = cell_load(cell_ns_apps(), names, 1, &why);
+	if (err && err != E_EXIST) {
+		kprintf("%s: cannot load: %s\n", j->argv[0], why.msg);
+		return;
+	}
+	struct cell *c = cell_find(cell_ns_apps(), j->argv[0]);
+	uint64_t m = c ? cell_own_symbol(c, "main") : 0;
+	if (!m) {
+		kprintf("%s: the cell has no main()\n", j->argv[0]);
+		return;
+	}
+	j->main = (int (*)(int, char **))(uintptr_t)m;
+	struct task_builder b = TASK_BUILDER(app_entry, j);
+	b.name = j->argv[0];
+	b.ns = cell_ns_apps();
+	b.cell = c;
+	j->task = task_spawn(&b, &err);
+	if (!j->task) {
+		kprintf("%s: cannot start: %s\n", j->argv[0], err_str(err));
+		return;
+	}
+	if (!background) {
+		wait_foreground(j);
+		job_free(TAKE_PTR(j));
+		return;
+	}
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (!jobs[i]) {
+			j->id = next_job++;
+			kprintf("[%u] task #%u %s\n", j->id, j->task->id, j->argv[0]);
+			jobs[i] = TAKE_PTR(j);
+			return;
+		}
+	kprintf("shell: too many background jobs; running it in the foreground\n");
+	wait_foreground(j);
+	job_free(TAKE_PTR(j));
+}

@@ -1,0 +1,126 @@
+/*
+ * line.c: the line editor. Printable characters insert at the end;
+ * backspace/DEL erases; Ctrl-U clears the line; Ctrl-C abandons it;
+ * up/down arrows walk the history; Tab completes a command name (or lists
+ * the candidates). Terminal echo is ours: the serial line does not echo.
+ */
+#include "shell_int.h"
+#include "klibc.h"
+#include "log.h"
+#include "tty.h"
+
+#define HISTORY 32
+
+static char history[HISTORY][LINE_MAX];
+static unsigned hist_len, hist_next;
+
+static void
+redraw(const char *buf, size_t old_len)
+{
+	kprintf("\r%s%s", SHELL_PROMPT, buf);
+	size_t n = strlen(buf);
+	for (size_t i = n; i < old_len; i++)
+		kprintf(" ");
+	for (size_t i = n; i < old_len; i++)
+		kprintf("\b");
+}
+
+static void
+complete(char *buf, size_t cap, size_t *len)
+{
+	const char *cands[64];
+	size_t n = jobs_commands(cands, ARRAY_SIZE(cands));
+	if (strchr(buf, ' '))
+		return; /* only the command name completes */
+	const char *hit = NULL;
+	size_t hits = 0;
+	for (size_t i = 0; i < n; i++)
+		if (str_starts_with(cands[i], buf)) {
+			hit = cands[i];
+			hits++;
+		}
+	if (hits == 1) {
+		strlcpy(buf, hit, cap);
+		size_t n2 = strlen(buf);
+		if (n2 + 1 < cap) {
+			buf[n2] = ' ';
+			buf[n2 + 1] = '\0';
+		}
+		*len = strlen(buf);
+		redraw(buf, 0);
+	} else if (hits > 1) {
+		kprintf("\n");
+		for (size_t i = 0; i < n; i++)
+			if (str_starts_with(cands[i], buf))
+				kprintf("%s  ", cands[i]);
+		kprintf("\n");
+		redraw(buf, 0);
+	}
+}
+
+static void
+remember(const char *line)
+{
+	if (!*line || (hist_len && !strcmp(history[(hist_next + HISTORY - 1) % HISTORY], line)))
+		return;
+	strlcpy(history[hist_next], line, LINE_MAX);
+	hist_next = (hist_next + 1) % HISTORY;
+	if (hist_len < HISTORY)
+		hist_len++;
+}
+
+bool
+line_read(char *buf, size_t cap)
+{
+	size_t len = 0;
+	unsigned back = 0; /* how far up the history we are */
+	buf[0] = '\0';
+	kprintf("%s", SHELL_PROMPT);
+	for (;;) {
+		int c = tty_getc(UINT64_MAX);
+		if (c < 0)
+			return false;
+		if (c == '\r' || c == '\n') {
+			kprintf("\n");
+			remember(buf);
+			return true;
+		}
+		if (c == 0x7f || c == '\b') {
+			if (len) {
+				buf[--len] = '\0';
+				kprintf("\b \b");
+			}
+		} else if (c == 0x15) { /* Ctrl-U */
+			size_t old = len;
+			len = 0;
+			buf[0] = '\0';
+			redraw(buf, old);
+		} else if (c == 0x03) { /* Ctrl-C */
+			kprintf("^C\n");
+			len = 0;
+			buf[0] = '\0';
+			kprintf("%s", SHELL_PROMPT);
+		} else if (c == '\t') {
+			complete(buf, cap, &len);
+		} else if (c == 0x1b) { /* escape sequence: arrows */
+			int c1 = tty_getc(50000000), c2 = tty_getc(50000000);
+			if (c1 != '[' || (c2 != 'A' && c2 != 'B'))
+				continue;
+			if (c2 == 'A' && back < hist_len)
+				back++;
+			else if (c2 == 'B' && back > 0)
+				back--;
+			size_t old = len;
+			if (back)
+				strlcpy(buf, history[(hist_next + HISTORY - back) % HISTORY], cap);
+			else
+				buf[0] = '\0';
+			len = strlen(buf);
+			redraw(buf, old);
+		} else if (c >= 0x20 && c < 0x7f && len + 1 < cap) {
+			buf[len++] = (char)c;
+			buf[len] = '\0';
+			kprintf("%c", c);
+		}
+	}
+}

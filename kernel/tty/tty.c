@@ -1,0 +1,105 @@
+/*
+ * tty.c: COM1 receive interrupt -> ring buffer -> readers.
+ */
+#define LOG_TAG "tty"
+#include "tty.h"
+#include "acpi.h"
+#include "apic.h"
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "log.h"
+#include "spinlock.h"
+#include "task.h"
+#include "tsc.h"
+
+#define VEC_COM1 0x24
+#define RING 1024
+#define COM1_BASE 0x3F8
+
+static uint8_t ring[RING];
+static volatile uint32_t head, tail; /* guarded by lock */
+static struct spinlock lock = SPINLOCK_INIT;
+static struct waitq readers = WAITQ_INIT;
+static void (*intr_hook)(void);
+static uint64_t dropped;
+
+static void
+rx_irq(struct trap_frame *f)
+{
+	(void)f;
+	bool got = false, intr = false;
+	spin_lock_raw(&lock);
+	while (inb(COM1_BASE + 5) & 1) {
+		uint8_t c = inb(COM1_BASE);
+		if (c == 0x03)
+			intr = true;
+		if (head - tail < RING) {
+			ring[head++ % RING] = c;
+			got = true;
+		} else {
+			dropped++;
+		}
+	}
+	spin_unlock_raw(&lock);
+	apic_eoi();
+	if (intr && intr_hook)
+		intr_hook();
+	if (got)
+		waitq_wake_all(&readers);
+}
+
+int
+tty_init(void)
+{
+	int err = exc_register_irq(VEC_COM1, rx_irq);
+	if (err)
+		return err;
+	err = ioapic_route(acpi_info()->isa_irq_gsi[4], VEC_COM1, percpu_of(0)->apic_id, false, false);
+	if (err)
+		return err;
+	outb(COM1_BASE + 1, 0x01); /* interrupt on received data */
+	log_info("console input on COM1 (IRQ %u -> vector %#x)", acpi_info()->isa_irq_gsi[4], VEC_COM1);
+	return E_OK;
+}
+
+static bool
+available(void *ctx)
+{
+	(void)ctx;
+	return head != tail;
+}
+
+int
+tty_getc(uint64_t timeout_ns)
+{
+	uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : tsc_ns() + timeout_ns;
+	for (;;) {
+		bool irq = spin_lock_irq(&lock);
+		if (head != tail) {
+			int c = ring[tail++ % RING];
+			spin_unlock_irq(&lock, irq);
+			return c;
+		}
+		spin_unlock_irq(&lock, irq);
+		if (deadline == UINT64_MAX) {
+			waitq_wait_until(&readers, available, NULL);
+			continue;
+		}
+		if (tsc_ns() >= deadline)
+			return -1;
+		task_sleep_ns(2000000); /* with a deadline: poll every 2 ms */
+	}
+}
+
+void
+tty_set_intr_hook(void (*hook)(void))
+{
+	intr_hook = hook;
+}
+
+uint64_t
+tty_dropped(void)
+{
+	return dropped;
+}

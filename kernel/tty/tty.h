@@ -1,0 +1,21 @@
+/*
+ * tty: console input. COM1's "data available" interrupt (routed through
+ * the IOAPIC) fills a ring buffer that readers take from; Ctrl-C also
+ * calls the interrupt hook (the shell kills its foreground job). Output
+ * stays with the logger (kprintf), mirrored to VGA.
+ * State: the input ring (bytes typed but not yet read) and the hook.
+ */
+#ifndef TTY_H
+#define TTY_H
+
+#include "base.h"
+
+int tty_init(void) __must_check;
+/* next input byte, waiting at most timeout_ns (UINT64_MAX: forever); -1 on timeout */
+int tty_getc(uint64_t timeout_ns);
+/* called from the interrupt when Ctrl-C (0x03) arrives */
+void tty_set_intr_hook(void (*hook)(void));
+/* bytes dropped because the ring was full */
+uint64_t tty_dropped(void);
+
+#endif

@@ -1,0 +1,78 @@
+#!/bin/sh
+# test-shell.sh: drive the booted OS through tools/run-commands, one boot
+# for the whole session, and check what each command printed. Each check is
+# one test. Last line: RESULT shell <passed> <failed>.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+log=build/shell-session.log
+mkdir -p build
+tools/run-commands --timeout 180 \
+	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
+	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
+	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
+	"nosuchcommand" "deps nosuchcell" "test test_base" halt > "$log" 2>&1
+rc=$?
+pass=0
+fail=0
+check() { # name extended-regex
+	if grep -Eq -- "$2" "$log"; then
+		echo "  PASS shell/$1"
+		pass=$((pass + 1))
+	else
+		echo "  FAIL shell/$1: no line matches /$2/"
+		fail=$((fail + 1))
+	fi
+}
+if [ $rc = 0 ]; then
+	echo "  PASS shell/session (boot, every command returned to the prompt, halt)"
+	pass=$((pass + 1))
+else
+	echo "  FAIL shell/session: run-commands exit $rc"
+	tail -5 "$log" | sed 's/^/    | /'
+	fail=$((fail + 1))
+fi
+check prompt_time 'run-commands: ok \(prompt after [0-2]\.[0-9] s of boot\)'
+check help '^  deps     CELL\|SYMBOL'
+check ns 'namespace kernel \(parent -\): [0-9]+ cells'
+check ns_bounds '^  cell_mgr +ffffffff8[0-9a-f]+ +[0-9]+ B'
+check ns_recursive '^  apps -> kernel'
+check deps_cell '^cell heap: [0-9]+ sections \(nano_core\)'
+check deps_dependents '^  depended on by [1-9][0-9]* cells'
+check deps_section '^section kmalloc \(text, global'
+check deps_dot '^  "task" -> "heap" \[label="[0-9]+"\];'
+check ps '^ +[0-9]+ shell +(blocked|runnable) +[0-9]+ +- +shell'
+check ps_idle '^ +[0-9]+ idle/3 +idle +3 +3 task'
+check uptime '^up [0-9]+\.[0-9]{3} s, [0-9]+ tasks, 4 CPUs'
+check echo '^hello shell$'
+check crash_panic '^crash: crashed: crash: deliberate panic'
+check crash_null '^crash: crashed: read from an unmapped page'
+check crash_div '^crash: crashed: #DE divide error'
+check faults '^#[0-9]+ .* task crash \(#[0-9]+\): #PF page fault at 0x[0-9a-f]+ in crash:main, address 0'
+check faults_action 'read from an unmapped page -> unwound \([0-9]+ frames, 1 cleanups'
+check background '^\[1\] task #[0-9]+ spin'
+check jobs '^\[1\] task #[0-9]+ (blocked|runnable) +spin'
+check bt '^  #[0-9]+ +[0-9a-f]+ main\+0x[0-9a-f]+ \(spin\)'
+check kill '^killed task #[0-9]+ \(spin\)'
+check job_killed '^\[done\] spin: crashed: killed from the shell'
+check ctrl_c '^spin: crashed: interrupted \(Ctrl-C\)'
+check rq '^CPU 0: running '
+check bt_shell '^  #[0-9]+ +[0-9a-f]+ shell_main\+0x[0-9a-f]+ \(shell\)'
+check unknown '^nosuchcommand: unknown command \(type `help`\)'
+check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
+check test_cmd '^[1-9][0-9]* passed, 0 failed$'
+check halt '^System halted\.'
+
+# nothing leaked by the crashes: the two `mem` reports (after the crash
+# cell was loaded, then after three more crashes) must match
+m1=$(grep -E '^(heap|mapped):' "$log" | sed -n '1,2p' | sed 's/, [0-9]* slabs.*//')
+m2=$(grep -E '^(heap|mapped):' "$log" | sed -n '3,4p' | sed 's/, [0-9]* slabs.*//')
+if [ -n "$m1" ] && [ "$m1" = "$m2" ]; then
+	echo "  PASS shell/no_leak_after_crashes ($(echo "$m1" | tr '\n' ';'))"
+	pass=$((pass + 1))
+else
+	echo "  FAIL shell/no_leak_after_crashes: before [$m1] after [$m2]"
+	fail=$((fail + 1))
+fi
+echo "  (transcript: $log)"
+echo "RESULT shell $pass $fail"
+[ $fail = 0 ]
