@@ -91,6 +91,43 @@ cell_deps(const struct cell *c, bool dot)
 		kprintf("    %-14s %3zu edges, %4zu relocations\n", in[i].other->name, in[i].sections, in[i].relocs);
 }
 
+/* every cell: how many cells it depends on and how many depend on it */
+static void
+summary(bool dot)
+{
+	static struct tally out[64], in[64];
+	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
+	if (dot)
+		kprintf("digraph cells {\n  node [shape=box];\n");
+	else
+		kprintf("%-14s %-8s %8s %10s %8s %10s\n", "cell", "ns", "uses", "(relocs)", "used by", "(relocs)");
+	for (size_t k = 0; k < 2; k++) {
+		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next) {
+			size_t nout = 0, nin = 0, rout = 0, rin = 0;
+			for (size_t i = 0; i < c->nsections; i++) {
+				for (const struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
+					add(out, &nout, d->to->cell, d->nrelocs);
+				for (const struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
+					add(in, &nin, d->from->cell, d->nrelocs);
+			}
+			for (size_t i = 0; i < nout; i++) {
+				rout += out[i].relocs;
+				if (dot)
+					kprintf("  \"%s\" -> \"%s\";\n", c->name, out[i].other->name);
+			}
+			for (size_t i = 0; i < nin; i++)
+				rin += in[i].relocs;
+			if (!dot)
+				kprintf("%-14s %-8s %8zu %10zu %8zu %10zu\n", c->name, cell_ns_name(nss[k]), nout, rout,
+					nin, rin);
+		}
+	}
+	if (dot)
+		kprintf("}\n");
+	else
+		kprintf("(deps CELL|SYMBOL|SECTION for one in detail; --dot for Graphviz)\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,8 +140,8 @@ main(int argc, char **argv)
 			name = argv[i];
 	}
 	if (!name) {
-		kprintf("usage: deps CELL|SYMBOL|SECTION [--dot]\n");
-		return 2;
+		summary(dot);
+		return 0;
 	}
 	struct cell *c = find_cell(name);
 	if (c) {
