@@ -6,7 +6,10 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 log=build/shell-session.log
 mkdir -p build
+TAB=$(printf '\t')
+UP=$(printf '\033[A')
 tools/run-commands --timeout 180 \
+	"ech${TAB}history test" "$UP" \
 	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
@@ -61,6 +64,23 @@ check unknown '^nosuchcommand: unknown command \(type `help`\)'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
 check halt '^System halted\.'
+check tab_completion 'theseus> echo history test$'
+if [ "$(grep -c '^history test$' "$log")" -ge 2 ]; then
+	echo "  PASS shell/history (the up arrow re-ran the previous line)"
+	pass=$((pass + 1))
+else
+	echo "  FAIL shell/history: 'history test' printed fewer than twice"
+	fail=$((fail + 1))
+fi
+# reboot ends the system too (QEMU runs with -no-reboot)
+if tools/run-commands --timeout 60 reboot > build/shell-reboot.log 2>&1 &&
+   grep -q '^Rebooting\.' build/shell-reboot.log; then
+	echo "  PASS shell/reboot"
+	pass=$((pass + 1))
+else
+	echo "  FAIL shell/reboot: see build/shell-reboot.log"
+	fail=$((fail + 1))
+fi
 
 # nothing leaked by the crashes: the two `mem` reports (after the crash
 # cell was loaded, then after three more crashes) must match

@@ -136,11 +136,13 @@ wait_foreground(struct job *j)
 		uint32_t s = __atomic_load_n(&j->task->state, __ATOMIC_ACQUIRE);
 		if (s == TASK_EXITED || s == TASK_KILLED)
 			break;
-		int c = tty_getc(20000000);
+		int c = tty_getc_typed(20000000);
 		if (c == 0x03) {
 			kprintf("^C\n");
 			int err = task_kill(j->task, "interrupted (Ctrl-C)");
 			(void)err; /* it may have finished meanwhile */
+		} else if (c >= 0) {
+			tty_unget(c); /* type-ahead: for the next line */
 		}
 	}
 	report(j, false);

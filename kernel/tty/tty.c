@@ -16,6 +16,7 @@
 #define VEC_COM1 0x24
 #define RING 1024
 #define COM1_BASE 0x3F8
+#define LINE_PUSHBACK 256
 
 static uint8_t ring[RING];
 static volatile uint32_t head, tail; /* guarded by lock */
@@ -23,6 +24,8 @@ static struct spinlock lock = SPINLOCK_INIT;
 static struct waitq readers = WAITQ_INIT;
 static void (*intr_hook)(void);
 static uint64_t dropped;
+static uint8_t pushback[LINE_PUSHBACK];
+static unsigned npushback; /* owned by the reading task */
 
 static void
 rx_irq(struct trap_frame *f)
@@ -63,6 +66,8 @@ tty_init(void)
 	return E_OK;
 }
 
+static int tty_getc_from(uint64_t timeout_ns, bool pushed);
+
 static bool
 available(void *ctx)
 {
@@ -73,6 +78,25 @@ available(void *ctx)
 int
 tty_getc(uint64_t timeout_ns)
 {
+	return tty_getc_from(timeout_ns, true);
+}
+
+int
+tty_getc_typed(uint64_t timeout_ns)
+{
+	return tty_getc_from(timeout_ns, false);
+}
+
+static int
+tty_getc_from(uint64_t timeout_ns, bool pushed)
+{
+	if (pushed && npushback) {
+		int c = pushback[0];
+		for (unsigned i = 1; i < npushback; i++)
+			pushback[i - 1] = pushback[i];
+		npushback--;
+		return c;
+	}
 	uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : tsc_ns() + timeout_ns;
 	for (;;) {
 		bool irq = spin_lock_irq(&lock);
@@ -90,6 +114,13 @@ tty_getc(uint64_t timeout_ns)
 			return -1;
 		task_sleep_ns(2000000); /* with a deadline: poll every 2 ms */
 	}
+}
+
+void
+tty_unget(int c)
+{
+	if (c >= 0 && npushback < LINE_PUSHBACK)
+		pushback[npushback++] = (uint8_t)c;
 }
 
 void

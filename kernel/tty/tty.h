@@ -13,6 +13,10 @@
 int tty_init(void) __must_check;
 /* next input byte, waiting at most timeout_ns (UINT64_MAX: forever); -1 on timeout */
 int tty_getc(uint64_t timeout_ns);
+/* the same, but only bytes typed since (not those given back by tty_unget) */
+int tty_getc_typed(uint64_t timeout_ns);
+/* keep a byte for the next tty_getc (type-ahead read while a command ran) */
+void tty_unget(int c);
 /* called from the interrupt when Ctrl-C (0x03) arrives */
 void tty_set_intr_hook(void (*hook)(void));
 /* bytes dropped because the ring was full */
