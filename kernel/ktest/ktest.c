@@ -130,6 +130,7 @@ run_one(const struct ktest *k, unsigned *pass, unsigned *fail)
 		 * away on their CPU: give them a moment before counting */
 		for (int i = 0; i < 200 && task_count() != before.tasks; i++)
 			task_sleep_ns(1000000);
+		task_sleep_ns(1000000); /* the last kfree follows the count */
 		snap(&after);
 		compare(&t, &before, &after);
 	}

@@ -21,11 +21,8 @@ static uint64_t timeslice = 10 * 1000 * 1000; /* ns */
 static void (*kick_hook)(unsigned cpu);
 static uint32_t next_cpu_rr;
 
-struct sleeper {
-	struct task *t;
-	uint64_t deadline;
-	struct sleeper *next;
-};
+/* a sleeper is a struct task_timer (task.h): the tick wakes its task */
+#define sleeper task_timer
 static struct spinlock sleep_lock = SPINLOCK_INIT;
 static struct sleeper *sleepers; /* sorted by deadline; guarded by sleep_lock */
 
@@ -260,6 +257,36 @@ task_tick(void)
 }
 
 void
+task_timer_arm(struct task_timer *tm, uint64_t deadline)
+{
+	tm->t = task_current();
+	tm->deadline = deadline;
+	bool irq = irq_save();
+	spin_lock_raw(&sleep_lock);
+	struct sleeper **pp = &sleepers;
+	while (*pp && (*pp)->deadline <= deadline)
+		pp = &(*pp)->next;
+	tm->next = *pp;
+	*pp = tm;
+	spin_unlock_raw(&sleep_lock);
+	irq_restore(irq);
+}
+
+void
+task_timer_cancel(struct task_timer *tm)
+{
+	bool irq = irq_save();
+	spin_lock_raw(&sleep_lock);
+	for (struct sleeper **pp = &sleepers; *pp; pp = &(*pp)->next)
+		if (*pp == tm) {
+			*pp = tm->next;
+			break;
+		}
+	spin_unlock_raw(&sleep_lock);
+	irq_restore(irq);
+}
+
+void
 task_tick_resched(void)
 {
 	struct percpu *pc = this_cpu();
@@ -268,36 +295,23 @@ task_tick_resched(void)
 		sched_schedule();
 }
 
+static bool
+never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+/* a sleep is a wait for nothing with a deadline: spurious wake-ups (a
+ * timer popped just as an earlier wait ended) simply wait again */
 void
 task_sleep_ns(uint64_t ns)
 {
-	struct task *cur = task_current();
-	struct sleeper s = { cur, tsc_ns() + ns, NULL };
-	cur->kill_shield++; /* our node must leave the list before a kill unwinds us */
-	bool irq = irq_save();
-	spin_lock_raw(&sleep_lock);
-	struct sleeper **pp = &sleepers;
-	while (*pp && (*pp)->deadline <= s.deadline)
-		pp = &(*pp)->next;
-	s.next = *pp;
-	*pp = &s;
-	__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-	spin_unlock_raw(&sleep_lock);
-	sched_schedule();
-	/* woken early (killed): take our node off the list */
-	spin_lock_raw(&sleep_lock);
-	for (struct sleeper **pp = &sleepers; *pp; pp = &(*pp)->next)
-		if (*pp == &s) {
-			*pp = s.next;
-			break;
-		}
-	spin_unlock_raw(&sleep_lock);
-	irq_restore(irq);
-	cur->kill_shield--;
-	if (irq) {
-		task_reap();
-		task_check_kill();
-	}
+	static struct waitq nobody = WAITQ_INIT;
+	uint64_t deadline = tsc_ns() + ns;
+	while (waitq_wait_deadline(&nobody, never, NULL, deadline) == E_OK)
+		;
+	task_check_kill();
 }
 
 static uint64_t

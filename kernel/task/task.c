@@ -71,7 +71,6 @@ task_free(struct task *t)
 	/* a task is freed only after it switched away for the last time */
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_relax();
-	list_remove(t);
 	if (sched_policy() && sched_policy()->task_fini)
 		sched_policy()->task_fini(t);
 	stack_drop(TAKE_PTR(t->stack));
@@ -79,6 +78,8 @@ task_free(struct task *t)
 		__atomic_sub_fetch(&t->entry_cell->users, 1, __ATOMIC_RELEASE);
 	task_fpu_free(t);
 	task_tls_free(t);
+	/* last: the task count is what waiters (and memory checks) watch */
+	list_remove(t);
 	kfree(t);
 }
 

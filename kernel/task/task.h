@@ -143,10 +143,28 @@ bool task_wake(struct task *t);
 void task_block_current(void);
 void task_sleep_ns(uint64_t ns);
 
+/* ---- timers: the tick wakes the task at the deadline ---- */
+struct task_timer {
+	struct task *t;
+	uint64_t deadline;       /* tsc_ns() */
+	struct task_timer *next;
+};
+void task_timer_arm(struct task_timer *tm, uint64_t deadline);
+void task_timer_cancel(struct task_timer *tm);
+
 /* ---- wait queues ---- */
 void waitq_init(struct waitq *q);
 /* wait until done(ctx) is true; done is evaluated with q->lock held */
 void waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx);
+/* the same with a deadline (tsc_ns; UINT64_MAX: none): E_OK when done,
+ * E_TIMEDOUT, or E_INTR if the task is being killed (the caller undoes and
+ * returns; the kill is delivered when it leaves its shielded section) */
+int waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx,
+			uint64_t deadline) __must_check;
+/* kills wait while the task is in a shielded section (a send-and-record
+ * transaction); the end of the section delivers a pending kill */
+void task_shield_kills(void);
+void task_unshield_kills(void);
 /* wake one / all waiters; returns how many were woken */
 size_t waitq_wake_one(struct waitq *q);
 size_t waitq_wake_all(struct waitq *q);

@@ -8,6 +8,8 @@
 #include "cpu.h"
 #include "task_int.h"
 #include "own.h"
+#include "err.h"
+#include "tsc.h"
 
 struct waitq_node {
 	struct task *t;
@@ -122,4 +124,71 @@ size_t
 waitq_wake_all(struct waitq *q)
 {
 	return wake(q, SIZE_MAX);
+}
+
+int
+waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx, uint64_t deadline)
+{
+	struct task *cur = task_current();
+	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, NULL, false } };
+	struct task_timer tm;
+	bool armed = false;
+	int result;
+
+	cur->kill_shield++;
+	for (;;) {
+		bool irq = irq_save();
+		spin_lock_raw(&q->lock);
+		if (done(ctx))
+			result = E_OK;
+		else if (__atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE))
+			result = E_INTR;
+		else if (deadline != UINT64_MAX && tsc_ns() >= deadline)
+			result = E_TIMEDOUT;
+		else
+			result = 1; /* wait */
+		if (result != 1) {
+			if (w.n.queued)
+				unlink_node(q, &w.n);
+			spin_unlock_raw(&q->lock);
+			irq_restore(irq);
+			break;
+		}
+		if (!w.n.queued) {
+			w.n.next = NULL;
+			if (q->tail)
+				q->tail->next = &w.n;
+			else
+				q->head = &w.n;
+			q->tail = &w.n;
+			w.n.queued = true;
+		}
+		__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
+		spin_unlock_raw(&q->lock);
+		if (!armed && deadline != UINT64_MAX) {
+			task_timer_arm(&tm, deadline);
+			armed = true;
+		}
+		sched_schedule();
+		irq_restore(irq);
+		if (irq)
+			task_reap();
+	}
+	if (armed)
+		task_timer_cancel(&tm);
+	cur->kill_shield--;
+	return result;
+}
+
+void
+task_shield_kills(void)
+{
+	task_current()->kill_shield++;
+}
+
+void
+task_unshield_kills(void)
+{
+	task_current()->kill_shield--;
+	task_check_kill();
 }

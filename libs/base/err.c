@@ -19,6 +19,11 @@ static const char *const err_names[E__COUNT] = {
 	[-E_FAULT]     = "CPU exception",
 	[-E_NOTSUP]    = "not supported",
 	[-E_OVERFLOW]  = "arithmetic overflow",
+	[-E_DISCONNECTED] = "disconnected",
+	[-E_WOULDBLOCK] = "would block",
+	[-E_TIMEDOUT]  = "timed out",
+	[-E_FULL]      = "full",
+	[-E_INTR]      = "interrupted (task being killed)",
 };
 
 const char *

@@ -21,7 +21,12 @@ enum err {
 	E_FAULT     = -11, /* a CPU exception was caught */
 	E_NOTSUP    = -12, /* not supported on this machine / build */
 	E_OVERFLOW  = -13, /* arithmetic overflow in a size computation */
-	E__COUNT    = 14
+	E_DISCONNECTED = -14, /* the other side of a channel is gone */
+	E_WOULDBLOCK = -15, /* a try_ operation could not proceed now */
+	E_TIMEDOUT  = -16, /* the deadline passed first */
+	E_FULL      = -17, /* a bounded buffer has no room */
+	E_INTR      = -18, /* interrupted: the task is being killed */
+	E__COUNT    = 19
 };
 
 const char *err_str(int err);
