@@ -47,7 +47,7 @@ QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow
-.PHONY: bench-cells bench-tasks bench-unwind test-shell
+.PHONY: bench-cells bench-tasks bench-unwind bench-chan test-shell
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -108,6 +108,8 @@ $(BUILD)/theseus-bench-tasks.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=tasks" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench-chan.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=chan" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
 
@@ -135,6 +137,11 @@ bench-unwind: bootstrap $(BUILD)/theseus-bench-unwind.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-unwind.iso $(BUILD)/bench-unwind.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-unwind.log; \
 	if [ $$rc != 33 ]; then echo "bench-unwind: QEMU exit $$rc; see $(BUILD)/bench-unwind.log"; exit 1; fi
+
+bench-chan: bootstrap $(BUILD)/theseus-bench-chan.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-chan.iso $(BUILD)/bench-chan.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-chan.log; \
+	if [ $$rc != 33 ]; then echo "bench-chan: QEMU exit $$rc; see $(BUILD)/bench-chan.log"; exit 1; fi
 
 bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \

@@ -13,7 +13,7 @@ tools/run-commands --timeout 180 \
 	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
-	"nosuchcommand" "deps nosuchcell" "test test_base" halt > "$log" 2>&1
+	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" "test test_base" halt > "$log" 2>&1
 rc=$?
 pass=0
 fail=0
@@ -64,6 +64,8 @@ check unknown '^nosuchcommand: unknown command \(type `help`\)'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
 check halt '^System halted\.'
+check states '^shell\.history +shell +[0-9]+ no +yes'
+check chan_bench '^BENCH fastpath +round trip +[0-9]+ ns'
 check tab_completion 'theseus> echo history test$'
 if [ "$(grep -c '^history test$' "$log")" -ge 2 ]; then
 	echo "  PASS shell/history (the up arrow re-ran the previous line)"

@@ -178,6 +178,21 @@ can_recv(void *ctx)
 	return c->count > 0 || c->senders == 0;
 }
 
+/* adaptive waiting: a partner on another CPU usually answers within
+ * microseconds, much sooner than a sleep and an IPI wake-up */
+#define SPIN_BEFORE_BLOCK 3000
+
+static bool
+spin_until(bool (*cond)(void *), void *ctx)
+{
+	for (int i = 0; i < SPIN_BEFORE_BLOCK; i++) {
+		if (cond(ctx))
+			return true;
+		__asm__ volatile("pause");
+	}
+	return false;
+}
+
 static uint64_t
 deadline_of(uint64_t timeout)
 {
@@ -207,6 +222,8 @@ bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 		spin_unlock_irq(&c->lock, irq);
 		if (timeout == BCHAN_NOWAIT)
 			return E_FULL;
+		if (spin_until(can_send, c))
+			continue;
 		int e = waitq_wait_deadline(&c->not_full, can_send, c, deadline);
 		if (e) {
 			/* we may have taken a wake-up meant for another sender */
@@ -239,6 +256,8 @@ bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 			return E_DISCONNECTED;
 		if (timeout == BCHAN_NOWAIT)
 			return E_WOULDBLOCK;
+		if (spin_until(can_recv, c))
+			continue;
 		int e = waitq_wait_deadline(&c->not_empty, can_recv, c, deadline);
 		if (e) {
 			waitq_wake_one(&c->not_empty); /* pass a consumed wake-up on */

@@ -202,6 +202,10 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 		return result;
 	waitq_wake_one(&c->for_sender);
 	struct send_wait w = { c, &n };
+	/* adaptive: a receiver on another CPU usually takes it within
+	 * microseconds; spin a little before sleeping */
+	for (int i = 0; i < 3000 && !taken_or_gone(&w); i++)
+		__asm__ volatile("pause");
 	/* try_send: a receiver was waiting; give it a moment to take it */
 	if (timeout == RCHAN_NOWAIT)
 		deadline = tsc_ns() + 10000000;
@@ -252,7 +256,12 @@ rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 			return E_DISCONNECTED;
 		if (timeout == RCHAN_NOWAIT)
 			return E_WOULDBLOCK;
-		int e = waitq_wait_deadline(&c->for_sender, sender_or_gone, c, deadline);
+		int e = E_OK;
+		bool spun = false;
+		for (int i = 0; i < 3000 && !(spun = sender_or_gone(c)); i++)
+			__asm__ volatile("pause");
+		if (!spun)
+			e = waitq_wait_deadline(&c->for_sender, sender_or_gone, c, deadline);
 		irq = spin_lock_irq(&c->lock);
 		c->waiting_receivers--;
 		spin_unlock_irq(&c->lock, irq);

@@ -7,12 +7,35 @@
 #include "shell_int.h"
 #include "klibc.h"
 #include "log.h"
+#include "state_db.h"
 #include "tty.h"
 
 #define HISTORY 32
 
-static char history[HISTORY][LINE_MAX];
-static unsigned hist_len, hist_next;
+/*
+ * The history is session state that must outlive the shell task (a
+ * restarted shell keeps it), so it lives in the state_db; the shell holds
+ * only a weak reference and re-obtains the state by name when it does not
+ * resolve.
+ */
+struct history {
+	char lines[HISTORY][LINE_MAX];
+	unsigned len, next;
+};
+
+static struct state_ref hist_ref;
+static bool have_ref;
+
+static struct history *
+hist(void)
+{
+	struct history *h = have_ref ? state_db_get(hist_ref) : NULL;
+	if (!h && !state_db_obtain("shell.history", sizeof(*h), "shell", NULL, &hist_ref)) {
+		have_ref = true;
+		h = state_db_get(hist_ref);
+	}
+	return h;
+}
 
 static void
 redraw(const char *buf, size_t old_len)
@@ -61,12 +84,13 @@ complete(char *buf, size_t cap, size_t *len)
 static void
 remember(const char *line)
 {
-	if (!*line || (hist_len && !strcmp(history[(hist_next + HISTORY - 1) % HISTORY], line)))
+	struct history *h = hist();
+	if (!h || !*line || (h->len && !strcmp(h->lines[(h->next + HISTORY - 1) % HISTORY], line)))
 		return;
-	strlcpy(history[hist_next], line, LINE_MAX);
-	hist_next = (hist_next + 1) % HISTORY;
-	if (hist_len < HISTORY)
-		hist_len++;
+	strlcpy(h->lines[h->next], line, LINE_MAX);
+	h->next = (h->next + 1) % HISTORY;
+	if (h->len < HISTORY)
+		h->len++;
 }
 
 bool
@@ -106,13 +130,16 @@ line_read(char *buf, size_t cap)
 			int c1 = tty_getc(50000000), c2 = tty_getc(50000000);
 			if (c1 != '[' || (c2 != 'A' && c2 != 'B'))
 				continue;
-			if (c2 == 'A' && back < hist_len)
+			struct history *h = hist();
+			if (!h)
+				continue;
+			if (c2 == 'A' && back < h->len)
 				back++;
 			else if (c2 == 'B' && back > 0)
 				back--;
 			size_t old = len;
 			if (back)
-				strlcpy(buf, history[(hist_next + HISTORY - back) % HISTORY], cap);
+				strlcpy(buf, h->lines[(h->next + HISTORY - back) % HISTORY], cap);
 			else
 				buf[0] = '\0';
 			len = strlen(buf);

@@ -244,7 +244,7 @@ KTEST(killed_sender_restarts_on_same_channel)
 	KT_ASSERT(first);
 	uint32_t expect = 0, v;
 	int killed_at = -1, restarts = 0;
-	struct task *again = NULL;
+	_cleanup_(task_unref_p) struct task *again = NULL;
 	uint64_t t_start = tsc_ns();
 	while (expect < STREAM) {
 		int e = u32chan_recv(rx, &v, 2000000000ULL);
@@ -273,7 +273,6 @@ KTEST(killed_sender_restarts_on_same_channel)
 	uint64_t r;
 	KT_OK(task_join(again, &r));
 	KT_EQ(r, 0);
-	task_unref(again);
 	KT_EQ(restarts, 1);
 	bchan_drop(*(struct bchan **)state_db_get(cr));
 	KT_OK(state_db_remove("test.stream.chan"));
