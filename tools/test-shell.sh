@@ -13,7 +13,9 @@ tools/run-commands --timeout 180 \
 	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
-	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" "test test_base" halt > "$log" 2>&1
+	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
+	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
+	"test test_base" halt > "$log" 2>&1
 rc=$?
 pass=0
 fail=0
@@ -64,6 +66,10 @@ check unknown '^nosuchcommand: unknown command \(type `help`\)'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
 check halt '^System halted\.'
+check swap '^swapped: sched_rr -> sched_prio \([0-9]+ relocations rewritten'
+check swap_stages '^  pause \(all CPUs\) +[0-9]+ us'
+check swap_live_policy '^policy: priority \(stride\)'
+check swap_refused '^swap failed, nothing changed: '
 check states '^shell\.history +shell +[0-9]+ no +yes'
 check chan_bench '^BENCH fastpath +round trip +[0-9]+ ns'
 check tab_completion 'theseus> echo history test$'

@@ -3,6 +3,7 @@
  */
 #define LOG_TAG "apic"
 #include "apic.h"
+#include "cell.h"
 #include "cpu.h"
 #include "err.h"
 #include "exceptions.h"
@@ -106,7 +107,9 @@ apic_timer_start(unsigned hz, void (*tick)(void))
 		calibrate();
 		log_info("APIC timer: %lu counts/s (divide by 16)", ticks_per_sec);
 	}
+	cell_unpin_addr((const void *)tick_fn);
 	tick_fn = tick;
+	cell_pin_addr((const void *)tick);
 	timer_hz = hz;
 	uint64_t count = ticks_per_sec / hz;
 	if (count == 0 || count > 0xFFFFFFFFu)

@@ -82,6 +82,7 @@ struct cell {
 	uint64_t obj_hash;             /* FNV-1a of the object file */
 	uint64_t load_ns;              /* time to load and link */
 	uint32_t users;                /* tasks whose entry is here (atomic) */
+	uint32_t pins;                 /* run-time registrations of its code (atomic) */
 	size_t tls_off, tls_size;      /* its TLS range below the thread pointer */
 	struct cell *next;             /* in ns->cells */
 };
@@ -127,6 +128,44 @@ int cell_load(struct cell_ns *ns, const char *const *names, size_t n,
 /* Load an object held in memory (tests use corrupted copies this way). */
 int cell_load_image(struct cell_ns *ns, const char *name, const void *data,
 		    size_t size, struct cell_error *why) __must_check;
+/* one batch of boot modules and/or in-memory images (images[i] NULL: the
+ * boot module names[i]) */
+int cell_load_batch(struct cell_ns *ns, const char *const *names, const void *const *images,
+		    const size_t *sizes, size_t n, struct cell_error *why) __must_check;
+
+/* Code referenced from run-time data (a policy table, an interrupt
+ * handler, a hook) pins its cell: a swap must then name a transfer
+ * function that takes its place. No-op for nano_core cells and NULL. */
+void cell_pin_addr(const void *addr);
+void cell_unpin_addr(const void *addr);
+
+/* ---- live evolution (swap.c, thesis 8.1) ---- */
+#define SWAP_MAX 8
+struct swap_request {
+	struct cell_ns *ns;                 /* where the old cells live */
+	const char *old[SWAP_MAX];          /* N old cells ... */
+	size_t nold;
+	const char *new_names[SWAP_MAX];    /* ... for M new ones: boot modules */
+	const void *new_images[SWAP_MAX];   /* or uploaded objects (NULL: module) */
+	size_t new_sizes[SWAP_MAX];
+	size_t nnew;
+	const char *transfer[SWAP_MAX];     /* int fn(void) in the new cells, run in the pause */
+	size_t ntransfer;
+};
+struct swap_times {
+	uint64_t load, verify, quiesce, rewrite, deps, transfer, cleanup, pause, total; /* ns */
+	size_t relocs, edges, data_copied, freed;
+};
+/* check, then commit: on any error nothing in the running system changed */
+int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why) __must_check;
+/* stop the other CPUs for the pause (the SMP cell installs them) */
+void cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool irq));
+/* 1 if some task has a frame with pc in [lo, hi), 0 if none, -1 if unknown */
+void cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi));
+/* free retired (swapped-out) cells nothing uses any more; returns how many */
+size_t cell_reclaim(void);
+size_t cell_retired(void);
+
 /* Unload a set of cells that nothing outside the set depends on (cells
  * that depend on each other circularly leave together); E_BUSY naming a
  * dependent otherwise. All or nothing. */

@@ -674,6 +674,28 @@ cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_er
 }
 
 int
+cell_load_batch(struct cell_ns *ns, const char *const *names, const void *const *images,
+		const size_t *sizes, size_t n, struct cell_error *why)
+{
+	struct batch *b = KNEW(struct batch);
+	if (!b)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	b->ns = ns;
+	b->why = why;
+	b->tls_mark = cell_tls_mark();
+	int err = E_OK;
+	for (size_t i = 0; i < n && !err; i++)
+		err = add_object(b, names[i], images && images[i] ? images[i] : NULL,
+				 images && images[i] ? sizes[i] : 0);
+	if (err)
+		batch_drop(b, false);
+	else
+		err = run_batch(b);
+	kfree(b);
+	return err;
+}
+
+int
 cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t size,
 		struct cell_error *why)
 {

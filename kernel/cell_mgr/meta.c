@@ -347,3 +347,19 @@ EXPORT_APP(cell_find);
 EXPORT_APP(cell_sym_section);
 EXPORT_APP(cell_stats);
 EXPORT_APP(cell_section_at);
+
+void
+cell_pin_addr(const void *addr)
+{
+	struct cell *c = addr ? cell_at((uint64_t)(uintptr_t)addr) : NULL;
+	if (c && !c->nano_core)
+		__atomic_add_fetch(&c->pins, 1, __ATOMIC_ACQ_REL);
+}
+
+void
+cell_unpin_addr(const void *addr)
+{
+	struct cell *c = addr ? cell_at((uint64_t)(uintptr_t)addr) : NULL;
+	if (c && !c->nano_core && __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
+		__atomic_sub_fetch(&c->pins, 1, __ATOMIC_ACQ_REL);
+}

@@ -9,6 +9,7 @@
  * State: the template and the bump offset. Space is not reused after a
  * cell is unloaded (documented limit: CELL_TLS_MAX bytes in all).
  */
+#include "cell.h"
 #include "cell_mgr_int.h"
 #include "err.h"
 #include "klibc.h"
@@ -59,6 +60,7 @@ cell_tls_template(void)
 void
 cell_set_tls_hook(void (*h)(size_t off, const void *image, size_t len))
 {
+	cell_pin_addr((const void *)h);
 	hook = h;
 }
 

@@ -115,6 +115,7 @@ struct percpu {
 	int irq_depth;            /* interrupt/exception nesting (exceptions cell) */
 	bool in_unwinder;         /* the unwinder's own code is running */
 	void *fault_catchers;     /* the running task's catcher chain (swapped at switch) */
+	void *stop_frame;         /* while parked by smp_stop_others: the interrupted frame */
 };
 
 void percpu_init(unsigned id, uint32_t apic_id);

@@ -214,7 +214,9 @@ exc_dispatch(struct trap_frame *f)
 void
 exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f))
 {
+	cell_unpin_addr((const void *)irq_exit_hook);
 	irq_exit_hook = hook;
+	cell_pin_addr((const void *)hook);
 }
 
 void
@@ -261,6 +263,7 @@ exc_register_irq(uint8_t vec, irq_handler_fn h)
 	if (irq_handlers[vec])
 		return E_BUSY;
 	irq_handlers[vec] = h;
+	cell_pin_addr((const void *)h);
 	return E_OK;
 }
 
@@ -269,14 +272,18 @@ exc_register_fault_handler(uint8_t vec, fault_handler_fn h)
 {
 	if (vec >= 32)
 		return E_INVAL;
+	cell_unpin_addr((const void *)fault_handlers[vec]);
 	fault_handlers[vec] = h;
+	cell_pin_addr((const void *)h);
 	return E_OK;
 }
 
 void
 exc_set_fatal_hook(void (*hook)(const struct fault_info *fi))
 {
+	cell_unpin_addr((const void *)fatal_hook);
 	fatal_hook = hook;
+	cell_pin_addr((const void *)hook);
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */

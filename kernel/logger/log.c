@@ -115,6 +115,7 @@ log_add_sink(log_sink_fn sink)
 	if (nsinks == MAX_SINKS)
 		return E_NOSPC;
 	sinks[nsinks++] = sink;
+	cell_pin_addr((const void *)sink);
 	return E_OK;
 }
 

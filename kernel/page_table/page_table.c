@@ -2,6 +2,7 @@
  * page_table.c: map/unmap/protect through the recursive mapping.
  * Lock order: pt_lock, then the frame allocator's lock (for tables).
  */
+#include "cell.h"
 #include "page_table.h"
 #include "cpu.h"
 #include "err.h"
@@ -33,7 +34,9 @@ pt_lock_take(struct spinlock *l)
 void
 pt_set_wait_hook(void (*hook)(void))
 {
+	cell_unpin_addr((const void *)wait_hook);
 	wait_hook = hook;
+	cell_pin_addr((const void *)hook);
 }
 
 static void
@@ -57,7 +60,9 @@ entry_ptr(uint64_t va, int level)
 void
 pt_set_flush_hook(void (*hook)(uint64_t va, size_t npages))
 {
+	cell_unpin_addr((const void *)flush_hook);
 	flush_hook = hook;
+	cell_pin_addr((const void *)hook);
 }
 
 void

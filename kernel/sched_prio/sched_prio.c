@@ -156,3 +156,12 @@ sched_prio_install(void)
 		prqs[i].lock = (struct spinlock)SPINLOCK_INIT;
 	return sched_set_policy(&prio_policy);
 }
+
+/* transfer function for swapping another policy cell for this one */
+int sched_prio_adopt(void);
+
+int
+sched_prio_adopt(void)
+{
+	return sched_replace_policy(&prio_policy);
+}

@@ -145,3 +145,12 @@ sched_rr_install(void)
 		rqs[i].lock = (struct spinlock)SPINLOCK_INIT;
 	return sched_set_policy(&rr);
 }
+
+/* transfer function for swapping another policy cell for this one */
+int sched_rr_adopt(void);
+
+int
+sched_rr_adopt(void)
+{
+	return sched_replace_policy(&rr);
+}

@@ -47,6 +47,14 @@ serve(void)
 	}
 }
 
+void smp_serve_shootdown(void);
+
+void
+smp_serve_shootdown(void)
+{
+	serve();
+}
+
 static void
 tlb_irq(struct trap_frame *f)
 {

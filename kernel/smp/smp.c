@@ -14,6 +14,9 @@
 #include "stack.h"
 #include "task.h"
 #include "tsc.h"
+#include "cell.h"
+
+int smp_stop_init(void);
 
 #define TRAMP_PHYS 0x8000
 
@@ -122,6 +125,10 @@ smp_init(unsigned *online)
 	if (err)
 		return err;
 	shootdown_init();
+	err = smp_stop_init();
+	if (err)
+		return err;
+	cell_set_quiesce_hooks(smp_stop_others, smp_resume_others);
 	const struct acpi_info *ai = acpi_info();
 	for (size_t i = 0; i < ai->nioapics; i++) {
 		int e = ioapic_add(ai->ioapics[i].addr, ai->ioapics[i].gsi_base);

@@ -14,6 +14,12 @@
 /* start every CPU the MADT lists; returns how many are online */
 int smp_init(unsigned *online) __must_check;
 
+/* stop every other CPU (parked, interrupts off, serving TLB shootdowns);
+ * returns the caller's interrupt state for smp_resume_others. Keep the
+ * section short: nothing else runs. */
+bool smp_stop_others(void);
+void smp_resume_others(bool irq);
+
 struct smp_stats {
 	uint64_t shootdowns, shootdown_ipis, kicks;
 };

@@ -24,6 +24,8 @@
 #include "tsc.h"
 #include "unwind.h"
 
+void task_install_frame_check(void);
+
 static bool
 stack_bounds(uint64_t *lo, uint64_t *hi)
 {
@@ -156,6 +158,7 @@ task_unwind_init(void)
 	static const struct unwind_hooks h = { task_unwound, stack_bounds };
 	unwind_set_hooks(&h);
 	exc_set_irq_exit_hook(irq_exit);
+	task_install_frame_check();
 	return E_OK;
 }
 
@@ -177,3 +180,54 @@ task_backtrace(struct task *t, uint64_t *pcs, size_t max)
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(task_kill);
 EXPORT_APP(task_backtrace);
+
+struct frame_query {
+	uint64_t lo, hi;
+	int result;
+};
+
+static void
+frames_of(struct task *t, void *ctx)
+{
+	struct frame_query *q = ctx;
+	if (q->result == 1)
+		return;
+	uint64_t pcs[48];
+	size_t n = 0;
+	if (t != task_current() && __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
+		/* running elsewhere: if its CPU is parked (a swap's pause), walk
+		 * from where it was interrupted; otherwise we cannot tell (idle
+		 * tasks only run the task cell's loop and interrupt handlers) */
+		struct percpu *pc = t->cpu >= 0 ? percpu_of((unsigned)t->cpu) : NULL;
+		const struct trap_frame *f = pc ? pc->stop_frame : NULL;
+		if (!f) {
+			if (!t->idle)
+				q->result = -1;
+			return;
+		}
+		struct unwind_regs r = { .r = {
+			f->rax, f->rdx, f->rcx, f->rbx, f->rsi, f->rdi, f->rbp, f->rsp,
+			f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, f->rip } };
+		n = unwind_backtrace(&r, true, pcs, ARRAY_SIZE(pcs));
+	} else {
+		n = task_backtrace(t, pcs, ARRAY_SIZE(pcs));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pcs[i] >= q->lo && pcs[i] <= q->hi)
+			q->result = 1;
+}
+
+/* for the cell manager: does any task have a frame in [lo, hi)? */
+static int
+task_frames_in(uint64_t lo, uint64_t hi)
+{
+	struct frame_query q = { lo, hi, 0 };
+	task_for_each(frames_of, &q);
+	return q.result;
+}
+
+void
+task_install_frame_check(void)
+{
+	cell_set_frame_check(task_frames_in);
+}

@@ -34,8 +34,90 @@ sched_set_policy(const struct sched_policy *p)
 	if (policy && task_count() > 0)
 		return E_BUSY; /* changing a live policy is cell swapping's job */
 	policy = p;
+	cell_pin_addr(p); /* the policy cell is in use through this table */
 	log_info("scheduling policy: %s", p->name);
 	return E_OK;
+}
+
+struct replace_ctx {
+	const struct sched_policy *np;
+	int err;
+	bool rollback;
+};
+
+static void
+prepare_one(struct task *t, void *ctx)
+{
+	struct replace_ctx *c = ctx;
+	if (c->err)
+		return;
+	void *old = t->sched;
+	t->sched = NULL;
+	int e = c->np->task_init ? c->np->task_init(t, t->builder.priority) : E_OK;
+	t->sched_next = t->sched;
+	t->sched = old;
+	if (e)
+		c->err = e;
+}
+
+static void
+undo_one(struct task *t, void *ctx)
+{
+	struct replace_ctx *c = ctx;
+	if (!t->sched_next)
+		return;
+	void *old = t->sched;
+	t->sched = t->sched_next;
+	if (c->np->task_fini)
+		c->np->task_fini(t);
+	t->sched = old;
+	t->sched_next = NULL;
+}
+
+static void
+switch_one(struct task *t, void *ctx)
+{
+	const struct sched_policy *old = ctx;
+	if (old->task_fini)
+		old->task_fini(t); /* frees the old data (queues are drained) */
+	t->sched = t->sched_next;
+	t->sched_next = NULL;
+}
+
+int
+sched_replace_policy(const struct sched_policy *np)
+{
+	const struct sched_policy *old = policy;
+	if (!np || !np->enqueue || !np->pick_next || !old)
+		return E_INVAL;
+	if (np == old)
+		return E_OK;
+	/* check: the new policy's data for every task */
+	struct replace_ctx c = { np, E_OK, false };
+	task_for_each(prepare_one, &c);
+	if (c.err) {
+		task_for_each(undo_one, &c);
+		return c.err;
+	}
+	/* commit: nothing below fails. Drain every old runqueue, remembering
+	 * each task's CPU in its cpu field (it is queued there already) */
+	static struct task *moved[4096];
+	size_t n = 0;
+	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+		struct task *t;
+		while ((t = old->pick_next(cpu))) {
+			t->cpu = (int)cpu;
+			if (n < ARRAY_SIZE(moved))
+				moved[n++] = t;
+		}
+	}
+	task_for_each(switch_one, (void *)old);
+	policy = np;
+	cell_pin_addr(np);
+	cell_unpin_addr(old);
+	for (size_t i = 0; i < n; i++)
+		np->enqueue(moved[i], (unsigned)moved[i]->cpu);
+	return E_OK; /* (no logging here: every other CPU is stopped) */
 }
 
 const struct sched_policy *
@@ -47,7 +129,9 @@ sched_policy(void)
 void
 task_set_kick_hook(void (*kick)(unsigned cpu))
 {
+	cell_unpin_addr((const void *)kick_hook);
 	kick_hook = kick;
+	cell_pin_addr((const void *)kick);
 }
 
 void

@@ -76,6 +76,7 @@ struct task {
 	struct cell *entry_cell;       /* held (cell->users) */
 	struct cell_ns *ns;
 	void *sched;                   /* the scheduler cell's per-task data */
+	void *sched_next;              /* the next policy's, during a policy swap */
 	void *fpu;                     /* FXSAVE area, once the task uses the FPU */
 	void *tls;                     /* thread-local block (thread pointer) */
 	uint64_t runtime_ns, switched_in_at;
@@ -196,6 +197,11 @@ struct sched_policy {
 	size_t (*runqueue)(unsigned cpu, struct task **out, size_t max);
 };
 int sched_set_policy(const struct sched_policy *p) __must_check;
+/* live policy change, for the transfer function of a scheduler cell swap:
+ * with every other CPU stopped, every task gets the new policy's data and
+ * every queued task moves to the new policy's runqueue of the same CPU.
+ * All or nothing (E_NOMEM before anything changed). */
+int sched_replace_policy(const struct sched_policy *p) __must_check;
 const struct sched_policy *sched_policy(void);
 /* pick the CPU a newly runnable task should go to */
 unsigned sched_target_cpu(const struct task *t);

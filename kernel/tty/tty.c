@@ -2,6 +2,7 @@
  * tty.c: COM1 receive interrupt -> ring buffer -> readers.
  */
 #define LOG_TAG "tty"
+#include "cell.h"
 #include "tty.h"
 #include "acpi.h"
 #include "apic.h"
@@ -126,7 +127,9 @@ tty_unget(int c)
 void
 tty_set_intr_hook(void (*hook)(void))
 {
+	cell_unpin_addr((const void *)intr_hook);
 	intr_hook = hook;
+	cell_pin_addr((const void *)hook);
 }
 
 uint64_t

@@ -43,6 +43,7 @@ __noreturn void unwind_resume_c(void *exc, const struct unwind_regs *r);
 void
 unwind_set_hooks(const struct unwind_hooks *h)
 {
+	cell_pin_addr((const void *)h->finish);
 	hooks = *h;
 	have_hooks = true;
 }

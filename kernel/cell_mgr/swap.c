@@ -1,0 +1,591 @@
+/*
+ * swap.c: live evolution - replace N old cells by M new ones in a running
+ * system (thesis 8.1), check then commit:
+ *
+ *   load      the new cells go into a new, empty namespace that falls back
+ *             to the current one
+ *   verify    every symbol that dependents of the old cells use is provided
+ *             by the new cells; no new cell depends on an old one; every
+ *             rewritten relocation still reaches (values computed now)
+ *   pause     (other CPUs parked) rewrite the dependents' relocations, move
+ *             the dependency edges, copy .data/.bss to namesakes, run the
+ *             transfer functions, and replace the old cells by the new ones
+ *             in the namespace
+ *   cleanup   old cells are retired; each is freed once no task runs in it,
+ *             no task's entry is in it and nothing depends on it
+ *
+ * Before the pause nothing in the running system has changed: a failure
+ * unloads the new cells and returns.
+ */
+#define LOG_TAG "swap"
+#include "cell.h"
+#include "cell_mgr_int.h"
+#include "cpu.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "memory.h"
+#include "tsc.h"
+
+static bool (*quiesce_stop)(void);
+static void (*quiesce_resume)(bool);
+static int (*frame_check)(uint64_t lo, uint64_t hi);
+static struct cell *retired; /* linked through ->next; guarded by cell_lock */
+static size_t nretired;
+
+void
+cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool))
+{
+	cell_pin_addr((const void *)stop);
+	quiesce_stop = stop;
+	quiesce_resume = resume;
+}
+
+void
+cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi))
+{
+	cell_pin_addr((const void *)check);
+	frame_check = check;
+}
+
+struct rewrite {
+	struct section *from;
+	uint32_t type, offset;
+	int64_t addend;
+	struct section *to;   /* new target */
+	uint64_t target;      /* new symbol address */
+	uint8_t bytes[8];
+	uint8_t before[8];    /* for undoing, if a transfer function fails */
+	unsigned width;
+	struct mapped_pages *mp; /* the dependent's region holding the place */
+	int region;
+};
+
+struct plan {
+	struct cell *old[SWAP_MAX];
+	size_t nold;
+	struct cell_ns *tmp;
+	struct rewrite *rw;
+	size_t nrw, caprw;
+	struct cell_dep **edges;   /* new edges, one per (from, to) */
+	size_t nedges;
+	struct cell_dep **dead;    /* old edges to unlink and free */
+	size_t ndead, capdead;
+};
+
+static bool
+is_old(const struct plan *p, const struct cell *c)
+{
+	for (size_t i = 0; i < p->nold; i++)
+		if (p->old[i] == c)
+			return true;
+	return false;
+}
+
+/* the global symbol of `c` at this address in section s */
+static const char *
+symbol_at(const struct cell *c, const struct section *s, uint64_t addr)
+{
+	for (size_t k = 0; k < c->nsyms; k++)
+		if (c->syms[k].sec == s && c->syms[k].addr == addr)
+			return c->syms[k].name;
+	return NULL;
+}
+
+static int
+push_rw(struct plan *p, struct cell_error *why)
+{
+	if (p->nrw < p->caprw)
+		return E_OK;
+	size_t cap = p->caprw ? p->caprw * 2 : 64;
+	struct rewrite *n = kmalloc(cap * sizeof(*n));
+	if (!n)
+		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+	if (p->rw)
+		memcpy(n, p->rw, p->nrw * sizeof(*n));
+	kfree(p->rw);
+	p->rw = n;
+	p->caprw = cap;
+	return E_OK;
+}
+
+static int
+push_dead(struct plan *p, struct cell_dep *d, struct cell_error *why)
+{
+	if (p->ndead == p->capdead) {
+		size_t cap = p->capdead ? p->capdead * 2 : 32;
+		struct cell_dep **n = kmalloc(cap * sizeof(*n));
+		if (!n)
+			return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+		if (p->dead)
+			memcpy(n, p->dead, p->ndead * sizeof(*n));
+		kfree(p->dead);
+		p->dead = n;
+		p->capdead = cap;
+	}
+	p->dead[p->ndead++] = d;
+	return E_OK;
+}
+
+/* the mapping (and region index) of cell c that holds addr */
+static struct mapped_pages *
+region_of_addr(struct cell *c, uint64_t addr, int *region)
+{
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (c->mp[r] && addr >= c->start[r] && addr < c->start[r] + c->size[r]) {
+			*region = r;
+			return c->mp[r];
+		}
+	return NULL;
+}
+
+static int
+verify(struct plan *p, struct cell_error *why)
+{
+	/* no new cell may depend on a cell that is going away */
+	for (struct cell *n = p->tmp->cells; n; n = n->next)
+		for (size_t i = 0; i < n->nsections; i++)
+			for (struct cell_dep *d = n->sections[i].deps_out; d; d = d->next_out)
+				if (is_old(p, d->to->cell))
+					return cell_errf(why, E_NOENT,
+							 "new cell %s uses %s of old cell %s, which the swap removes",
+							 n->name, d->to->name, d->to->cell->name);
+	/* every use of an old cell from outside must find its symbol anew */
+	for (size_t o = 0; o < p->nold; o++) {
+		struct cell *c = p->old[o];
+		for (size_t i = 0; i < c->nsections; i++) {
+			struct section *s = &c->sections[i];
+			for (struct cell_dep *d = s->deps_in; d; d = d->next_in) {
+				if (is_old(p, d->from->cell))
+					continue;
+				int err = push_dead(p, d, why);
+				if (err)
+					return err;
+				for (size_t k = 0; k < d->nrelocs; k++) {
+					const struct cell_reloc *r = &d->relocs[k];
+					const char *name = symbol_at(c, s, s->addr + r->target_off);
+					if (!name)
+						return cell_errf(why, E_NOENT,
+								 "%s in cell %s refers to an unnamed place in %s",
+								 d->from->name, d->from->cell->name, c->name);
+					struct sym_entry *e = symmap_get(&p->tmp->map, name);
+					if (!e || !e->sec)
+						return cell_errf(why, E_NOENT,
+								 "symbol %s, used by cell %s (%s), is not provided by the new cells",
+								 name, d->from->cell->name, d->from->name);
+					if ((err = push_rw(p, why)))
+						return err;
+					struct rewrite *w = &p->rw[p->nrw];
+					*w = (struct rewrite){ .from = d->from, .type = r->type, .offset = r->offset,
+								.addend = r->addend, .to = e->sec, .target = e->addr };
+					uint64_t place = d->from->addr + r->offset;
+					w->width = elf_reloc_width(r->type);
+					w->mp = region_of_addr(d->from->cell, place, &w->region);
+					if (!w->mp)
+						return cell_errf(why, E_PERM, "cell %s cannot be rewritten (%s)",
+								 d->from->cell->name,
+								 d->from->cell->nano_core ? "part of the nano_core" : "no mapping");
+					err = elf_reloc_apply(r->type, w->bytes, place, e->addr, r->addend);
+					if (err)
+						return cell_errf(why, err, "%s at %s+%#x to %s: %s", elf_reloc_name(r->type),
+								 d->from->name, r->offset, name, err_str(err));
+					p->nrw++;
+				}
+			}
+		}
+	}
+	return E_OK;
+}
+
+/* the new dependency edges, grouped by (from, to), allocated now */
+static int
+plan_edges(struct plan *p, struct cell_error *why)
+{
+	p->edges = kzalloc((p->nrw ? p->nrw : 1) * sizeof(*p->edges));
+	if (!p->edges)
+		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct rewrite *w = &p->rw[i];
+		struct cell_dep *d = NULL;
+		for (size_t k = 0; k < p->nedges; k++)
+			if (p->edges[k]->from == w->from && p->edges[k]->to == w->to)
+				d = p->edges[k];
+		if (!d) {
+			d = KNEW(struct cell_dep);
+			if (!d)
+				return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+			d->from = w->from;
+			d->to = w->to;
+			p->edges[p->nedges++] = d;
+		}
+		struct cell_reloc *n = kmalloc((d->nrelocs + 1) * sizeof(*n));
+		if (!n)
+			return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+		if (d->nrelocs)
+			memcpy(n, d->relocs, d->nrelocs * sizeof(*n));
+		n[d->nrelocs++] = (struct cell_reloc){ w->type, w->offset, w->addend, w->target - w->to->addr };
+		kfree(d->relocs);
+		d->relocs = n;
+	}
+	return E_OK;
+}
+
+static void
+plan_free(struct plan *p, bool keep_edges)
+{
+	if (!keep_edges)
+		for (size_t k = 0; k < p->nedges; k++) {
+			kfree(p->edges[k]->relocs);
+			kfree(p->edges[k]);
+		}
+	kfree(p->edges);
+	kfree(p->rw);
+	kfree(p->dead);
+}
+
+static void
+unlink_edge(struct cell_dep *d)
+{
+	for (struct cell_dep **pp = &d->from->deps_out; *pp; pp = &(*pp)->next_out)
+		if (*pp == d) {
+			*pp = d->next_out;
+			break;
+		}
+	for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
+		if (*pp == d) {
+			*pp = d->next_in;
+			break;
+		}
+}
+
+static const unsigned region_flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
+
+/* --- the pause: nothing below may fail --- */
+
+static void
+rewrite_relocations(struct plan *p, bool undo)
+{
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct rewrite *w = &p->rw[i];
+		bool first = true;
+		for (size_t k = 0; k < i; k++)
+			if (p->rw[k].mp == w->mp)
+				first = false;
+		if (first && w->region != REGION_DATA) {
+			int err = mp_protect(w->mp, MP_WRITE);
+			(void)err; /* a mapping we own, flags valid: cannot fail */
+		}
+	}
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct rewrite *w = &p->rw[i];
+		void *place = (void *)(uintptr_t)(w->from->addr + w->offset);
+		if (undo) {
+			memcpy(place, w->before, w->width);
+		} else {
+			memcpy(w->before, place, w->width);
+			memcpy(place, w->bytes, w->width);
+		}
+	}
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct rewrite *w = &p->rw[i];
+		bool first = true;
+		for (size_t k = 0; k < i; k++)
+			if (p->rw[k].mp == w->mp)
+				first = false;
+		if (first && w->region != REGION_DATA) {
+			int err = mp_protect(w->mp, region_flags[w->region]);
+			(void)err;
+		}
+	}
+}
+
+static void
+link_edge(struct cell_dep *d)
+{
+	d->next_out = d->from->deps_out;
+	d->from->deps_out = d;
+	d->next_in = d->to->deps_in;
+	d->to->deps_in = d;
+}
+
+static void
+move_edges(struct plan *p, bool undo)
+{
+	for (size_t i = 0; i < p->ndead; i++)
+		undo ? link_edge(p->dead[i]) : unlink_edge(p->dead[i]);
+	for (size_t i = 0; i < p->nedges; i++)
+		undo ? unlink_edge(p->edges[i]) : link_edge(p->edges[i]);
+}
+
+/* .data/.bss of the old cells into their namesakes of the same size */
+static size_t
+copy_state(struct plan *p)
+{
+	size_t copied = 0;
+	for (size_t o = 0; o < p->nold; o++) {
+		struct cell *c = p->old[o];
+		for (size_t i = 0; i < c->nsections; i++) {
+			struct section *s = &c->sections[i];
+			if (s->kind != SEC_DATA && s->kind != SEC_BSS)
+				continue;
+			for (struct cell *n = p->tmp->cells; n; n = n->next)
+				for (size_t k = 0; k < n->nsections; k++) {
+					struct section *t = &n->sections[k];
+					if ((t->kind == SEC_DATA || t->kind == SEC_BSS) && t->size == s->size &&
+					    !strcmp(t->name, s->name)) {
+						memcpy((void *)(uintptr_t)t->addr, (const void *)(uintptr_t)s->addr, s->size);
+						copied++;
+					}
+				}
+		}
+	}
+	return copied;
+}
+
+static void
+replace_in_namespace(struct plan *p, struct cell_ns *ns)
+{
+	for (size_t o = 0; o < p->nold; o++) {
+		struct cell *c = p->old[o];
+		for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				ns->ncells--;
+				break;
+			}
+		if (!c->is_app)
+			for (size_t k = 0; k < c->nsyms; k++) {
+				struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
+				if (e && e->sec && e->sec->cell == c)
+					symmap_remove(&ns->map, c->syms[k].name);
+			}
+		c->next = retired;
+		retired = c;
+		nretired++;
+	}
+	while (p->tmp->cells) {
+		struct cell *n = p->tmp->cells;
+		p->tmp->cells = n->next;
+		p->tmp->ncells--;
+		n->ns = ns;
+		n->next = ns->cells;
+		ns->cells = n;
+		ns->ncells++;
+		if (!n->is_app)
+			for (size_t k = 0; k < n->nsyms; k++) {
+				symmap_remove(&p->tmp->map, n->syms[k].name);
+				symmap_put(&ns->map, n->syms[k].name, n->syms[k].addr, n->syms[k].sec);
+			}
+	}
+}
+
+int
+cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why)
+{
+	struct swap_times tm = { 0 };
+	uint64_t t0 = tsc_ns(), t1;
+	struct plan p = { 0 };
+	if (!rq->nold || rq->nold > SWAP_MAX || !rq->nnew || rq->nnew > SWAP_MAX || rq->ntransfer > SWAP_MAX)
+		return cell_errf(why, E_INVAL, "swap: 1 to %d old and new cells", SWAP_MAX);
+	for (size_t i = 0; i < rq->nold; i++) {
+		struct cell *c = cell_find(rq->ns, rq->old[i]);
+		if (!c)
+			return cell_errf(why, E_NOENT, "swap: no cell %s in namespace %s", rq->old[i], rq->ns->name);
+		if (c->nano_core)
+			return cell_errf(why, E_PERM, "swap: %s is part of the nano_core", c->name);
+		for (size_t k = 0; k < p.nold; k++)
+			if (p.old[k] == c)
+				return cell_errf(why, E_INVAL, "swap: %s named twice", c->name);
+		if (c->pins && !rq->ntransfer)
+			return cell_errf(why, E_BUSY,
+					 "swap: %s is registered in the running system (%u pin(s)): name a transfer function that takes its place",
+					 c->name, c->pins);
+		p.old[p.nold++] = c;
+	}
+	/* load */
+	p.tmp = cell_ns_create("swap", rq->ns, rq->ns->apps);
+	if (!p.tmp)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	int err = cell_load_batch(p.tmp, rq->new_names, rq->new_images, rq->new_sizes, rq->nnew, why);
+	t1 = tsc_ns();
+	tm.load = t1 - t0;
+	/* verify */
+	if (!err)
+		err = verify(&p, why);
+	if (!err)
+		err = plan_edges(&p, why);
+	size_t nsyms = 0;
+	for (struct cell *n = p.tmp->cells; n && !err; n = n->next)
+		nsyms += n->nsyms;
+	if (!err && symmap_reserve(&rq->ns->map, nsyms))
+		err = cell_errf(why, E_NOMEM, "out of memory");
+	uint64_t (*transfer[SWAP_MAX])(void) = { 0 };
+	for (size_t i = 0; i < rq->ntransfer && !err; i++) {
+		struct sym_entry *e = symmap_get(&p.tmp->map, rq->transfer[i]);
+		if (!e || !e->sec || e->sec->kind != SEC_TEXT)
+			err = cell_errf(why, E_NOENT, "swap: transfer function %s is not in the new cells",
+					rq->transfer[i]);
+		else
+			transfer[i] = (uint64_t (*)(void))(uintptr_t)e->addr;
+	}
+	tm.verify = tsc_ns() - t1;
+	if (err) {
+		struct cell_error ignore;
+		plan_free(&p, false);
+		int e2 = cell_ns_destroy(p.tmp, &ignore);
+		(void)e2; /* nothing depends on cells only the failed swap loaded */
+		return err;
+	}
+
+	/* the pause: the transfer functions are the last check; if one fails,
+	 * the steps before it are undone and the new cells unloaded. It is
+	 * taken at a moment when no task is inside an old cell (tried for up
+	 * to 200 ms; then anyway - a task inside finishes its call on the old
+	 * code, which stays until it leaves) */
+	bool irq = false;
+	uint64_t p0 = 0;
+	for (int attempt = 0;; attempt++) {
+		irq = quiesce_stop ? quiesce_stop() : irq_save();
+		p0 = tsc_ns();
+		bool busy = false;
+		for (size_t o = 0; frame_check && o < p.nold && !busy; o++) {
+			struct cell *c = p.old[o];
+			if (c->size[REGION_TEXT])
+				busy = frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) == 1;
+		}
+		if (!busy || attempt == 200) {
+			tm.quiesce = tsc_ns() - p0; /* finding a moment no task is inside */
+			break;
+		}
+		if (quiesce_resume)
+			quiesce_resume(irq);
+		else
+			irq_restore(irq);
+		tsc_delay_us(1000);
+	}
+	bool lirq = spin_lock_irq(&cell_lock);
+	uint64_t pr = tsc_ns();
+	rewrite_relocations(&p, false);
+	uint64_t p1 = tsc_ns();
+	move_edges(&p, false);
+	uint64_t p2 = tsc_ns();
+	tm.data_copied = copy_state(&p);
+	int terr = E_OK;
+	size_t failed = 0;
+	for (size_t i = 0; i < rq->ntransfer && !terr; i++) {
+		terr = (int)transfer[i]();
+		failed = i;
+	}
+	/* the transfer functions must have taken every registration over */
+	for (size_t o = 0; o < p.nold && !terr; o++)
+		if (__atomic_load_n(&p.old[o]->pins, __ATOMIC_ACQUIRE))
+			terr = E_BUSY;
+	if (terr) {
+		move_edges(&p, true);
+		rewrite_relocations(&p, true);
+	} else {
+		/* commit: nothing below fails */
+		replace_in_namespace(&p, rq->ns);
+	}
+	uint64_t p3 = tsc_ns();
+	spin_unlock_irq(&cell_lock, lirq);
+	uint64_t p4 = tsc_ns();
+	if (quiesce_resume)
+		quiesce_resume(irq);
+	else
+		irq_restore(irq);
+	if (terr) {
+		struct cell_error ignore;
+		plan_free(&p, false);
+		int e2 = cell_ns_destroy(p.tmp, &ignore);
+		(void)e2;
+		return cell_errf(why, terr, "swap: transfer function %s failed (%s); nothing changed",
+				 rq->transfer[failed], err_str(terr));
+	}
+	tm.rewrite = p1 - pr;
+	tm.deps = p2 - p1;
+	tm.transfer = p3 - p2; /* includes replacing the cells in the namespace */
+	tm.pause = p4 - p0;
+	tm.relocs = p.nrw;
+	tm.edges = p.nedges;
+
+	/* cleanup */
+	for (size_t i = 0; i < p.ndead; i++) {
+		kfree(p.dead[i]->relocs);
+		kfree(p.dead[i]);
+	}
+	plan_free(&p, true);
+	struct cell_error ignore;
+	int e2 = cell_ns_destroy(p.tmp, &ignore); /* empty now */
+	(void)e2;
+	tm.freed = cell_reclaim();
+	uint64_t t5 = tsc_ns();
+	tm.cleanup = t5 - p4;
+	tm.total = t5 - t0;
+	if (t)
+		*t = tm;
+	log_info("swapped %zu cell(s) for %zu in %lu us (pause %lu us): %zu relocations rewritten, %zu data sections carried",
+		 rq->nold, rq->nnew, tm.total / 1000, tm.pause / 1000, tm.relocs, tm.data_copied);
+	return E_OK;
+}
+
+static bool
+in_use(struct cell *c)
+{
+	if (__atomic_load_n(&c->users, __ATOMIC_ACQUIRE) || __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
+		return true;
+	for (size_t i = 0; i < c->nsections; i++)
+		if (c->sections[i].deps_in)
+			return true;
+	if (!frame_check || !c->size[REGION_TEXT])
+		return false;
+	return frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) != 0;
+}
+
+size_t
+cell_reclaim(void)
+{
+	size_t freed = 0;
+	for (;;) {
+		struct cell *victim = NULL;
+		bool irq = spin_lock_irq(&cell_lock);
+		struct cell *list = retired;
+		spin_unlock_irq(&cell_lock, irq);
+		for (struct cell *c = list; c && !victim; c = c->next)
+			if (!in_use(c))
+				victim = c;
+		if (!victim)
+			break;
+		irq = spin_lock_irq(&cell_lock);
+		for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
+			if (*pp == victim) {
+				*pp = victim->next;
+				nretired--;
+				break;
+			}
+		for (size_t i = 0; i < victim->nsections; i++)
+			for (struct cell_dep *d = victim->sections[i].deps_out; d; d = d->next_out)
+				for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
+					if (*pp == d) {
+						*pp = d->next_in;
+						break;
+					}
+		meta_index_remove(victim);
+		spin_unlock_irq(&cell_lock, irq);
+		log_info("retired cell %s freed", victim->name);
+		meta_free_cell(victim);
+		freed++;
+	}
+	return freed;
+}
+
+size_t
+cell_retired(void)
+{
+	return nretired;
+}
+
+EXPORT_APP(cell_swap);
+EXPORT_APP(cell_retired);
+EXPORT_APP(cell_reclaim);

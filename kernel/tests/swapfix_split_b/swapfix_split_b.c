@@ -1,0 +1,13 @@
+/*
+ * swapfix_split_b: the other half of swapfix_v1: the counter (same section
+ * name and size, so the swap carries its value over).
+ */
+int swapfix_count(void);
+
+static int counter;
+
+int
+swapfix_count(void)
+{
+	return ++counter;
+}

@@ -1,0 +1,226 @@
+/*
+ * test_swap: live evolution case studies, each with tasks running
+ * throughout - a new version of a cell with state, a split into two cells
+ * and a merge back, a swap whose verification fails (nothing changes),
+ * swapping back, and the scheduler policy swapped live.
+ */
+#include "cell.h"
+#include "cpu.h"
+#include "err.h"
+#include "klibc.h"
+#include "ktest.h"
+#include "log.h"
+#include "memory.h"
+#include "page_table.h"
+#include "task.h"
+#include "tsc.h"
+
+static struct cell_ns *K(void) { return cell_ns_kernel(); }
+
+struct caller {
+	volatile bool stop;
+	volatile uint64_t calls;
+	volatile long last;
+	volatile int versions_seen;
+	volatile long prev_count, bad_count;
+	long (*call)(void);
+};
+
+#define VERSION(v) ((v) / 1000000000L)
+
+/* however the test ends, its caller task stops */
+static void
+stop_caller(struct caller **c)
+{
+	if (*c)
+		(*c)->stop = true;
+}
+
+/* calls the user cell in a loop; the counter must never go backwards */
+static uint64_t
+keep_calling(struct caller *c)
+{
+	int seen_mask = 0;
+	while (!c->stop) {
+		long v = c->call();
+		long count = v % 1000000000L;
+		int version = (int)VERSION(v);
+		if (count != c->prev_count + 1)
+			c->bad_count++;
+		c->prev_count = count;
+		c->last = v;
+		seen_mask |= 1 << version;
+		c->versions_seen = seen_mask;
+		c->calls++;
+	}
+	return c->calls;
+}
+
+static int
+do_swap(const char *old_list[], size_t nold, const char *new_list[], size_t nnew, const char *transfer,
+	struct swap_times *t, struct cell_error *why)
+{
+	struct swap_request rq = { .ns = K(), .nold = nold, .nnew = nnew };
+	for (size_t i = 0; i < nold; i++)
+		rq.old[i] = old_list[i];
+	for (size_t i = 0; i < nnew; i++)
+		rq.new_names[i] = new_list[i];
+	if (transfer) {
+		rq.transfer[0] = transfer;
+		rq.ntransfer = 1;
+	}
+	return cell_swap(&rq, t, why);
+}
+
+static void
+wait_calls(struct caller *c, uint64_t more)
+{
+	uint64_t target = c->calls + more;
+	for (int i = 0; i < 2000 && c->calls < target; i++)
+		task_sleep_ns(1000000);
+}
+
+static void
+reclaim_all(void)
+{
+	for (int i = 0; i < 200 && cell_retired(); i++) {
+		cell_reclaim();
+		task_sleep_ns(1000000);
+	}
+}
+
+KTEST(swap_versions_split_merge_and_back_while_running)
+{
+	struct cell_error why;
+	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
+	KT_OK(cell_load(K(), start, 2, &why));
+	static struct caller c;
+	memset((void *)&c, 0, sizeof(c));
+	c.call = (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
+	KT_ASSERT(c.call);
+	int err;
+	struct task_builder b = TASK_BUILDER(keep_calling, &c);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	_cleanup_(stop_caller) struct caller *stopper = &c;
+	wait_calls(&c, 100);
+	KT_EQ(VERSION(c.last), 1);
+
+	/* (1) a new version: v1 -> v2, the counter carried over */
+	struct swap_times st;
+	const char *o1[] = { "swapfix_v1" }, *n1[] = { "swapfix_v2" };
+	KT_OK(do_swap(o1, 1, n1, 1, NULL, &st, &why));
+	KT_ASSERT(st.relocs >= 2 && st.data_copied >= 1);
+	wait_calls(&c, 100);
+	KT_EQ(VERSION(c.last), 2);
+	KT_ASSERT(cell_find(K(), "swapfix_v2") && !cell_find(K(), "swapfix_v1"));
+
+	/* (2) one cell split into two */
+	const char *o2[] = { "swapfix_v2" }, *n2[] = { "swapfix_split_a", "swapfix_split_b" };
+	KT_OK(do_swap(o2, 1, n2, 2, NULL, &st, &why));
+	wait_calls(&c, 100);
+	KT_EQ(VERSION(c.last), 3);
+
+	/* (3) a swap whose verification fails changes nothing */
+	struct mm_usage before, after;
+	reclaim_all();
+	mm_usage(&before);
+	struct cell_stats cs0, cs1;
+	cell_stats(K(), &cs0);
+	const char *o3[] = { "swapfix_split_a", "swapfix_split_b" }, *n3[] = { "swapfix_bad" };
+	KT_EQ(do_swap(o3, 2, n3, 1, NULL, &st, &why), E_NOENT);
+	KT_ASSERT(strstr(why.msg, "symbol swapfix_count, used by cell swapfix_user"));
+	cell_stats(K(), &cs1);
+	mm_usage(&after);
+	KT_EQ(cs1.cells, cs0.cells);
+	KT_EQ(cs1.symbols, cs0.symbols);
+	KT_EQ(cs1.deps, cs0.deps);
+	KT_EQ(after.mapped, before.mapped);
+	KT_ASSERT(!cell_find(K(), "swapfix_bad"));
+	wait_calls(&c, 100);
+	KT_EQ(VERSION(c.last), 3); /* still running the split version */
+
+	/* (4) two merged into one, and back to the first version */
+	const char *o4[] = { "swapfix_split_a", "swapfix_split_b" }, *n4[] = { "swapfix_v1" };
+	KT_OK(do_swap(o4, 2, n4, 1, NULL, &st, &why));
+	wait_calls(&c, 100);
+	KT_EQ(VERSION(c.last), 1);
+
+	c.stop = true;
+	uint64_t calls;
+	KT_OK(task_join(t, &calls));
+	(void)stopper;
+	KT_EQ(c.bad_count, 0); /* the counter never jumped: state carried every time */
+	KT_EQ(c.versions_seen, (1 << 1) | (1 << 2) | (1 << 3));
+	reclaim_all();
+	KT_EQ(cell_retired(), 0);
+	struct cell *set[] = { cell_find(K(), "swapfix_user"), cell_find(K(), "swapfix_v1") };
+	KT_ASSERT(set[0] && set[1]);
+	KT_OK(cell_unload(set, 2, &why));
+}
+
+static volatile bool spin_stop;
+
+static uint64_t
+worker(uint64_t n)
+{
+	uint64_t rounds = 0;
+	while (!spin_stop) {
+		for (volatile int i = 0; i < 2000; i++)
+			;
+		if (++rounds % 8 == 0)
+			task_yield();
+		if (rounds % 64 == 0)
+			task_sleep_ns(100000);
+	}
+	return n;
+}
+
+KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
+{
+	const struct sched_policy *p0 = sched_policy();
+	/* p0 lives in the policy cell, which the swap replaces and frees:
+	 * keep what we need of it */
+	char name0[32];
+	strlcpy(name0, p0->name, sizeof(name0));
+	bool rr = !strcmp(name0, "round-robin");
+	const char *cur = rr ? "sched_rr" : "sched_prio", *other = rr ? "sched_prio" : "sched_rr";
+	const char *adopt_other = rr ? "sched_prio_adopt" : "sched_rr_adopt";
+	const char *adopt_cur = rr ? "sched_rr_adopt" : "sched_prio_adopt";
+	spin_stop = false;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
+	for (int i = 0; i < 8; i++) {
+		struct task_builder b = TASK_BUILDER(worker, (uint64_t)i);
+		b.priority = i;
+		KT_OK(task_group_spawn(&g, &b));
+	}
+	task_sleep_ns(20000000);
+	size_t tasks = task_count();
+	struct frame_stats fs0, fs1;
+	frame_stats(&fs0);
+	struct swap_times st;
+	struct cell_error why;
+	const char *o1[] = { cur }, *n1[] = { other };
+	KT_OK(do_swap(o1, 1, n1, 1, adopt_other, &st, &why));
+	KT_ASSERT(sched_policy() != p0);
+	kprintf("SWAP scheduler %s -> %s: load %lu us, verify %lu us, quiesce %lu us, rewrite %lu us, deps %lu us, transfer %lu us, cleanup %lu us, pause %lu us, total %lu us\n",
+		cur, other, st.load / 1000, st.verify / 1000, st.quiesce / 1000, st.rewrite / 1000,
+		st.deps / 1000, st.transfer / 1000, st.cleanup / 1000, st.pause / 1000, st.total / 1000);
+	task_sleep_ns(30000000); /* the tasks keep running under the new policy */
+	KT_EQ(task_count(), tasks);
+	const char *o2[] = { other }, *n2[] = { cur };
+	KT_OK(do_swap(o2, 1, n2, 1, adopt_cur, &st, &why));
+	KT_ASSERT(!strcmp(sched_policy()->name, name0));
+	task_sleep_ns(20000000);
+	spin_stop = true;
+	uint64_t v[8];
+	KT_OK(task_group_join(&g, v)); /* no task lost */
+	for (int i = 0; i < 8; i++)
+		KT_EQ(v[i], (uint64_t)i);
+	reclaim_all();
+	KT_EQ(cell_retired(), 0);
+	/* from the workers' start to here, frames balance exactly */
+	frame_stats(&fs1);
+	KT_EQ(fs1.free + fs1.raw, fs0.free + fs0.raw);
+}
