@@ -1,0 +1,53 @@
+/*
+ * itc_policy.h: what itc_core shares with its policy cells (itc_sync,
+ * itc_async). Every policy cell exports the itc_policy_* functions; they
+ * are called with the channel's lock held and interrupts off, never
+ * block, and never allocate (itc_policy_init excepted, called unlocked).
+ */
+#ifndef ITC_POLICY_H
+#define ITC_POLICY_H
+
+#include "base.h"
+#include "spinlock.h"
+#include "task.h"
+
+/* a sender's message, in the sender's frame, waiting to be taken */
+struct itc_node {
+	const void *msg;
+	struct itc_node *next;
+	bool queued, taken;
+};
+
+struct itc {
+	struct spinlock lock;
+	size_t elem;
+	uint32_t senders, receivers, refs, waiting_receivers; /* guarded by lock */
+	struct itc_node *head, *tail;  /* waiting senders, FIFO */
+	uint8_t *ring;                 /* buffered slots (owned; NULL if none) */
+	uint8_t *pending_ring;         /* a transfer function's allocation, before commit */
+	size_t cap, rd, count;
+	struct waitq for_sender;   /* receivers wait for a message */
+	struct waitq for_receiver; /* senders wait for their node to be taken */
+	struct itc *reg_prev, *reg_next;
+};
+
+/* set up a new channel's policy data (unlocked; may fail) */
+int itc_policy_init(struct itc *c) __must_check;
+/* a send: deliver n now (n->taken), queue it (n->queued), or E_WOULDBLOCK */
+int itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait);
+/* a receive: copy one message to msg; false if there is none. Sets
+ * *woke_senders when a waiting sender's node was taken. */
+bool itc_policy_take(struct itc *c, void *msg, bool *woke_senders);
+const char *itc_policy_name(void);
+
+/* itc_core: the queue helpers and the registry, for the policy cells */
+void itc_node_unlink(struct itc *c, struct itc_node *n);
+void itc_node_push(struct itc *c, struct itc_node *n);
+/* call fn on every live channel, with the registry locked; stops at the
+ * first error and returns it */
+int itc_for_each(int (*fn)(struct itc *c, void *ctx), void *ctx);
+/* the ring's helpers (both policies drain a ring left by the other) */
+void itc_ring_put(struct itc *c, const void *msg);
+void itc_ring_get(struct itc *c, void *msg);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * itc_sync: the rendezvous policy for itc_core channels. A send completes
+ * when a receiver has taken the message out of the sender's frame; a
+ * try-send succeeds only if a receiver is waiting. Messages a buffered
+ * policy left in a channel's ring (after a swap back) are received first.
+ * State: none (it lives in the channels).
+ */
+#include "itc_policy.h"
+#include "err.h"
+#include "klibc.h"
+
+int itc_policy_init(struct itc *c) { return E_OK; }
+const char *itc_policy_name(void) { return "rendezvous"; }
+
+int
+itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait)
+{
+	if (nowait && !c->waiting_receivers)
+		return E_WOULDBLOCK;
+	itc_node_push(c, n);
+	return E_OK;
+}
+
+bool
+itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
+{
+	if (c->count) {
+		itc_ring_get(c, msg);
+		return true;
+	}
+	struct itc_node *n = c->head;
+	if (!n)
+		return false;
+	itc_node_unlink(c, n);
+	memcpy(msg, n->msg, c->elem);
+	n->taken = true;
+	*woke_senders = true;
+	return true;
+}
