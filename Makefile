@@ -46,7 +46,7 @@ QEMU_BASE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -no-reboot -cpu qemu64,+nx \
 QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
-.PHONY: test-slow
+.PHONY: test-slow evolve print-cflags test-evolve
 .PHONY: bench-cells bench-tasks bench-unwind bench-chan test-shell
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
@@ -116,8 +116,16 @@ $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
 iso: $(BUILD)/theseus.iso
 
 # --- commands ------------------------------------------------------------
+# COM1 is the console; COM2 is the evolution link (`make evolve`)
+EVOLVE_SOCK := $(BUILD)/evolve.sock
 run: bootstrap $(BUILD)/theseus.iso
-	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic
+	@rm -f $(EVOLVE_SOCK)
+	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -display none \
+		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
+
+# rebuild, then send what changed to the OS that `make run` is running
+evolve: cells
+	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(MODULE_CELLS)
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"

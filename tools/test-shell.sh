@@ -8,12 +8,28 @@ log=build/shell-session.log
 mkdir -p build
 TAB=$(printf '\t')
 UP=$(printf '\033[A')
+# live evolution from the host: a copy of the build with two edited cells
+# (an app and the scheduler policy), and one whose edit cannot link
+evo=build/evolve-test
+rm -rf "$evo" && mkdir -p "$evo/good" "$evo/bad"
+cp build/cells/*.o "$evo/good/" && cp build/cells/*.o "$evo/bad/"
+tools/evolve-variant.sh "$evo/good" apps/hello 's/Hello from the hello cell!/Hello from the evolved hello cell!/' &&
+tools/evolve-variant.sh "$evo/good" kernel/sched_rr 's/"round-robin"/"round-robin v2"/' &&
+cp "$evo/good/hello.o" "$evo/bad/" &&
+tools/evolve-variant.sh "$evo/bad" kernel/sched_rr \
+	's/"round-robin"/"round-robin v3"/;$a void evolve_missing_fn(void); int evolve_bad_probe(void); int evolve_bad_probe(void) { evolve_missing_fn(); return 0; }' ||
+	echo "  (could not build the evolve variants)"
+sock=build/shell-evolve.sock
+rm -f "$sock"
+EV="tools/evolve --sock $sock --manifest $evo/manifest.txt --cells"
+QEMU_EXTRA="-serial unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 180 \
 	"ech${TAB}history test" "$UP" \
 	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
+	hello "!$EV $evo/good" hello rq "!$EV $evo/good" "!$EV $evo/bad" rq hello \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
 	"test test_base" halt > "$log" 2>&1
 rc=$?
@@ -66,6 +82,15 @@ check unknown '^nosuchcommand: unknown command \(type `help`\)'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
 check halt '^System halted\.'
+check evolve_applied '^\[host\] evolve: applied'
+check evolve_swapped_live '^\[host\]   OS: swapped in kernel: sched_rr -> sched_rr'
+check evolved_app '^Hello from the evolved hello cell!$'
+check evolved_kernel_cell '^policy: round-robin v2$'
+check evolve_up_to_date '^\[host\] evolve: nothing to do: the running system matches the build'
+check evolve_refused '^\[host\] evolve: FAILED: .*evolve_missing_fn'
+# after the refused evolution, `rq` still shows the version before it
+after=$(awk '/^\[host\] evolve: FAILED/ { f = 1 } f && /^policy: / { print; exit }' "$log")
+check evolve_refused_unchanged "$( [ "$after" = 'policy: round-robin v2' ] && echo '^policy: round-robin v2$' || echo 'NO-RQ-AFTER-THE-REFUSAL-SHOWING-v2')"
 check swap '^swapped: sched_rr -> sched_prio \([0-9]+ relocations rewritten'
 check swap_stages '^  pause \(all CPUs\) +[0-9]+ us'
 check swap_live_policy '^policy: priority \(stride\)'

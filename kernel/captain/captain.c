@@ -110,6 +110,7 @@ captain_main(const struct boot_info *bi)
 		run_cell("bench_tasks", "bench_tasks_main", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=cells"))
 		run_cell("bench_cells", "bench_cells_main", bi->cmdline);
+	run_cell("evolve", "evolve_start", bi->cmdline);
 	struct cell_stats st;
 	cell_stats(cell_ns_kernel(), &st);
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",

@@ -183,6 +183,17 @@ int cell_module_copy(const char *name, void **data, size_t *size) __must_check;
 size_t cell_modules(const char **names, size_t max);
 /* true if the image marks this module as an application cell */
 bool cell_module_is_app(const char *name);
+/* the content hash of cell objects (64-bit FNV-1a; tools/evolve computes
+ * the same on the host) */
+uint64_t fnv1a(const void *data, size_t n);
+/* FNV-1a of a module's current object (what the host compares builds with) */
+int cell_module_hash(const char *name, uint64_t *hash) __must_check;
+/* Live evolution: from now on loads of `name` use `image` (a heap object,
+ * taken over on success; validated as ELF first); a new name adds a
+ * module. Symbols it newly provides become loadable on demand. */
+int cell_module_set(const char *name, void *image, size_t size, bool app) __must_check;
+/* take a module out of the image (loaded cells stay until unloaded) */
+int cell_module_remove(const char *name) __must_check;
 
 /* Boot: recover the nano_core's cells, index the boot modules. */
 int cell_mgr_init(void) __must_check;

@@ -59,7 +59,8 @@ int meta_alloc_syms(struct cell *c, size_t nsym) __must_check;
 /* module index (modules.c): which boot module defines a symbol */
 int modules_init(const struct boot_info *bi) __must_check;
 const char *modules_provider(const char *symbol);
-int modules_find(const char *name, uint64_t *phys, uint64_t *size) __must_check;
+/* a module's object: an uploaded image (*image set) or physical memory */
+int modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *size) __must_check;
 
 /* TLS layout (tls.c) */
 size_t cell_tls_mark(void);
@@ -69,7 +70,7 @@ uint8_t *cell_tls_at(int64_t tp_offset);
 void cell_tls_published(size_t off, size_t len);
 
 char *kstrdup(const char *s);
-uint64_t fnv1a(const void *data, size_t n);
+
 int cell_errf(struct cell_error *why, int err, const char *fmt, ...) __printf(3, 4);
 
 #endif

@@ -110,12 +110,12 @@ add_object(struct batch *b, const char *name, const void *image, size_t size)
 		return cell_errf(b->why, E_EXIST, "cell %s: already loaded in namespace %s", o->name,
 				 b->ns->name);
 	int err;
+	if (!image && modules_find(o->name, &image, &o->phys, &size))
+		return cell_errf(b->why, E_NOENT, "cell %s: no such boot module", o->name);
 	if (image) {
 		o->data = image;
 		o->size = size;
 	} else {
-		if (modules_find(o->name, &o->phys, &size))
-			return cell_errf(b->why, E_NOENT, "cell %s: no such boot module", o->name);
 		o->file = mp_map_phys(o->phys, size, MP_READ, &err);
 		if (!o->file)
 			return cell_errf(b->why, err, "cell %s: cannot map its object file: %s", o->name,

@@ -2,7 +2,10 @@
  * modules.c: the boot modules that are cell objects, and which of them
  * provides each global symbol (the index behind loading on demand). Built
  * at boot by validating each object; a malformed module is reported here
- * and again if someone tries to load it.
+ * and again if someone tries to load it. Live evolution replaces a
+ * module's object by an uploaded one, adds new modules and removes old
+ * ones (cell_module_set/cell_module_remove), so later loads get the new
+ * code. State: the module table and the symbol index.
  */
 #define LOG_TAG "cells"
 #include "cell.h"
@@ -18,20 +21,33 @@ struct module {
 	char name[32];
 	uint64_t phys, size;
 	bool app;      /* "name.o app" in the image: an application cell */
+	bool removed;  /* taken out by live evolution */
+	void *image;   /* an uploaded replacement (owned; NULL: the boot module) */
 };
 
 static struct module mods[MB2_MAX_MODULES];
 static size_t nmods;
 static struct symmap providers; /* symbol -> module index (in addr) */
 
+/* the module's object bytes: its uploaded image, or the boot module mapped
+ * into *mp */
+static const void *
+module_bytes(size_t m, struct mapped_pages **mp, int *err)
+{
+	if (mods[m].image)
+		return mods[m].image;
+	*mp = mp_map_phys(mods[m].phys, mods[m].size, MP_READ, err);
+	return *mp ? mp_as(*mp, 0, mods[m].size, err) : NULL;
+}
+
 static int
 index_module(size_t m)
 {
-	int err;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map_phys(mods[m].phys, mods[m].size, MP_READ, &err);
-	if (!mp)
+	int err = E_OK;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
+	const void *data = module_bytes(m, &mp, &err);
+	if (!data)
 		return err;
-	const void *data = mp_as(mp, 0, mods[m].size, &err);
 	struct elf_obj o;
 	struct elf_error why;
 	err = elf_parse(data, mods[m].size, &o, &why);
@@ -86,25 +102,32 @@ modules_provider(const char *symbol)
 	return e ? mods[e->addr].name : NULL;
 }
 
-int
-modules_find(const char *name, uint64_t *phys, uint64_t *size)
+static struct module *
+module_named(const char *name)
 {
 	for (size_t i = 0; i < nmods; i++)
-		if (!strcmp(mods[i].name, name)) {
-			*phys = mods[i].phys;
-			*size = mods[i].size;
-			return E_OK;
-		}
-	return E_NOENT;
+		if (!mods[i].removed && !strcmp(mods[i].name, name))
+			return &mods[i];
+	return NULL;
+}
+
+int
+modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *size)
+{
+	struct module *m = module_named(name);
+	if (!m)
+		return E_NOENT;
+	*image = m->image;
+	*phys = m->phys;
+	*size = m->size;
+	return E_OK;
 }
 
 bool
 cell_module_is_app(const char *name)
 {
-	for (size_t i = 0; i < nmods; i++)
-		if (!strcmp(mods[i].name, name))
-			return mods[i].app;
-	return false;
+	struct module *m = module_named(name);
+	return m && m->app;
 }
 
 size_t
@@ -112,26 +135,84 @@ cell_modules(const char **names, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < nmods && n < max; i++)
-		names[n++] = mods[i].name;
+		if (!mods[i].removed)
+			names[n++] = mods[i].name;
 	return n;
 }
 
 int
 cell_module_copy(const char *name, void **data, size_t *size)
 {
-	uint64_t phys, len;
-	int err = modules_find(name, &phys, &len);
-	if (err)
+	struct module *m = module_named(name);
+	if (!m)
+		return E_NOENT;
+	int err = E_OK;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
+	const void *bytes = module_bytes((size_t)(m - mods), &mp, &err);
+	if (!bytes)
 		return err;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map_phys(phys, len, MP_READ, &err);
-	if (!mp)
-		return err;
-	void *copy = kmalloc(len);
+	void *copy = kmalloc(m->size);
 	if (!copy)
 		return E_NOMEM;
-	memcpy(copy, mp_as(mp, 0, len, NULL), len);
+	memcpy(copy, bytes, m->size);
 	*data = copy;
-	*size = len;
+	*size = m->size;
+	return E_OK;
+}
+
+int
+cell_module_hash(const char *name, uint64_t *hash)
+{
+	struct module *m = module_named(name);
+	if (!m)
+		return E_NOENT;
+	int err = E_OK;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
+	const void *bytes = module_bytes((size_t)(m - mods), &mp, &err);
+	if (!bytes)
+		return err;
+	*hash = fnv1a(bytes, m->size);
+	return E_OK;
+}
+
+int
+cell_module_set(const char *name, void *image, size_t size, bool app)
+{
+	if (!*name || strlen(name) >= sizeof(mods[0].name) || !image || !size)
+		return E_INVAL;
+	struct elf_obj o;
+	struct elf_error ee;
+	if (elf_parse(image, size, &o, &ee))
+		return E_FORMAT;
+	struct module *m = module_named(name);
+	if (!m) {
+		if (nmods == ARRAY_SIZE(mods))
+			return E_NOSPC;
+		m = &mods[nmods];
+		memset(m, 0, sizeof(*m));
+		strlcpy(m->name, name, sizeof(m->name));
+		m->app = app;
+		nmods++;
+	}
+	void *old = m->image;
+	m->image = image;
+	m->size = size;
+	kfree(old);
+	/* new symbols become loadable on demand (first provider wins) */
+	if (index_module((size_t)(m - mods)))
+		log_warn("module %s: out of memory indexing its symbols", name);
+	return E_OK;
+}
+
+int
+cell_module_remove(const char *name)
+{
+	struct module *m = module_named(name);
+	if (!m)
+		return E_NOENT;
+	m->removed = true;
+	kfree(m->image);
+	m->image = NULL;
 	return E_OK;
 }
 

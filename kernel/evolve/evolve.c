@@ -1,0 +1,372 @@
+/*
+ * evolve.c: the evolution task - the COM2 protocol (see evolve.h) and
+ * applying a manifest: check everything first (objects valid, every
+ * swapped-in cell uploaded, namespaces and removed modules exist), then
+ * one cell_swap per namespace (each all-or-nothing), then stage the new
+ * objects as modules and remove the dropped ones.
+ */
+#define LOG_TAG "evolve"
+#include "evolve.h"
+#include "cell.h"
+#include "elf.h"
+#include "fmt.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "own.h"
+#include "task.h"
+
+#define MAX_OBJ 48
+#define MAX_SWAP 4
+#define MAX_REMOVE 8
+#define MAX_OBJ_SIZE (4u << 20)
+#define BYTE_TIMEOUT_NS 10000000000ull /* 10 s without a byte mid-manifest */
+
+struct evo_obj {
+	char name[32];
+	void *data; /* owned until staged */
+	size_t size;
+	bool app;
+};
+
+struct evo_swap {
+	char ns[16], olds[200], news[200], transfers[200];
+};
+
+struct manifest {
+	struct evo_obj obj[MAX_OBJ];
+	size_t nobj;
+	struct evo_swap swap[MAX_SWAP];
+	size_t nswap;
+	char remove[MAX_REMOVE][32];
+	size_t nremove;
+};
+
+static void
+manifest_drop(struct manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nobj; i++)
+		kfree(m->obj[i].data);
+	kfree(m);
+}
+DEFINE_DROP(struct manifest, manifest_drop)
+
+/* a report line, to the host and on the console */
+#define say(...) do { link_printf(__VA_ARGS__); link_printf("\n"); log_info(__VA_ARGS__); } while (0)
+
+static bool
+parse_u64(const char *s, unsigned base, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
+			   : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10) : 99;
+		if (d >= base || v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* split at spaces in place; returns the word count */
+static size_t
+words(char *s, char **w, size_t max)
+{
+	size_t n = 0;
+	while (*s && n < max) {
+		while (*s == ' ')
+			*s++ = '\0';
+		if (!*s)
+			break;
+		w[n++] = s;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return n;
+}
+
+/* split a comma list in place */
+static size_t
+commas(char *s, const char **out, size_t max)
+{
+	size_t n = 0;
+	while (*s && n < max) {
+		out[n++] = s;
+		while (*s && *s != ',')
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return n;
+}
+
+static void
+inventory(void)
+{
+	static const char *mods[256];
+	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h;
+		if (!cell_module_hash(mods[i], &h))
+			link_printf("MODULE %s %016lx %d\n", mods[i], h, cell_module_is_app(mods[i]));
+	}
+	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
+	for (size_t k = 0; k < ARRAY_SIZE(nss); k++)
+		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next)
+			link_printf("CELL %s %s %016lx %d\n", cell_ns_name(nss[k]), c->name, c->obj_hash,
+				    c->nano_core);
+	link_printf("END\n");
+}
+
+static struct evo_obj *
+find_obj(struct manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->nobj; i++)
+		if (!strcmp(m->obj[i].name, name))
+			return &m->obj[i];
+	return NULL;
+}
+
+/* OBJECT name size hash app, then the bytes */
+static int
+receive_object(struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
+{
+	uint64_t size, hash, app;
+	if (nw != 5 || !parse_u64(w[2], 10, &size) || !parse_u64(w[3], 16, &hash) || !parse_u64(w[4], 10, &app)
+	    || strlen(w[1]) >= sizeof(m->obj[0].name) || !*w[1]) {
+		snprintf(why, whysz, "malformed OBJECT line");
+		return E_INVAL;
+	}
+	if (!size || size > MAX_OBJ_SIZE || m->nobj == MAX_OBJ || find_obj(m, w[1])) {
+		snprintf(why, whysz, "OBJECT %s: bad size, too many objects or sent twice", w[1]);
+		return E_INVAL;
+	}
+	_cleanup_(kfreep) void *data = kmalloc(size);
+	if (!data) {
+		snprintf(why, whysz, "OBJECT %s: out of memory for %lu bytes", w[1], size);
+		return E_NOMEM;
+	}
+	if (!link_read_bytes(data, size, BYTE_TIMEOUT_NS)) {
+		snprintf(why, whysz, "OBJECT %s: the host stopped sending", w[1]);
+		return E_TIMEDOUT;
+	}
+	if (fnv1a(data, size) != hash) {
+		snprintf(why, whysz, "OBJECT %s: content hash mismatch (damaged in transfer)", w[1]);
+		return E_FORMAT;
+	}
+	struct elf_obj o;
+	struct elf_error ee;
+	if (elf_parse(data, size, &o, &ee)) {
+		snprintf(why, whysz, "OBJECT %s: not a valid cell: %s", w[1], ee.msg);
+		return E_FORMAT;
+	}
+	struct evo_obj *e = &m->obj[m->nobj++];
+	strlcpy(e->name, w[1], sizeof(e->name));
+	e->data = TAKE_PTR(data);
+	e->size = size;
+	e->app = app != 0;
+	return E_OK;
+}
+
+static struct cell_ns *
+ns_named(const char *name)
+{
+	if (!strcmp(name, cell_ns_name(cell_ns_kernel())))
+		return cell_ns_kernel();
+	if (!strcmp(name, cell_ns_name(cell_ns_apps())))
+		return cell_ns_apps();
+	return NULL;
+}
+
+/* everything the manifest names exists, before anything changes */
+static int
+check(struct manifest *m, char *why, size_t whysz)
+{
+	for (size_t i = 0; i < m->nswap; i++) {
+		struct evo_swap *s = &m->swap[i];
+		if (!ns_named(s->ns)) {
+			snprintf(why, whysz, "SWAP: no namespace %s", s->ns);
+			return E_NOENT;
+		}
+		char copy[sizeof(s->news)];
+		strlcpy(copy, s->news, sizeof(copy));
+		const char *names[SWAP_MAX];
+		size_t n = commas(copy, names, SWAP_MAX);
+		for (size_t k = 0; k < n; k++)
+			if (!find_obj(m, names[k])) {
+				snprintf(why, whysz, "SWAP names new cell %s but no OBJECT %s was sent", names[k],
+					 names[k]);
+				return E_NOENT;
+			}
+	}
+	for (size_t i = 0; i < m->nremove; i++) {
+		uint64_t h;
+		if (cell_module_hash(m->remove[i], &h)) {
+			snprintf(why, whysz, "REMOVE %s: no such module", m->remove[i]);
+			return E_NOENT;
+		}
+	}
+	return E_OK;
+}
+
+static int
+apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
+{
+	struct swap_request rq = { .ns = ns_named(s->ns) };
+	char olds[sizeof(s->olds)], news[sizeof(s->news)], tr[sizeof(s->transfers)];
+	strlcpy(olds, s->olds, sizeof(olds));
+	strlcpy(news, s->news, sizeof(news));
+	strlcpy(tr, s->transfers, sizeof(tr));
+	rq.nold = commas(olds, rq.old, SWAP_MAX);
+	rq.nnew = commas(news, rq.new_names, SWAP_MAX);
+	for (size_t k = 0; k < rq.nnew; k++) {
+		struct evo_obj *o = find_obj(m, rq.new_names[k]);
+		rq.new_images[k] = o->data;
+		rq.new_sizes[k] = o->size;
+	}
+	if (strcmp(tr, "-"))
+		rq.ntransfer = commas(tr, rq.transfer, SWAP_MAX);
+	struct swap_times t;
+	struct cell_error ce;
+	int err = cell_swap(&rq, &t, &ce);
+	if (err) {
+		snprintf(why, whysz, "%s", ce.msg);
+		return err;
+	}
+	say("swapped in %s: %s -> %s (%zu relocations rewritten, %zu data sections carried; pause %lu us, total %lu us)",
+	    s->ns, s->olds, s->news, t.relocs, t.data_copied, t.pause / 1000, t.total / 1000);
+	return E_OK;
+}
+
+static int
+apply(struct manifest *m, char *why, size_t whysz)
+{
+	int err = check(m, why, whysz);
+	if (err)
+		return err;
+	for (size_t i = 0; i < m->nswap; i++) {
+		err = apply_swap(m, &m->swap[i], why, whysz);
+		if (err)
+			return err; /* this swap changed nothing; earlier ones stand */
+	}
+	for (size_t i = 0; i < m->nobj; i++) {
+		struct evo_obj *o = &m->obj[i];
+		err = cell_module_set(o->name, o->data, o->size, o->app);
+		if (err) {
+			snprintf(why, whysz, "staging %s: %s", o->name, err_str(err));
+			return err;
+		}
+		o->data = NULL; /* the module table owns it now */
+		say("staged %s (%zu bytes): later loads use the new object", o->name, o->size);
+	}
+	for (size_t i = 0; i < m->nremove; i++) {
+		const char *name = m->remove[i];
+		struct cell_ns *nss[] = { cell_ns_apps(), cell_ns_kernel() };
+		for (size_t k = 0; k < ARRAY_SIZE(nss); k++) {
+			struct cell *c = cell_find(nss[k], name);
+			struct cell_error ce;
+			if (c && cell_unload(&c, 1, &ce)) {
+				snprintf(why, whysz, "REMOVE %s: %s", name, ce.msg);
+				return E_BUSY;
+			}
+		}
+		err = cell_module_remove(name);
+		if (err) {
+			snprintf(why, whysz, "REMOVE %s: %s", name, err_str(err));
+			return err;
+		}
+		say("removed %s", name);
+	}
+	return E_OK;
+}
+
+/* one manifest, from BEGIN to COMMIT/ABORT */
+static void
+session(void)
+{
+	_cleanup_(manifest_drop_p) struct manifest *m = KNEW(struct manifest);
+	char why[200] = "";
+	int err = m ? E_OK : E_NOMEM;
+	if (!m)
+		snprintf(why, sizeof(why), "out of memory");
+	static char line[700];
+	while (link_read_line(line, sizeof(line), BYTE_TIMEOUT_NS)) {
+		char *w[8];
+		size_t nw = words(line, w, ARRAY_SIZE(w));
+		if (!nw)
+			continue;
+		if (!strcmp(w[0], "ABORT")) {
+			link_printf("DONE ERR aborted by the host; nothing changed\n");
+			return;
+		}
+		if (!strcmp(w[0], "COMMIT")) {
+			if (!err)
+				err = apply(m, why, sizeof(why));
+			if (err) {
+				link_printf("DONE ERR %s\n", why);
+				log_warn("evolution failed: %s", why);
+			} else {
+				link_printf("DONE OK\n");
+				log_info("evolution applied");
+			}
+			return;
+		}
+		if (err)
+			continue; /* read the rest of the manifest, then report */
+		if (!strcmp(w[0], "OBJECT")) {
+			err = receive_object(m, w, nw, why, sizeof(why));
+		} else if (!strcmp(w[0], "SWAP") && nw == 5 && m->nswap < MAX_SWAP) {
+			struct evo_swap *s = &m->swap[m->nswap++];
+			strlcpy(s->ns, w[1], sizeof(s->ns));
+			strlcpy(s->olds, w[2], sizeof(s->olds));
+			strlcpy(s->news, w[3], sizeof(s->news));
+			strlcpy(s->transfers, w[4], sizeof(s->transfers));
+		} else if (!strcmp(w[0], "REMOVE") && nw == 2 && m->nremove < MAX_REMOVE) {
+			strlcpy(m->remove[m->nremove++], w[1], sizeof(m->remove[0]));
+		} else {
+			err = E_INVAL;
+			snprintf(why, sizeof(why), "unknown or malformed manifest line '%s'", w[0]);
+		}
+	}
+	log_warn("evolution manifest cut short (no COMMIT within 10 s); nothing changed");
+}
+
+static uint64_t
+evolve_task(uint64_t unused)
+{
+	static char line[256];
+	for (;;) {
+		if (!link_read_line(line, sizeof(line), 0))
+			continue;
+		if (!strcmp(line, "HELLO"))
+			inventory();
+		else if (!strcmp(line, "BEGIN"))
+			session();
+		else if (line[0])
+			link_printf("DONE ERR unknown request '%.40s' (HELLO or BEGIN)\n", line);
+	}
+	return 0;
+}
+
+void
+evolve_start(const char *cmdline)
+{
+	link_init();
+	int err;
+	struct task_builder b = TASK_BUILDER(evolve_task, (uint64_t)0);
+	b.name = "evolve";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	if (!t) {
+		log_err("no evolution task: %s", err_str(err));
+		return;
+	}
+	task_unref(t);
+	log_info("evolution link on COM2: make evolve sends changed cells here");
+}
