@@ -227,6 +227,10 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 	rq.nnew = commas(news, rq.new_names, SWAP_MAX);
 	for (size_t k = 0; k < rq.nnew; k++) {
 		struct evo_obj *o = find_obj(m, rq.new_names[k]);
+		if (!o) { /* check() saw to it; kept for the analyzer */
+			snprintf(why, whysz, "SWAP names new cell %s but no OBJECT was sent", rq.new_names[k]);
+			return E_NOENT;
+		}
 		rq.new_images[k] = o->data;
 		rq.new_sizes[k] = o->size;
 	}
