@@ -28,6 +28,10 @@ main(int argc, char **argv)
 			r[i].task_id, exc_name(r[i].vector), r[i].rip, r[i].cell, r[i].section);
 		if (r[i].vector == 14)
 			kprintf(", address %#lx", r[i].cr2);
+		if (r[i].vector == VEC_RECOVERY) {
+			kprintf("\n    -> %s\n", r[i].action);
+			continue;
+		}
 		kprintf("\n    %s -> %s (%u frames, %u cleanups, %lu us)\n", r[i].msg, r[i].action, r[i].frames,
 			r[i].pads, r[i].unwind_ns / 1000);
 	}

@@ -98,6 +98,7 @@ captain_main(const struct boot_info *bi)
 		log_warn("SMP: %s; running on %u CPU(s)", err_str(err), ncpus);
 	log_info("tasks up on %u CPUs: timer %lu Hz, timeslice %lu ms", ncpus, apic_timer_hz(),
 		 task_timeslice_ns() / 1000000);
+	run_cell("recovery", "recovery_start", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=mem"))

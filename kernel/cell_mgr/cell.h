@@ -151,6 +151,7 @@ struct swap_request {
 	size_t nnew;
 	const char *transfer[SWAP_MAX];     /* int fn(void) in the new cells, run in the pause */
 	size_t ntransfer;
+	bool fresh_data;                    /* reload: the new cells keep their initial .data/.bss */
 };
 struct swap_times {
 	uint64_t load, verify, quiesce, rewrite, deps, transfer, cleanup, pause, total; /* ns */

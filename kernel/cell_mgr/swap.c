@@ -470,7 +470,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	uint64_t p1 = tsc_ns();
 	move_edges(&p, false);
 	uint64_t p2 = tsc_ns();
-	tm.data_copied = copy_state(&p);
+	tm.data_copied = rq->fresh_data ? 0 : copy_state(&p);
 	int terr = E_OK;
 	size_t failed = 0;
 	for (size_t i = 0; i < rq->ntransfer && !terr; i++) {

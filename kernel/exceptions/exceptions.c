@@ -39,6 +39,10 @@ exc_name(uint64_t v)
 {
 	if (v == VEC_PANIC)
 		return "panic";
+	if (v == VEC_KILL)
+		return "killed";
+	if (v == VEC_RECOVERY)
+		return "recovery";
 	return v < 32 ? names[v] : "interrupt";
 }
 

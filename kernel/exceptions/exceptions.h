@@ -19,6 +19,7 @@
 
 #define VEC_PANIC 256 /* pseudo-vector reported for panic() */
 #define VEC_KILL  257 /* pseudo-vector: killed by task_kill() */
+#define VEC_RECOVERY 258 /* pseudo-vector: a recovery stage's outcome (fault log) */
 
 struct fault_info {
 	uint64_t vector, error, rip, rsp, cr2;
@@ -57,7 +58,7 @@ struct fault_record {
 	uint64_t vector, error, rip, cr2;
 	char cell[32], section[48];
 	char msg[96];
-	char action[64];
+	char action[160];
 	unsigned frames, pads;
 	uint64_t unwind_ns;
 };

@@ -49,6 +49,57 @@ respawn(struct task *t)
 	return n;
 }
 
+static recovery_fn recovery;
+
+void
+task_set_recovery(recovery_fn fn)
+{
+	recovery_fn old = recovery;
+	recovery = fn;
+	cell_pin_addr((const void *)fn);
+	cell_unpin_addr((const void *)old);
+}
+
+void
+task_progress_period(uint64_t period_ns)
+{
+	struct task *t = task_current();
+	t->progress_at = tsc_ns();
+	t->progress_period_ns = period_ns;
+}
+
+void
+task_progress(void)
+{
+	task_current()->progress_at = tsc_ns();
+}
+
+struct overdue_query {
+	struct task **out;
+	size_t max, n;
+	uint64_t now;
+};
+
+static void
+overdue_one(struct task *t, void *ctx)
+{
+	struct overdue_query *q = ctx;
+	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	if (q->n == q->max || !t->progress_period_ns || t->idle || t->unwinding || t->kill_pending
+	    || s == TASK_EXITED || s == TASK_KILLED)
+		return;
+	if (q->now > t->progress_at + t->progress_period_ns)
+		q->out[q->n++] = task_ref(t);
+}
+
+size_t
+task_overdue(struct task **out, size_t max, uint64_t now)
+{
+	struct overdue_query q = { out, max, 0, now };
+	task_for_each(overdue_one, &q);
+	return q.n;
+}
+
 static __noreturn void
 task_unwound(const struct unwind_report *r)
 {
@@ -59,10 +110,15 @@ task_unwound(const struct unwind_report *r)
 			 pc->preempt_count);
 		pc->preempt_count = 0;
 	}
-	bool killed = r->fi.vector == VEC_KILL;
+	bool killed = r->fi.vector == VEC_KILL && !t->kill_recovers;
 	struct task *again = NULL;
-	if (t->builder.restartable && !killed)
+	char recovered[64] = "";
+	if (!killed && recovery) {
+		struct recovery_event ev = { &r->fi, t, t->builder.restartable };
+		recovery(&ev, recovered, sizeof(recovered));
+	} else if (t->builder.restartable && !killed) {
 		again = respawn(t);
+	}
 
 	struct fault_record rec = { .cpu = pc->id, .task_id = t->id, .vector = r->fi.vector,
 				    .error = r->fi.error, .rip = r->fi.rip, .cr2 = r->fi.cr2,
@@ -77,12 +133,12 @@ task_unwound(const struct unwind_report *r)
 	char extra[40] = "";
 	if (r->no_pad)
 		snprintf(extra, sizeof(extra), ", %u frame(s) without cleanup entry", r->no_pad);
-	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
-		 extra, again ? ", restarted as " : "", again ? again->name : "");
+	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
+		 extra, again ? ", restarted as " : "", again ? again->name : "", *recovered ? "; " : "", recovered);
 	fault_log_add(&rec);
-	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s", t->name,
+	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s%s", t->name,
 		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
-		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : "");
+		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : *recovered ? "; recovery: " : "", recovered);
 	if (again) {
 		t->restarted_as = again->id;
 		task_unref(again);
@@ -135,6 +191,15 @@ irq_exit(struct trap_frame *f)
 }
 
 int
+task_kill_recover(struct task *t, const char *reason)
+{
+	if (t->idle)
+		return E_PERM;
+	t->kill_recovers = true;
+	return task_kill(t, reason);
+}
+
+int
 task_kill(struct task *t, const char *reason)
 {
 	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
@@ -179,6 +244,7 @@ task_backtrace(struct task *t, uint64_t *pcs, size_t max)
 
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(task_kill);
+EXPORT_APP(task_kill_recover);
 EXPORT_APP(task_backtrace);
 
 struct frame_query {

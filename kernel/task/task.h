@@ -42,6 +42,15 @@ struct waitq {
 #define WAITQ_INIT { SPINLOCK_INIT, NULL, NULL }
 
 /* ---- spawning ---- */
+/* what a restarted task carries over from its earlier lives: the
+ * recovery cascade escalates on faults that recur at the same place */
+struct task_history {
+	uint32_t restarts;            /* lives before this one */
+	uint32_t same_place;          /* consecutive faults at last_place */
+	uint32_t stage;               /* recovery stage taken after the last fault */
+	uint64_t last_place;          /* the last fault's cell+section+offset, hashed */
+};
+
 struct task_builder {
 	uint64_t (*entry)(uint64_t);
 	uint64_t arg;
@@ -54,6 +63,7 @@ struct task_builder {
 	int priority;                 /* for priority schedulers; default 0 */
 	bool restartable;             /* spawn again after a fault (not a kill) */
 	struct cell *cell;            /* cell to hold (default: the entry's) */
+	struct task_history history;  /* set by recovery when restarting */
 };
 
 struct task {
@@ -87,6 +97,9 @@ struct task {
 	bool unwinding;
 	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
 	uint32_t restarted_as;         /* id of the task that replaced it */
+	bool kill_recovers;            /* killed by the watchdog: recover as from a fault */
+	uint64_t progress_period_ns;   /* 0: none declared */
+	volatile uint64_t progress_at; /* last task_progress() */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
 };
@@ -136,6 +149,31 @@ int task_join(struct task *t, uint64_t *value) __must_check;
 /* make t unwind from where it is (releasing everything it holds) and die
  * with `reason`; E_NOENT if it already finished, E_PERM for idle tasks */
 int task_kill(struct task *t, const char *reason) __must_check;
+/* the same, but the death counts as a fault: the recovery cascade follows
+ * (the watchdog kills hung tasks this way) */
+int task_kill_recover(struct task *t, const char *reason) __must_check;
+
+/* ---- progress (the watchdog, in the recovery cell) ---- */
+/* the current task promises task_progress() at least every period_ns (0: no promise) */
+void task_progress_period(uint64_t period_ns);
+void task_progress(void);
+/* references to up to max live tasks whose promise is broken at `now`
+ * (task_unref each); returns how many */
+size_t task_overdue(struct task **out, size_t max, uint64_t now);
+
+/* ---- recovery (thesis 8.2): after a task has been unwound ---- */
+struct fault_info;
+struct recovery_event {
+	const struct fault_info *fi;  /* what happened (fi->rip, fi->cr2, fi->vector) */
+	struct task *task;            /* the dead task (its builder says how to restart) */
+	bool restartable;
+};
+/* The recovery cell decides what follows (restart, reload a cell, ...),
+ * from the dying task's context after its unwinding: it may spawn, and
+ * describes what it did or queued in `action`. Without one, restartable
+ * tasks are spawned again. */
+typedef void (*recovery_fn)(const struct recovery_event *ev, char *action, size_t n);
+void task_set_recovery(recovery_fn fn);
 /* DWARF backtrace of a task that is not running (0 if it is) */
 size_t task_backtrace(struct task *t, uint64_t *pcs, size_t max);
 /* make a blocked task runnable (false if it was not blocked) */

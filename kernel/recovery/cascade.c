@@ -1,0 +1,182 @@
+/*
+ * cascade.c: deciding the stage after a task was unwound (in the dying
+ * task's context), restarting at once for stage 2, and queueing reloads
+ * and the last resort for the recovery task (reload.c), which may wait
+ * for a moment no task runs in the suspect cell.
+ */
+#define LOG_TAG "recovery"
+#include "recovery.h"
+#include "recovery_int.h"
+#include "cell.h"
+#include "err.h"
+#include "cpu.h"
+#include "exceptions.h"
+#include "fmt.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "task.h"
+#include "tsc.h"
+
+#define VEC_UD 6
+#define VEC_PF 14
+
+struct recovery_stats recovery_counters;
+
+const char *
+recovery_stage_str(unsigned stage)
+{
+	static const char *const names[] = { "?", "unwound", "restart", "reload cell",
+					     "reload cell and dependents", "reboot" };
+	return stage <= STAGE_REBOOT ? names[stage] : "?";
+}
+
+void
+recovery_stats(struct recovery_stats *out)
+{
+	*out = recovery_counters;
+}
+
+void
+recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+{
+	struct fault_record rec = { .task_id = task_id, .rip = rip, .vector = VEC_RECOVERY };
+	strlcpy(rec.task, task, sizeof(rec.task));
+	uint64_t off;
+	const char *cell = "?";
+	const char *sym = exc_symbolize(rip, &off, &cell);
+	strlcpy(rec.cell, cell, sizeof(rec.cell));
+	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
+	strlcpy(rec.msg, "recovery", sizeof(rec.msg));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rec.action, sizeof(rec.action), fmt, ap);
+	va_end(ap);
+	rec.cpu = cpu_id();
+	fault_log_add(&rec);
+	log_info("%s (#%u): %s", task, task_id, rec.action);
+}
+
+/* the non-nano_core cell whose text, rodata or data holds addr */
+static struct cell *
+cell_memory_at(uint64_t addr)
+{
+	struct cell *c = cell_at(addr);
+	if (!c || c->nano_core)
+		return NULL;
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (c->size[r] && addr >= c->start[r] && addr - c->start[r] < c->size[r])
+			return c;
+	return NULL;
+}
+
+uint32_t
+recovery_restart(const struct task_builder *b, char *note, size_t n)
+{
+	int err;
+	struct task *t = task_spawn(b, &err);
+	if (!t) {
+		snprintf(note, n, "restart failed: %s", err_str(err));
+		return 0;
+	}
+	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
+	snprintf(note, n, "restarted as %s (#%u)", t->name, t->id);
+	uint32_t id = t->id;
+	task_unref(t);
+	return id;
+}
+
+/* ud2 is what compilers emit on purpose (__builtin_trap); any other
+ * invalid opcode in a cell's text means the code is not what was loaded */
+static bool
+corrupt_code_at(const struct fault_info *fi, struct cell *code)
+{
+	if (fi->vector != VEC_UD || !code || code->nano_core)
+		return false;
+	uint64_t lo = code->start[REGION_TEXT], hi = lo + code->size[REGION_TEXT];
+	if (fi->rip < lo || fi->rip + 2 > hi)
+		return false; /* not in its text (nothing to compare) */
+	const uint8_t *p = (const uint8_t *)(uintptr_t)fi->rip;
+	return !(p[0] == 0x0f && p[1] == 0x0b);
+}
+
+/* where a fault happened, independent of where the cell is loaded (a
+ * reloaded cell's code moves): its cell, section and offset */
+static uint64_t
+place_of(uint64_t rip)
+{
+	struct section *s = cell_section_at(rip);
+	if (!s)
+		return rip;
+	return fnv1a(s->cell->name, strlen(s->cell->name)) * 31 + fnv1a(s->name, strlen(s->name)) + (rip - s->addr);
+}
+
+static void
+on_unwound(const struct recovery_event *ev, char *action, size_t n)
+{
+	struct task *t = ev->task;
+	const struct fault_info *fi = ev->fi;
+	__atomic_add_fetch(&recovery_counters.events, 1, __ATOMIC_RELAXED);
+	struct task_history h = t->builder.history;
+	uint64_t place = place_of(fi->rip);
+	h.same_place = h.restarts && h.last_place == place ? h.same_place + 1 : 1;
+	h.last_place = place;
+	h.restarts++;
+	struct cell *mem = fi->vector == VEC_PF ? cell_memory_at(fi->cr2) : NULL;
+	struct cell *code = cell_at(fi->rip);
+	bool bad_code = corrupt_code_at(fi, code);
+	struct cell *suspect = mem ? mem : code;
+	unsigned stage = ((mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
+	if (stage > STAGE_REBOOT)
+		stage = STAGE_REBOOT;
+	const char *why = "";
+	if (stage >= STAGE_RELOAD && stage < STAGE_REBOOT && (!suspect || suspect->nano_core)) {
+		why = " (the suspect is in the nano_core: restart instead)";
+		stage = STAGE_RESTART;
+	}
+	h.stage = stage;
+	struct task_builder b = t->builder;
+	b.history = h;
+	b.name = t->name;
+	if (stage == STAGE_RESTART || (stage == STAGE_UNWOUND)) {
+		if (!ev->restartable)
+			return; /* stage 1: unwound, and that is all */
+		char note[80];
+		t->restarted_as = recovery_restart(&b, note, sizeof(note));
+		snprintf(action, n, "stage 2: %s%s", note, why);
+		return;
+	}
+	struct recovery_job *j = KNEW(struct recovery_job);
+	if (!j) {
+		snprintf(action, n, "stage %u: out of memory to queue it", stage);
+		return;
+	}
+	j->stage = stage;
+	j->restartable = ev->restartable;
+	j->builder = b;
+	strlcpy(j->task, t->name, sizeof(j->task));
+	j->builder.name = j->task;
+	j->task_id = t->id;
+	j->rip = fi->rip;
+	if (suspect) {
+		strlcpy(j->cell, suspect->name, sizeof(j->cell));
+		j->ns = suspect->ns;
+		j->fresh_data = mem && mem->size[REGION_DATA] && fi->cr2 >= mem->start[REGION_DATA]
+				&& fi->cr2 - mem->start[REGION_DATA] < mem->size[REGION_DATA];
+	}
+	snprintf(action, n, "stage %u: %s %s queued", stage, recovery_stage_str(stage), j->cell);
+	recovery_queue(j);
+}
+
+void
+recovery_start(const char *cmdline)
+{
+	int err = recovery_task_start();
+	if (err) {
+		log_err("no recovery task: %s; faults only restart tasks", err_str(err));
+		return;
+	}
+	task_set_recovery(on_unwound);
+	log_info("fault recovery on: unwind, restart, reload cell, reload dependents, reboot; watchdog every %lu ms",
+		 recovery_watchdog_period() / 1000000);
+}

@@ -1,0 +1,59 @@
+/*
+ * recovery: fault recovery by default (thesis 8.2). After the unwinder
+ * has released everything a failed task held, the cascade decides:
+ *
+ *   1 unwound     always (the unwinder did it)
+ *   2 restart     a restartable task is spawned again
+ *   3 reload      the suspect cell is swapped for a fresh copy of itself
+ *                 (a new address; fresh .data/.bss if the fault touched its
+ *                 data), then the task restarts
+ *   4 dependents  the suspect cell and the cells that depend on it
+ *   5 reboot      the last resort
+ *
+ * A first fault restarts (stage 2), unless it touched a cell's memory (the
+ * address accessed lies in a cell's text, rodata or data, or the faulting
+ * instruction is an invalid opcode in a cell's text other than ud2, which
+ * compilers emit on purpose): then it starts at stage 3. Each
+ * recurrence at the same instruction climbs one stage. A reload that
+ * fails climbs at once. The suspect is the cell whose memory was touched,
+ * else the cell of the faulting instruction; nano_core cells cannot be
+ * reloaded (their stages reduce to restarting). Each stage and its
+ * outcome goes to the fault log (`faults`).
+ *
+ * The watchdog: a task that promised progress (task_progress_period) and
+ * broke the promise is killed by unwinding, and the cascade follows.
+ * State: the queue of reloads for the recovery task, and counters.
+ */
+#ifndef RECOVERY_H
+#define RECOVERY_H
+
+#include "base.h"
+
+enum recovery_stage {
+	STAGE_UNWOUND = 1, STAGE_RESTART, STAGE_RELOAD, STAGE_DEPENDENTS, STAGE_REBOOT,
+};
+const char *recovery_stage_str(unsigned stage);
+
+/* install the cascade and start the recovery task (the captain, at boot) */
+void recovery_start(const char *cmdline);
+
+struct recovery_stats {
+	uint64_t events, restarts, reloads, reload_failures, dependents, reboots, watchdog_kills;
+	uint64_t last_reload_ns; /* duration of the last reload (swap) */
+};
+void recovery_stats(struct recovery_stats *out);
+
+/* the last resort (default: reboot); tests replace it */
+void recovery_set_last_resort(void (*fn)(const char *why));
+
+/* the watchdog's scan period (default 10 ms) */
+void recovery_set_watchdog_period(uint64_t ns);
+
+/* internal: cascade.c <-> reload.c, watchdog.c */
+struct task_builder;
+uint32_t recovery_restart(const struct task_builder *b, char *note, size_t n); /* new id or 0 */
+void recovery_watchdog_scan(void);
+void recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * reload.c: the recovery task. It carries out stages 3-5 queued by the
+ * cascade - a cell (and, at stage 4, the cells depending on it) swapped
+ * for fresh copies from the image, the task restarted on the new code -
+ * and scans for broken progress promises between jobs (watchdog.c).
+ */
+#define LOG_TAG "recovery"
+#include "recovery_int.h"
+#include "cell.h"
+#include "err.h"
+#include "fmt.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "power.h"
+#include "spinlock.h"
+#include "tsc.h"
+
+static struct spinlock qlock = SPINLOCK_INIT;
+static struct recovery_job *qhead, *qtail;
+static struct waitq qwait;
+static void (*last_resort)(const char *why);
+
+void
+recovery_set_last_resort(void (*fn)(const char *why))
+{
+	last_resort = fn;
+}
+
+void
+recovery_queue(struct recovery_job *j)
+{
+	j->next = NULL;
+	bool irq = spin_lock_irq(&qlock);
+	if (qtail)
+		qtail->next = j;
+	else
+		qhead = j;
+	qtail = j;
+	spin_unlock_irq(&qlock, irq);
+	waitq_wake_one(&qwait);
+}
+
+static struct recovery_job *
+pop(void)
+{
+	bool irq = spin_lock_irq(&qlock);
+	struct recovery_job *j = qhead;
+	if (j) {
+		qhead = j->next;
+		if (!qhead)
+			qtail = NULL;
+	}
+	spin_unlock_irq(&qlock, irq);
+	return j;
+}
+
+/* an address inside a cell that is about to be reloaded, as (section, offset) */
+struct addr_ref {
+	char cell[32], section[64];
+	uint64_t off;
+	bool valid;
+};
+
+static bool
+in_set(const char *name, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(set[i], name))
+			return true;
+	return false;
+}
+
+static struct addr_ref
+ref_of(uint64_t addr, const char *const *set, size_t n)
+{
+	struct addr_ref r = { 0 };
+	struct section *s = addr ? cell_section_at(addr) : NULL;
+	if (s && in_set(s->cell->name, set, n)) {
+		strlcpy(r.cell, s->cell->name, sizeof(r.cell));
+		strlcpy(r.section, s->name, sizeof(r.section));
+		r.off = addr - s->addr;
+		r.valid = true;
+	}
+	return r;
+}
+
+static uint64_t
+addr_of(const struct addr_ref *r, struct cell_ns *ns, uint64_t old)
+{
+	if (!r->valid)
+		return old;
+	struct cell *c = cell_find(ns, r->cell);
+	for (size_t i = 0; c && i < c->nsections; i++)
+		if (!strcmp(c->sections[i].name, r->section))
+			return c->sections[i].addr + r->off;
+	return old;
+}
+
+/* the cell and (stage 4) the cells of its namespace that depend on it */
+static size_t
+reload_set(struct cell *c, bool dependents, const char **set)
+{
+	size_t n = 0;
+	set[n++] = c->name;
+	for (size_t i = 0; dependents && i < c->nsections; i++)
+		for (struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in) {
+			struct cell *u = d->from->cell;
+			if (u->nano_core || u->ns != c->ns || in_set(u->name, set, n) || n == SWAP_MAX)
+				continue;
+			set[n++] = u->name;
+		}
+	return n;
+}
+
+/* swap the set for fresh copies; E_OK or the swap's error in why */
+static int
+reload(struct recovery_job *j, char *note, size_t notesz)
+{
+	struct cell *c = cell_find(j->ns, j->cell);
+	if (!c) {
+		snprintf(note, notesz, "cell %s is no longer loaded", j->cell);
+		return E_NOENT;
+	}
+	const char *set[SWAP_MAX];
+	size_t n = reload_set(c, j->stage == STAGE_DEPENDENTS, set);
+	struct swap_request rq = { .ns = j->ns, .nold = n, .nnew = n, .fresh_data = j->fresh_data };
+	static char adopt[SWAP_MAX][48];
+	for (size_t i = 0; i < n; i++) {
+		rq.old[i] = rq.new_names[i] = set[i];
+		struct cell *x = cell_find(j->ns, set[i]);
+		snprintf(adopt[i], sizeof(adopt[i]), "%s_adopt", set[i]);
+		if (x && x->pins && cell_own_symbol(x, adopt[i]))
+			rq.transfer[rq.ntransfer++] = adopt[i];
+	}
+	struct addr_ref entry = ref_of((uint64_t)(uintptr_t)j->builder.entry, set, n);
+	struct addr_ref arg = ref_of(j->builder.arg, set, n);
+	bool hold = j->builder.cell && in_set(j->builder.cell->name, set, n);
+	char held[32] = "";
+	if (hold)
+		strlcpy(held, j->builder.cell->name, sizeof(held));
+	struct swap_times t;
+	struct cell_error why;
+	int err = cell_swap(&rq, &t, &why);
+	if (err) {
+		snprintf(note, notesz, "%s", why.msg);
+		return err;
+	}
+	recovery_counters.last_reload_ns = t.total;
+	j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr_of(&entry, j->ns, (uint64_t)(uintptr_t)j->builder.entry);
+	j->builder.arg = addr_of(&arg, j->ns, j->builder.arg);
+	if (hold)
+		j->builder.cell = cell_find(j->ns, held);
+	struct cell *fresh = cell_find(j->ns, j->cell);
+	snprintf(note, notesz, "reloaded %s%s (text now at %#lx, %s data) in %lu us", j->cell,
+		 n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
+		 j->fresh_data ? "fresh" : "carried", t.total / 1000);
+	return E_OK;
+}
+
+static void
+run_job(struct recovery_job *j)
+{
+	while (j->stage == STAGE_RELOAD || j->stage == STAGE_DEPENDENTS) {
+		char note[120];
+		if (j->stage == STAGE_DEPENDENTS)
+			__atomic_add_fetch(&recovery_counters.dependents, 1, __ATOMIC_RELAXED);
+		if (reload(j, note, sizeof(note))) {
+			__atomic_add_fetch(&recovery_counters.reload_failures, 1, __ATOMIC_RELAXED);
+			recovery_log(j->task, j->task_id, j->rip, "stage %u: %s failed: %s", j->stage,
+				     recovery_stage_str(j->stage), note);
+			j->stage++;
+			continue;
+		}
+		__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
+		char restarted[80] = "not restartable";
+		j->builder.history.stage = j->stage;
+		if (j->restartable)
+			recovery_restart(&j->builder, restarted, sizeof(restarted));
+		recovery_log(j->task, j->task_id, j->rip, "stage %u: %s; %s", j->stage, note, restarted);
+		return;
+	}
+	__atomic_add_fetch(&recovery_counters.reboots, 1, __ATOMIC_RELAXED);
+	char why[120];
+	snprintf(why, sizeof(why), "task %s keeps failing at %#lx after every other stage", j->task, j->rip);
+	recovery_log(j->task, j->task_id, j->rip, "stage 5: last resort: reboot (%s)", why);
+	if (last_resort) {
+		last_resort(why);
+		return;
+	}
+	log_err("recovery: rebooting: %s", why);
+	power_reboot();
+}
+
+static bool
+has_job(void *ctx)
+{
+	return __atomic_load_n(&qhead, __ATOMIC_ACQUIRE) != NULL;
+}
+
+static uint64_t
+recovery_task(uint64_t unused)
+{
+	for (;;) {
+		int e = waitq_wait_deadline(&qwait, has_job, NULL, tsc_ns() + recovery_watchdog_period());
+		(void)e; /* a job or the watchdog's period */
+		recovery_watchdog_scan();
+		struct recovery_job *j;
+		while ((j = pop())) {
+			run_job(j);
+			kfree(j);
+		}
+	}
+	return 0;
+}
+
+int
+recovery_task_start(void)
+{
+	waitq_init(&qwait);
+	int err;
+	struct task_builder b = TASK_BUILDER(recovery_task, (uint64_t)0);
+	b.name = "recovery";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	if (!t)
+		return err;
+	task_unref(t);
+	return E_OK;
+}

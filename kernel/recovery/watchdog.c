@@ -1,0 +1,41 @@
+/*
+ * watchdog.c: tasks that promised progress (task_progress_period) and
+ * broke the promise are killed by unwinding; the cascade then treats the
+ * hang like a fault (restart, reload, ...).
+ */
+#define LOG_TAG "recovery"
+#include "recovery_int.h"
+#include "err.h"
+#include "fmt.h"
+#include "log.h"
+#include "tsc.h"
+
+static uint64_t period = 10000000; /* 10 ms */
+
+uint64_t recovery_watchdog_period(void) { return period; }
+
+void
+recovery_set_watchdog_period(uint64_t ns)
+{
+	if (ns >= 1000000)
+		period = ns;
+}
+
+void
+recovery_watchdog_scan(void)
+{
+	struct task *late[16];
+	uint64_t now = tsc_ns();
+	size_t n = task_overdue(late, 16, now);
+	for (size_t i = 0; i < n; i++) {
+		struct task *t = late[i];
+		char why[96];
+		snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms)",
+			 (now - t->progress_at) / 1000000, t->progress_period_ns / 1000000);
+		if (!task_kill_recover(t, why)) {
+			__atomic_add_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
+			log_warn("task %s (#%u): %s", t->name, t->id, why);
+		}
+		task_unref(t);
+	}
+}

@@ -1,0 +1,329 @@
+/*
+ * test_recovery: the recovery cascade, stage by stage, on the recfix and
+ * recfix_user fixture cells - a fault that keeps recurring climbs from
+ * restart to reload, to reloading the dependents, to the last resort; a
+ * write to a cell's rodata, code run from its data, and a corrupted
+ * instruction in its text each reload the cell at once (the data fresh
+ * when the data was hit); a hung task is killed by the watchdog and
+ * restarted. Fixture functions are reached through their symbols, looked
+ * up at every run, since reloading moves them.
+ */
+#include "cell.h"
+#include "cpu.h"
+#include "err.h"
+#include "exceptions.h"
+#include "klibc.h"
+#include "ktest.h"
+#include "log.h"
+#include "memory.h"
+#include "page_table.h"
+#include "recovery.h"
+#include "task.h"
+#include "tsc.h"
+
+static struct cell_ns *K(void) { return cell_ns_kernel(); }
+
+static uint64_t
+sym(const char *name)
+{
+	return cell_sym_addr(K(), name);
+}
+
+struct rarg {
+	volatile int faults_left;
+	volatile int runs;
+	volatile bool done;
+	volatile uint64_t result;
+};
+
+static volatile int last_resorts;
+static void fake_last_resort(const char *why) { last_resorts++; }
+
+static void
+no_fake(volatile int **p)
+{
+	recovery_set_last_resort(NULL);
+}
+
+static int
+load_fixtures(struct cell_error *why)
+{
+	static const char *const names[] = { "recfix", "recfix_user" };
+	return cell_load(K(), names, 2, why);
+}
+
+static void unload_fixtures(void);
+
+/* however a test ends, the fixtures leave */
+static void
+fixtures_drop(bool *loaded)
+{
+	if (*loaded)
+		unload_fixtures();
+}
+#define WITH_FIXTURES()                                                     \
+	struct cell_error why;                                                  \
+	KT_OK(load_fixtures(&why));                                             \
+	_cleanup_(fixtures_drop) bool fixtures_ = true;                         \
+	(void)fixtures_
+
+static void
+unload_fixtures(void)
+{
+	if (!cell_find(K(), "recfix"))
+		return;
+	for (int i = 0; i < 300 && cell_retired(); i++) {
+		cell_reclaim();
+		task_sleep_ns(1000000);
+	}
+	struct cell *set[] = { cell_find(K(), "recfix_user"), cell_find(K(), "recfix") };
+	struct cell_error why;
+	if (set[0] && set[1] && cell_unload(set, 2, &why))
+		log_err("unloading the fixtures: %s", why.msg);
+}
+
+
+/* the fault log since seq holds a record whose action contains each of
+ * the strings, in this order */
+static bool
+log_has_in_order(uint64_t seq, const char *const *want, size_t n)
+{
+	static struct fault_record r[64];
+	size_t got = fault_log_read(r, 64, seq), k = 0;
+	for (size_t i = 0; i < got && k < n; i++)
+		if (strstr(r[i].action, want[k]))
+			k++;
+	return k == n;
+}
+
+static bool
+wait_for(volatile bool *flag, volatile int *counter, int target)
+{
+	for (int i = 0; i < 3000; i++) {
+		if ((flag && *flag) || (counter && *counter >= target))
+			return true;
+		task_sleep_ns(1000000);
+	}
+	return false;
+}
+
+static uint64_t
+escalating(struct rarg *a)
+{
+	a->runs++;
+	uint64_t (*call)(volatile int *) = (uint64_t (*)(volatile int *))(uintptr_t)sym("recfix_user_call");
+	if (!call)
+		return 0;
+	a->result = call(&a->faults_left);
+	a->done = true;
+	return a->result;
+}
+
+KTEST_FLAGS(recurring_fault_climbs_restart_reload_dependents_last_resort, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	recovery_set_last_resort(fake_last_resort);
+	_cleanup_(no_fake) volatile int *unfake = &last_resorts;
+	last_resorts = 0;
+	static struct rarg a;
+	a = (struct rarg){ .faults_left = 4 };
+	struct recovery_stats s0, s1;
+	recovery_stats(&s0);
+	uint64_t seq = fault_log_last_seq();
+	int err;
+	struct task_builder b = TASK_BUILDER(escalating, &a);
+	b.name = "escalating";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(NULL, &last_resorts, 1));
+	KT_EQ(a.runs, 4);
+	KT_ASSERT(!a.done);
+	static const char *const stages[] = {
+		"stage 2: restarted as escalating",
+		"stage 3: reload cell recfix queued",
+		"stage 3: reloaded recfix (text now at",
+		"stage 4: reload cell and dependents recfix queued",
+		"stage 4: reloaded recfix and its dependents",
+		"stage 5: reboot",
+		"stage 5: last resort: reboot",
+	};
+	KT_ASSERT(log_has_in_order(seq, stages, ARRAY_SIZE(stages)));
+	recovery_stats(&s1);
+	KT_EQ(s1.reloads - s0.reloads, 2);     /* recfix; recfix and recfix_user */
+	KT_EQ(s1.dependents - s0.dependents, 1);
+	KT_EQ(s1.reboots - s0.reboots, 1);
+}
+
+KTEST_FLAGS(recovered_after_reload_runs_the_fresh_copy, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	static struct rarg a;
+	a = (struct rarg){ .faults_left = 2 }; /* restart, reload, then it works */
+	uint64_t seq = fault_log_last_seq();
+	int err;
+	struct task_builder b = TASK_BUILDER(escalating, &a);
+	b.name = "escalating";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_EQ(a.runs, 3);
+	KT_EQ(a.result, 43);
+	static const char *const stages[] = { "stage 2: restarted", "stage 3: reloaded recfix" };
+	KT_ASSERT(log_has_in_order(seq, stages, 2));
+}
+
+static uint64_t
+rodata_writer(struct rarg *a)
+{
+	const uint64_t *(*consts)(void) = (const uint64_t *(*)(void))(uintptr_t)sym("recfix_consts");
+	if (++a->runs == 1 && consts) {
+		volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)consts();
+		*p = 1; /* rodata: a write fault whose address is in the cell */
+	}
+	a->result = consts ? consts()[0] : 0;
+	a->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(write_to_cell_rodata_reloads_it_with_its_data_carried, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0] = 77;
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	struct recovery_stats s0, s1;
+	recovery_stats(&s0);
+	uint64_t seq = fault_log_last_seq();
+	int err;
+	struct task_builder b = TASK_BUILDER(rodata_writer, &a);
+	b.name = "rodata_writer";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_EQ(a.runs, 2);
+	KT_EQ(a.result, 5);
+	static const char *const stages[] = { "stage 3: reload cell recfix queued", "carried data" };
+	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	recovery_stats(&s1);
+	KT_EQ(s1.reloads - s0.reloads, 1);
+	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 77);
+}
+
+static uint64_t
+data_executor(struct rarg *a)
+{
+	if (++a->runs == 1) {
+		uint64_t (*fn)(void) = (uint64_t (*)(void))(uintptr_t)sym("recfix_table");
+		if (fn)
+			a->result = fn(); /* NX: an instruction fetch from the cell's data */
+	}
+	a->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(code_run_from_cell_data_reloads_it_with_fresh_data, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0] = 99;
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	uint64_t seq = fault_log_last_seq();
+	int err;
+	struct task_builder b = TASK_BUILDER(data_executor, &a);
+	b.name = "data_executor";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_EQ(a.runs, 2);
+	static const char *const stages[] = { "stage 3: reload cell recfix queued", "fresh data" };
+	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 1); /* initial value again */
+}
+
+static uint64_t
+worker_of_recfix(struct rarg *a)
+{
+	uint64_t (*work)(uint64_t) = (uint64_t (*)(uint64_t))(uintptr_t)sym("recfix_work");
+	a->runs++;
+	a->result = work ? work(10) : 0;
+	a->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(corrupted_instruction_in_cell_text_reloads_a_clean_copy, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	/* overwrite recfix_work's first instruction with an invalid opcode
+	 * (FF /7; not ud2, which compilers emit on purpose) (its text made
+	 * writable for the moment, as swapping does to rewrite relocations) */
+	struct cell *c = cell_find(K(), "recfix");
+	uint64_t fn = sym("recfix_work");
+	KT_ASSERT(c && fn);
+	int err;
+	KT_OK(mp_protect(c->mp[REGION_TEXT], MP_WRITE));
+	uint8_t *w = mp_as_mut(c->mp[REGION_TEXT], fn - c->start[REGION_TEXT], 2, &err);
+	KT_ASSERT(w);
+	w[0] = 0xff;
+	w[1] = 0xff;
+	KT_OK(mp_protect(c->mp[REGION_TEXT], MP_EXEC));
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	uint64_t seq = fault_log_last_seq();
+	struct task_builder b = TASK_BUILDER(worker_of_recfix, &a);
+	b.name = "recfix_worker";
+	b.restartable = true;
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_EQ(a.runs, 2);
+	KT_EQ(a.result, 31); /* the clean copy's answer */
+	static const char *const stages[] = { "stage 3: reload cell recfix queued", "stage 3: reloaded recfix" };
+	KT_ASSERT(log_has_in_order(seq, stages, 2));
+}
+
+static uint64_t
+hanger(struct rarg *a)
+{
+	task_progress_period(20000000);
+	if (++a->runs == 1)
+		for (;;)
+			__asm__ volatile("pause"); /* hung: no progress */
+	task_progress();
+	a->done = true;
+	return 7;
+}
+
+KTEST(hung_task_is_killed_by_the_watchdog_and_restarted)
+{
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	uint64_t seq = fault_log_last_seq();
+	int err;
+	struct task_builder b = TASK_BUILDER(hanger, &a);
+	b.name = "hanger";
+	b.restartable = true;
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	task_unref(t);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_EQ(a.runs, 2);
+	static struct fault_record r[16];
+	size_t n = fault_log_read(r, 16, seq);
+	bool seen = false;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(r[i].msg, "watchdog: no progress") && strstr(r[i].action, "stage 2: restarted as hanger"))
+			seen = true;
+	KT_ASSERT(seen);
+	for (int i = 0; i < 50; i++)
+		task_sleep_ns(1000000); /* the restarted task is reaped */
+}
