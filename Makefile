@@ -110,6 +110,8 @@ $(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-chan.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=chan" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-workload.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "workload" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
 

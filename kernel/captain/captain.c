@@ -112,6 +112,8 @@ captain_main(const struct boot_info *bi)
 	if (mb2_cmdline_has(bi->cmdline, "bench=cells"))
 		run_cell("bench_cells", "bench_cells_main", bi->cmdline);
 	run_cell("evolve", "evolve_start", bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "workload"))
+		run_cell("workload", "workload_start", bi->cmdline);
 	struct cell_stats st;
 	cell_stats(cell_ns_kernel(), &st);
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",

@@ -1,0 +1,240 @@
+/*
+ * workload.c: the four units and the reporter. A unit's round spawns
+ * helper tasks (not restartable) and checks what they return; a helper
+ * that dies (an injected fault, unwound) makes the round a retry, not a
+ * failure - the unit goes on. A unit that dies is restarted by recovery.
+ */
+#define LOG_TAG "workload"
+#include "workload.h"
+#include "bchan.h"
+#include "err.h"
+#include "heap.h"
+#include "klibc.h"
+#include "log.h"
+#include "memory.h"
+#include "rchan.h"
+#include "stack.h"
+#include "task.h"
+
+enum { WL_RCHAN, WL_BCHAN, WL_SPAWN, WL_MM, WL_UNITS };
+static const char *const unit_names[WL_UNITS] = { "rchan", "bchan", "spawn", "mm" };
+static volatile uint64_t rounds[WL_UNITS], retries[WL_UNITS], fails[WL_UNITS];
+
+#define MSGS 50
+#define SUM ((uint64_t)MSGS * (MSGS + 1) / 2)
+
+static void
+announce(unsigned unit, const void *buf, size_t size)
+{
+	struct task *t = task_current();
+	kprintf("WL region %s stack %#lx %#lx heap %#lx %#zx\n", unit_names[unit],
+		t->stack ? stack_guard(t->stack) + 4096 : 0, t->stack ? stack_top(t->stack) : 0,
+		(uint64_t)(uintptr_t)buf, size);
+}
+
+static void
+round_done(unsigned unit, int e, bool ok, uint64_t got)
+{
+	if (e)
+		retries[unit]++;
+	else if (!ok) {
+		fails[unit]++;
+		kprintf("WL FAIL %s: got %lu\n", unit_names[unit], got);
+	} else
+		rounds[unit]++;
+	task_progress();
+}
+
+static uint64_t
+rconsumer(struct rchan_rx *arg)
+{
+	_cleanup_(rchan_rx_drop_p) struct rchan_rx *rx = arg;
+	uint64_t sum = 0, m;
+	while (!rchan_recv_raw(rx, &m, sizeof(m), RCHAN_FOREVER))
+		sum += m;
+	return sum;
+}
+
+static uint64_t
+bconsumer(struct bchan_rx *arg)
+{
+	_cleanup_(bchan_rx_drop_p) struct bchan_rx *rx = arg;
+	uint64_t sum = 0, m;
+	while (!bchan_recv_raw(rx, &m, sizeof(m), BCHAN_FOREVER))
+		sum += m;
+	return sum;
+}
+
+static uint64_t
+unit_rchan(uint64_t unit)
+{
+	task_progress_period(2000000000);
+	_cleanup_(kfreep) uint64_t *sent = kmalloc(MSGS * sizeof(uint64_t));
+	announce(WL_RCHAN, sent, MSGS * sizeof(uint64_t));
+	for (;;) {
+		struct rchan_tx *tx0;
+		struct rchan_rx *rx;
+		if (rchan_new_raw(sizeof(uint64_t), &tx0, &rx)) {
+			task_sleep_ns(1000000);
+			continue;
+		}
+		_cleanup_(rchan_tx_drop_p) struct rchan_tx *tx = tx0;
+		int err;
+		struct task_builder b = TASK_BUILDER(rconsumer, rx);
+		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
+		if (!c) {
+			rchan_rx_drop(rx);
+			continue;
+		}
+		int e = E_OK;
+		for (uint64_t i = 1; i <= MSGS && !e; i++) {
+			if (sent)
+				sent[i - 1] = i;
+			e = rchan_send_raw(tx, &i, sizeof(i), 1000000000);
+		}
+		rchan_tx_drop(TAKE_PTR(tx));
+		uint64_t sum = 0;
+		int je = task_join(c, &sum);
+		round_done(WL_RCHAN, e || je, sum == SUM, sum);
+	}
+	return unit;
+}
+
+static uint64_t
+unit_bchan(uint64_t unit)
+{
+	task_progress_period(2000000000);
+	_cleanup_(kfreep) uint64_t *sent = kmalloc(MSGS * sizeof(uint64_t));
+	announce(WL_BCHAN, sent, MSGS * sizeof(uint64_t));
+	for (;;) {
+		struct bchan_tx *tx0;
+		struct bchan_rx *rx;
+		if (bchan_new_raw(sizeof(uint64_t), 8, &tx0, &rx)) {
+			task_sleep_ns(1000000);
+			continue;
+		}
+		_cleanup_(bchan_tx_drop_p) struct bchan_tx *tx = tx0;
+		int err;
+		struct task_builder b = TASK_BUILDER(bconsumer, rx);
+		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
+		if (!c) {
+			bchan_rx_drop(rx);
+			continue;
+		}
+		int e = E_OK;
+		for (uint64_t i = 1; i <= MSGS && !e; i++) {
+			if (sent)
+				sent[i - 1] = i;
+			e = bchan_send_raw(tx, &i, sizeof(i), 1000000000);
+		}
+		bchan_tx_drop(TAKE_PTR(tx));
+		uint64_t sum = 0;
+		int je = task_join(c, &sum);
+		round_done(WL_BCHAN, e || je, sum == SUM, sum);
+	}
+	return unit;
+}
+
+static uint64_t
+doubler(uint64_t i)
+{
+	return i * 2;
+}
+
+static uint64_t
+unit_spawn(uint64_t unit)
+{
+	task_progress_period(2000000000);
+	_cleanup_(kfreep) struct task **ts = kmalloc(8 * sizeof(struct task *));
+	announce(WL_SPAWN, ts, 8 * sizeof(struct task *));
+	if (!ts)
+		return 0;
+	for (;;) {
+		int e = E_OK;
+		bool ok = true;
+		uint64_t bad = 0;
+		for (uint64_t i = 0; i < 8; i++) {
+			struct task_builder b = TASK_BUILDER(doubler, i);
+			ts[i] = task_spawn(&b, &e);
+		}
+		for (uint64_t i = 0; i < 8; i++) {
+			uint64_t v = 0;
+			if (!ts[i]) {
+				e = E_NOMEM;
+				continue;
+			}
+			int je = task_join(ts[i], &v);
+			task_unref(ts[i]);
+			ts[i] = NULL;
+			if (je)
+				e = je;
+			else if (v != i * 2) {
+				ok = false;
+				bad = v;
+			}
+		}
+		round_done(WL_SPAWN, e, ok, bad);
+	}
+	return unit;
+}
+
+static uint64_t
+unit_mm(uint64_t unit)
+{
+	task_progress_period(2000000000);
+	announce(WL_MM, NULL, 0);
+	for (;;) {
+		int err;
+		_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_alloc(ZONE_ANY, 4, MP_WRITE, &err);
+		uint64_t *p = mp ? mp_as_mut(mp, 0, 4 * 4096, &err) : NULL;
+		if (!p) {
+			round_done(WL_MM, E_NOMEM, true, 0);
+			task_sleep_ns(1000000);
+			continue;
+		}
+		for (size_t i = 0; i < 4 * 512; i++)
+			p[i] = i * 0x9E3779B97F4A7C15ull;
+		uint64_t bad = 0;
+		for (size_t i = 0; i < 4 * 512; i++)
+			if (p[i] != i * 0x9E3779B97F4A7C15ull)
+				bad++;
+		round_done(WL_MM, E_OK, bad == 0, bad);
+		task_sleep_ns(200000);
+	}
+	return unit;
+}
+
+static uint64_t
+reporter(uint64_t unused)
+{
+	for (;;) {
+		task_sleep_ns(250000000);
+		kprintf("WL rounds %lu %lu %lu %lu retries %lu %lu %lu %lu fails %lu\n", rounds[0], rounds[1],
+			rounds[2], rounds[3], retries[0], retries[1], retries[2], retries[3],
+			fails[0] + fails[1] + fails[2] + fails[3]);
+	}
+	return 0;
+}
+
+void
+workload_start(const char *cmdline)
+{
+	static uint64_t (*const units[WL_UNITS])(uint64_t) = { unit_rchan, unit_bchan, unit_spawn, unit_mm };
+	for (unsigned u = 0; u < WL_UNITS; u++) {
+		int err;
+		struct task_builder b = TASK_BUILDER(unit_rchan, (uint64_t)u);
+		b.entry = units[u];
+		b.name = unit_names[u];
+		b.restartable = true;
+		struct task *t = task_spawn(&b, &err);
+		if (!t)
+			log_err("workload %s: %s", unit_names[u], err_str(err));
+		task_unref(t);
+	}
+	int err;
+	struct task_builder b = TASK_BUILDER(reporter, (uint64_t)0);
+	b.name = "wl-report";
+	b.restartable = true;
+	task_unref(task_spawn(&b, &err));
+	log_info("workload running: rchan, bchan, spawn, mm units");
+}
