@@ -144,6 +144,14 @@ task_unwound(const struct unwind_report *r)
 		task_unref(again);
 	}
 
+	if (t->idle) {
+		/* a CPU's idle task cannot die: it starts its loop over (on what
+		 * is left of its stack; recovery reloads the suspect cell) */
+		log_warn("idle task %s starts over", t->name);
+		t->unwinding = false;
+		t->entry(t->arg);
+		panic("idle task %s returned", t->name);
+	}
 	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
 	irq_disable();
 	bool irq = spin_lock_irq(&t->joiners.lock);
@@ -253,9 +261,8 @@ struct frame_query {
 };
 
 static void
-frames_of(struct task *t, void *ctx)
+frames_of_unsafe(struct task *t, struct frame_query *q)
 {
-	struct frame_query *q = ctx;
 	if (q->result == 1)
 		return;
 	uint64_t pcs[48];
@@ -281,6 +288,21 @@ frames_of(struct task *t, void *ctx)
 	for (size_t i = 0; i < n; i++)
 		if (pcs[i] >= q->lo && pcs[i] <= q->hi)
 			q->result = 1;
+}
+
+/* a task whose saved state is corrupt must not take the walker (a swap,
+ * a recovery) down with it: a fault while walking means "cannot tell" */
+static void
+frames_of(struct task *t, void *ctx)
+{
+	struct frame_query *q = ctx;
+	struct fault_catch c;
+	if (fault_catch_arm(&c) == 0) {
+		frames_of_unsafe(t, q);
+		fault_catch_disarm(&c);
+	} else if (q->result != 1) {
+		q->result = -1;
+	}
 }
 
 /* for the cell manager: does any task have a frame in [lo, hi)? */
