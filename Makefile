@@ -46,7 +46,12 @@ QEMU_BASE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -no-reboot -cpu qemu64,+nx \
 QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
-.PHONY: test-slow evolve print-cflags test-evolve
+.PHONY: test-slow evolve print-cflags test-evolve faults
+# a fault-injection campaign: N injections (default 2000), report in build/faults/
+N ?= 2000
+SEED ?= 1
+faults: bootstrap $(BUILD)/theseus-workload.iso
+	tools/inject -n $(N) --seed $(SEED) --out $(BUILD)/faults
 .PHONY: bench-cells bench-tasks bench-unwind bench-chan test-shell
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze

@@ -25,8 +25,8 @@ run_suite() { # name command...
 }
 
 echo "== build"
-if ! make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso >build/build.log 2>&1 && \
-   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso >build/build.log 2>&1; }; then
+if ! make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1 && \
+   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1; }; then
 	cat build/build.log
 	echo "RESULT build 0 1" >> "$results"
 	status=1
@@ -42,6 +42,9 @@ if [ -f build/theseus-test.iso ]; then
 fi
 if [ -f build/theseus.iso ]; then
 	run_suite shell tools/test-shell.sh
+fi
+if [ -f build/theseus-workload.iso ]; then
+	run_suite faults tools/test-faults.sh
 fi
 
 pass=$(awk '{p += $3} END {print p + 0}' "$results")

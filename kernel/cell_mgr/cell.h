@@ -80,6 +80,7 @@ struct cell {
 	size_t nsyms;
 	uint64_t obj_phys, obj_size;   /* the object file (boot module) */
 	uint64_t obj_hash;             /* FNV-1a of the object file */
+	uint64_t seal[REGION_COUNT];   /* FNV-1a of text and rodata as linked (integrity) */
 	uint64_t load_ns;              /* time to load and link */
 	uint32_t users;                /* tasks whose entry is here (atomic) */
 	uint32_t pins;                 /* run-time registrations of its code (atomic) */
@@ -103,6 +104,13 @@ uint64_t cell_own_symbol(const struct cell *c, const char *name);
 uint64_t cell_sym_addr(struct cell_ns *ns, const char *name);
 /* the section defining a symbol visible in ns, or NULL */
 struct section *cell_sym_section(struct cell_ns *ns, const char *name);
+
+/* Integrity: a cell's text and rodata never change once linked (but for
+ * swapping's relocation rewrites, which reseal). false if they did - the
+ * code or constants were corrupted; *region says which. nano_core cells
+ * are not sealed (always intact). */
+bool cell_intact(const struct cell *c, int *region);
+void cell_seal(struct cell *c);
 
 /* ---- address lookups (backtraces, the fault handler, the unwinder) ---- */
 struct section *cell_section_at(uint64_t addr);

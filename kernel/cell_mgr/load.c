@@ -491,6 +491,7 @@ protect(struct batch *b, struct load_obj *o)
 		if (err)
 			return cell_errf(b->why, err, "cell %s: cannot set permissions: %s", o->name, err_str(err));
 	}
+	cell_seal(o->cell);
 	return E_OK;
 }
 

@@ -42,6 +42,31 @@ cell_find(struct cell_ns *ns, const char *name)
 	return NULL;
 }
 
+static bool
+sealable(const struct cell *c, int r)
+{
+	return !c->nano_core && (r == REGION_TEXT || r == REGION_RODATA) && c->size[r];
+}
+
+void
+cell_seal(struct cell *c)
+{
+	for (int r = 0; r < REGION_COUNT; r++)
+		c->seal[r] = sealable(c, r) ? fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) : 0;
+}
+
+bool
+cell_intact(const struct cell *c, int *region)
+{
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (sealable(c, r) && fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) != c->seal[r]) {
+			if (region)
+				*region = r;
+			return false;
+		}
+	return true;
+}
+
 uint64_t
 cell_own_symbol(const struct cell *c, const char *name)
 {

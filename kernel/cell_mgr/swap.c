@@ -298,6 +298,8 @@ rewrite_relocations(struct plan *p, bool undo)
 			(void)err;
 		}
 	}
+	for (size_t i = 0; i < p->nrw; i++)
+		cell_seal(p->rw[i].from->cell); /* its text now holds the new addresses */
 }
 
 static void

@@ -124,7 +124,8 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	h.restarts++;
 	struct cell *mem = fi->vector == VEC_PF ? cell_memory_at(fi->cr2) : NULL;
 	struct cell *code = cell_at(fi->rip);
-	bool bad_code = corrupt_code_at(fi, code);
+	/* code or constants that are not what was linked: reload at once */
+	bool bad_code = corrupt_code_at(fi, code) || (code && !code->nano_core && !cell_intact(code, NULL));
 	struct cell *suspect = mem ? mem : code;
 	unsigned stage = ((mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
 	if (stage > STAGE_REBOOT)

@@ -13,7 +13,9 @@
  * A first fault restarts (stage 2), unless it touched a cell's memory (the
  * address accessed lies in a cell's text, rodata or data, or the faulting
  * instruction is an invalid opcode in a cell's text other than ud2, which
- * compilers emit on purpose): then it starts at stage 3. Each
+ * compilers emit on purpose, or the faulting instruction's cell no longer
+ * matches its seal - its text or rodata changed since it was linked, see
+ * cell_intact): then it starts at stage 3. Each
  * recurrence at the same instruction climbs one stage. A reload that
  * fails climbs at once. The suspect is the cell whose memory was touched,
  * else the cell of the faulting instruction; nano_core cells cannot be
