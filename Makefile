@@ -52,7 +52,7 @@ N ?= 2000
 SEED ?= 1
 faults: bootstrap $(BUILD)/theseus-workload.iso
 	tools/inject -n $(N) --seed $(SEED) --out $(BUILD)/faults
-.PHONY: bench-cells bench-tasks bench-unwind bench-chan test-shell
+.PHONY: bench-cells bench-tasks bench-unwind bench-chan bench-recovery test-shell
 .PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
 	bootstrap clean iso cells analyze
 all: iso
@@ -115,6 +115,8 @@ $(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-chan.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "bench=chan" $(BUILD) $(MODULE_CELLS)
+$(BUILD)/theseus-bench-recovery.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=recovery" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-workload.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "workload" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
@@ -147,6 +149,11 @@ bench-tasks: bootstrap $(BUILD)/theseus-bench-tasks.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-tasks.iso $(BUILD)/bench-tasks.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-tasks.log; \
 	if [ $$rc != 33 ]; then echo "bench-tasks: QEMU exit $$rc; see $(BUILD)/bench-tasks.log"; exit 1; fi
+
+bench-recovery: bootstrap $(BUILD)/theseus-bench-recovery.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-recovery.iso $(BUILD)/bench-recovery.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-recovery.log; \
+	if [ $$rc != 33 ]; then echo "bench-recovery: QEMU exit $$rc; see $(BUILD)/bench-recovery.log"; exit 1; fi
 
 bench-unwind: bootstrap $(BUILD)/theseus-bench-unwind.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-unwind.iso $(BUILD)/bench-unwind.log $(QEMU_TIMEOUT) $(QEMU_BASE); \

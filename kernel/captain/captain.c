@@ -107,6 +107,8 @@ captain_main(const struct boot_info *bi)
 		run_cell("bench_unwind", "bench_unwind_main", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=chan"))
 		run_cell("bench_chan", "bench_chan_main", bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "bench=recovery"))
+		run_cell("bench_recovery", "bench_recovery_main", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=tasks"))
 		run_cell("bench_tasks", "bench_tasks_main", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "bench=cells"))
