@@ -3,12 +3,19 @@
  * the endpoint counts; senders wait on not_full, receivers on not_empty.
  * A message is copied in or out entirely under the lock, so it is either
  * in the ring or not - never half sent, never received twice.
+ *
+ * Unwinding through it leaves the channel consistent: the lock is held by
+ * an owned guard and each side copies before it commits (count, head), so
+ * a task that dies in a copy (a bad pointer) leaves the ring as it was.
+ * The CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
 #include "bchan.h"
+#include "chan_fault.h"
 #include "err.h"
 #include "heap.h"
 #include "klibc.h"
 #include "spinlock.h"
+#include "sync.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -199,29 +206,39 @@ deadline_of(uint64_t timeout)
 	return timeout == BCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
 }
 
+/* one attempt under the lock: E_OK (in the ring), E_DISCONNECTED or E_FULL */
+static int
+send_once(struct bchan *c, const void *msg, size_t size)
+{
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	if (c->receivers == 0)
+		return E_DISCONNECTED;
+	if (c->count == c->cap)
+		return E_FULL;
+	uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_SEND_SLOT_PTR,
+				       c->ring + ((c->head + c->count) % c->cap) * c->elem);
+	memcpy(slot, CHAN_FAULT_PTR(CF_BUF_SEND_MSG_PTR, msg), size);
+	/* commit: nothing below fails */
+	c->count++;
+	return E_OK;
+}
+
 int
 bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct bchan *c = tx->c;
+	struct bchan *c = CHAN_FAULT_PTR(CF_BUF_SEND_CHAN_PTR, tx->c);
 	if (size != c->elem)
 		return E_INVAL;
 	uint64_t deadline = deadline_of(timeout);
 	for (;;) {
-		bool irq = spin_lock_irq(&c->lock);
-		if (c->receivers == 0) {
-			spin_unlock_irq(&c->lock, irq);
-			return E_DISCONNECTED;
-		}
-		if (c->count < c->cap) {
-			memcpy(c->ring + ((c->head + c->count) % c->cap) * c->elem, msg, size);
-			c->count++;
-			spin_unlock_irq(&c->lock, irq);
-			waitq_wake_one(&c->not_empty);
+		int r = send_once(c, msg, size);
+		if (r == E_OK) {
+			if (!CHAN_FAULT(CF_BUF_SEND_SKIP_WAKE))
+				waitq_wake_one(&c->not_empty);
 			return E_OK;
 		}
-		spin_unlock_irq(&c->lock, irq);
-		if (timeout == BCHAN_NOWAIT)
-			return E_FULL;
+		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
+			return r;
 		if (spin_until(can_send, c))
 			continue;
 		int e = waitq_wait_deadline(&c->not_full, can_send, c, deadline);
@@ -233,6 +250,21 @@ bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 	}
 }
 
+/* one attempt under the lock: E_OK (copied out), E_DISCONNECTED or E_WOULDBLOCK */
+static int
+recv_once(struct bchan *c, void *msg, size_t size)
+{
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	if (c->count == 0)
+		return c->senders == 0 ? E_DISCONNECTED : E_WOULDBLOCK;
+	const uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_RECV_SLOT_PTR, c->ring + c->head * c->elem);
+	memcpy(CHAN_FAULT_PTR(CF_BUF_RECV_DST_PTR, msg), slot, size);
+	/* commit: nothing below fails */
+	c->head = (c->head + 1) % c->cap;
+	c->count--;
+	return E_OK;
+}
+
 int
 bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
@@ -241,21 +273,14 @@ bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 		return E_INVAL;
 	uint64_t deadline = deadline_of(timeout);
 	for (;;) {
-		bool irq = spin_lock_irq(&c->lock);
-		if (c->count > 0) {
-			memcpy(msg, c->ring + c->head * c->elem, size);
-			c->head = (c->head + 1) % c->cap;
-			c->count--;
-			spin_unlock_irq(&c->lock, irq);
-			waitq_wake_one(&c->not_full);
+		int r = recv_once(c, msg, size);
+		if (r == E_OK) {
+			if (!CHAN_FAULT(CF_BUF_RECV_SKIP_WAKE))
+				waitq_wake_one(CHAN_FAULT_PTR(CF_BUF_RECV_WAKE_QUEUE, &c->not_full));
 			return E_OK;
 		}
-		bool gone = c->senders == 0;
-		spin_unlock_irq(&c->lock, irq);
-		if (gone)
-			return E_DISCONNECTED;
-		if (timeout == BCHAN_NOWAIT)
-			return E_WOULDBLOCK;
+		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
+			return r;
 		if (spin_until(can_recv, c))
 			continue;
 		int e = waitq_wait_deadline(&c->not_empty, can_recv, c, deadline);

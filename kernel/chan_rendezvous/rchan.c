@@ -2,12 +2,21 @@
  * rchan.c: the rendezvous channel. Waiting senders form a FIFO of nodes
  * that live in their frames; a receiver copies the first node's message
  * and marks it taken, under the channel lock.
+ *
+ * Unwinding through it leaves the channel consistent: the lock is held by
+ * an owned guard; a receiver copies before it commits (unlink, taken), and
+ * a receiver that dies in the copy (a bad pointer) hands the node back to
+ * its sender, which keeps its message and hears E_FAULT; a sender that
+ * dies with its node queued takes the node out of the queue. The
+ * CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
 #include "rchan.h"
+#include "chan_fault.h"
 #include "err.h"
 #include "heap.h"
 #include "klibc.h"
 #include "spinlock.h"
+#include "sync.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -15,6 +24,7 @@ struct rnode {
 	const void *msg;
 	struct rnode *next;
 	bool queued, taken;
+	bool failed; /* a receiver died copying it: back to the sender */
 };
 
 struct rchan {
@@ -159,7 +169,7 @@ static bool
 taken_or_gone(void *ctx)
 {
 	struct send_wait *w = ctx;
-	return w->n->taken || w->c->receivers == 0;
+	return w->n->taken || w->n->failed || w->c->receivers == 0;
 }
 
 static void
@@ -178,29 +188,51 @@ unlink_node(struct rchan *c, struct rnode *n)
 	n->queued = false;
 }
 
+/* a sender's node while it may be queued: a sender unwound meanwhile takes
+ * it out (it lives in the dying frame) */
+struct queued {
+	struct rchan *c;
+	struct rnode *n;
+};
+
+static void
+queued_drop(struct queued *q)
+{
+	if (!q->n)
+		return;
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&q->c->lock);
+	if (q->n->queued)
+		unlink_node(q->c, q->n);
+}
+
 int
 rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = tx->c;
+	struct rchan *c = CHAN_FAULT_PTR(CF_RV_SEND_CHAN_PTR, tx->c);
 	if (size != c->elem)
 		return E_INVAL;
 	uint64_t deadline = timeout == RCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
-	struct rnode n = { msg, NULL, false, false };
-	bool irq = spin_lock_irq(&c->lock);
-	int result = c->receivers == 0 ? E_DISCONNECTED
-		     : (timeout == RCHAN_NOWAIT && !c->waiting_receivers) ? E_WOULDBLOCK : E_OK;
-	if (!result) {
-		n.queued = true;
-		if (c->tail)
-			c->tail->next = &n;
-		else
-			c->head = &n;
-		c->tail = &n;
+	struct rnode n = { CHAN_FAULT_PTR(CF_RV_SEND_MSG_PTR, msg), NULL, false, false, false };
+	int result;
+	_cleanup_(queued_drop) struct queued q = { c, NULL };
+	{
+		_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+		result = c->receivers == 0 ? E_DISCONNECTED
+			 : (timeout == RCHAN_NOWAIT && !c->waiting_receivers) ? E_WOULDBLOCK : E_OK;
+		if (!result) {
+			n.queued = true;
+			if (c->tail)
+				c->tail->next = &n;
+			else
+				c->head = &n;
+			c->tail = &n;
+			q.n = &n;
+		}
 	}
-	spin_unlock_irq(&c->lock, irq);
 	if (result)
 		return result;
-	waitq_wake_one(&c->for_sender);
+	if (!CHAN_FAULT(CF_RV_SEND_SKIP_WAKE))
+		waitq_wake_one(&c->for_sender);
 	struct send_wait w = { c, &n };
 	/* adaptive: a receiver on another CPU usually takes it within
 	 * microseconds; spin a little before sleeping */
@@ -212,15 +244,14 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 	int e = waitq_wait_deadline(&c->for_receiver, taken_or_gone, &w, deadline);
 	if (e == E_TIMEDOUT && timeout == RCHAN_NOWAIT)
 		e = E_WOULDBLOCK;
-	irq = spin_lock_irq(&c->lock);
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	q.n = NULL; /* the node leaves the queue below, under the lock */
 	if (n.taken)
-		result = E_OK; /* delivered, whatever else happened meanwhile */
-	else {
-		unlink_node(c, &n);
-		result = c->receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
-	}
-	spin_unlock_irq(&c->lock, irq);
-	return result;
+		return E_OK; /* delivered, whatever else happened meanwhile */
+	if (n.failed)
+		return E_FAULT; /* the receiver unlinked it: not delivered */
+	unlink_node(c, &n);
+	return c->receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
 }
 
 static bool
@@ -230,41 +261,73 @@ sender_or_gone(void *ctx)
 	return c->head || c->senders == 0;
 }
 
+/* the node a receiver is copying: unwinding out of the copy hands it back
+ * to its sender (the lock is still held: the guard is dropped after) */
+struct copying {
+	struct rchan *c;
+	struct rnode *n;
+};
+
+static void
+copying_drop(struct copying *cp)
+{
+	if (!cp->n)
+		return;
+	unlink_node(cp->c, cp->n);
+	cp->n->failed = true;
+	waitq_wake_all(&cp->c->for_receiver);
+}
+
+/* one attempt under the lock: E_OK (copied and taken), E_DISCONNECTED, or
+ * E_WOULDBLOCK (counted as a waiting receiver if `waiting`) */
+static int
+recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
+{
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	struct rnode *n = c->head;
+	if (!n) {
+		if (c->senders == 0)
+			return E_DISCONNECTED;
+		if (waiting)
+			c->waiting_receivers++;
+		return E_WOULDBLOCK;
+	}
+	_cleanup_(copying_drop) struct copying cp = { c, n };
+	memcpy(CHAN_FAULT_PTR(CF_RV_RECV_DST_PTR, msg), CHAN_FAULT_PTR(CF_RV_RECV_SRC_PTR, n->msg), size);
+	/* commit: nothing below fails */
+	cp.n = NULL;
+	unlink_node(c, n);
+	n->taken = true;
+	return E_OK;
+}
+
 int
 rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = rx->c;
+	struct rchan *c = CHAN_FAULT_PTR(CF_RV_RECV_CHAN_PTR, rx->c);
 	if (size != c->elem)
 		return E_INVAL;
 	uint64_t deadline = timeout == RCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
 	for (;;) {
-		bool irq = spin_lock_irq(&c->lock);
-		struct rnode *n = c->head;
-		if (n) {
-			unlink_node(c, n);
-			memcpy(msg, n->msg, size);
-			n->taken = true;
-			spin_unlock_irq(&c->lock, irq);
-			waitq_wake_all(&c->for_receiver); /* the sender sees its node taken */
+		int r = recv_once(c, msg, size, timeout != RCHAN_NOWAIT);
+		if (r == E_OK) {
+			/* the sender sees its node taken */
+			if (!CHAN_FAULT(CF_RV_RECV_SKIP_WAKE))
+				waitq_wake_all(CHAN_FAULT_PTR(CF_RV_RECV_WAKE_QUEUE, &c->for_receiver));
 			return E_OK;
 		}
-		bool gone = c->senders == 0;
-		if (!gone && timeout != RCHAN_NOWAIT)
-			c->waiting_receivers++;
-		spin_unlock_irq(&c->lock, irq);
-		if (gone)
-			return E_DISCONNECTED;
-		if (timeout == RCHAN_NOWAIT)
-			return E_WOULDBLOCK;
+		if (r == E_DISCONNECTED || timeout == RCHAN_NOWAIT)
+			return r;
 		int e = E_OK;
 		bool spun = false;
 		for (int i = 0; i < 3000 && !(spun = sender_or_gone(c)); i++)
 			__asm__ volatile("pause");
 		if (!spun)
 			e = waitq_wait_deadline(&c->for_sender, sender_or_gone, c, deadline);
-		irq = spin_lock_irq(&c->lock);
-		c->waiting_receivers--;
-		spin_unlock_irq(&c->lock, irq);
+		{
+			_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+			c->waiting_receivers--;
+		}
 		if (e) {
 			waitq_wake_one(&c->for_sender); /* pass a consumed wake-up on */
 			return e;

@@ -6,6 +6,8 @@
  * two sides (C.2), typed wrappers, timeouts - as for chan_buffered (bchan.h),
  * whose result codes it shares. A send that times out or is interrupted
  * either was taken (E_OK) or was not (the error): never both, never half.
+ * E_FAULT from a send: the receiver taking it died in the copy (a bad
+ * pointer); it was not taken, and the sender may send it again.
  * State: each channel's queue of waiting senders, owned by its endpoints.
  */
 #ifndef RCHAN_H
