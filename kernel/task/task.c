@@ -38,6 +38,20 @@ task_ref(struct task *t)
 	return t;
 }
 
+/* a reference to a task on the list, unless its last reference is gone
+ * (it is being freed and leaves the list in task_free): resurrecting it
+ * would free it twice */
+static struct task *
+ref_unless_dying(struct task *t)
+{
+	uint32_t r = __atomic_load_n(&t->refs, __ATOMIC_RELAXED);
+	while (r)
+		if (__atomic_compare_exchange_n(&t->refs, &r, r + 1, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			return t;
+	return NULL;
+}
+
 static void
 list_add(struct task *t)
 {
@@ -271,7 +285,7 @@ task_find(const char *key)
 	bool irq = spin_lock_irq(&list_lock);
 	for (struct task *t = all_tasks; t && !found; t = t->all_next)
 		if ((numeric && t->id == id) || (!numeric && !strcmp(t->name, key)))
-			found = task_ref(t);
+			found = ref_unless_dying(t);
 	spin_unlock_irq(&list_lock, irq);
 	return found;
 }
