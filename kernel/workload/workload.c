@@ -145,11 +145,12 @@ static uint64_t
 unit_spawn(uint64_t unit)
 {
 	task_progress_period(2000000000);
-	_cleanup_(kfreep) struct task **ts = kmalloc(8 * sizeof(struct task *));
-	announce(WL_SPAWN, ts, 8 * sizeof(struct task *));
-	if (!ts)
+	_cleanup_(kfreep) uint64_t *vals = kmalloc(8 * sizeof(uint64_t));
+	announce(WL_SPAWN, vals, 8 * sizeof(uint64_t));
+	if (!vals)
 		return 0;
 	for (;;) {
+		struct task *ts[8];
 		int e = E_OK;
 		bool ok = true;
 		uint64_t bad = 0;
@@ -166,11 +167,12 @@ unit_spawn(uint64_t unit)
 			int je = task_join(ts[i], &v);
 			task_unref(ts[i]);
 			ts[i] = NULL;
+			vals[i] = v;
 			if (je)
 				e = je;
-			else if (v != i * 2) {
+			else if (vals[i] != i * 2) {
 				ok = false;
-				bad = v;
+				bad = vals[i];
 			}
 		}
 		round_done(WL_SPAWN, e, ok, bad);
