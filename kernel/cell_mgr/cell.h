@@ -81,6 +81,7 @@ struct cell {
 	uint64_t obj_phys, obj_size;   /* the object file (boot module) */
 	uint64_t obj_hash;             /* FNV-1a of the object file */
 	uint64_t seal[REGION_COUNT];   /* FNV-1a of text and rodata as linked (integrity) */
+	void *pristine[REGION_COUNT];  /* owned copies of them as linked (repair) */
 	uint64_t load_ns;              /* time to load and link */
 	uint32_t users;                /* tasks whose entry is here (atomic) */
 	uint32_t pins;                 /* run-time registrations of its code (atomic) */
@@ -111,6 +112,11 @@ struct section *cell_sym_section(struct cell_ns *ns, const char *name);
  * are not sealed (always intact). */
 bool cell_intact(const struct cell *c, int *region);
 void cell_seal(struct cell *c);
+/* put back the text and rodata as linked, in place (the cell's pristine
+ * copies); E_OK if the cell is intact afterwards, *fixed = regions
+ * rewritten. For a corrupted cell the system cannot wait to reload (the
+ * scheduler policy, say); recovery still reloads it for fresh data. */
+int cell_repair(struct cell *c, int *fixed) __must_check;
 
 /* ---- address lookups (backtraces, the fault handler, the unwinder) ---- */
 struct section *cell_section_at(uint64_t addr);

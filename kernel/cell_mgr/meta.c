@@ -51,8 +51,39 @@ sealable(const struct cell *c, int r)
 void
 cell_seal(struct cell *c)
 {
-	for (int r = 0; r < REGION_COUNT; r++)
-		c->seal[r] = sealable(c, r) ? fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) : 0;
+	for (int r = 0; r < REGION_COUNT; r++) {
+		if (!sealable(c, r))
+			continue;
+		const void *live = (const void *)(uintptr_t)c->start[r];
+		c->seal[r] = fnv1a(live, c->size[r]);
+		void *copy = kmalloc(c->size[r]); /* none: repair is not possible, that is all */
+		if (copy)
+			memcpy(copy, live, c->size[r]);
+		kfree(c->pristine[r]);
+		c->pristine[r] = copy;
+	}
+}
+
+int
+cell_repair(struct cell *c, int *fixed)
+{
+	static const unsigned flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
+	*fixed = 0;
+	for (int r = 0; r < REGION_COUNT; r++) {
+		if (!sealable(c, r) || fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) == c->seal[r])
+			continue;
+		if (!c->pristine[r] || !c->mp[r])
+			return E_NOENT;
+		int err = mp_protect(c->mp[r], MP_WRITE);
+		if (err)
+			return err;
+		memcpy((void *)(uintptr_t)c->start[r], c->pristine[r], c->size[r]);
+		err = mp_protect(c->mp[r], flags[r]);
+		if (err)
+			return err;
+		(*fixed)++;
+	}
+	return cell_intact(c, NULL) ? E_OK : E_FAULT;
 }
 
 bool
@@ -225,8 +256,10 @@ meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym)
 void
 meta_free_cell(struct cell *c)
 {
-	for (int r = 0; r < REGION_COUNT; r++)
+	for (int r = 0; r < REGION_COUNT; r++) {
 		mp_drop(TAKE_PTR(c->mp[r]));
+		kfree(TAKE_PTR(c->pristine[r]));
+	}
 	for (size_t i = 0; i < c->nsections; i++) {
 		struct cell_dep *d = c->sections[i].deps_out;
 		while (d) {

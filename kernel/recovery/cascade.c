@@ -124,8 +124,18 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	h.restarts++;
 	struct cell *mem = fi->vector == VEC_PF ? cell_memory_at(fi->cr2) : NULL;
 	struct cell *code = cell_at(fi->rip);
-	/* code or constants that are not what was linked: reload at once */
-	bool bad_code = corrupt_code_at(fi, code) || (code && !code->nano_core && !cell_intact(code, NULL));
+	/* code or constants that are not what was linked: put them back at
+	 * once (the next task to run may need them - the scheduler policy,
+	 * say), then reload for a fresh copy */
+	char repaired[64] = "";
+	bool sealed_bad = code && !code->nano_core && !cell_intact(code, NULL);
+	if (sealed_bad) {
+		int fixed = 0, e = cell_repair(code, &fixed);
+		snprintf(repaired, sizeof(repaired), e ? "; repair of %s failed: %s" : "; %s repaired in place",
+			 code->name, err_str(e));
+		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
+	}
+	bool bad_code = corrupt_code_at(fi, code) || sealed_bad;
 	struct cell *suspect = mem ? mem : code;
 	unsigned stage = ((mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
 	if (stage > STAGE_REBOOT)
@@ -165,7 +175,7 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		j->fresh_data = mem && mem->size[REGION_DATA] && fi->cr2 >= mem->start[REGION_DATA]
 				&& fi->cr2 - mem->start[REGION_DATA] < mem->size[REGION_DATA];
 	}
-	snprintf(action, n, "stage %u: %s %s queued", stage, recovery_stage_str(stage), j->cell);
+	snprintf(action, n, "stage %u: %s %s queued%s", stage, recovery_stage_str(stage), j->cell, repaired);
 	recovery_queue(j);
 }
 

@@ -15,7 +15,9 @@
  * instruction is an invalid opcode in a cell's text other than ud2, which
  * compilers emit on purpose, or the faulting instruction's cell no longer
  * matches its seal - its text or rodata changed since it was linked, see
- * cell_intact): then it starts at stage 3. Each
+ * cell_intact): then it starts at stage 3, and a cell that fails its seal
+ * is first repaired in place from its pristine copy (cell_repair), since
+ * the tasks that run before the reload may need it. Each
  * recurrence at the same instruction climbs one stage. A reload that
  * fails climbs at once. The suspect is the cell whose memory was touched,
  * else the cell of the faulting instruction; nano_core cells cannot be
@@ -40,7 +42,7 @@ const char *recovery_stage_str(unsigned stage);
 void recovery_start(const char *cmdline);
 
 struct recovery_stats {
-	uint64_t events, restarts, reloads, reload_failures, dependents, reboots, watchdog_kills;
+	uint64_t events, restarts, reloads, reload_failures, dependents, reboots, watchdog_kills, repairs;
 	uint64_t last_reload_ns; /* duration of the last reload (swap) */
 };
 void recovery_stats(struct recovery_stats *out);

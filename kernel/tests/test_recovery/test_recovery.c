@@ -286,7 +286,7 @@ KTEST_FLAGS(corrupted_instruction_in_cell_text_reloads_a_clean_copy, KTEST_NO_FR
 	KT_ASSERT(wait_for(&a.done, NULL, 0));
 	KT_EQ(a.runs, 2);
 	KT_EQ(a.result, 31); /* the clean copy's answer */
-	static const char *const stages[] = { "stage 3: reload cell recfix queued", "stage 3: reloaded recfix" };
+	static const char *const stages[] = { "recfix repaired in place", "stage 3: reloaded recfix" };
 	KT_ASSERT(log_has_in_order(seq, stages, 2));
 }
 
