@@ -32,10 +32,11 @@ recovery_watchdog_scan(void)
 		char why[96];
 		snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms)",
 			 (now - t->progress_at) / 1000000, t->progress_period_ns / 1000000);
-		if (!task_kill_recover(t, why)) {
-			__atomic_add_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
-			log_warn("task %s (#%u): %s", t->name, t->id, why);
-		}
+		/* counted first: the kill may be over before task_kill returns */
+		__atomic_add_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
+		log_warn("task %s (#%u): %s", t->name, t->id, why);
+		if (task_kill_recover(t, why))
+			__atomic_sub_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
 		task_unref(t);
 	}
 }

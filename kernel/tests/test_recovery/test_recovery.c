@@ -96,6 +96,18 @@ log_has_in_order(uint64_t seq, const char *const *want, size_t n)
 	return k == n;
 }
 
+/* the recovery task writes its record after restarting the task: wait */
+static bool
+wait_log(uint64_t seq, const char *const *want, size_t n)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (log_has_in_order(seq, want, n))
+			return true;
+		task_sleep_ns(1000000);
+	}
+	return false;
+}
+
 static bool
 wait_for(volatile bool *flag, volatile int *counter, int target)
 {
@@ -149,7 +161,7 @@ KTEST_FLAGS(recurring_fault_climbs_restart_reload_dependents_last_resort, KTEST_
 		"stage 5: reboot",
 		"stage 5: last resort: reboot",
 	};
-	KT_ASSERT(log_has_in_order(seq, stages, ARRAY_SIZE(stages)));
+	KT_ASSERT(wait_log(seq, stages, ARRAY_SIZE(stages)));
 	recovery_stats(&s1);
 	KT_EQ(s1.reloads - s0.reloads, 2);     /* recfix; recfix and recfix_user */
 	KT_EQ(s1.dependents - s0.dependents, 1);
@@ -173,7 +185,7 @@ KTEST_FLAGS(recovered_after_reload_runs_the_fresh_copy, KTEST_NO_FRAMECHECK)
 	KT_EQ(a.runs, 3);
 	KT_EQ(a.result, 43);
 	static const char *const stages[] = { "stage 2: restarted", "stage 3: reloaded recfix" };
-	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	KT_ASSERT(wait_log(seq, stages, 2));
 }
 
 static uint64_t
@@ -209,7 +221,7 @@ KTEST_FLAGS(write_to_cell_rodata_reloads_it_with_its_data_carried, KTEST_NO_FRAM
 	KT_EQ(a.runs, 2);
 	KT_EQ(a.result, 5);
 	static const char *const stages[] = { "stage 3: reload cell recfix queued", "carried data" };
-	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	KT_ASSERT(wait_log(seq, stages, 2));
 	recovery_stats(&s1);
 	KT_EQ(s1.reloads - s0.reloads, 1);
 	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 77);
@@ -244,7 +256,7 @@ KTEST_FLAGS(code_run_from_cell_data_reloads_it_with_fresh_data, KTEST_NO_FRAMECH
 	KT_ASSERT(wait_for(&a.done, NULL, 0));
 	KT_EQ(a.runs, 2);
 	static const char *const stages[] = { "stage 3: reload cell recfix queued", "fresh data" };
-	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	KT_ASSERT(wait_log(seq, stages, 2));
 	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 1); /* initial value again */
 }
 
@@ -287,7 +299,7 @@ KTEST_FLAGS(corrupted_instruction_in_cell_text_reloads_a_clean_copy, KTEST_NO_FR
 	KT_EQ(a.runs, 2);
 	KT_EQ(a.result, 31); /* the clean copy's answer */
 	static const char *const stages[] = { "recfix repaired in place", "stage 3: reloaded recfix" };
-	KT_ASSERT(log_has_in_order(seq, stages, 2));
+	KT_ASSERT(wait_log(seq, stages, 2));
 }
 
 static uint64_t
