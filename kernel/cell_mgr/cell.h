@@ -117,6 +117,10 @@ void cell_seal(struct cell *c);
  * rewritten. For a corrupted cell the system cannot wait to reload (the
  * scheduler policy, say); recovery still reloads it for fresh data. */
 int cell_repair(struct cell *c, int *fixed) __must_check;
+/* the same from an exception handler: no page-table change (CR0.WP is
+ * cleared on this CPU for the copy), no sleeping, no allocation;
+ * *first_diff = the lowest address that differed */
+int cell_repair_now(struct cell *c, uint64_t *first_diff) __must_check;
 
 /* ---- address lookups (backtraces, the fault handler, the unwinder) ---- */
 struct section *cell_section_at(uint64_t addr);

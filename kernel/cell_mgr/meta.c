@@ -9,6 +9,7 @@
 #define LOG_TAG "cells"
 #include "cell.h"
 #include "cell_mgr_int.h"
+#include "cpu.h"
 #include "err.h"
 #include "heap.h"
 #include "klibc.h"
@@ -96,6 +97,41 @@ cell_intact(const struct cell *c, int *region)
 			return false;
 		}
 	return true;
+}
+
+static struct spinlock repair_lock = SPINLOCK_INIT;
+
+int
+cell_repair_now(struct cell *c, uint64_t *first_diff)
+{
+	*first_diff = UINT64_MAX;
+	bool irq = irq_save();
+	bool locked = false; /* several CPUs may fault in the same code at once */
+	for (int i = 0; i < 10000000 && !(locked = spin_trylock_raw(&repair_lock)); i++)
+		cpu_relax();
+	if (!locked) {
+		irq_restore(irq);
+		return E_BUSY;
+	}
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 & ~(1ull << 16)) : "memory"); /* WP off */
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (sealable(c, r) && c->pristine[r] &&
+		    fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) != c->seal[r]) {
+			const uint8_t *live = (const uint8_t *)(uintptr_t)c->start[r], *good = c->pristine[r];
+			for (uint64_t k = 0; k < c->size[r]; k++)
+				if (live[k] != good[k] && c->start[r] + k < *first_diff) {
+					*first_diff = c->start[r] + k;
+					break;
+				}
+			memcpy((void *)(uintptr_t)c->start[r], c->pristine[r], c->size[r]);
+		}
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+	bool ok = cell_intact(c, NULL);
+	spin_unlock_raw(&repair_lock);
+	irq_restore(irq);
+	return ok ? E_OK : E_FAULT;
 }
 
 uint64_t

@@ -21,6 +21,15 @@ static irq_handler_fn irq_handlers[256];
 static fault_handler_fn fault_handlers[32];
 static void (*fatal_hook)(const struct fault_info *fi);
 static void (*irq_exit_hook)(struct trap_frame *f);
+static void (*fault_hook)(const struct trap_frame *f, struct fault_info *fi);
+
+void
+exc_set_fault_hook(void (*hook)(const struct trap_frame *f, struct fault_info *fi))
+{
+	cell_unpin_addr((const void *)fault_hook);
+	fault_hook = hook;
+	cell_pin_addr((const void *)hook);
+}
 
 static const char *const names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -197,6 +206,12 @@ exc_dispatch(struct trap_frame *f)
 		strlcpy(fi.msg, exc_name(f->vector), sizeof(fi.msg));
 	if ((f->vector == 8 || f->vector == 14) && stack_guard_owner(fi.cr2))
 		fi.stack_overflow = true;
+	if (fault_hook && !pc->in_unwinder)
+		fault_hook(f, &fi);
+	if (fi.retry) { /* the code was put back: run the instruction again */
+		pc->irq_depth--;
+		return;
+	}
 	report(f, &fi);
 	if (pc->fault_catchers) {
 		pc->irq_depth--;

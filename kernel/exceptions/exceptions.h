@@ -24,6 +24,8 @@
 struct fault_info {
 	uint64_t vector, error, rip, rsp, cr2;
 	bool stack_overflow;
+	bool repaired;  /* the faulting code's cell was repaired in place (fault hook) */
+	bool retry;     /* ... and no corrupted instruction ran before this one: retry it */
 	char msg[96]; /* panic message, or the exception's decoded name */
 };
 
@@ -66,6 +68,11 @@ void fault_log_add(struct fault_record *r); /* assigns seq and time */
 /* records with seq > since, oldest first; returns how many were copied */
 size_t fault_log_read(struct fault_record *out, size_t max, uint64_t since);
 uint64_t fault_log_last_seq(void);
+
+/* the first look at every CPU exception, before it is reported and
+ * unwound (recovery repairs corrupted code here, before anything else can
+ * run it again) */
+void exc_set_fault_hook(void (*hook)(const struct trap_frame *f, struct fault_info *fi));
 
 /* called with the frame when an exception has no catcher, before halting */
 void exc_set_fatal_hook(void (*hook)(const struct fault_info *fi));

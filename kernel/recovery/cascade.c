@@ -129,13 +129,15 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	 * say), then reload for a fresh copy */
 	char repaired[64] = "";
 	bool sealed_bad = code && !code->nano_core && !cell_intact(code, NULL);
-	if (sealed_bad) {
+	if (fi->repaired) {
+		snprintf(repaired, sizeof(repaired), "; %s repaired in place", code ? code->name : "?");
+	} else if (sealed_bad) {
 		int fixed = 0, e = cell_repair(code, &fixed);
 		snprintf(repaired, sizeof(repaired), e ? "; repair of %s failed: %s" : "; %s repaired in place",
 			 code->name, err_str(e));
 		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
 	}
-	bool bad_code = corrupt_code_at(fi, code) || sealed_bad;
+	bool bad_code = corrupt_code_at(fi, code) || sealed_bad || fi->repaired;
 	struct cell *suspect = mem ? mem : code;
 	unsigned stage = ((mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
 	if (stage > STAGE_REBOOT)
@@ -179,6 +181,40 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	recovery_queue(j);
 }
 
+/* the exception's first look: corrupted code is put back before this or
+ * any other CPU runs it again (the scheduler policy, say) */
+static void
+on_fault(const struct trap_frame *f, struct fault_info *fi)
+{
+	struct cell *c = cell_at(fi->rip);
+	if (!c || c->nano_core || cell_intact(c, NULL))
+		return;
+	uint64_t first_diff;
+	if (cell_repair_now(c, &first_diff))
+		return;
+	fi->repaired = true;
+	__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
+	/* nothing corrupted ran before the faulting instruction (the first
+	 * changed byte is at or after it): run it again, nothing to unwind */
+	if (first_diff < fi->rip || first_diff == UINT64_MAX)
+		return;
+	fi->retry = true;
+	struct fault_record rec = { .cpu = cpu_id(), .vector = fi->vector, .error = fi->error, .rip = fi->rip,
+				    .cr2 = fi->cr2 };
+	struct task *t = task_current();
+	if (t) {
+		rec.task_id = t->id;
+		strlcpy(rec.task, t->name, sizeof(rec.task));
+	}
+	strlcpy(rec.cell, c->name, sizeof(rec.cell));
+	strlcpy(rec.section, "?", sizeof(rec.section));
+	strlcpy(rec.msg, fi->msg, sizeof(rec.msg));
+	snprintf(rec.action, sizeof(rec.action), "stage 0: %s repaired in place (corrupted at %#lx), instruction retried",
+		 c->name, first_diff);
+	fault_log_add(&rec);
+	kprintf("RECOVERED %s at %#lx in %s: code repaired in place, instruction retried\n", fi->msg, fi->rip, c->name);
+}
+
 void
 recovery_start(const char *cmdline)
 {
@@ -188,6 +224,7 @@ recovery_start(const char *cmdline)
 		return;
 	}
 	task_set_recovery(on_unwound);
+	exc_set_fault_hook(on_fault);
 	log_info("fault recovery on: unwind, restart, reload cell, reload dependents, reboot; watchdog every %lu ms",
 		 recovery_watchdog_period() / 1000000);
 }

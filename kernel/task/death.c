@@ -112,7 +112,7 @@ task_unwound(const struct unwind_report *r)
 	}
 	bool killed = r->fi.vector == VEC_KILL && !t->kill_recovers;
 	struct task *again = NULL;
-	char recovered[64] = "";
+	char recovered[128] = "";
 	if (!killed && recovery) {
 		struct recovery_event ev = { &r->fi, t, t->builder.restartable };
 		recovery(&ev, recovered, sizeof(recovered));
