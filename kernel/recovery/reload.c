@@ -165,7 +165,20 @@ run_job(struct recovery_job *j)
 		char note[120];
 		if (j->stage == STAGE_DEPENDENTS)
 			__atomic_add_fetch(&recovery_counters.dependents, 1, __ATOMIC_RELAXED);
-		if (reload(j, note, sizeof(note))) {
+		int err = reload(j, note, sizeof(note));
+		if (err == E_BUSY || err == E_PERM) {
+			/* the cell cannot be swapped at all (registered without a
+			 * transfer function, or in the nano_core): restart instead;
+			 * only a recurrence climbs further */
+			__atomic_add_fetch(&recovery_counters.reload_failures, 1, __ATOMIC_RELAXED);
+			char restarted[80] = "not restartable";
+			if (j->restartable)
+				recovery_restart(&j->builder, restarted, sizeof(restarted));
+			recovery_log(j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
+				     recovery_stage_str(j->stage), note, restarted);
+			return;
+		}
+		if (err) {
 			__atomic_add_fetch(&recovery_counters.reload_failures, 1, __ATOMIC_RELAXED);
 			recovery_log(j->task, j->task_id, j->rip, "stage %u: %s failed: %s", j->stage,
 				     recovery_stage_str(j->stage), note);
