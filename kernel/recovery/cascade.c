@@ -74,12 +74,14 @@ uint32_t
 recovery_restart(const struct task_builder *b, char *note, size_t n)
 {
 	int err;
+	/* counted first: the new task may finish before task_spawn returns */
+	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 	struct task *t = task_spawn(b, &err);
 	if (!t) {
+		__atomic_sub_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 		snprintf(note, n, "restart failed: %s", err_str(err));
 		return 0;
 	}
-	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 	snprintf(note, n, "restarted as %s (#%u)", t->name, t->id);
 	uint32_t id = t->id;
 	task_unref(t);
@@ -183,11 +185,38 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 
 /* the exception's first look: corrupted code is put back before this or
  * any other CPU runs it again (the scheduler policy, say) */
+/* a fault outside every cell (a call through a corrupted pointer, say):
+ * repair whatever is off its seal, then let unwinding and a restart go on */
+static void
+repair_all(const struct fault_info *fi)
+{
+	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
+	for (size_t k = 0; k < ARRAY_SIZE(nss); k++)
+		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next) {
+			uint64_t first_diff;
+			if (c->nano_core || cell_intact(c, NULL) || cell_repair_now(c, &first_diff))
+				continue;
+			__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
+			struct fault_record rec = { .cpu = cpu_id(), .vector = VEC_RECOVERY, .rip = fi->rip };
+			strlcpy(rec.cell, c->name, sizeof(rec.cell));
+			strlcpy(rec.section, "?", sizeof(rec.section));
+			strlcpy(rec.task, "-", sizeof(rec.task));
+			strlcpy(rec.msg, "recovery", sizeof(rec.msg));
+			snprintf(rec.action, sizeof(rec.action), "stage 0: %s repaired in place (corrupted at %#lx)",
+				 c->name, first_diff);
+			fault_log_add(&rec);
+		}
+}
+
 static void
 on_fault(const struct trap_frame *f, struct fault_info *fi)
 {
 	struct cell *c = cell_at(fi->rip);
-	if (!c || c->nano_core || cell_intact(c, NULL))
+	if (!c) {
+		repair_all(fi);
+		return;
+	}
+	if (c->nano_core || cell_intact(c, NULL))
 		return;
 	uint64_t first_diff;
 	if (cell_repair_now(c, &first_diff))
