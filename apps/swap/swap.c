@@ -11,19 +11,6 @@
 
 int main(int argc, char **argv);
 
-static size_t
-split_list(char *s, const char **out, size_t n, size_t max)
-{
-	while (*s && n < max) {
-		out[n++] = s;
-		while (*s && *s != ',')
-			s++;
-		if (*s)
-			*s++ = '\0';
-	}
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -38,9 +25,9 @@ main(int argc, char **argv)
 			if (rq.ntransfer < SWAP_MAX)
 				rq.transfer[rq.ntransfer++] = argv[++i];
 		} else if (pos++ % 2 == 0) {
-			rq.nold = split_list(argv[i], rq.old, rq.nold, SWAP_MAX);
+			rq.nold += str_split(argv[i], ',', rq.old + rq.nold, SWAP_MAX - rq.nold);
 		} else {
-			rq.nnew = split_list(argv[i], rq.new_names, rq.nnew, SWAP_MAX);
+			rq.nnew += str_split(argv[i], ',', rq.new_names + rq.nnew, SWAP_MAX - rq.nnew);
 		}
 	}
 	if (!rq.nold || !rq.nnew || pos % 2) {

@@ -91,19 +91,10 @@ words(char *s, char **w, size_t max)
 	return n;
 }
 
-/* split a comma list in place */
 static size_t
-commas(char *s, const char **out, size_t max)
+str_split_commas(char *s, const char **out, size_t max)
 {
-	size_t n = 0;
-	while (*s && n < max) {
-		out[n++] = s;
-		while (*s && *s != ',')
-			s++;
-		if (*s)
-			*s++ = '\0';
-	}
-	return n;
+	return str_split(s, ',', out, max);
 }
 
 static void
@@ -197,7 +188,7 @@ check(struct manifest *m, char *why, size_t whysz)
 		char copy[sizeof(s->news)];
 		strlcpy(copy, s->news, sizeof(copy));
 		const char *names[SWAP_MAX];
-		size_t n = commas(copy, names, SWAP_MAX);
+		size_t n = str_split_commas(copy, names, SWAP_MAX);
 		for (size_t k = 0; k < n; k++)
 			if (!find_obj(m, names[k])) {
 				snprintf(why, whysz, "SWAP names new cell %s but no OBJECT %s was sent", names[k],
@@ -223,8 +214,8 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 	strlcpy(olds, s->olds, sizeof(olds));
 	strlcpy(news, s->news, sizeof(news));
 	strlcpy(tr, s->transfers, sizeof(tr));
-	rq.nold = commas(olds, rq.old, SWAP_MAX);
-	rq.nnew = commas(news, rq.new_names, SWAP_MAX);
+	rq.nold = str_split_commas(olds, rq.old, SWAP_MAX);
+	rq.nnew = str_split_commas(news, rq.new_names, SWAP_MAX);
 	for (size_t k = 0; k < rq.nnew; k++) {
 		struct evo_obj *o = find_obj(m, rq.new_names[k]);
 		if (!o) { /* check() saw to it; kept for the analyzer */
@@ -235,7 +226,7 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 		rq.new_sizes[k] = o->size;
 	}
 	if (strcmp(tr, "-"))
-		rq.ntransfer = commas(tr, rq.transfer, SWAP_MAX);
+		rq.ntransfer = str_split_commas(tr, rq.transfer, SWAP_MAX);
 	struct swap_times t;
 	struct cell_error ce;
 	int err = cell_swap(&rq, &t, &ce);

@@ -21,5 +21,7 @@ char *strstr(const char *hay, const char *needle);
 /* copies at most size-1 bytes and always terminates; returns strlen(src) */
 size_t strlcpy(char *dst, const char *src, size_t size);
 bool str_starts_with(const char *s, const char *prefix);
+/* split s in place at each sep into up to max pieces; returns how many */
+size_t str_split(char *s, char sep, const char **out, size_t max);
 
 #endif

@@ -130,6 +130,20 @@ str_starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+size_t
+str_split(char *s, char sep, const char **out, size_t max)
+{
+	size_t n = 0;
+	while (*s && n < max) {
+		out[n++] = s;
+		while (*s && *s != sep)
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+	return n;
+}
+
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(memcpy);
 EXPORT_APP(memmove);
@@ -143,3 +157,4 @@ EXPORT_APP(strchr);
 EXPORT_APP(strstr);
 EXPORT_APP(strlcpy);
 EXPORT_APP(str_starts_with);
+EXPORT_APP(str_split);
