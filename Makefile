@@ -1,10 +1,11 @@
 # Theseus/C top-level build. See README.md and docs/build.md.
 #
-# Every directory holding .c/.S files under nano_core/, kernel/, libs/ and
-# apps/ is a cell and becomes build/cells/<dir-name>.o (ld -r of its
+# Every directory holding .c/.S files (CELL_GLOBS below) is a cell and becomes build/cells/<dir-name>.o (ld -r of its
 # sources). The nano_core is statically linked from NANO_CORE_CELLS with a
 # generated linker script that brackets each cell's sections; every other
 # cell goes into the ISO as a multiboot2 module.
+
+.DEFAULT_GOAL := all
 
 BUILD   := build
 CC      := gcc
@@ -22,12 +23,13 @@ NANO_CORE_CELLS := nano_core base klibc fmt range elf cpu serial tsc logger \
 
 
 
-CELL_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard nano_core/*.[cS] kernel/*/*.[cS] \
-	kernel/tests/*/*.[cS] libs/*/*.[cS] apps/*/*.[cS]))))
+# Where cells live: kernel/<subsystem>/<cell>, libs/<cell>, apps/<cell>, and
+# apart from the product bench/<cell>, tests/kernel/<cell>, tests/<cell>.
+CELL_GLOBS := nano_core kernel/*/* libs/* apps/* bench/* tests/kernel/* tests/ktest tests/workload
+CELL_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /*.[cS],$(CELL_GLOBS))))))
 CELL_NAMES := $(notdir $(CELL_DIRS))
 MODULE_CELLS := $(filter-out $(NANO_CORE_CELLS),$(CELL_NAMES))
-INC_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard nano_core/*.h kernel/*/*.h \
-	kernel/tests/*/*.h libs/*/*.h apps/*/*.h))))
+INC_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /*.h,$(CELL_GLOBS))))))
 
 CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \

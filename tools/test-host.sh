@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 CC=${CC:-gcc}
 OUT=build/host
-INCS="-Ilibs/base -Ilibs/klibc -Ilibs/range -Ilibs/fmt -Ilibs/elf -Ikernel/multiboot2 -Ikernel/page_table"
+INCS="-Ilibs/base -Ilibs/klibc -Ilibs/range -Ilibs/fmt -Ilibs/elf -Ikernel/arch/multiboot2 -Ikernel/mm/page_table"
 CFLAGS="-std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all $INCS"
 LIBS="-lcmocka"

@@ -14,9 +14,9 @@ evo=build/evolve-test
 rm -rf "$evo" && mkdir -p "$evo/good" "$evo/bad"
 cp build/cells/*.o "$evo/good/" && cp build/cells/*.o "$evo/bad/"
 tools/evolve-variant.sh "$evo/good" apps/hello 's/Hello from the hello cell!/Hello from the evolved hello cell!/' &&
-tools/evolve-variant.sh "$evo/good" kernel/sched_rr 's/"round-robin"/"round-robin v2"/' &&
+tools/evolve-variant.sh "$evo/good" kernel/tasks/sched_rr 's/"round-robin"/"round-robin v2"/' &&
 cp "$evo/good/hello.o" "$evo/bad/" &&
-tools/evolve-variant.sh "$evo/bad" kernel/sched_rr \
+tools/evolve-variant.sh "$evo/bad" kernel/tasks/sched_rr \
 	's/"round-robin"/"round-robin v3"/;$a void evolve_missing_fn(void); int evolve_bad_probe(void); int evolve_bad_probe(void) { evolve_missing_fn(); return 0; }' ||
 	echo "  (could not build the evolve variants)"
 sock=build/shell-evolve.sock

@@ -1,10 +1,10 @@
 /*
- * Host unit tests for kernel/multiboot2 (the boot information parser).
+ * Host unit tests for kernel/arch/multiboot2 (the boot information parser).
  * Every info buffer is built here byte by byte per the multiboot2 spec and
  * handed to the parser in a heap block of exactly `avail` bytes, so ASan
  * reports any read past what the parser was told it may read.
  *
- * HOST_TEST_SOURCES: kernel/multiboot2/mb2.c libs/base/err.c
+ * HOST_TEST_SOURCES: kernel/arch/multiboot2/mb2.c libs/base/err.c
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * Host unit tests for kernel/page_table/pt_index.h (header-only paging
+ * Host unit tests for kernel/mm/page_table/pt_index.h (header-only paging
  * arithmetic). Expected values are derived independently: from the x86_64
  * address layout written out by hand, and for the recursive mapping by
  * simulating the MMU's 4-level walk over page tables in a fake physical
