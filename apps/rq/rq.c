@@ -19,13 +19,12 @@ main(int argc, char **argv)
 		struct percpu *pc = percpu_of(c);
 		if (!pc || !pc->online)
 			continue;
-		struct task *cur = pc->current;
-		kprintf("CPU %u: running %s", c, cur ? cur->name : "-");
-		struct task *q[32];
-		size_t n = p && p->runqueue ? p->runqueue(c, q, 32) : 0;
+		struct task_info cur, q[32];
+		size_t n = sched_runqueue_info(c, &cur, q, ARRAY_SIZE(q));
+		kprintf("CPU %u: running %s", c, cur.name[0] ? cur.name : "-");
 		kprintf("; %zu queued:", n);
-		for (size_t i = 0; i < n && i < 32; i++)
-			kprintf(" %s(#%u)", q[i]->name, q[i]->id);
+		for (size_t i = 0; i < n && i < ARRAY_SIZE(q); i++)
+			kprintf(" %s(#%u)", q[i].name, q[i].id);
 		kprintf("\n");
 	}
 	return 0;

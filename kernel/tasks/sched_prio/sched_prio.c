@@ -1,167 +1,126 @@
 /*
  * sched_prio: a priority policy by stride scheduling. A task of priority p
- * (0..39) holds p+1 tickets; each time it is picked its `pass` advances by
- * STRIDE/(p+1), and the runnable task with the lowest pass runs next. CPU
- * time is therefore shared in proportion to tickets, and no task starves.
- * Per-CPU runqueues are lists under their own locks (short in practice).
- * State: the runqueues (soft: rebuilt from the task list if lost).
+ * (0..SCHED_PRIO_MAX) holds p+1 tickets; each time it is picked its pass
+ * advances by STRIDE/(p+1), and the ready task with the lowest pass runs
+ * next. CPU time is therefore shared in proportion to tickets, and no task
+ * starves. The task cell calls every function here with the CPU's run lock
+ * held, so there are no locks of our own.
+ * State: per-CPU lists linked through the tasks' slots, and each task's
+ * pass (slot.key) - derived state. The task cell owns the ready sets and
+ * the priorities; it rebuilds our lists from them (reset + enqueue) when
+ * it installs or reloads this policy or finds the lists corrupted. A
+ * rebuild only restarts the passes, which costs fairness for a moment,
+ * never correctness.
  */
 #define LOG_TAG "sched_prio"
 #include "sched_prio.h"
 #include "cpu.h"
 #include "err.h"
-#include "heap.h"
 #include "task.h"
 
 #define STRIDE (1ULL << 20)
-#define PRIO_MAX 39
-
-struct pnode {
-	struct task *t;
-	struct pnode *next;
-	int cpu;            /* queue it is on, -1 if none */
-	int prio;
-	uint64_t pass;
-};
 
 struct prq {
-	struct spinlock lock;
-	struct pnode *head;
+	struct task *head;
 	size_t len;
 	uint64_t min_pass;  /* pass of the last task picked */
 };
 
 static struct prq prqs[MAX_CPUS];
 
+#define NEXT(t) ((struct task *)(t)->slot.link)
+
 static void
-p_enqueue(struct task *t, unsigned cpu)
+p_reset(unsigned cpu)
 {
-	struct pnode *n = t->sched;
-	struct prq *q = &prqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	if (n->cpu < 0) {
-		/* a task coming back from sleep does not get a burst of credit */
-		if (n->pass < q->min_pass)
-			n->pass = q->min_pass;
-		n->next = q->head;
-		q->head = n;
-		n->cpu = (int)cpu;
-		q->len++;
-	}
-	spin_unlock_irq(&q->lock, irq);
+	prqs[cpu] = (struct prq){ NULL, 0, 0 };
 }
 
 static void
-p_dequeue(struct task *t)
+p_enqueue(struct task *t, unsigned cpu)
 {
-	struct pnode *n = t->sched;
-	int cpu = __atomic_load_n(&n->cpu, __ATOMIC_ACQUIRE);
-	if (cpu < 0)
-		return;
 	struct prq *q = &prqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	for (struct pnode **pp = &q->head; *pp; pp = &(*pp)->next)
-		if (*pp == n) {
-			*pp = n->next;
-			n->cpu = -1;
+	/* a task coming back from sleep does not get a burst of credit */
+	if (t->slot.key < q->min_pass)
+		t->slot.key = q->min_pass;
+	t->slot.link = q->head;
+	q->head = t;
+	q->len++;
+}
+
+static void
+p_dequeue(struct task *t, unsigned cpu)
+{
+	struct prq *q = &prqs[cpu];
+	struct task *prev = NULL;
+	for (struct task *c = q->head; c; prev = c, c = NEXT(c))
+		if (c == t) {
+			if (prev)
+				prev->slot.link = NEXT(t);
+			else
+				q->head = NEXT(t);
 			q->len--;
-			break;
+			return;
 		}
-	spin_unlock_irq(&q->lock, irq);
 }
 
 static struct task *
 p_pick_next(unsigned cpu)
 {
 	struct prq *q = &prqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	struct pnode **best = NULL;
-	for (struct pnode **pp = &q->head; *pp; pp = &(*pp)->next)
-		if (!best || (*pp)->pass < (*best)->pass)
-			best = pp;
-	struct pnode *n = NULL;
+	struct task *best = NULL, *best_prev = NULL, *prev = NULL;
+	for (struct task *c = q->head; c; prev = c, c = NEXT(c))
+		if (!best || c->slot.key < best->slot.key) {
+			best = c;
+			best_prev = prev;
+		}
 	if (best) {
-		n = *best;
-		*best = n->next;
-		n->cpu = -1;
+		if (best_prev)
+			best_prev->slot.link = NEXT(best);
+		else
+			q->head = NEXT(best);
 		q->len--;
-		q->min_pass = n->pass;
-		n->pass += STRIDE / (uint64_t)(n->prio + 1);
+		q->min_pass = best->slot.key;
+		int prio = best->priority;
+		if (prio < 0 || prio > SCHED_PRIO_MAX)
+			prio = 0;
+		best->slot.key += STRIDE / (uint64_t)(prio + 1);
 	}
-	spin_unlock_irq(&q->lock, irq);
-	return n ? n->t : NULL;
-}
-
-static int
-p_task_init(struct task *t, int prio)
-{
-	if (prio < 0 || prio > PRIO_MAX)
-		return E_RANGE;
-	struct pnode *n = KNEW(struct pnode);
-	if (!n)
-		return E_NOMEM;
-	n->t = t;
-	n->cpu = -1;
-	n->prio = prio;
-	t->sched = n;
-	return E_OK;
-}
-
-static void
-p_task_fini(struct task *t)
-{
-	p_dequeue(t);
-	kfree(t->sched);
-	t->sched = NULL;
-}
-
-static int
-p_set_priority(struct task *t, int prio)
-{
-	if (prio < 0 || prio > PRIO_MAX)
-		return E_RANGE;
-	struct pnode *n = t->sched;
-	__atomic_store_n(&n->prio, prio, __ATOMIC_RELEASE);
-	return E_OK;
+	return best;
 }
 
 static size_t
 p_runqueue(unsigned cpu, struct task **out, size_t max)
 {
-	struct prq *q = &prqs[cpu];
 	size_t n = 0;
-	bool irq = spin_lock_irq(&q->lock);
-	for (struct pnode *p = q->head; p; p = p->next, n++)
+	for (struct task *t = prqs[cpu].head; t && n < 4096; t = NEXT(t), n++)
 		if (n < max)
-			out[n] = p->t;
-	spin_unlock_irq(&q->lock, irq);
+			out[n] = t;
 	return n;
 }
 
 static const struct sched_policy prio_policy = {
 	.name = "priority (stride)",
+	.priorities = true,
+	.reset = p_reset,
 	.enqueue = p_enqueue,
 	.dequeue = p_dequeue,
 	.pick_next = p_pick_next,
-	.task_init = p_task_init,
-	.task_fini = p_task_fini,
-	.set_priority = p_set_priority,
 	.runqueue = p_runqueue,
 };
 
 int
 sched_prio_install(void)
 {
-	for (unsigned i = 0; i < MAX_CPUS; i++)
-		prqs[i].lock = (struct spinlock)SPINLOCK_INIT;
 	return sched_set_policy(&prio_policy);
 }
 
-/* transfer function for swapping another policy cell for this one */
+/* transfer function for swapping a policy cell (another, or a copy of this
+ * one) for this one: our lists are built from the task list */
 int sched_prio_adopt(void);
 
 int
 sched_prio_adopt(void)
 {
-	return sched_replace_policy(&prio_policy);
+	return sched_set_policy(&prio_policy);
 }

@@ -1,156 +1,112 @@
 /*
- * sched_rr: round-robin scheduling policy. Per-CPU FIFO runqueues, each
- * under its own lock; the task cell never sees them. The per-task data is
- * just the queue link. State: the runqueues (soft state: every queued
- * task is also in the task list and can be re-queued from it).
+ * sched_rr: round-robin scheduling policy: one FIFO queue per CPU, linked
+ * through the tasks' slots. The task cell calls every function here with
+ * the CPU's run lock held, so there are no locks of our own.
+ * State: the queues - derived state. The task cell owns which tasks are
+ * ready on which CPU and rebuilds our queues from that (reset + enqueue)
+ * whenever it installs this policy, reloads it, or finds the queues
+ * corrupted; nothing here needs carrying across a swap.
  */
 #define LOG_TAG "sched_rr"
 #include "sched_rr.h"
 #include "cpu.h"
 #include "err.h"
-#include "heap.h"
 #include "task.h"
 
-struct rr_node {
-	struct task *t;
-	struct rr_node *next;
-	int cpu;       /* the queue it is on, -1 if none */
-};
-
 struct rq {
-	struct spinlock lock;
-	struct rr_node *head, *tail;
+	struct task *head, *tail;
 	size_t len;
 };
 
 static struct rq rqs[MAX_CPUS];
 
+#define NEXT(t) ((struct task *)(t)->slot.link)
+
 static void
-rr_enqueue(struct task *t, unsigned cpu)
+rr_reset(unsigned cpu)
 {
-	struct rr_node *n = t->sched;
-	struct rq *q = &rqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	if (n->cpu < 0) {
-		n->next = NULL;
-		if (q->tail)
-			q->tail->next = n;
-		else
-			q->head = n;
-		q->tail = n;
-		n->cpu = (int)cpu;
-		q->len++;
-	}
-	spin_unlock_irq(&q->lock, irq);
+	rqs[cpu] = (struct rq){ NULL, NULL, 0 };
 }
 
 static void
-rr_dequeue(struct task *t)
+rr_enqueue(struct task *t, unsigned cpu)
 {
-	struct rr_node *n = t->sched;
-	int cpu = __atomic_load_n(&n->cpu, __ATOMIC_ACQUIRE);
-	if (cpu < 0)
-		return;
 	struct rq *q = &rqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	struct rr_node **pp = &q->head, *prev = NULL;
-	while (*pp && *pp != n) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (*pp) {
-		*pp = n->next;
-		if (q->tail == n)
+	t->slot.link = NULL;
+	if (q->tail)
+		q->tail->slot.link = t;
+	else
+		q->head = t;
+	q->tail = t;
+	q->len++;
+}
+
+static void
+rr_dequeue(struct task *t, unsigned cpu)
+{
+	struct rq *q = &rqs[cpu];
+	struct task *prev = NULL;
+	for (struct task *c = q->head; c; prev = c, c = NEXT(c)) {
+		if (c != t)
+			continue;
+		if (prev)
+			prev->slot.link = NEXT(t);
+		else
+			q->head = NEXT(t);
+		if (q->tail == t)
 			q->tail = prev;
-		n->cpu = -1;
 		q->len--;
+		return;
 	}
-	spin_unlock_irq(&q->lock, irq);
 }
 
 static struct task *
 rr_pick_next(unsigned cpu)
 {
 	struct rq *q = &rqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	struct rr_node *n = q->head;
-	if (n) {
-		q->head = n->next;
+	struct task *t = q->head;
+	if (t) {
+		q->head = NEXT(t);
 		if (!q->head)
 			q->tail = NULL;
-		n->cpu = -1;
 		q->len--;
 	}
-	spin_unlock_irq(&q->lock, irq);
-	return n ? n->t : NULL;
-}
-
-static int
-rr_task_init(struct task *t, int priority)
-{
-	(void)priority;
-	struct rr_node *n = KNEW(struct rr_node);
-	if (!n)
-		return E_NOMEM;
-	n->t = t;
-	n->cpu = -1;
-	t->sched = n;
-	return E_OK;
-}
-
-static void
-rr_task_fini(struct task *t)
-{
-	rr_dequeue(t);
-	kfree(t->sched);
-	t->sched = NULL;
-}
-
-static int
-rr_set_priority(struct task *t, int priority)
-{
-	(void)t;
-	(void)priority;
-	return E_NOTSUP; /* round robin has no priorities */
+	return t;
 }
 
 static size_t
 rr_runqueue(unsigned cpu, struct task **out, size_t max)
 {
-	struct rq *q = &rqs[cpu];
 	size_t n = 0;
-	bool irq = spin_lock_irq(&q->lock);
-	for (struct rr_node *r = q->head; r; r = r->next, n++)
+	for (struct task *t = rqs[cpu].head; t && n < 4096; t = NEXT(t), n++)
 		if (n < max)
-			out[n] = r->t;
-	spin_unlock_irq(&q->lock, irq);
+			out[n] = t;
 	return n;
 }
 
 static const struct sched_policy rr = {
 	.name = "round-robin",
+	.priorities = false,
+	.reset = rr_reset,
 	.enqueue = rr_enqueue,
 	.dequeue = rr_dequeue,
 	.pick_next = rr_pick_next,
-	.task_init = rr_task_init,
-	.task_fini = rr_task_fini,
-	.set_priority = rr_set_priority,
 	.runqueue = rr_runqueue,
 };
 
 int
 sched_rr_install(void)
 {
-	for (unsigned i = 0; i < MAX_CPUS; i++)
-		rqs[i].lock = (struct spinlock)SPINLOCK_INIT;
 	return sched_set_policy(&rr);
 }
 
-/* transfer function for swapping another policy cell for this one */
+/* transfer function for swapping a policy cell (another, or a copy of this
+ * one) for this one: our queues are built from the task list, nothing of
+ * the old cell is read */
 int sched_rr_adopt(void);
 
 int
 sched_rr_adopt(void)
 {
-	return sched_replace_policy(&rr);
+	return sched_set_policy(&rr);
 }

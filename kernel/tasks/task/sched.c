@@ -16,7 +16,7 @@
 #include "task_int.h"
 #include "tsc.h"
 
-static const struct sched_policy *policy;
+static const struct sched_policy *policy; /* the latest installed */
 static uint64_t timeslice = 10 * 1000 * 1000; /* ns */
 static void (*kick_hook)(unsigned cpu);
 static uint32_t next_cpu_rr;
@@ -26,98 +26,245 @@ static uint32_t next_cpu_rr;
 static struct spinlock sleep_lock = SPINLOCK_INIT;
 static struct sleeper *sleepers; /* sorted by deadline; guarded by sleep_lock */
 
-int
-sched_set_policy(const struct sched_policy *p)
-{
-	if (!p || !p->enqueue || !p->dequeue || !p->pick_next)
-		return E_INVAL;
-	if (policy && task_count() > 0)
-		return E_BUSY; /* changing a live policy is cell swapping's job */
-	policy = p;
-	cell_pin_addr(p); /* the policy cell is in use through this table */
-	log_info("scheduling policy: %s", p->name);
-	return E_OK;
-}
+/*
+ * Per CPU: the run lock, the policy that orders this CPU's ready set, and
+ * the size of that set. The set itself is authoritative in the tasks
+ * (t->rq_cpu == cpu), so the policy's queues can be rebuilt at any time.
+ * Lock order: a run lock, then the task-list lock (task_for_each); never
+ * two run locks.
+ */
+struct runq {
+	struct spinlock lock;
+	const struct sched_policy *policy;  /* guarded by lock */
+	uint32_t nready;                    /* guarded by lock */
+};
+static struct runq runqs[MAX_CPUS];
+static uint64_t rebuilds;
 
-struct replace_ctx {
-	const struct sched_policy *np;
-	int err;
-	bool rollback;
+struct requeue_ctx {
+	unsigned cpu;
+	const struct sched_policy *p;
+	size_t n;
 };
 
 static void
-prepare_one(struct task *t, void *ctx)
+requeue_one(struct task *t, void *ctx)
 {
-	struct replace_ctx *c = ctx;
-	if (c->err)
-		return;
-	void *old = t->sched;
-	t->sched = NULL;
-	int e = c->np->task_init ? c->np->task_init(t, t->builder.priority) : E_OK;
-	t->sched_next = t->sched;
-	t->sched = old;
-	if (e)
-		c->err = e;
+	struct requeue_ctx *c = ctx;
+	if (t->rq_cpu == (int)c->cpu) {
+		c->p->enqueue(t, c->cpu);
+		c->n++;
+	}
 }
 
-static void
-undo_one(struct task *t, void *ctx)
+/* with q->lock held: give policy p the ready set of cpu, from the tasks */
+static size_t
+build_queues(unsigned cpu, const struct sched_policy *p)
 {
-	struct replace_ctx *c = ctx;
-	if (!t->sched_next)
-		return;
-	void *old = t->sched;
-	t->sched = t->sched_next;
-	if (c->np->task_fini)
-		c->np->task_fini(t);
-	t->sched = old;
-	t->sched_next = NULL;
+	struct requeue_ctx c = { cpu, p, 0 };
+	p->reset(cpu);
+	task_for_each(requeue_one, &c);
+	runqs[cpu].nready = (uint32_t)c.n;
+	return c.n;
 }
 
-static void
-switch_one(struct task *t, void *ctx)
+size_t
+sched_rebuild(unsigned cpu)
 {
-	const struct sched_policy *old = ctx;
-	if (old->task_fini)
-		old->task_fini(t); /* frees the old data (queues are drained) */
-	t->sched = t->sched_next;
-	t->sched_next = NULL;
+	struct runq *q = &runqs[cpu];
+	bool irq = spin_lock_irq(&q->lock);
+	size_t n = q->policy ? build_queues(cpu, q->policy) : 0;
+	spin_unlock_irq(&q->lock, irq);
+	__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t
+sched_rebuild_count(void)
+{
+	return __atomic_load_n(&rebuilds, __ATOMIC_RELAXED);
 }
 
 int
-sched_replace_policy(const struct sched_policy *np)
+sched_set_policy(const struct sched_policy *p)
 {
-	const struct sched_policy *old = policy;
-	if (!np || !np->enqueue || !np->pick_next || !old)
+	if (!p || !p->reset || !p->enqueue || !p->dequeue || !p->pick_next)
 		return E_INVAL;
-	if (np == old)
+	const struct sched_policy *old = policy;
+	if (p == old)
 		return E_OK;
-	/* check: the new policy's data for every task */
-	struct replace_ctx c = { np, E_OK, false };
-	task_for_each(prepare_one, &c);
-	if (c.err) {
-		task_for_each(undo_one, &c);
-		return c.err;
-	}
-	/* commit: nothing below fails. Drain every old runqueue, remembering
-	 * each task's CPU in its cpu field (it is queued there already) */
-	static struct task *moved[4096];
-	size_t n = 0;
+	cell_pin_addr(p); /* the policy cell is in use through this table */
+	/* commit: nothing below fails. One CPU at a time: the others keep
+	 * scheduling, each under whichever policy it has at the moment */
 	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
-		struct task *t;
-		while ((t = old->pick_next(cpu))) {
-			t->cpu = (int)cpu;
-			if (n < ARRAY_SIZE(moved))
-				moved[n++] = t;
-		}
+		struct runq *q = &runqs[cpu];
+		bool irq = spin_lock_irq(&q->lock);
+		build_queues(cpu, p);
+		q->policy = p;
+		spin_unlock_irq(&q->lock, irq);
 	}
-	task_for_each(switch_one, (void *)old);
-	policy = np;
-	cell_pin_addr(np);
-	cell_unpin_addr(old);
-	for (size_t i = 0; i < n; i++)
-		np->enqueue(moved[i], (unsigned)moved[i]->cpu);
-	return E_OK; /* (no logging here: every other CPU is stopped) */
+	__atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+	if (old)
+		cell_unpin_addr(old);
+	return E_OK;
+}
+
+int
+sched_replace_policy(const struct sched_policy *p)
+{
+	return sched_set_policy(p);
+}
+
+/* a ready-set member the policy handed back must be a live task of this
+ * CPU's set; anything else means its queues are corrupted */
+static bool
+plausible(const struct task *t, unsigned cpu)
+{
+	uintptr_t a = (uintptr_t)t;
+	return a >= 0xffff800000000000ULL && (a & 7) == 0 && t->magic == TASK_MAGIC &&
+	       t->rq_cpu == (int)cpu;
+}
+
+struct find_ctx {
+	unsigned cpu;
+	struct task *found;
+};
+
+static void
+find_ready(struct task *t, void *ctx)
+{
+	struct find_ctx *f = ctx;
+	if (!f->found && t->rq_cpu == (int)f->cpu)
+		f->found = t;
+}
+
+/* with q->lock held: the policy's next task, checked; a corrupted answer
+ * (a task not in this CPU's ready set, or nothing while the set is not
+ * empty) makes the queues be rebuilt from the task list */
+static struct task *
+pick_checked(unsigned cpu)
+{
+	struct runq *q = &runqs[cpu];
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct task *t = q->policy->pick_next(cpu);
+		if (t ? plausible(t, cpu) : q->nready == 0) {
+			if (t) {
+				t->rq_cpu = -1;
+				q->nready--;
+			}
+			return t;
+		}
+		__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
+		build_queues(cpu, q->policy);
+	}
+	/* the policy keeps answering wrongly: take the first ready task of
+	 * this CPU ourselves; its stale queue entry is caught by this check
+	 * and rebuilt away on a later pick */
+	struct find_ctx f = { cpu, NULL };
+	task_for_each(find_ready, &f);
+	if (f.found) {
+		f.found->rq_cpu = -1;
+		q->nready--;
+	}
+	return f.found;
+}
+
+/* make t ready on cpu (no-op if it is ready somewhere already) */
+static void
+ready_add(struct task *t, unsigned cpu)
+{
+	struct runq *q = &runqs[cpu];
+	bool irq = spin_lock_irq(&q->lock);
+	if (t->rq_cpu < 0) {
+		t->rq_cpu = (int)cpu;
+		q->nready++;
+		q->policy->enqueue(t, cpu);
+	}
+	spin_unlock_irq(&q->lock, irq);
+}
+
+/* take t out of the ready set it is in, if any */
+void
+sched_ready_remove(struct task *t)
+{
+	for (;;) {
+		int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
+		if (cpu < 0)
+			return;
+		struct runq *q = &runqs[cpu];
+		bool irq = spin_lock_irq(&q->lock);
+		bool here = t->rq_cpu == cpu;
+		if (here) {
+			q->policy->dequeue(t, (unsigned)cpu);
+			t->rq_cpu = -1;
+			q->nready--;
+		}
+		spin_unlock_irq(&q->lock, irq);
+		if (here)
+			return;
+	}
+}
+
+int
+task_set_priority(struct task *t, int prio)
+{
+	const struct sched_policy *p = sched_policy();
+	if (!p || !p->priorities)
+		return E_NOTSUP;
+	if (prio < 0 || prio > SCHED_PRIO_MAX)
+		return E_RANGE;
+	for (;;) {
+		int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
+		if (cpu < 0) {
+			__atomic_store_n(&t->priority, prio, __ATOMIC_RELEASE);
+			return E_OK; /* read again when it next becomes ready */
+		}
+		struct runq *q = &runqs[cpu];
+		bool irq = spin_lock_irq(&q->lock);
+		bool here = t->rq_cpu == cpu;
+		if (here) {
+			q->policy->dequeue(t, (unsigned)cpu);
+			t->priority = prio;
+			q->policy->enqueue(t, (unsigned)cpu);
+		}
+		spin_unlock_irq(&q->lock, irq);
+		if (here)
+			return E_OK;
+	}
+}
+
+static void
+info_of(const struct task *t, struct task_info *i)
+{
+	i->id = t->id;
+	strlcpy(i->name, t->name, sizeof(i->name));
+	i->state = t->state;
+	i->cpu = t->cpu;
+	i->pin = t->pin;
+	i->idle = t->idle;
+	i->cell = "-";
+	i->runtime_ns = t->runtime_ns;
+}
+
+size_t
+sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *out, size_t max)
+{
+	if (cpu >= MAX_CPUS)
+		return 0;
+	struct runq *q = &runqs[cpu];
+	struct task *ts[64];
+	bool irq = spin_lock_irq(&q->lock);
+	size_t n = q->policy && q->policy->runqueue ? q->policy->runqueue(cpu, ts, ARRAY_SIZE(ts)) : 0;
+	for (size_t i = 0; i < n && i < max && i < ARRAY_SIZE(ts); i++)
+		info_of(ts[i], &out[i]);
+	struct task *cur = percpu_of(cpu)->current;
+	if (running) {
+		memset(running, 0, sizeof(*running));
+		if (cur)
+			info_of(cur, running);
+	}
+	spin_unlock_irq(&q->lock, irq);
+	return n;
 }
 
 const struct sched_policy *
@@ -174,7 +321,7 @@ sched_make_runnable(struct task *t)
 {
 	unsigned cpu = sched_target_cpu(t);
 	t->cpu = (int)cpu;
-	policy->enqueue(t, cpu);
+	ready_add(t, cpu);
 	if (cpu != cpu_id() && kick_hook)
 		kick_hook(cpu);
 }
@@ -237,9 +384,15 @@ sched_schedule(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *prev = pc->current;
-	if (prev->state == TASK_RUNNABLE && !prev->idle)
-		policy->enqueue(prev, pc->id);
-	struct task *next = policy->pick_next(pc->id);
+	struct runq *q = &runqs[pc->id];
+	spin_lock_raw(&q->lock); /* interrupts are off */
+	if (prev->state == TASK_RUNNABLE && !prev->idle && prev->rq_cpu < 0) {
+		prev->rq_cpu = (int)pc->id;
+		q->nready++;
+		q->policy->enqueue(prev, pc->id);
+	}
+	struct task *next = pick_checked(pc->id);
+	spin_unlock_raw(&q->lock);
 	if (!next)
 		next = pc->idle;
 	pc->need_resched = false;
@@ -434,13 +587,11 @@ task_init_cpu(const char *name)
 	boot->ns = cell_ns_kernel();
 	boot->switched_in_at = tsc_ns();
 	waitq_init(&boot->joiners);
+	boot->rq_cpu = -1;
+	boot->magic = TASK_MAGIC;
 	int err = task_tls_alloc(boot);
-	if (!err && policy->task_init)
-		err = policy->task_init(boot, 0);
-	if (err) {
-		task_tls_free(boot);
+	if (err)
 		return err;
-	}
 	struct task_builder b = TASK_BUILDER(idle_loop, (uint64_t)pc->id);
 	b.name = "idle";
 	b.idle = true;
@@ -448,8 +599,6 @@ task_init_cpu(const char *name)
 	b.stack_pages = 4;
 	struct task *idle = task_spawn(&b, &err);
 	if (!idle) {
-		if (policy->task_fini)
-			policy->task_fini(boot);
 		task_tls_free(boot);
 		return err;
 	}
@@ -475,3 +624,5 @@ EXPORT_APP(sched_policy);
 EXPORT_APP(task_sleep_ns);
 EXPORT_APP(task_yield);
 EXPORT_APP(task_current);
+EXPORT_APP(sched_runqueue_info);
+EXPORT_APP(task_set_priority);

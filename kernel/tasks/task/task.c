@@ -85,8 +85,8 @@ task_free(struct task *t)
 	/* a task is freed only after it switched away for the last time */
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_relax();
-	if (sched_policy() && sched_policy()->task_fini)
-		sched_policy()->task_fini(t);
+	sched_ready_remove(t); /* (an exited task is in no ready set) */
+	t->magic = 0;
 	stack_drop(TAKE_PTR(t->stack));
 	if (t->entry_cell)
 		__atomic_sub_fetch(&t->entry_cell->users, 1, __ATOMIC_RELEASE);
@@ -150,10 +150,11 @@ task_spawn(const struct task_builder *b, int *err)
 	t->idle = b->idle;
 	t->ns = b->ns ? b->ns : cell_ns_kernel();
 	t->cpu = b->pin >= 0 ? b->pin : -1;
+	t->priority = b->priority;
+	t->rq_cpu = -1;
+	t->magic = TASK_MAGIC;
 	waitq_init(&t->joiners);
-	int e = task_tls_alloc(t);
-	if (!e && pol->task_init)
-		e = pol->task_init(t, b->priority);
+	int e = b->priority < 0 || b->priority > SCHED_PRIO_MAX ? E_RANGE : task_tls_alloc(t);
 	if (e) {
 		task_tls_free(t);
 		stack_drop(TAKE_PTR(t->stack));

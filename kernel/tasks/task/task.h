@@ -66,6 +66,7 @@ struct task_builder {
 	struct task_history history;  /* set by recovery when restarting */
 };
 
+#define TASK_MAGIC 0x7a5c7a5cu
 struct task {
 	/* offsets 0 and 8 are used by switch.S */
 	uint64_t saved_rsp;
@@ -85,8 +86,13 @@ struct task {
 	struct stack *stack;           /* owned; NULL for the boot task */
 	struct cell *entry_cell;       /* held (cell->users) */
 	struct cell_ns *ns;
-	void *sched;                   /* the scheduler cell's per-task data */
-	void *sched_next;              /* the next policy's, during a policy swap */
+	int priority;                  /* 0..SCHED_PRIO_MAX (policies read it) */
+	volatile int rq_cpu;           /* CPU whose ready set holds it, -1: none
+					* (changed under that CPU's run lock) */
+	uint32_t magic;                /* TASK_MAGIC while allocated */
+	/* the policy's working space: derived state, written only by the
+	 * policy (under the run lock) and rebuilt by it */
+	struct { void *link; uint64_t key; } slot;
 	void *fpu;                     /* FXSAVE area, once the task uses the FPU */
 	void *tls;                     /* thread-local block (thread pointer) */
 	uint64_t runtime_ns, switched_in_at;
@@ -218,39 +224,6 @@ void task_tick_resched(void);
 void task_set_timeslice_ns(uint64_t ns);
 uint64_t task_timeslice_ns(void);
 
-/* ---- the scheduler contract (implemented by scheduler cells) ---- */
-struct sched_policy {
-	const char *name;
-	/* put a runnable task on a runqueue (no-op if already queued) */
-	void (*enqueue)(struct task *t, unsigned cpu);
-	/* take it off its runqueue if it is on one */
-	void (*dequeue)(struct task *t);
-	/* remove and return the next task for cpu, or NULL (run idle) */
-	struct task *(*pick_next)(unsigned cpu);
-	/* allocate/free the policy's per-task data (t->sched) */
-	int (*task_init)(struct task *t, int priority);
-	void (*task_fini)(struct task *t);
-	int (*set_priority)(struct task *t, int priority);
-	/* introspection: up to max queued tasks of cpu (not referenced) */
-	size_t (*runqueue)(unsigned cpu, struct task **out, size_t max);
-};
-int sched_set_policy(const struct sched_policy *p) __must_check;
-/* live policy change, for the transfer function of a scheduler cell swap:
- * with every other CPU stopped, every task gets the new policy's data and
- * every queued task moves to the new policy's runqueue of the same CPU.
- * All or nothing (E_NOMEM before anything changed). */
-int sched_replace_policy(const struct sched_policy *p) __must_check;
-const struct sched_policy *sched_policy(void);
-/* pick the CPU a newly runnable task should go to */
-unsigned sched_target_cpu(const struct task *t);
-
-/* ---- bring-up ---- */
-/* make the code running on this CPU a task (boot: the captain), and give
- * the CPU its idle task */
-int task_init_cpu(const char *name) __must_check;
-/* hook for the SMP cell: IPI a CPU that has new work */
-void task_set_kick_hook(void (*kick)(unsigned cpu));
-
 /* ---- introspection ---- */
 struct task_info {
 	uint32_t id;
@@ -261,6 +234,63 @@ struct task_info {
 	const char *cell;
 	uint64_t runtime_ns;
 };
+/* ---- the scheduler contract (implemented by scheduler cells) ----
+ *
+ * The task cell owns the authoritative scheduling state: each task's run
+ * state, priority and the CPU whose ready set holds it (t->rq_cpu), under
+ * that CPU's run lock. A policy cell only orders the ready tasks of a CPU:
+ * its queues, and t->slot, are derived state it can rebuild from the task
+ * list at any time (reset, then enqueue every task whose rq_cpu is that
+ * CPU). Every call below is made by the task cell with the CPU's run lock
+ * held and interrupts off, so a policy needs no locks of its own, and once
+ * the task cell has switched a CPU to another policy no CPU can be running
+ * the old policy's code for it. A new or reloaded policy therefore reads
+ * nothing of its predecessor's memory. */
+#define SCHED_PRIO_MAX 39
+struct sched_policy {
+	const char *name;
+	bool priorities;              /* false: task_set_priority says E_NOTSUP */
+	/* forget every task queued for cpu (start empty) */
+	void (*reset)(unsigned cpu);
+	/* t became ready on cpu (t->rq_cpu == cpu already) */
+	void (*enqueue)(struct task *t, unsigned cpu);
+	/* t leaves cpu's ready set without running */
+	void (*dequeue)(struct task *t, unsigned cpu);
+	/* remove and return the next task for cpu, or NULL (run idle) */
+	struct task *(*pick_next)(unsigned cpu);
+	/* introspection: up to max queued tasks of cpu, in run order; returns
+	 * how many are queued */
+	size_t (*runqueue)(unsigned cpu, struct task **out, size_t max);
+};
+/* install p on every CPU: each CPU in turn, under its own run lock, gets
+ * p's queues built from the task list. No CPU is paused and nothing of the
+ * previous policy is read; the previous policy's cell is unpinned. Used at
+ * boot and by the transfer function of a scheduler cell swap or reload. */
+int sched_set_policy(const struct sched_policy *p) __must_check;
+/* the same (kept for transfer functions written against the old name) */
+int sched_replace_policy(const struct sched_policy *p) __must_check;
+const struct sched_policy *sched_policy(void);
+/* rebuild cpu's queues from the task list (what the task cell does when a
+ * policy's answer shows its queues are corrupted); returns how many tasks
+ * were queued again */
+size_t sched_rebuild(unsigned cpu);
+/* how often each CPU's queues were found corrupted and rebuilt */
+uint64_t sched_rebuild_count(void);
+/* 0..SCHED_PRIO_MAX; E_NOTSUP if the policy has no priorities */
+int task_set_priority(struct task *t, int priority) __must_check;
+/* snapshot of cpu's running task and queued tasks (names, ids), taken
+ * under its run lock; returns the number queued */
+size_t sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *out, size_t max);
+/* pick the CPU a newly runnable task should go to */
+unsigned sched_target_cpu(const struct task *t);
+
+/* ---- bring-up ---- */
+/* make the code running on this CPU a task (boot: the captain), and give
+ * the CPU its idle task */
+int task_init_cpu(const char *name) __must_check;
+/* hook for the SMP cell: IPI a CPU that has new work */
+void task_set_kick_hook(void (*kick)(unsigned cpu));
+
 /* snapshot of up to max tasks; returns the total number of tasks */
 size_t task_list(struct task_info *out, size_t max);
 size_t task_count(void);

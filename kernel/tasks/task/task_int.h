@@ -17,6 +17,7 @@ int task_unwind_init(void) __must_check;
 void sched_schedule(void);          /* call with interrupts disabled */
 void sched_finish_switch(void);
 void sched_make_runnable(struct task *t);
+void sched_ready_remove(struct task *t);
 
 /* fpu.c / tls.c */
 void task_fpu_free(struct task *t);

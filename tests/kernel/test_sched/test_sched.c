@@ -58,14 +58,14 @@ KTEST(policy_shares_cpu_as_designed)
 		KT_ASSERT(rt[0] > 0 && rt[1] > 0);
 		if (!(rt[0] * 2 > rt[1] && rt[1] * 2 > rt[0]))
 			KT_FAIL("equal-priority spinners ran %lu ms and %lu ms", rt[0] / 1000000, rt[1] / 1000000);
-		KT_EQ(p->set_priority(task_current(), 5), E_NOTSUP);
+		KT_EQ(task_set_priority(task_current(), 5), E_NOTSUP);
 	} else {
 		KT_OK(contend(1, 15, 400, rt)); /* 2 tickets vs 16 */
 		kprintf("SCHED priority 15 ran %lu ms, priority 1 ran %lu ms in 400 ms on one CPU\n",
 			rt[1] / 1000000, rt[0] / 1000000);
 		if (!(rt[1] > 3 * rt[0]) || rt[0] == 0)
 			KT_FAIL("high-priority task ran %lu ms, low %lu ms", rt[1] / 1000000, rt[0] / 1000000);
-		KT_EQ(p->set_priority(task_current(), 99), E_RANGE);
+		KT_EQ(task_set_priority(task_current(), 99), E_RANGE);
 	}
 }
 
@@ -81,11 +81,11 @@ KTEST(runqueues_are_visible)
 	stop = false;
 	preempt_disable(); /* keep it queued behind us while we look */
 	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
-	struct task *q[16];
-	size_t n = t ? p->runqueue(cpu, q, 16) : 0;
+	struct task_info q[16];
+	size_t n = t ? sched_runqueue_info(cpu, NULL, q, 16) : 0;
 	bool seen = false;
 	for (size_t i = 0; i < n && i < 16; i++)
-		seen |= q[i] == t;
+		seen |= q[i].id == t->id;
 	preempt_enable();
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	KT_ASSERT(t);
