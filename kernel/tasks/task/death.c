@@ -267,6 +267,9 @@ frames_of_unsafe(struct task *t, struct frame_query *q)
 		return;
 	uint64_t pcs[48];
 	size_t n = 0;
+	uint32_t st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	if ((st == TASK_EXITED || st == TASK_KILLED) && !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		return; /* finished and switched away for good: no frames */
 	if (t != task_current() && __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
 		/* running elsewhere: if its CPU is parked (a swap's pause), walk
 		 * from where it was interrupted; otherwise we cannot tell (idle

@@ -244,6 +244,7 @@ info_of(const struct task *t, struct task_info *i)
 	i->idle = t->idle;
 	i->cell = "-";
 	i->runtime_ns = t->runtime_ns;
+	i->rq_cpu = t->rq_cpu;
 }
 
 size_t

@@ -61,10 +61,12 @@ list_add(struct task *t)
 	if (all_tasks)
 		all_tasks->all_prev = t;
 	all_tasks = t;
-	ntasks++;
+	__atomic_add_fetch(&ntasks, 1, __ATOMIC_RELAXED);
 	spin_unlock_irq(&list_lock, irq);
 }
 
+/* off the list first, so that nobody walking it (task_for_each: swaps'
+ * frame checks, policy rebuilds) meets a task whose stack is going away */
 static void
 list_remove(struct task *t)
 {
@@ -75,7 +77,6 @@ list_remove(struct task *t)
 		all_tasks = t->all_next;
 	if (t->all_next)
 		t->all_next->all_prev = t->all_prev;
-	ntasks--;
 	spin_unlock_irq(&list_lock, irq);
 }
 
@@ -86,15 +87,16 @@ task_free(struct task *t)
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_relax();
 	sched_ready_remove(t); /* (an exited task is in no ready set) */
+	list_remove(t);
 	t->magic = 0;
 	stack_drop(TAKE_PTR(t->stack));
 	if (t->entry_cell)
 		__atomic_sub_fetch(&t->entry_cell->users, 1, __ATOMIC_RELEASE);
 	task_fpu_free(t);
 	task_tls_free(t);
-	/* last: the task count is what waiters (and memory checks) watch */
-	list_remove(t);
 	kfree(t);
+	/* last: the task count is what waiters (and memory checks) watch */
+	__atomic_sub_fetch(&ntasks, 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -235,6 +237,7 @@ task_list(struct task_info *out, size_t max)
 			i->idle = t->idle;
 			i->cell = t->entry_cell ? t->entry_cell->name : "-";
 			i->runtime_ns = t->runtime_ns;
+			i->rq_cpu = t->rq_cpu;
 		}
 		n++;
 	}

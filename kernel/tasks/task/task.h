@@ -233,6 +233,7 @@ struct task_info {
 	bool idle;
 	const char *cell;
 	uint64_t runtime_ns;
+	int rq_cpu;                   /* the ready set it is in, -1: none */
 };
 /* ---- the scheduler contract (implemented by scheduler cells) ----
  *

@@ -92,3 +92,58 @@ KTEST(runqueues_are_visible)
 	KT_OK(task_join(t, NULL));
 	KT_ASSERT(seen);
 }
+
+static uint64_t
+parked(uint64_t x)
+{
+	return x;
+}
+
+/* A policy's queues are derived state: corrupt them (every queued task of
+ * our CPU now links to a task that is not ready) and the task cell notices
+ * the wrong answer, rebuilds them from the task list, and every task still
+ * runs to the end. */
+KTEST(corrupted_policy_queues_are_rebuilt)
+{
+	unsigned cpu = cpu_id();
+	int err;
+	struct task_builder bb = TASK_BUILDER(parked, (uint64_t)7);
+	bb.blocked = true;
+	bb.pin = (int)cpu;
+	bb.name = "not-ready";
+	_cleanup_(task_unref_p) struct task *blocked = task_spawn(&bb, &err);
+	KT_ASSERT(blocked);
+	uint64_t before = sched_rebuild_count();
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
+	stop = false;
+	preempt_disable(); /* they stay queued behind us while we corrupt */
+	for (int i = 0; i < 4; i++) {
+		struct task_builder b = TASK_BUILDER(spin, (uint64_t)i);
+		b.pin = (int)cpu;
+		b.name = "queued";
+		if ((err = task_group_spawn(&g, &b)))
+			break;
+	}
+	if (!err) {
+		bool irq = irq_save(); /* nothing else touches our queue meanwhile */
+		for (size_t i = 0; i < g.n; i++) {
+			g.tasks[i]->slot.link = blocked;
+			g.tasks[i]->slot.key = 0;
+		}
+		irq_restore(irq);
+	}
+	preempt_enable();
+	KT_OK(err);
+	task_sleep_ns(20000000);
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	uint64_t v[4];
+	KT_OK(task_group_join(&g, v));
+	for (int i = 0; i < 4; i++)
+		KT_EQ(v[i], (uint64_t)i);
+	KT_ASSERT(sched_rebuild_count() > before);
+	KT_EQ(blocked->state, TASK_BLOCKED); /* never run while not ready */
+	KT_ASSERT(task_wake(blocked));
+	uint64_t x;
+	KT_OK(task_join(blocked, &x));
+	KT_EQ(x, 7);
+}

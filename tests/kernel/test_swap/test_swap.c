@@ -224,3 +224,119 @@ KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
 	frame_stats(&fs1);
 	KT_EQ(fs1.free + fs1.raw, fs0.free + fs0.raw);
 }
+
+/* Issue 13 reproduction: swapping a policy cell for a fresh copy of itself
+ * with its data carried (what `swap`, `make evolve` and recovery's reload
+ * do) while 16 tasks compute, yield, sleep and spawn. The old cell's
+ * copied queues pointed at nodes the transfer function then freed; now a
+ * policy's queues are built from the task list, so the copy is harmless. */
+static uint64_t
+child(uint64_t n)
+{
+	return n + 1;
+}
+
+static uint64_t
+busy(uint64_t n)
+{
+	uint64_t rounds = 0;
+	while (!spin_stop) {
+		for (volatile int i = 0; i < 1000; i++)
+			;
+		rounds++;
+		if (rounds % 4 == 0)
+			task_yield();
+		if (rounds % 32 == 0)
+			task_sleep_ns(50000);
+		if (rounds % 50 == 0) {
+			int err;
+			struct task_builder b = TASK_BUILDER(child, rounds);
+			_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
+			uint64_t v = 0;
+			if (!c || task_join(c, &v) || v != rounds + 1)
+				return UINT64_MAX; /* reported as a wrong exit value */
+		}
+	}
+	return n;
+}
+
+KTEST_FLAGS(scheduler_reloaded_into_itself_under_load, KTEST_NO_FRAMECHECK)
+{
+	char name0[32];
+	strlcpy(name0, sched_policy()->name, sizeof(name0));
+	bool rr = !strcmp(name0, "round-robin");
+	const char *cur = rr ? "sched_rr" : "sched_prio", *other = rr ? "sched_prio" : "sched_rr";
+	const char *adopt_cur = rr ? "sched_rr_adopt" : "sched_prio_adopt";
+	const char *adopt_other = rr ? "sched_prio_adopt" : "sched_rr_adopt";
+	spin_stop = false;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
+	for (int i = 0; i < 16; i++) {
+		struct task_builder b = TASK_BUILDER(busy, (uint64_t)i);
+		b.priority = i % 8;
+		KT_OK(task_group_spawn(&g, &b));
+	}
+	task_sleep_ns(10000000);
+	struct swap_times st;
+	struct cell_error why;
+	for (int round = 0; round < 6; round++) {
+		const char *o[] = { cur }, *n[] = { cur };
+		int err = do_swap(o, 1, n, 1, adopt_cur, &st, &why);
+		if (err)
+			KT_FAIL("reload %d of %s into itself: %s", round, cur, why.msg);
+		task_sleep_ns(5000000);
+		/* and across to the other policy and back */
+		const char *o2[] = { cur }, *n2[] = { other };
+		KT_OK(do_swap(o2, 1, n2, 1, adopt_other, &st, &why));
+		task_sleep_ns(5000000);
+		const char *o3[] = { other }, *n3[] = { cur };
+		KT_OK(do_swap(o3, 1, n3, 1, adopt_cur, &st, &why));
+	}
+	KT_ASSERT(!strcmp(sched_policy()->name, name0));
+	spin_stop = true;
+	/* every worker finishes within 10 s, or the test says which did not
+	 * and where it is (rather than hanging in the join) */
+	uint64_t deadline = tsc_ns() + 10000000000ULL;
+	bool all = false;
+	while (!all && tsc_ns() < deadline) {
+		all = true;
+		for (size_t i = 0; i < g.n; i++)
+			all &= g.tasks[i]->state == TASK_EXITED || g.tasks[i]->state == TASK_KILLED;
+		if (!all)
+			task_sleep_ns(10000000);
+	}
+	if (!all) {
+		for (size_t i = 0; i < g.n; i++) {
+			struct task *t = g.tasks[i];
+			if (t->state == TASK_EXITED)
+				continue;
+			kprintf("stuck: %s #%u state %s cpu %d rq_cpu %d on_cpu %u prio %d\n", t->name, t->id,
+				runstate_str(t->state), t->cpu, t->rq_cpu, t->on_cpu, t->priority);
+			uint64_t pcs[16];
+			size_t n = task_backtrace(t, pcs, 16);
+			for (size_t k = 0; k < n; k++) {
+				uint64_t off = 0;
+				const char *cn = "?";
+				const char *fn = cell_symbolize(pcs[k], &off, &cn);
+				kprintf("    %s+%#lx (%s)\n", fn ? fn : "?", off, cn ? cn : "?");
+			}
+		}
+		for (unsigned c = 0; c < cpu_count_online(); c++) {
+			struct task_info cur, q[16];
+			size_t n = sched_runqueue_info(c, &cur, q, 16);
+			kprintf("CPU %u running %s, %zu queued\n", c, cur.name, n);
+		}
+		static struct task_info all[64];
+		size_t nt = task_list(all, 64);
+		for (size_t i = 0; i < nt && i < 64; i++)
+			kprintf("task #%u %s %s cpu %d rq_cpu %d\n", all[i].id, all[i].name,
+				runstate_str(all[i].state), all[i].cpu, all[i].rq_cpu);
+		kprintf("rebuilds %lu\n", sched_rebuild_count());
+		KT_FAIL("workers did not finish after the swaps");
+	}
+	uint64_t v[16];
+	KT_OK(task_group_join(&g, v));
+	for (int i = 0; i < 16; i++)
+		KT_EQ(v[i], (uint64_t)i);
+	reclaim_all();
+	KT_EQ(cell_retired(), 0);
+}
