@@ -3,9 +3,9 @@
  * symbol or a section name), in both directions; --dot prints a Graphviz
  * graph of the cell-level dependencies instead.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

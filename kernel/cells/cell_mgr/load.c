@@ -17,13 +17,13 @@
  * is exactly as before.
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 

@@ -9,10 +9,10 @@
  */
 #define LOG_TAG "cells"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "nano_core.h"
 #include "symtab.h"
 

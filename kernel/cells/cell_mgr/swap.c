@@ -18,13 +18,13 @@
  * unloads the new cells and returns.
  */
 #define LOG_TAG "swap"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 

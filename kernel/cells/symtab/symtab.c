@@ -5,10 +5,10 @@
 #define LOG_TAG "symtab"
 #include "symtab.h"
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 
 #define MAX_CELLS 64

@@ -4,9 +4,9 @@
  * returned (the runner checks), and refuse every kind of malformed cell
  * with a clear error while leaving the system as it was.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "ktest.h"

@@ -22,7 +22,6 @@
 #define CELL_H
 
 #include "base.h"
-#include "spinlock.h"
 
 struct mapped_pages;
 struct cell;
@@ -229,6 +228,6 @@ const uint8_t *cell_tls_template(void);
 /* told when a new cell's TLS image appears at [TP-off, TP-off+len) */
 void cell_set_tls_hook(void (*hook)(size_t off, const void *image, size_t len));
 
-#include "export.h" /* EXPORT_APP */
+#include "base.h" /* EXPORT_APP */
 
 #endif
