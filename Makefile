@@ -96,6 +96,8 @@ $(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
 	@rm -f $$@.tmp
 endef
 $(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
+# deps files are sources: no implicit rule may remake one (apps/deps/deps.c)
+$(addsuffix /deps,$(CELL_DIRS)): ;
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
