@@ -84,7 +84,7 @@ define cell_rule
 $(1)_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard $(1)/*.[cS])))
 $$($(1)_OBJS): CELL_INC := -I$(1) -I$(BUILD)/inc/$(notdir $(1))
 $$($(1)_OBJS): $(BUILD)/inc/$(notdir $(1)).stamp
-$(BUILD)/inc/$(notdir $(1)).ran: $(wildcard $(1)/deps) $(BUILD)/inc/headers.list tools/cell-inc.sh
+$(BUILD)/inc/$(notdir $(1)).ran: $(1)/deps $(BUILD)/inc/headers.list tools/cell-inc.sh
 	$(Q)tools/cell-inc.sh $(BUILD) $(1) $(CELL_DIRS)
 $(BUILD)/inc/$(notdir $(1)).stamp: $(BUILD)/inc/$(notdir $(1)).ran ;
 $(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
@@ -96,7 +96,8 @@ $(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
 	@rm -f $$@.tmp
 endef
 $(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
-# deps files are sources: no implicit rule may remake one (apps/deps/deps.c)
+# deps files are sources: no implicit rule may remake one (apps/deps/deps.c);
+# a missing one is "remade" by nothing, so tools/cell-inc.sh runs and says so
 $(addsuffix /deps,$(CELL_DIRS)): ;
 
 $(BUILD)/obj/%.o: %.c Makefile
@@ -236,6 +237,12 @@ analyze:
 .PHONY: print-cflags
 print-cflags:
 	@echo $(CELL_CFLAGS) $(ALL_INC)
+# without include paths: a cell adds -I<its folder> -I$(BUILD)/inc/<cell>
+.PHONY: print-cell-cflags print-cell-dirs
+print-cell-dirs:
+	@echo $(CELL_DIRS)
+print-cell-cflags:
+	@echo $(CELL_CFLAGS)
 
 clean:
 	rm -rf $(BUILD)
