@@ -245,6 +245,5 @@ const uint8_t *cell_tls_template(void);
 /* told when a new cell's TLS image appears at [TP-off, TP-off+len) */
 void cell_set_tls_hook(void (*hook)(size_t off, const void *image, size_t len));
 
-#include "base.h" /* EXPORT_APP */
 
 #endif

@@ -113,8 +113,6 @@ build_cells(struct cell **cells, const struct symtab_cell *bounds, size_t n, siz
 		c->size[REGION_DATA] = bounds[i].data_end - bounds[i].data_start;
 		c->bss_start = bounds[i].bss_start;
 		c->bss_size = bounds[i].bss_end - bounds[i].bss_start;
-		c->deps = (const char *)(uintptr_t)bounds[i].deps_start;
-		c->deps_size = bounds[i].deps_end - bounds[i].deps_start;
 	}
 	symtab_for_each(add_symbol, &b); /* count */
 	*nsyms = 0;
@@ -122,6 +120,8 @@ build_cells(struct cell **cells, const struct symtab_cell *bounds, size_t n, siz
 		struct cell *c = cells[i];
 		size_t nsec = c->nsections, nsym = c->nsyms;
 		c->nsections = c->nsyms = 0; /* what is filled so far, for meta_free_cell */
+		c->deps = (const char *)(uintptr_t)bounds[i].deps_start;
+		c->deps_size = bounds[i].deps_end - bounds[i].deps_start;
 		int err = meta_alloc_arrays(c, nsec, nsym);
 		if (err)
 			return err;
