@@ -35,6 +35,7 @@ else
 	echo "RESULT build 1 0" >> "$results"
 fi
 
+run_suite deps tools/test-deps.sh
 run_suite host tools/test-host.sh
 run_suite analyzer tools/test-analyzer.sh
 if [ -f build/theseus-test.iso ]; then

@@ -25,7 +25,7 @@ EV="tools/evolve --sock $sock --manifest $evo/manifest.txt --cells"
 QEMU_EXTRA="-serial unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 180 \
 	"ech${TAB}history test" "$UP" \
-	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
+	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" "deps --check" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
@@ -79,6 +79,7 @@ check ctrl_c '^spin: crashed: interrupted \(Ctrl-C\)'
 check rq '^CPU 0: running '
 check bt_shell '^  #[0-9]+ +[0-9a-f]+ shell_main\+0x[0-9a-f]+ \(shell\)'
 check unknown '^nosuchcommand: unknown command \(type `help`\)'
+check deps_check_clean '^deps --check: [0-9]+ cells, [1-9][0-9]* cell-to-cell edges, 0 undeclared'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
 check halt '^System halted\.'

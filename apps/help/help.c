@@ -1,9 +1,9 @@
 /*
  * help: the commands, each an application cell (apps/<name>).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

@@ -2,9 +2,9 @@
  * ns: the CellNamespaces and their cells, with region bounds and sizes.
  * `ns -r` also walks each namespace's parents (recursive namespaces).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

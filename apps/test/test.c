@@ -2,12 +2,12 @@
  * test [NAME...]: load the test cells (test_*) and run every test, or the
  * named tests or test cells; prints "N passed, N failed".
  */
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "fmt.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

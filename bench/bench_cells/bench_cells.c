@@ -7,11 +7,11 @@
  * Prints BENCH lines and exits QEMU. No state.
  */
 #define LOG_TAG "bench"
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "tsc.h"
 
 void bench_cells_main(const char *cmdline);

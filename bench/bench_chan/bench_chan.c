@@ -6,14 +6,13 @@
  * No state.
  */
 #define LOG_TAG "bench"
-#include "bchan.h"
+#include "chan_buffered.h"
 #include "cpu.h"
-#include "err.h"
-#include "export.h"
-#include "fchan.h"
+#include "base.h"
+#include "chan_fast.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "task.h"
 #include "tsc.h"
 

@@ -7,11 +7,11 @@
 #include "bench.h"
 #include "heap.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 
 #define MAP_ITERS 5000
 #define HEAP_ITERS 200000

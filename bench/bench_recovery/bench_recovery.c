@@ -12,14 +12,14 @@
  * `make bench-recovery`; lines "BENCH downtime ...".
  * State: the probe shared with the receiver.
  */
-#include "bchan.h"
-#include "cell.h"
+#include "chan_buffered.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "task.h"
 #include "tsc.h"
 

@@ -6,9 +6,9 @@
  */
 #define LOG_TAG "bench"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 

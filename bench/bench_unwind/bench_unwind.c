@@ -6,11 +6,11 @@
  */
 #define LOG_TAG "bench"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "heap.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "task.h"
 #include "tsc.h"

@@ -5,7 +5,7 @@
  * memcpy. No state.
  */
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 
 unsigned

@@ -4,7 +4,7 @@
 #ifndef CELL_MGR_INT_H
 #define CELL_MGR_INT_H
 
-#include "cell.h"
+#include "cell_mgr.h"
 #include "elf.h"
 
 struct boot_info;

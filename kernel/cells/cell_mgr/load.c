@@ -17,13 +17,13 @@
  * is exactly as before.
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 
@@ -308,6 +308,10 @@ layout(struct batch *b, struct load_obj *o)
 		m->name = kstrdup(name);
 		if (!m->name)
 			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
+		if (!strcmp(name, ".cell_deps")) { /* its declared cells (declared.c) */
+			c->deps = (const char *)(uintptr_t)addr;
+			c->deps_size = s->sh_size;
+		}
 		o->sec_meta[i] = (int32_t)c->nsections++;
 	}
 	return E_OK;
@@ -471,6 +475,11 @@ link_obj(struct batch *b, struct load_obj *o)
 				return cell_errf(b->why, err, "cell %s: %s at %s+%#lx: %s", o->name,
 						 elf_reloc_name(type), from->name, (unsigned long)r[k].r_offset, err_str(err));
 			if (to && to->cell != o->cell) {
+				if (!cell_declares(o->cell, to->cell->name))
+					return cell_errf(b->why, E_PERM,
+							 "cell %s links to cell %s (symbol %s), which %s does not declare in its deps%s",
+							 o->name, to->cell->name, *sname ? sname : to->name, o->name,
+							 o->cell->deps ? "" : " (the object has no .cell_deps section)");
 				err = note_dep(b, from, to, &r[k], S);
 				if (err)
 					return err;

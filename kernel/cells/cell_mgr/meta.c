@@ -7,13 +7,13 @@
  * fault handler and the unwinder ask it on every frame).
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 
 struct spinlock cell_lock = SPINLOCK_INIT;

@@ -8,13 +8,13 @@
  * code. State: the module table and the symbol index.
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 
 struct module {

@@ -18,13 +18,13 @@
  * unloads the new cells and returns.
  */
 #define LOG_TAG "swap"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 
@@ -174,6 +174,11 @@ verify(struct plan *p, struct cell_error *why)
 						return cell_errf(why, E_NOENT,
 								 "symbol %s, used by cell %s (%s), is not provided by the new cells",
 								 name, d->from->cell->name, d->from->name);
+					if (!cell_declares(d->from->cell, e->sec->cell->name))
+						return cell_errf(why, E_PERM,
+								 "cell %s would link to cell %s (symbol %s), which %s does not declare in its deps",
+								 d->from->cell->name, e->sec->cell->name, name,
+								 d->from->cell->name);
 					if ((err = push_rw(p, why)))
 						return err;
 					struct rewrite *w = &p->rw[p->nrw];

@@ -9,12 +9,11 @@
  * a task that dies in a copy (a bad pointer) leaves the ring as it was.
  * The CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
-#include "bchan.h"
+#include "chan_buffered.h"
 #include "chan_fault.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "spinlock.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"

@@ -10,12 +10,11 @@
  * dies with its node queued takes the node out of the queue. The
  * CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
-#include "rchan.h"
+#include "chan_rendezvous.h"
 #include "chan_fault.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "spinlock.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"

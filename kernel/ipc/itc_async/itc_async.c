@@ -8,8 +8,8 @@
  * releasing those senders.
  * State: none (it lives in the channels).
  */
-#include "itc_policy.h"
-#include "err.h"
+#include "itc_core.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 

@@ -4,9 +4,9 @@
  * channel lock, so a task blocked in a send or receive during a policy
  * swap continues under the new policy when it wakes.
  */
-#include "itc.h"
+#include "itc_core.h"
 #include "itc_policy.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "tsc.h"

@@ -8,7 +8,6 @@
 #define ITC_POLICY_H
 
 #include "base.h"
-#include "spinlock.h"
 #include "task.h"
 
 /* a sender's message, in the sender's frame, waiting to be taken */

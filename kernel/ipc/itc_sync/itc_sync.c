@@ -5,8 +5,8 @@
  * policy left in a channel's ring (after a swap back) are received first.
  * State: none (it lives in the channels).
  */
-#include "itc_policy.h"
-#include "err.h"
+#include "itc_core.h"
+#include "base.h"
 #include "klibc.h"
 
 int itc_policy_init(struct itc *c) { return E_OK; }

@@ -3,14 +3,13 @@
  * All bookkeeping is in frame numbers' byte addresses, page-aligned.
  */
 #define LOG_TAG "frames"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "frame_alloc.h"
-#include "err.h"
-#include "log.h"
-#include "mb2.h"
+#include "base.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "mm_desc.h"
 #include "range.h"
-#include "spinlock.h"
 
 #define LOW_MEMORY (1ULL << 20)
 

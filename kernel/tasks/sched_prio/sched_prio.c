@@ -9,7 +9,7 @@
 #define LOG_TAG "sched_prio"
 #include "sched_prio.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "task.h"
 

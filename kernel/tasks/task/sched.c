@@ -6,13 +6,13 @@
  */
 #define LOG_TAG "sched"
 #include "task.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
 #include "fmt.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "task_int.h"
 #include "tsc.h"
 

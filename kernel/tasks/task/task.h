@@ -19,8 +19,6 @@
 #define TASK_H
 
 #include "base.h"
-#include "own.h"
-#include "spinlock.h"
 
 struct cell;
 struct cell_ns;

@@ -7,8 +7,7 @@
 #include "task.h"
 #include "cpu.h"
 #include "task_int.h"
-#include "own.h"
-#include "err.h"
+#include "base.h"
 #include "tsc.h"
 
 struct waitq_node {

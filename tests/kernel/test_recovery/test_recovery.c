@@ -8,13 +8,13 @@
  * restarted. Fixture functions are reached through their symbols, looked
  * up at every run, since reloading moves them.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "page_table.h"
 #include "recovery.h"
