@@ -132,6 +132,7 @@ evolve: cells
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	@echo "then, once cells are loaded: Ctrl-C, theseus-load-cells, break FILE:LINE (docs/debugging.md)"
 	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic -s -S
 
 # --- benchmarks ------------------------------------------------------------
