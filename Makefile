@@ -68,8 +68,8 @@ N ?= 2000
 SEED ?= 1
 faults: bootstrap $(BUILD)/theseus-workload.iso
 	tools/inject -n $(N) --seed $(SEED) --out $(BUILD)/faults
-.PHONY: bench-cells bench-tasks bench-unwind bench-chan bench-recovery test-shell
-.PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
+.PHONY: test-shell
+.PHONY: all run debug test test-host test-analyzer test-kernel \
 	bootstrap clean iso cells analyze
 all: iso
 
@@ -144,20 +144,12 @@ $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest sched=prio" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-tasks.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=tasks" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-chan.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=chan" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-recovery.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=recovery" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-workload.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "workload" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
+# one image per benchmark: "bench=NAME" makes the captain run the cell
+# bench_NAME's bench_NAME_main
+$(BUILD)/theseus-bench-%.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=$*" $(BUILD) $(MODULE_CELLS)
 
 iso: $(BUILD)/theseus.iso
 
@@ -175,37 +167,33 @@ evolve: cells
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	@echo "then, once cells are loaded: Ctrl-C, theseus-load-cells, break FILE:LINE (docs/debugging.md)"
 	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic -s -S
 
-bench-mem: bootstrap $(BUILD)/theseus-bench.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-mem.log; \
-	if [ $$rc != 33 ]; then echo "bench-mem: QEMU exit $$rc; see $(BUILD)/bench-mem.log"; exit 1; fi
+# --- benchmarks ------------------------------------------------------------
+# Every cell bench/bench_NAME is a benchmark: `make bench-NAME` boots
+# build/theseus-bench-NAME.iso, prints its BENCH lines and fails (naming the
+# benchmark) if QEMU did not exit with the kernel's "success" (33) or a line
+# says BENCH ERROR. `make bench` runs them all, one after the other, and
+# fails if any failed, naming them. (tools/test-make.sh runs
+# `make bench BENCHES=nosuch` to see a failing benchmark fail it.)
+BENCHES := $(patsubst bench_%,%,$(notdir $(wildcard bench/bench_*)))
+BENCH_TARGETS := $(addprefix bench-,$(BENCHES))
+.PHONY: bench $(BENCH_TARGETS)
 
-bench-tasks: bootstrap $(BUILD)/theseus-bench-tasks.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-tasks.iso $(BUILD)/bench-tasks.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-tasks.log; \
-	if [ $$rc != 33 ]; then echo "bench-tasks: QEMU exit $$rc; see $(BUILD)/bench-tasks.log"; exit 1; fi
+$(BENCH_TARGETS): bench-%: bootstrap $(BUILD)/theseus-bench-%.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-$*.log; \
+	if [ $$rc != 33 ] || grep -q '^BENCH ERROR' $(BUILD)/bench-$*.log; then \
+		echo "bench-$*: FAILED (QEMU exit $$rc); see $(BUILD)/bench-$*.log"; exit 1; fi
 
-bench-recovery: bootstrap $(BUILD)/theseus-bench-recovery.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-recovery.iso $(BUILD)/bench-recovery.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-recovery.log; \
-	if [ $$rc != 33 ]; then echo "bench-recovery: QEMU exit $$rc; see $(BUILD)/bench-recovery.log"; exit 1; fi
-
-bench-unwind: bootstrap $(BUILD)/theseus-bench-unwind.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-unwind.iso $(BUILD)/bench-unwind.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-unwind.log; \
-	if [ $$rc != 33 ]; then echo "bench-unwind: QEMU exit $$rc; see $(BUILD)/bench-unwind.log"; exit 1; fi
-
-bench-chan: bootstrap $(BUILD)/theseus-bench-chan.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-chan.iso $(BUILD)/bench-chan.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-chan.log; \
-	if [ $$rc != 33 ]; then echo "bench-chan: QEMU exit $$rc; see $(BUILD)/bench-chan.log"; exit 1; fi
-
-bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-cells.log; \
-	if [ $$rc != 33 ]; then echo "bench-cells: QEMU exit $$rc; see $(BUILD)/bench-cells.log"; exit 1; fi
+bench: bootstrap
+	@failed=; for b in $(BENCHES); do \
+		echo "== bench-$$b"; \
+		$(MAKE) -s --no-print-directory bench-$$b || failed="$$failed bench-$$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "bench: FAILED:$$failed"; exit 1; fi; \
+	echo "bench: all $(words $(BENCHES)) benchmarks ran"
 
 test: bootstrap
 	@tools/test-all.sh

@@ -61,12 +61,27 @@ f_echo(struct echo *e)
 	return 0;
 }
 
-static void
-report(const char *what, uint64_t cycles, unsigned rounds)
+/* join the echo task, then print the figure, or BENCH ERROR (and an error)
+ * if the task did not start, failed, or the loop stopped early */
+static int
+report(const char *what, struct task *t, int spawn_err, uint64_t cycles, unsigned done, unsigned rounds)
 {
+	if (!t) {
+		kprintf("BENCH ERROR %s: spawn: %s\n", what, err_str(spawn_err));
+		return spawn_err ? spawn_err : E_NOMEM;
+	}
+	uint64_t v = 0;
+	int err = task_join(t, &v);
+	task_unref(t);
+	if (err || v || done != rounds) {
+		kprintf("BENCH ERROR %s: %s (%u of %u round trips)\n", what,
+			err ? err_str(err) : "a send or receive failed", done, rounds);
+		return err ? err : E_DISCONNECTED;
+	}
 	uint64_t per = cycles / rounds;
 	kprintf("BENCH %-22s round trip %6lu ns %7lu cycles (%u round trips, 1-byte messages, 2 CPUs)\n", what,
 		tsc_cycles_to_ns(per), per, rounds);
+	return E_OK;
 }
 
 int
@@ -89,21 +104,26 @@ bench_chan_run(unsigned rounds)
 	struct task *t = task_spawn(&b, &err);
 	uint64_t c0 = rdtsc();
 	uint8_t x = 0;
-	for (unsigned i = 0; t && i < rounds; i++) {
+	unsigned i;
+	for (i = 0; t && i < rounds; i++) {
 		if (bbyte_send(to_tx, x, BCHAN_FOREVER) || bbyte_recv(back_rx, &x, BCHAN_FOREVER))
 			break;
 	}
 	uint64_t cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("buffered channel", cyc, rounds);
+	if (!t)
+		err = err ? err : E_NOMEM;
+	/* a failed loop leaves the echo task blocked: our ends go first */
+	if (i != rounds) {
+		bchan_tx_drop(to_tx);
+		to_tx = NULL;
 	}
+	int bad = report("buffered channel", t, err, cyc, i, rounds);
 	bchan_tx_drop(to_tx);
 	bchan_rx_drop(to_rx);
 	bchan_tx_drop(back_tx);
 	bchan_rx_drop(back_rx);
+	if (bad)
+		return bad;
 
 	/* rendezvous */
 	struct rchan_tx *rto_tx, *rback_tx;
@@ -116,20 +136,21 @@ bench_chan_run(unsigned rounds)
 	rb.pin = (int)other;
 	t = task_spawn(&rb, &err);
 	c0 = rdtsc();
-	for (unsigned i = 0; t && i < rounds; i++)
+	for (i = 0; t && i < rounds; i++)
 		if (rbyte_send(rto_tx, x, RCHAN_FOREVER) || rbyte_recv(rback_rx, &x, RCHAN_FOREVER))
 			break;
 	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("rendezvous channel", cyc, rounds);
+	if (i != rounds) {
+		rchan_tx_drop(rto_tx);
+		rto_tx = NULL;
 	}
+	bad = report("rendezvous channel", t, err, cyc, i, rounds);
 	rchan_tx_drop(rto_tx);
 	rchan_rx_drop(rto_rx);
 	rchan_tx_drop(rback_tx);
 	rchan_rx_drop(rback_rx);
+	if (bad)
+		return bad;
 
 	/* fastpath */
 	e.fping = fchan_new(&err);
@@ -144,19 +165,22 @@ bench_chan_run(unsigned rounds)
 	t = task_spawn(&fb, &err);
 	c0 = rdtsc();
 	uint64_t v = 0;
-	for (unsigned i = 0; t && i < rounds; i++)
+	for (i = 0; t && i < rounds; i++)
 		if (fchan_send(e.fping, v) || fchan_recv(e.fpong, &v))
 			break;
 	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
+	if (t && i != rounds) {
+		/* cannot happen while we hold both channels (E_DISCONNECTED is
+		 * their only error); the echo task may wait on fping for ever, so
+		 * it and the channels are left alone rather than joined or freed */
+		kprintf("BENCH ERROR fastpath: a send or receive failed (%u of %u round trips)\n", i, rounds);
 		task_unref(t);
-		report("fastpath", cyc, rounds);
+		return E_DISCONNECTED;
 	}
+	bad = report("fastpath", t, err, cyc, i, rounds);
 	fchan_drop(e.fping);
 	fchan_drop(e.fpong);
-	return E_OK;
+	return bad;
 }
 
 void
@@ -165,6 +189,8 @@ bench_chan_main(const char *cmdline)
 	(void)cmdline;
 	kprintf("BENCH START chan (%u CPUs, TSC %lu MHz)\n", cpu_count_online(), tsc_hz() / 1000000);
 	int err = bench_chan_run(20000);
+	if (err)
+		kprintf("BENCH ERROR chan: %s\n", err_str(err));
 	kprintf("BENCH DONE\n");
 	ktest_qemu_exit(err == E_OK);
 }
