@@ -116,14 +116,9 @@ bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
 			return r;
-		if (chan_core_spin_until(can_send, c))
-			continue;
-		int e = waitq_wait_deadline(&c->k.send_waiters, can_send, c, deadline);
-		if (e) {
-			/* we may have taken a wake-up meant for another sender */
-			waitq_wake_one(&c->k.send_waiters);
+		int e = chan_core_wait(&c->k.send_waiters, can_send, c, deadline);
+		if (e)
 			return e; /* E_TIMEDOUT or E_INTR: nothing was sent */
-		}
 	}
 }
 
@@ -158,13 +153,9 @@ bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
 			return r;
-		if (chan_core_spin_until(can_recv, c))
-			continue;
-		int e = waitq_wait_deadline(&c->k.recv_waiters, can_recv, c, deadline);
-		if (e) {
-			waitq_wake_one(&c->k.recv_waiters); /* pass a consumed wake-up on */
-			return e;
-		}
+		int e = chan_core_wait(&c->k.recv_waiters, can_recv, c, deadline);
+		if (e)
+			return e; /* nothing was received */
 	}
 }
 

@@ -150,3 +150,14 @@ chan_core_spin_until(bool (*cond)(void *ctx), void *ctx)
 	}
 	return false;
 }
+
+int
+chan_core_wait(struct waitq *q, bool (*cond)(void *ctx), void *ctx, uint64_t deadline)
+{
+	if (chan_core_spin_until(cond, ctx))
+		return E_OK;
+	int e = waitq_wait_deadline(q, cond, ctx, deadline);
+	if (e)
+		waitq_wake_one(q);
+	return e;
+}

@@ -72,5 +72,9 @@ struct chan_core *chan_core_drop_rx(struct chan_end *e) __must_check;
  * sleep and an IPI wake-up; true if cond(ctx) became true */
 uint64_t chan_core_deadline(uint64_t timeout);
 bool chan_core_spin_until(bool (*cond)(void *ctx), void *ctx);
+/* a blocking loop's wait: spin, then sleep on q until cond(ctx) or the
+ * deadline. E_OK: try again. E_TIMEDOUT or E_INTR: give up - and a
+ * wake-up this wait may have consumed is passed on to the next waiter */
+int chan_core_wait(struct waitq *q, bool (*cond)(void *ctx), void *ctx, uint64_t deadline) __must_check;
 
 #endif

@@ -216,16 +216,12 @@ rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 		}
 		if (r == E_DISCONNECTED || timeout == RCHAN_NOWAIT)
 			return r;
-		int e = E_OK;
-		if (!chan_core_spin_until(sender_or_gone, c))
-			e = waitq_wait_deadline(&c->k.recv_waiters, sender_or_gone, c, deadline);
+		int e = chan_core_wait(&c->k.recv_waiters, sender_or_gone, c, deadline);
 		{
 			_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 			c->waiting_receivers--;
 		}
-		if (e) {
-			waitq_wake_one(&c->k.recv_waiters); /* pass a consumed wake-up on */
+		if (e)
 			return e;
-		}
 	}
 }

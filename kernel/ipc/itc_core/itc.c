@@ -220,15 +220,11 @@ itc_recv_raw(struct itc_rx *rx, void *msg, size_t size, uint64_t timeout)
 			return E_DISCONNECTED;
 		if (timeout == ITC_NOWAIT)
 			return E_WOULDBLOCK;
-		int e = E_OK;
-		if (!chan_core_spin_until(message_or_gone, c))
-			e = waitq_wait_deadline(&c->k.recv_waiters, message_or_gone, c, deadline);
+		int e = chan_core_wait(&c->k.recv_waiters, message_or_gone, c, deadline);
 		irq = spin_lock_irq(&c->k.lock);
 		c->waiting_receivers--;
 		spin_unlock_irq(&c->k.lock, irq);
-		if (e) {
-			waitq_wake_one(&c->k.recv_waiters); /* pass a consumed wake-up on */
+		if (e)
 			return e;
-		}
 	}
 }
