@@ -23,41 +23,50 @@ RCHAN_DEFINE(rbyte, uint8_t)
 void bench_chan_main(const char *cmdline);
 int bench_chan_run(unsigned rounds);
 
+enum kind { BUFFERED, RENDEZVOUS, FASTPATH };
+enum dir { TO, BACK }; /* to the echoing task, back from it */
+
 struct echo {
-	struct bchan_tx *btx;
-	struct bchan_rx *brx;
-	struct rchan_tx *rtx;
-	struct rchan_rx *rrx;
-	struct fchan *fping, *fpong;
+	enum kind kind;
+	struct bchan_tx *btx[2];
+	struct bchan_rx *brx[2];
+	struct rchan_tx *rtx[2];
+	struct rchan_rx *rrx[2];
+	struct fchan *f[2];
 	unsigned rounds;
 };
 
-static uint64_t
-b_echo(struct echo *e)
+static int
+xsend(struct echo *e, enum dir d, uint64_t v)
 {
-	uint8_t b;
-	for (unsigned i = 0; i < e->rounds; i++)
-		if (bbyte_recv(e->brx, &b, BCHAN_FOREVER) || bbyte_send(e->btx, (uint8_t)(b + 1), BCHAN_FOREVER))
-			return 1;
-	return 0;
+	switch (e->kind) {
+	case BUFFERED: return bbyte_send(e->btx[d], (uint8_t)v, BCHAN_FOREVER);
+	case RENDEZVOUS: return rbyte_send(e->rtx[d], (uint8_t)v, RCHAN_FOREVER);
+	default: return fchan_send(e->f[d], v);
+	}
 }
 
-static uint64_t
-r_echo(struct echo *e)
+static int
+xrecv(struct echo *e, enum dir d, uint64_t *v)
 {
-	uint8_t b;
-	for (unsigned i = 0; i < e->rounds; i++)
-		if (rbyte_recv(e->rrx, &b, RCHAN_FOREVER) || rbyte_send(e->rtx, (uint8_t)(b + 1), RCHAN_FOREVER))
-			return 1;
-	return 0;
+	uint8_t b = 0;
+	int err;
+	switch (e->kind) {
+	case BUFFERED: err = bbyte_recv(e->brx[d], &b, BCHAN_FOREVER); break;
+	case RENDEZVOUS: err = rbyte_recv(e->rrx[d], &b, RCHAN_FOREVER); break;
+	default: return fchan_recv(e->f[d], v);
+	}
+	*v = b;
+	return err;
 }
 
+/* the other CPU's side: every message back, plus one */
 static uint64_t
-f_echo(struct echo *e)
+echo(struct echo *e)
 {
 	uint64_t v;
 	for (unsigned i = 0; i < e->rounds; i++)
-		if (fchan_recv(e->fping, &v) || fchan_send(e->fpong, v + 1))
+		if (xrecv(e, TO, &v) || xsend(e, BACK, v + 1))
 			return 1;
 	return 0;
 }
@@ -70,6 +79,28 @@ report(const char *what, uint64_t cycles, unsigned rounds)
 		tsc_cycles_to_ns(per), per, rounds);
 }
 
+/* e->rounds round trips with an echoing task on CPU other */
+static void
+measure(struct echo *e, unsigned other, const char *what)
+{
+	int err;
+	struct task_builder b = TASK_BUILDER(echo, e);
+	b.pin = (int)other;
+	struct task *t = task_spawn(&b, &err);
+	uint64_t c0 = rdtsc();
+	uint64_t x = 0;
+	for (unsigned i = 0; t && i < e->rounds; i++)
+		if (xsend(e, TO, x) || xrecv(e, BACK, &x))
+			break;
+	uint64_t cyc = rdtsc() - c0;
+	if (t) {
+		int e2 = task_join(t, NULL);
+		(void)e2;
+		task_unref(t);
+		report(what, cyc, e->rounds);
+	}
+}
+
 int
 bench_chan_run(unsigned rounds)
 {
@@ -77,87 +108,32 @@ bench_chan_run(unsigned rounds)
 	struct echo e = { .rounds = rounds };
 	int err;
 	/* buffered: two channels, one each way */
-	struct bchan_tx *to_tx;
-	struct bchan_rx *to_rx;
-	struct bchan_tx *back_tx;
-	struct bchan_rx *back_rx;
-	if (bbyte_new(1, &to_tx, &to_rx) || bbyte_new(1, &back_tx, &back_rx))
+	if (bbyte_new(1, &e.btx[TO], &e.brx[TO]) || bbyte_new(1, &e.btx[BACK], &e.brx[BACK]))
 		return E_NOMEM;
-	e.brx = to_rx;
-	e.btx = back_tx;
-	struct task_builder b = TASK_BUILDER(b_echo, &e);
-	b.pin = (int)other;
-	struct task *t = task_spawn(&b, &err);
-	uint64_t c0 = rdtsc();
-	uint8_t x = 0;
-	for (unsigned i = 0; t && i < rounds; i++) {
-		if (bbyte_send(to_tx, x, BCHAN_FOREVER) || bbyte_recv(back_rx, &x, BCHAN_FOREVER))
-			break;
-	}
-	uint64_t cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("buffered channel", cyc, rounds);
-	}
-	bchan_tx_drop(to_tx);
-	bchan_rx_drop(to_rx);
-	bchan_tx_drop(back_tx);
-	bchan_rx_drop(back_rx);
+	e.kind = BUFFERED;
+	measure(&e, other, "buffered channel");
+	for (int d = TO; d <= BACK; d++)
+		bchan_tx_drop(e.btx[d]), bchan_rx_drop(e.brx[d]);
 
 	/* rendezvous */
-	struct rchan_tx *rto_tx, *rback_tx;
-	struct rchan_rx *rto_rx, *rback_rx;
-	if (rbyte_new(&rto_tx, &rto_rx) || rbyte_new(&rback_tx, &rback_rx))
+	if (rbyte_new(&e.rtx[TO], &e.rrx[TO]) || rbyte_new(&e.rtx[BACK], &e.rrx[BACK]))
 		return E_NOMEM;
-	e.rrx = rto_rx;
-	e.rtx = rback_tx;
-	struct task_builder rb = TASK_BUILDER(r_echo, &e);
-	rb.pin = (int)other;
-	t = task_spawn(&rb, &err);
-	c0 = rdtsc();
-	for (unsigned i = 0; t && i < rounds; i++)
-		if (rbyte_send(rto_tx, x, RCHAN_FOREVER) || rbyte_recv(rback_rx, &x, RCHAN_FOREVER))
-			break;
-	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("rendezvous channel", cyc, rounds);
-	}
-	rchan_tx_drop(rto_tx);
-	rchan_rx_drop(rto_rx);
-	rchan_tx_drop(rback_tx);
-	rchan_rx_drop(rback_rx);
+	e.kind = RENDEZVOUS;
+	measure(&e, other, "rendezvous channel");
+	for (int d = TO; d <= BACK; d++)
+		rchan_tx_drop(e.rtx[d]), rchan_rx_drop(e.rrx[d]);
 
 	/* fastpath */
-	e.fping = fchan_new(&err);
-	e.fpong = fchan_new(&err);
-	if (!e.fping || !e.fpong) {
-		fchan_drop(e.fping);
-		fchan_drop(e.fpong);
-		return E_NOMEM;
+	e.f[TO] = fchan_new(&err);
+	e.f[BACK] = fchan_new(&err);
+	bool made = e.f[TO] && e.f[BACK];
+	if (made) {
+		e.kind = FASTPATH;
+		measure(&e, other, "fastpath");
 	}
-	struct task_builder fb = TASK_BUILDER(f_echo, &e);
-	fb.pin = (int)other;
-	t = task_spawn(&fb, &err);
-	c0 = rdtsc();
-	uint64_t v = 0;
-	for (unsigned i = 0; t && i < rounds; i++)
-		if (fchan_send(e.fping, v) || fchan_recv(e.fpong, &v))
-			break;
-	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("fastpath", cyc, rounds);
-	}
-	fchan_drop(e.fping);
-	fchan_drop(e.fpong);
-	return E_OK;
+	fchan_drop(e.f[TO]);
+	fchan_drop(e.f[BACK]);
+	return made ? E_OK : E_NOMEM;
 }
 
 void
