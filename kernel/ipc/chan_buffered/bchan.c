@@ -27,6 +27,8 @@ struct bchan {
 	uint8_t *ring;
 };
 
+compile_assert(bchan_core_first, offsetof(struct bchan, k) == 0);
+
 /* struct bchan_tx and struct bchan_rx are chan_ends (chan_core.h) */
 #define END(e) ((struct chan_end *)(e))
 #define CHAN(e) container_of(END(e)->k, struct bchan, k)
@@ -55,7 +57,9 @@ bchan_new_raw(size_t elem, size_t cap, struct bchan_tx **tx, struct bchan_rx **r
 	/* commit: nothing below fails */
 	c->cap = cap;
 	c->ring = TAKE_PTR(ring);
-	chan_core_open(&TAKE_PTR(c)->k, elem, &ends);
+	/* the channel's own address (its core is first): gcc 12's analyzer does
+	 * not see a pointer to a member carry its object away */
+	chan_core_open((struct chan_core *)(void *)TAKE_PTR(c), elem, &ends);
 	*tx = (struct bchan_tx *)TAKE_PTR(ends.tx);
 	*rx = (struct bchan_rx *)TAKE_PTR(ends.rx);
 	return E_OK;

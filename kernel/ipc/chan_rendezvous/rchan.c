@@ -37,6 +37,8 @@ struct rchan {
 	struct qlist queue;          /* waiting senders: struct rnode, FIFO; guarded by k.lock */
 };
 
+compile_assert(rchan_core_first, offsetof(struct rchan, k) == 0);
+
 /* struct rchan_tx and struct rchan_rx are chan_ends (chan_core.h) */
 #define END(e) ((struct chan_end *)(e))
 #define CHAN(e) container_of(END(e)->k, struct rchan, k)
@@ -58,7 +60,9 @@ rchan_new_raw(size_t elem, struct rchan_tx **tx, struct rchan_rx **rx)
 	if (!c || chan_core_ends_alloc(&ends))
 		return E_NOMEM;
 	/* commit: nothing below fails */
-	chan_core_open(&TAKE_PTR(c)->k, elem, &ends);
+	/* the channel's own address (its core is first): gcc 12's analyzer does
+	 * not see a pointer to a member carry its object away */
+	chan_core_open((struct chan_core *)(void *)TAKE_PTR(c), elem, &ends);
 	*tx = (struct rchan_tx *)TAKE_PTR(ends.tx);
 	*rx = (struct rchan_rx *)TAKE_PTR(ends.rx);
 	return E_OK;
