@@ -45,5 +45,6 @@
 #include "own.h"
 #include "export.h"
 #include "spinlock.h"
+#include "qlist.h"
 
 #endif

@@ -28,12 +28,5 @@ itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 		itc_ring_get(c, msg);
 		return true;
 	}
-	struct itc_node *n = c->head;
-	if (!n)
-		return false;
-	itc_node_unlink(c, n);
-	memcpy(msg, n->msg, c->elem);
-	n->taken = true;
-	*woke_senders = true;
-	return true;
+	return *woke_senders = itc_node_take(c, msg);
 }

@@ -13,13 +13,13 @@
 
 struct rr_node {
 	struct task *t;
-	struct rr_node *next;
+	struct qlink link;
 	int cpu;       /* the queue it is on, -1 if none */
 };
 
 struct rq {
 	struct spinlock lock;
-	struct rr_node *head, *tail;
+	struct qlist fifo; /* struct rr_node */
 	size_t len;
 };
 
@@ -32,12 +32,7 @@ rr_enqueue(struct task *t, unsigned cpu)
 	struct rq *q = &rqs[cpu];
 	bool irq = spin_lock_irq(&q->lock);
 	if (n->cpu < 0) {
-		n->next = NULL;
-		if (q->tail)
-			q->tail->next = n;
-		else
-			q->head = n;
-		q->tail = n;
+		qlist_push(&q->fifo, &n->link);
 		n->cpu = (int)cpu;
 		q->len++;
 	}
@@ -53,15 +48,7 @@ rr_dequeue(struct task *t)
 		return;
 	struct rq *q = &rqs[cpu];
 	bool irq = spin_lock_irq(&q->lock);
-	struct rr_node **pp = &q->head, *prev = NULL;
-	while (*pp && *pp != n) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (*pp) {
-		*pp = n->next;
-		if (q->tail == n)
-			q->tail = prev;
+	if (qlist_unlink(&q->fifo, &n->link)) {
 		n->cpu = -1;
 		q->len--;
 	}
@@ -73,11 +60,8 @@ rr_pick_next(unsigned cpu)
 {
 	struct rq *q = &rqs[cpu];
 	bool irq = spin_lock_irq(&q->lock);
-	struct rr_node *n = q->head;
+	struct rr_node *n = qlist_entry(qlist_pop(&q->fifo), struct rr_node, link);
 	if (n) {
-		q->head = n->next;
-		if (!q->head)
-			q->tail = NULL;
 		n->cpu = -1;
 		q->len--;
 	}
@@ -120,9 +104,11 @@ rr_runqueue(unsigned cpu, struct task **out, size_t max)
 	struct rq *q = &rqs[cpu];
 	size_t n = 0;
 	bool irq = spin_lock_irq(&q->lock);
-	for (struct rr_node *r = q->head; r; r = r->next, n++)
+	qlist_for_each(l, &q->fifo) {
 		if (n < max)
-			out[n] = r->t;
+			out[n] = qlist_entry(l, struct rr_node, link)->t;
+		n++;
+	}
 	spin_unlock_irq(&q->lock, irq);
 	return n;
 }

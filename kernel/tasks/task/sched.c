@@ -266,10 +266,11 @@ sched_schedule(void)
 	sched_finish_switch();
 }
 
-void
-task_yield(void)
+/* switch away (interrupts off; irq: whether they were on before) and,
+ * once back with interrupts on, reap and take a pending kill */
+static void
+switch_away(bool irq)
 {
-	bool irq = irq_save();
 	sched_schedule();
 	irq_restore(irq);
 	if (irq) {
@@ -279,16 +280,17 @@ task_yield(void)
 }
 
 void
+task_yield(void)
+{
+	switch_away(irq_save());
+}
+
+void
 task_block_current(void)
 {
 	bool irq = irq_save();
 	__atomic_store_n(&task_current()->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-	sched_schedule();
-	irq_restore(irq);
-	if (irq) {
-		task_reap();
-		task_check_kill();
-	}
+	switch_away(irq);
 }
 
 void
