@@ -30,6 +30,18 @@ CELL_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /*.[cS],$(CELL_
 CELL_NAMES := $(notdir $(CELL_DIRS))
 MODULE_CELLS := $(filter-out $(NANO_CORE_CELLS),$(CELL_NAMES))
 INC_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard $(addsuffix /*.h,$(CELL_GLOBS))))))
+HEADERS := $(sort $(wildcard $(addsuffix /*.h,$(CELL_GLOBS))))
+
+# Declared dependencies (docs/cells.md): each cell folder has a `deps` file;
+# a cell is compiled with only its own folder and BUILD/inc/<cell> (made by
+# tools/cell-inc.sh: its declared cells' public headers, an #error for any
+# other cell's header) on the include path, and tools/cell-deps-check.sh
+# checks every cell object's undefined symbols against the declarations.
+# Cells whose deps omit a linked cell on purpose (the cell manager's
+# run-time check is tested with them); the build check only notes them:
+DEPS_LINK_UNCHECKED := cellfix_undeclared
+# the list of cell folders and headers: the include views change with it
+$(shell mkdir -p $(BUILD)/inc; echo '$(CELL_DIRS) $(HEADERS)' | cmp -s - $(BUILD)/inc/headers.list || echo '$(CELL_DIRS) $(HEADERS)' > $(BUILD)/inc/headers.list)
 
 CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
@@ -39,7 +51,9 @@ CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fno-isolate-erroneous-paths-dereference -fno-isolate-erroneous-paths-attribute \
 	-ffunction-sections -fdata-sections \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
-	$(addprefix -I,$(INC_DIRS)) -MMD -MP
+	-MMD -MP
+# every cell folder: for the analyzer, which checks ownership, not deps
+ALL_INC := $(addprefix -I,$(INC_DIRS))
 
 QEMU_MEM  ?= 512M
 QEMU_SMP  ?= 4
@@ -54,8 +68,8 @@ N ?= 2000
 SEED ?= 1
 faults: bootstrap $(BUILD)/theseus-workload.iso
 	tools/inject -n $(N) --seed $(SEED) --out $(BUILD)/faults
-.PHONY: bench-cells bench-tasks bench-unwind bench-chan bench-recovery test-shell
-.PHONY: all run debug test test-host test-analyzer test-kernel bench-mem \
+.PHONY: test-shell
+.PHONY: all run debug test test-host test-analyzer test-kernel \
 	bootstrap clean iso cells analyze
 all: iso
 
@@ -63,27 +77,48 @@ bootstrap:
 	@tools/bootstrap.sh
 
 # --- cells -------------------------------------------------------------
+# A cell object is the ld -r of its sources plus a .cell_deps section (its
+# name, then its declared cells, NUL-terminated) that the cell manager
+# checks every link against.
 define cell_rule
-$(BUILD)/cells/$(notdir $(1)).o: $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard $(1)/*.[cS])))
+$(1)_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard $(1)/*.[cS])))
+$$($(1)_OBJS): CELL_INC := -I$(1) -I$(BUILD)/inc/$(notdir $(1))
+$$($(1)_OBJS): $(BUILD)/inc/$(notdir $(1)).stamp
+$(BUILD)/inc/$(notdir $(1)).ran: $(1)/deps $(BUILD)/inc/headers.list tools/cell-inc.sh
+	$(Q)tools/cell-inc.sh $(BUILD) $(1) $(CELL_DIRS)
+$(BUILD)/inc/$(notdir $(1)).stamp: $(BUILD)/inc/$(notdir $(1)).ran ;
+$(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
 	@mkdir -p $$(dir $$@)
 	@echo "  CELL  $$@"
-	$(Q)$(LD) -r -o $$@ $$^
+	$(Q)$(LD) -r -o $$@.tmp $$($(1)_OBJS)
+	$(Q)$(OBJCOPY) --add-section .cell_deps=$(BUILD)/deps/$(notdir $(1)).bin \
+		--set-section-flags .cell_deps=alloc,readonly,data,contents $$@.tmp $$@
+	@rm -f $$@.tmp
 endef
 $(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
+# deps files are sources: no implicit rule may remake one (apps/deps/deps.c);
+# a missing one is "remade" by nothing, so tools/cell-inc.sh runs and says so
+$(addsuffix /deps,$(CELL_DIRS)): ;
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	$(Q)$(CC) $(CELL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S Makefile
 	@mkdir -p $(dir $@)
 	@echo "  AS    $<"
-	$(Q)$(CC) $(CELL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $< -o $@
+
+# the link-level check: every cell's undefined symbols against its deps
+$(BUILD)/deps.ok: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) tools/cell-deps-check.sh
+	@echo "  DEPS  checking every cell's links against its declared cells"
+	$(Q)tools/cell-deps-check.sh $(BUILD) "$(DEPS_LINK_UNCHECKED)" -- $(CELL_DIRS)
+	@touch $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-cells: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES)))
+cells: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) $(BUILD)/deps.ok
 
 # --- nano_core -----------------------------------------------------------
 NANO_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(NANO_CORE_CELLS)))
@@ -92,7 +127,7 @@ $(BUILD)/nano_core.ld: tools/gen-nano-ld.sh Makefile
 	@mkdir -p $(dir $@)
 	tools/gen-nano-ld.sh $(BUILD)/cells $(NANO_CORE_CELLS) > $@
 
-$(BUILD)/nano_core.elf: $(NANO_OBJS) $(BUILD)/nano_core.ld
+$(BUILD)/nano_core.elf: $(NANO_OBJS) $(BUILD)/nano_core.ld $(BUILD)/deps.ok
 	$(LD) -n -nostdlib -z max-page-size=0x1000 --eh-frame-hdr \
 		-T $(BUILD)/nano_core.ld -o $@ $(NANO_OBJS)
 
@@ -101,7 +136,7 @@ $(BUILD)/nano_core.syms: $(BUILD)/nano_core.elf
 
 # --- images --------------------------------------------------------------
 MODULE_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(MODULE_CELLS)))
-ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) tools/mkiso.sh
+ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) $(BUILD)/deps.ok tools/mkiso.sh
 
 $(BUILD)/theseus.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)
@@ -109,20 +144,12 @@ $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest sched=prio" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=mem" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-tasks.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=tasks" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-unwind.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=unwind" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-chan.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=chan" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-recovery.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=recovery" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-workload.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "workload" $(BUILD) $(MODULE_CELLS)
-$(BUILD)/theseus-bench-cells.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "bench=cells" $(BUILD) $(MODULE_CELLS)
+# one image per benchmark: "bench=NAME" makes the captain run the cell
+# bench_NAME's bench_NAME_main
+$(BUILD)/theseus-bench-%.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "bench=$*" $(BUILD) $(MODULE_CELLS)
 
 iso: $(BUILD)/theseus.iso
 
@@ -140,37 +167,33 @@ evolve: cells
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"
+	@echo "then, once cells are loaded: Ctrl-C, theseus-load-cells, break FILE:LINE (docs/debugging.md)"
 	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -nographic -s -S
 
-bench-mem: bootstrap $(BUILD)/theseus-bench.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench.iso $(BUILD)/bench-mem.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-mem.log; \
-	if [ $$rc != 33 ]; then echo "bench-mem: QEMU exit $$rc; see $(BUILD)/bench-mem.log"; exit 1; fi
+# --- benchmarks ------------------------------------------------------------
+# Every cell bench/bench_NAME is a benchmark: `make bench-NAME` boots
+# build/theseus-bench-NAME.iso, prints its BENCH lines and fails (naming the
+# benchmark) if QEMU did not exit with the kernel's "success" (33) or a line
+# says BENCH ERROR. `make bench` runs them all, one after the other, and
+# fails if any failed, naming them. (tools/test-make.sh runs
+# `make bench BENCHES=nosuch` to see a failing benchmark fail it.)
+BENCHES := $(patsubst bench_%,%,$(notdir $(wildcard bench/bench_*)))
+BENCH_TARGETS := $(addprefix bench-,$(BENCHES))
+.PHONY: bench $(BENCH_TARGETS)
 
-bench-tasks: bootstrap $(BUILD)/theseus-bench-tasks.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-tasks.iso $(BUILD)/bench-tasks.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-tasks.log; \
-	if [ $$rc != 33 ]; then echo "bench-tasks: QEMU exit $$rc; see $(BUILD)/bench-tasks.log"; exit 1; fi
+$(BENCH_TARGETS): bench-%: bootstrap $(BUILD)/theseus-bench-%.iso
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	rc=$$?; grep '^BENCH' $(BUILD)/bench-$*.log; \
+	if [ $$rc != 33 ] || grep -q '^BENCH ERROR' $(BUILD)/bench-$*.log; then \
+		echo "bench-$*: FAILED (QEMU exit $$rc); see $(BUILD)/bench-$*.log"; exit 1; fi
 
-bench-recovery: bootstrap $(BUILD)/theseus-bench-recovery.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-recovery.iso $(BUILD)/bench-recovery.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-recovery.log; \
-	if [ $$rc != 33 ]; then echo "bench-recovery: QEMU exit $$rc; see $(BUILD)/bench-recovery.log"; exit 1; fi
-
-bench-unwind: bootstrap $(BUILD)/theseus-bench-unwind.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-unwind.iso $(BUILD)/bench-unwind.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-unwind.log; \
-	if [ $$rc != 33 ]; then echo "bench-unwind: QEMU exit $$rc; see $(BUILD)/bench-unwind.log"; exit 1; fi
-
-bench-chan: bootstrap $(BUILD)/theseus-bench-chan.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-chan.iso $(BUILD)/bench-chan.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-chan.log; \
-	if [ $$rc != 33 ]; then echo "bench-chan: QEMU exit $$rc; see $(BUILD)/bench-chan.log"; exit 1; fi
-
-bench-cells: bootstrap $(BUILD)/theseus-bench-cells.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-cells.iso $(BUILD)/bench-cells.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
-	rc=$$?; grep '^BENCH' $(BUILD)/bench-cells.log; \
-	if [ $$rc != 33 ]; then echo "bench-cells: QEMU exit $$rc; see $(BUILD)/bench-cells.log"; exit 1; fi
+bench: bootstrap
+	@failed=; for b in $(BENCHES); do \
+		echo "== bench-$$b"; \
+		$(MAKE) -s --no-print-directory bench-$$b || failed="$$failed bench-$$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "bench: FAILED:$$failed"; exit 1; fi; \
+	echo "bench: all $(words $(BENCHES)) benchmarks ran"
 
 test: bootstrap
 	@tools/test-all.sh
@@ -196,11 +219,17 @@ test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
 # -fanalyzer over every cell source (the allocators' malloc(dealloc)
 # annotations make it check ownership); any warning fails.
 analyze:
-	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS)
+	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS) $(ALL_INC)
 
 # the cell compile flags, for scripts (tools/test-analyzer.sh)
 .PHONY: print-cflags
 print-cflags:
+	@echo $(CELL_CFLAGS) $(ALL_INC)
+# without include paths: a cell adds -I<its folder> -I$(BUILD)/inc/<cell>
+.PHONY: print-cell-cflags print-cell-dirs
+print-cell-dirs:
+	@echo $(CELL_DIRS)
+print-cell-cflags:
 	@echo $(CELL_CFLAGS)
 
 clean:

@@ -8,19 +8,18 @@
 #define LOG_TAG "nano_core"
 #include "base.h"
 #include "cpu.h"
-#include "err.h"
 #include "exceptions.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 #include "nano_core.h"
 #include "serial.h"
 #include "stack.h"
 #include "symtab.h"
 #include "tsc.h"
-#include "cell.h"
+#include "cell_mgr.h"
 
 extern char boot_stack_top[], ist_df_top[], ist_nmi_top[], ist_mc_top[];
 

@@ -2,7 +2,8 @@
 # gen-nano-ld.sh OBJDIR CELL... : print the nano_core linker script.
 # Each constituent cell's sections are kept together in every output
 # section and bracketed by __cell_<name>_<kind>_start/_end symbols, so the
-# cell bounds survive inside the static image (symtab reads them at boot).
+# cell bounds survive inside the static image (symtab reads them at boot);
+# __cell_<name>_deps_start/_end bracket its .cell_deps (declared cells).
 set -eu
 objdir=$1; shift
 
@@ -58,6 +59,8 @@ cat <<MID
 		__rodata_start = .;
 MID
 PATTERNS='.rodata .rodata.*' per_cell rodata
+# each cell's declared dependencies (the .cell_deps section the build adds)
+PATTERNS='.cell_deps' per_cell deps
 cat <<MID2
 		*(.rodata .rodata.*)
 	} :rodata

@@ -1,7 +1,9 @@
 #!/bin/sh
 # test-all.sh: what `make test` runs. Builds everything, then the host
 # unit tests, the analyzer checks and the in-kernel tests under QEMU, and
-# sums their RESULT lines. Last line: "N passed, N failed".
+# sums their RESULT lines. Last line: "N passed, N failed". A suite that
+# cannot run (its image is missing), prints no RESULT line, or exits
+# non-zero without a failed test counts as a failure.
 set -u
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
@@ -19,33 +21,55 @@ run_suite() { # name command...
 	if [ -z "$lines" ]; then
 		echo "  FAIL $name: no RESULT line (exit $rc)"
 		lines="RESULT $name 0 1"
+	elif [ $rc -ne 0 ] && [ "$(printf '%s\n' "$lines" | awk '{f += $4} END {print f + 0}')" = 0 ]; then
+		echo "  FAIL $name: exit status $rc, though no test failed"
+		lines="$lines
+RESULT $name 0 1"
 	fi
 	[ $rc -ne 0 ] && status=1
 	printf '%s\n' "$lines" >> "$results"
 }
 
-echo "== build"
-if ! make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1 && \
-   ! { mkdir -p build && make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1; }; then
-	cat build/build.log
-	echo "RESULT build 0 1" >> "$results"
+# a suite that cannot run is a failure, with the reason
+cannot_run() { # name reason
+	echo "== $1"
+	echo "  FAIL $1: cannot run: $2"
+	echo "RESULT $1 0 1" >> "$results"
 	status=1
-else
+}
+
+# run_suite if the file exists, else cannot_run
+run_with() { # name needed-file command...
+	name=$1; need=$2; shift 2
+	if [ -e "$need" ]; then
+		run_suite "$name" "$@"
+	else
+		cannot_run "$name" "$need is missing (see the build above)"
+	fi
+}
+
+echo "== build"
+mkdir -p build
+make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
+rc=$?
+if [ $rc = 0 ]; then
 	echo "  PASS build ($(grep -c '' build/build.log) lines of build output)"
 	echo "RESULT build 1 0" >> "$results"
+else
+	cat build/build.log
+	echo "  FAIL build: make exit status $rc"
+	echo "RESULT build 0 1" >> "$results"
+	status=1
 fi
 
+run_suite deps tools/test-deps.sh
 run_suite host tools/test-host.sh
 run_suite analyzer tools/test-analyzer.sh
-if [ -f build/theseus-test.iso ]; then
-	run_suite kernel make -s test-kernel
-fi
-if [ -f build/theseus.iso ]; then
-	run_suite shell tools/test-shell.sh
-fi
-if [ -f build/theseus-workload.iso ]; then
-	run_suite faults tools/test-faults.sh
-fi
+run_with kernel build/theseus-test.iso make -s test-kernel
+run_with shell build/theseus.iso tools/test-shell.sh
+run_with faults build/theseus-workload.iso tools/test-faults.sh
+run_with gdb build/theseus.iso tools/test-gdb
+run_suite make tools/test-make.sh
 
 pass=$(awk '{p += $3} END {print p + 0}' "$results")
 fail=$(awk '{f += $4} END {print f + 0}' "$results")

@@ -22,3 +22,4 @@ set -- $line
 [ "${5:-0}" -gt 0 ] && ok "faults activate (${5:-0})" || ko "no fault activated in $n injections"
 [ -s "$out/report.md" ] && grep -q '| all |' "$out/report.md" && ok "report written ($out/report.md)" || ko "no report"
 echo "RESULT faults $pass $fail"
+[ $fail = 0 ]

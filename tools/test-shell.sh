@@ -25,13 +25,13 @@ EV="tools/evolve --sock $sock --manifest $evo/manifest.txt --cells"
 QEMU_EXTRA="-serial unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 180 \
 	"ech${TAB}history test" "$UP" \
-	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" ps uptime "echo hello shell" \
+	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" "deps --check" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
 	hello "!$EV $evo/good" hello rq "!$EV $evo/good" "!$EV $evo/bad" rq hello \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
-	"test test_base" halt > "$log" 2>&1
+	"test base" "test nosuch" halt > "$log" 2>&1
 rc=$?
 pass=0
 fail=0
@@ -79,8 +79,12 @@ check ctrl_c '^spin: crashed: interrupted \(Ctrl-C\)'
 check rq '^CPU 0: running '
 check bt_shell '^  #[0-9]+ +[0-9a-f]+ shell_main\+0x[0-9a-f]+ \(shell\)'
 check unknown '^nosuchcommand: unknown command \(type `help`\)'
+check deps_check_clean '^deps --check: [0-9]+ cells, [1-9][0-9]* cell-to-cell edges, 0 undeclared'
 check deps_unknown '^deps: no cell, symbol or section named nosuchcell'
 check test_cmd '^[1-9][0-9]* passed, 0 failed$'
+check test_cell_short_name '^KTEST PASS tsc_is_calibrated_and_monotonic '
+check test_unknown "^test: no test or test cell named 'nosuch'\$"
+check test_unknown_status '^test: exit status 2$'
 check halt '^System halted\.'
 check evolve_applied '^\[host\] evolve: applied'
 check evolve_swapped_live '^\[host\]   OS: swapped in kernel: sched_rr -> sched_rr'

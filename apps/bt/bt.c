@@ -2,7 +2,7 @@
  * bt ID|NAME: the backtrace of a task, by the DWARF unwinder, symbolized.
  */
 #include "exceptions.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 
 int main(int argc, char **argv);

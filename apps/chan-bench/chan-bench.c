@@ -2,8 +2,8 @@
  * chan-bench [ROUNDS]: round-trip time of 1-byte messages between two
  * CPUs over the rendezvous, buffered and fastpath channels.
  */
-#include "err.h"
-#include "log.h"
+#include "base.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 int bench_chan_run(unsigned rounds);

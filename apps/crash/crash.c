@@ -9,7 +9,7 @@
 
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "exceptions.h"
 
 int main(int argc, char **argv);

@@ -1,11 +1,15 @@
 /*
  * deps: per-section dependencies of a cell (or of one section, named by a
  * symbol or a section name), in both directions; --dot prints a Graphviz
- * graph of the cell-level dependencies instead.
+ * graph of the cell-level dependencies instead, actual and declared (each
+ * cell's deps file, docs/cells.md): a declared edge the cell links through
+ * is solid, declared but not linked dashed, linked but undeclared red
+ * (the cell manager refuses those, so red means a bug). --check prints
+ * the mismatches: undeclared edges (exit 1) and unused declarations.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 
@@ -62,6 +66,34 @@ add(struct tally *t, size_t *n, const struct cell *other, size_t relocs)
 		t[(*n)++] = (struct tally){ other, 1, relocs };
 }
 
+static bool
+in_tally(const struct tally *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i].other->name, name))
+			return true;
+	return false;
+}
+
+/* c's actual edges (out[]) and its declared ones, in Graphviz */
+static void
+dot_edges(const struct cell *c, const struct tally *out, size_t nout, bool labels)
+{
+	for (size_t i = 0; i < nout; i++) {
+		bool declared = cell_declares(c, out[i].other->name);
+		if (labels)
+			kprintf("  \"%s\" -> \"%s\" [label=\"%zu\"%s];\n", c->name, out[i].other->name,
+				out[i].relocs, declared ? "" : ", color=red, fontcolor=red");
+		else
+			kprintf("  \"%s\" -> \"%s\"%s;\n", c->name, out[i].other->name,
+				declared ? "" : " [color=red]");
+	}
+	const char *it = NULL, *d;
+	while ((d = cell_declared_next(c, &it)))
+		if (!in_tally(out, nout, d))
+			kprintf("  \"%s\" -> \"%s\" [style=dashed];\n", c->name, d);
+}
+
 static void
 cell_deps(const struct cell *c, bool dot)
 {
@@ -75,8 +107,7 @@ cell_deps(const struct cell *c, bool dot)
 	}
 	if (dot) {
 		kprintf("digraph \"%s\" {\n  node [shape=box];\n", c->name);
-		for (size_t i = 0; i < nout; i++)
-			kprintf("  \"%s\" -> \"%s\" [label=\"%zu\"];\n", c->name, out[i].other->name, out[i].relocs);
+		dot_edges(c, out, nout, true);
 		for (size_t i = 0; i < nin; i++)
 			kprintf("  \"%s\" -> \"%s\" [label=\"%zu\"];\n", in[i].other->name, c->name, in[i].relocs);
 		kprintf("}\n");
@@ -110,11 +141,10 @@ summary(bool dot)
 				for (const struct cell_dep *d = c->sections[i].deps_in; d; d = d->next_in)
 					add(in, &nin, d->from->cell, d->nrelocs);
 			}
-			for (size_t i = 0; i < nout; i++) {
+			for (size_t i = 0; i < nout; i++)
 				rout += out[i].relocs;
-				if (dot)
-					kprintf("  \"%s\" -> \"%s\";\n", c->name, out[i].other->name);
-			}
+			if (dot)
+				dot_edges(c, out, nout, false);
 			for (size_t i = 0; i < nin; i++)
 				rin += in[i].relocs;
 			if (!dot)
@@ -125,7 +155,46 @@ summary(bool dot)
 	if (dot)
 		kprintf("}\n");
 	else
-		kprintf("(deps CELL|SYMBOL|SECTION for one in detail; --dot for Graphviz)\n");
+		kprintf("(deps CELL|SYMBOL|SECTION for one in detail; --dot for Graphviz; --check against the deps files)\n");
+}
+
+static void
+print_undeclared(void *ctx, const struct section *from, const struct section *to)
+{
+	(void)ctx;
+	kprintf("undeclared: cell %s uses cell %s (%s -> %s), which %s does not declare\n", from->cell->name,
+		to->cell->name, from->name, to->name, from->cell->name);
+}
+
+/* actual edges against declarations, every loaded cell */
+static int
+check(void)
+{
+	static struct tally out[64];
+	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
+	size_t bad = 0, pairs = 0, unused = 0, cells = 0;
+	for (size_t k = 0; k < 2; k++) {
+		size_t p = 0;
+		bad += cell_deps_verify(nss[k], print_undeclared, NULL, &p);
+		pairs += p;
+		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next) {
+			size_t nout = 0;
+			cells++;
+			for (size_t i = 0; i < c->nsections; i++)
+				for (const struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
+					add(out, &nout, d->to->cell, d->nrelocs);
+			const char *it = NULL, *d;
+			while ((d = cell_declared_next(c, &it)))
+				if (!in_tally(out, nout, d)) {
+					/* headers only (types, inline functions), or a cell not loaded */
+					kprintf("declared, not linked: %s -> %s\n", c->name, d);
+					unused++;
+				}
+		}
+	}
+	kprintf("deps --check: %zu cells, %zu cell-to-cell edges, %zu undeclared, %zu declared but not linked\n",
+		cells, pairs, bad, unused);
+	return bad ? 1 : 0;
 }
 
 int
@@ -136,6 +205,8 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dot"))
 			dot = true;
+		else if (!strcmp(argv[i], "--check"))
+			return check();
 		else
 			name = argv[i];
 	}

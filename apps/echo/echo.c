@@ -1,7 +1,7 @@
 /*
  * echo: print the arguments.
  */
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

@@ -4,7 +4,7 @@
  */
 #include "exceptions.h"
 #include "heap.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

@@ -3,7 +3,7 @@
  * boot module; the cell loader links it at run time into the `apps`
  * namespace, where main(argc, argv) is its entry. No state.
  */
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

@@ -1,9 +1,9 @@
 /*
  * help: the commands, each an application cell (apps/<name>).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 
@@ -11,7 +11,7 @@ static const struct {
 	const char *name, *text;
 } known[] = {
 	{ "help", "this list" },
-	{ "ns", "namespaces and their cells, with bounds and sizes (-r: parents too)" },
+	{ "ns", "namespaces and their cells, with bounds and sizes (-r: parents too; -s CELL: its sections)" },
 	{ "deps", "CELL|SYMBOL [--dot]: dependencies and dependents, both ways" },
 	{ "ps", "tasks: id, name, state, CPU, pin, cell, run time" },
 	{ "kill", "ID|NAME: kill a task (it unwinds, releasing what it holds)" },

@@ -2,8 +2,8 @@
  * kill ID|NAME...: kill tasks; each unwinds from where it is, releasing
  * everything it holds, and its joiners learn why.
  */
-#include "err.h"
-#include "log.h"
+#include "base.h"
+#include "logger.h"
 #include "task.h"
 
 int main(int argc, char **argv);

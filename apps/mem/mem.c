@@ -3,7 +3,7 @@
  */
 #include "frame_alloc.h"
 #include "heap.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "page_alloc.h"
 

@@ -1,10 +1,13 @@
 /*
  * ns: the CellNamespaces and their cells, with region bounds and sizes.
  * `ns -r` also walks each namespace's parents (recursive namespaces).
+ * `ns -s CELL` lists one cell's sections at their run-time addresses, and
+ * the gdb command that loads its symbols there (docs/debugging.md; the
+ * gdb command theseus-load-cells does this for every cell).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 
@@ -29,12 +32,42 @@ show(struct cell_ns *ns)
 	}
 }
 
+static int
+show_sections(const char *name)
+{
+	struct cell_ns *all[] = { cell_ns_kernel(), cell_ns_apps() };
+	struct cell *c = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(all) && !c; i++)
+		c = cell_find(all[i], name);
+	if (!c) {
+		kprintf("ns: no loaded cell named '%s'\n", name);
+		return 1;
+	}
+	kprintf("cell %s (namespace %s): %zu sections%s\n", c->name, cell_ns_name(c->ns), c->nsections,
+		c->nano_core ? " [nano_core: linked into build/nano_core.elf]" : "");
+	for (size_t i = 0; i < c->nsections; i++) {
+		const struct section *s = &c->sections[i];
+		kprintf("  %-40s %-8s %016lx %7lu B\n", s->name, section_kind_str(s->kind), s->addr, s->size);
+	}
+	if (c->nano_core)
+		return 0;
+	/* one line gdb accepts as is (its symbols at the run-time addresses) */
+	kprintf("gdb: add-symbol-file build/cells/%s.o", c->name);
+	for (size_t i = 0; i < c->nsections; i++)
+		if (c->sections[i].size)
+			kprintf(" -s %s %#lx", c->sections[i].name, c->sections[i].addr);
+	kprintf("\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "-s"))
+		return show_sections(argv[2]);
 	bool recursive = argc > 1 && !strcmp(argv[1], "-r");
-	if (argc > 1 && !recursive) {
-		kprintf("usage: ns [-r]\n");
+	if (argc > 2 || (argc > 1 && !recursive)) {
+		kprintf("usage: ns [-r] | ns -s CELL\n");
 		return 2;
 	}
 	show(cell_ns_kernel());

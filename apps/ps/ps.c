@@ -3,7 +3,7 @@
  */
 #include "fmt.h"
 #include "heap.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 
 int main(int argc, char **argv);

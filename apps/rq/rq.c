@@ -3,7 +3,7 @@
  * scheduling policy cell reports them.
  */
 #include "cpu.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 
 int main(int argc, char **argv);

@@ -3,7 +3,7 @@
  * SECONDS): a target for jobs, kill, Ctrl-C and bt.
  */
 #include "heap.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 

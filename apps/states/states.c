@@ -2,7 +2,7 @@
  * states: the state_db's states - name, owner, size, soft or not, present,
  * generation, regenerations.
  */
-#include "log.h"
+#include "logger.h"
 #include "state_db.h"
 
 int main(int argc, char **argv);

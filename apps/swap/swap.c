@@ -4,10 +4,10 @@
  * merged), without stopping the tasks using them. -v prints each stage's
  * time. New cells come from the boot image.
  */
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 

@@ -1,13 +1,15 @@
 /*
  * test [NAME...]: load the test cells (test_*) and run every test, or the
- * named tests or test cells; prints "N passed, N failed".
+ * named tests or test cells (a test cell also by its name without "test_":
+ * `test chan` runs test_chan); prints "N passed, N failed". A name that
+ * selects no test is an error (exit status 2) and nothing runs.
  */
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "fmt.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 
 int main(int argc, char **argv);
 
@@ -24,6 +26,15 @@ main(int argc, char **argv)
 		kprintf("test: %s\n", why.msg);
 		return 1;
 	}
+	/* check, then run: every name must select something */
+	int unknown = 0;
+	for (int i = 1; i < argc; i++)
+		if (!ktest_known(argv[i])) {
+			kprintf("test: no test or test cell named '%s'\n", argv[i]);
+			unknown++;
+		}
+	if (unknown)
+		return 2;
 	char list[256] = "";
 	size_t used = 0;
 	for (int i = 1; i < argc && used < sizeof(list); i++)

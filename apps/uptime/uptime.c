@@ -2,7 +2,7 @@
  * uptime: time since boot, tasks and CPUs.
  */
 #include "cpu.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 

@@ -6,14 +6,13 @@
  * No state.
  */
 #define LOG_TAG "bench"
-#include "bchan.h"
+#include "chan_buffered.h"
 #include "cpu.h"
-#include "err.h"
-#include "export.h"
-#include "fchan.h"
+#include "base.h"
+#include "chan_fast.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -23,51 +22,113 @@ RCHAN_DEFINE(rbyte, uint8_t)
 void bench_chan_main(const char *cmdline);
 int bench_chan_run(unsigned rounds);
 
+enum kind { BUFFERED, RENDEZVOUS, FASTPATH };
+enum dir { TO, BACK }; /* to the echoing task, back from it */
+
 struct echo {
-	struct bchan_tx *btx;
-	struct bchan_rx *brx;
-	struct rchan_tx *rtx;
-	struct rchan_rx *rrx;
-	struct fchan *fping, *fpong;
+	enum kind kind;
+	struct bchan_tx *btx[2];
+	struct bchan_rx *brx[2];
+	struct rchan_tx *rtx[2];
+	struct rchan_rx *rrx[2];
+	struct fchan *f[2];
 	unsigned rounds;
 };
 
-static uint64_t
-b_echo(struct echo *e)
+static int
+xsend(struct echo *e, enum dir d, uint64_t v)
 {
-	uint8_t b;
-	for (unsigned i = 0; i < e->rounds; i++)
-		if (bbyte_recv(e->brx, &b, BCHAN_FOREVER) || bbyte_send(e->btx, (uint8_t)(b + 1), BCHAN_FOREVER))
-			return 1;
-	return 0;
+	switch (e->kind) {
+	case BUFFERED: return bbyte_send(e->btx[d], (uint8_t)v, BCHAN_FOREVER);
+	case RENDEZVOUS: return rbyte_send(e->rtx[d], (uint8_t)v, RCHAN_FOREVER);
+	default: return fchan_send(e->f[d], v);
+	}
 }
 
-static uint64_t
-r_echo(struct echo *e)
+static int
+xrecv(struct echo *e, enum dir d, uint64_t *v)
 {
-	uint8_t b;
-	for (unsigned i = 0; i < e->rounds; i++)
-		if (rbyte_recv(e->rrx, &b, RCHAN_FOREVER) || rbyte_send(e->rtx, (uint8_t)(b + 1), RCHAN_FOREVER))
-			return 1;
-	return 0;
+	uint8_t b = 0;
+	int err;
+	switch (e->kind) {
+	case BUFFERED: err = bbyte_recv(e->brx[d], &b, BCHAN_FOREVER); break;
+	case RENDEZVOUS: err = rbyte_recv(e->rrx[d], &b, RCHAN_FOREVER); break;
+	default: return fchan_recv(e->f[d], v);
+	}
+	*v = b;
+	return err;
 }
 
+/* the other CPU's side: every message back, plus one */
 static uint64_t
-f_echo(struct echo *e)
+echo(struct echo *e)
 {
 	uint64_t v;
 	for (unsigned i = 0; i < e->rounds; i++)
-		if (fchan_recv(e->fping, &v) || fchan_send(e->fpong, v + 1))
+		if (xrecv(e, TO, &v) || xsend(e, BACK, v + 1))
 			return 1;
 	return 0;
 }
 
-static void
-report(const char *what, uint64_t cycles, unsigned rounds)
+/* join the echo task, then print the figure, or BENCH ERROR (and an error)
+ * if the task did not start, failed, or the loop stopped early */
+static int
+report(const char *what, struct task *t, int spawn_err, uint64_t cycles, unsigned done, unsigned rounds)
 {
+	if (!t) {
+		kprintf("BENCH ERROR %s: spawn: %s\n", what, err_str(spawn_err));
+		return spawn_err ? spawn_err : E_NOMEM;
+	}
+	uint64_t v = 0;
+	int err = task_join(t, &v);
+	task_unref(t);
+	if (err || v || done != rounds) {
+		kprintf("BENCH ERROR %s: %s (%u of %u round trips)\n", what,
+			err ? err_str(err) : "a send or receive failed", done, rounds);
+		return err ? err : E_DISCONNECTED;
+	}
 	uint64_t per = cycles / rounds;
 	kprintf("BENCH %-22s round trip %6lu ns %7lu cycles (%u round trips, 1-byte messages, 2 CPUs)\n", what,
 		tsc_cycles_to_ns(per), per, rounds);
+	return E_OK;
+}
+
+/* e->rounds round trips with an echoing task on CPU other; BENCH line or
+ * BENCH ERROR */
+static int
+measure(struct echo *e, unsigned other, const char *what)
+{
+	int err = E_OK;
+	struct task_builder b = TASK_BUILDER(echo, e);
+	b.pin = (int)other;
+	struct task *t = task_spawn(&b, &err);
+	uint64_t c0 = rdtsc();
+	uint64_t x = 0;
+	unsigned i;
+	for (i = 0; t && i < e->rounds; i++)
+		if (xsend(e, TO, x) || xrecv(e, BACK, &x))
+			break;
+	uint64_t cyc = rdtsc() - c0;
+	if (t && i != e->rounds) {
+		if (e->kind == FASTPATH) {
+			/* cannot happen while we hold both channels (E_DISCONNECTED is
+			 * their only error); the echo task may wait on f[TO] for ever,
+			 * so it and the channels are left alone rather than joined */
+			kprintf("BENCH ERROR %s: a send or receive failed (%u of %u round trips)\n", what, i,
+				e->rounds);
+			task_unref(t);
+			return E_DISCONNECTED;
+		}
+		/* the echo task may be blocked on us: our sending end goes first */
+		if (e->kind == BUFFERED) {
+			bchan_tx_drop(e->btx[TO]);
+			e->btx[TO] = NULL;
+		} else {
+			rchan_tx_drop(e->rtx[TO]);
+			e->rtx[TO] = NULL;
+		}
+	}
+	return report(what, t, err, cyc, i, e->rounds);
 }
 
 int
@@ -77,87 +138,40 @@ bench_chan_run(unsigned rounds)
 	struct echo e = { .rounds = rounds };
 	int err;
 	/* buffered: two channels, one each way */
-	struct bchan_tx *to_tx;
-	struct bchan_rx *to_rx;
-	struct bchan_tx *back_tx;
-	struct bchan_rx *back_rx;
-	if (bbyte_new(1, &to_tx, &to_rx) || bbyte_new(1, &back_tx, &back_rx))
+	if (bbyte_new(1, &e.btx[TO], &e.brx[TO]) || bbyte_new(1, &e.btx[BACK], &e.brx[BACK]))
 		return E_NOMEM;
-	e.brx = to_rx;
-	e.btx = back_tx;
-	struct task_builder b = TASK_BUILDER(b_echo, &e);
-	b.pin = (int)other;
-	struct task *t = task_spawn(&b, &err);
-	uint64_t c0 = rdtsc();
-	uint8_t x = 0;
-	for (unsigned i = 0; t && i < rounds; i++) {
-		if (bbyte_send(to_tx, x, BCHAN_FOREVER) || bbyte_recv(back_rx, &x, BCHAN_FOREVER))
-			break;
-	}
-	uint64_t cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("buffered channel", cyc, rounds);
-	}
-	bchan_tx_drop(to_tx);
-	bchan_rx_drop(to_rx);
-	bchan_tx_drop(back_tx);
-	bchan_rx_drop(back_rx);
+	e.kind = BUFFERED;
+	int bad = measure(&e, other, "buffered channel");
+	for (int d = TO; d <= BACK; d++)
+		bchan_tx_drop(e.btx[d]), bchan_rx_drop(e.brx[d]);
+	if (bad)
+		return bad;
 
 	/* rendezvous */
-	struct rchan_tx *rto_tx, *rback_tx;
-	struct rchan_rx *rto_rx, *rback_rx;
-	if (rbyte_new(&rto_tx, &rto_rx) || rbyte_new(&rback_tx, &rback_rx))
+	if (rbyte_new(&e.rtx[TO], &e.rrx[TO]) || rbyte_new(&e.rtx[BACK], &e.rrx[BACK]))
 		return E_NOMEM;
-	e.rrx = rto_rx;
-	e.rtx = rback_tx;
-	struct task_builder rb = TASK_BUILDER(r_echo, &e);
-	rb.pin = (int)other;
-	t = task_spawn(&rb, &err);
-	c0 = rdtsc();
-	for (unsigned i = 0; t && i < rounds; i++)
-		if (rbyte_send(rto_tx, x, RCHAN_FOREVER) || rbyte_recv(rback_rx, &x, RCHAN_FOREVER))
-			break;
-	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("rendezvous channel", cyc, rounds);
-	}
-	rchan_tx_drop(rto_tx);
-	rchan_rx_drop(rto_rx);
-	rchan_tx_drop(rback_tx);
-	rchan_rx_drop(rback_rx);
+	e.kind = RENDEZVOUS;
+	bad = measure(&e, other, "rendezvous channel");
+	for (int d = TO; d <= BACK; d++)
+		rchan_tx_drop(e.rtx[d]), rchan_rx_drop(e.rrx[d]);
+	if (bad)
+		return bad;
 
 	/* fastpath */
-	e.fping = fchan_new(&err);
-	e.fpong = fchan_new(&err);
-	if (!e.fping || !e.fpong) {
-		fchan_drop(e.fping);
-		fchan_drop(e.fpong);
-		return E_NOMEM;
+	e.f[TO] = fchan_new(&err);
+	e.f[BACK] = fchan_new(&err);
+	bool made = e.f[TO] && e.f[BACK];
+	if (made) {
+		e.kind = FASTPATH;
+		bad = measure(&e, other, "fastpath");
+		if (bad == E_DISCONNECTED)
+			return bad; /* the channels stay with the echo task */
+	} else {
+		kprintf("BENCH ERROR fastpath: %s\n", err_str(err));
 	}
-	struct task_builder fb = TASK_BUILDER(f_echo, &e);
-	fb.pin = (int)other;
-	t = task_spawn(&fb, &err);
-	c0 = rdtsc();
-	uint64_t v = 0;
-	for (unsigned i = 0; t && i < rounds; i++)
-		if (fchan_send(e.fping, v) || fchan_recv(e.fpong, &v))
-			break;
-	cyc = rdtsc() - c0;
-	if (t) {
-		int e2 = task_join(t, NULL);
-		(void)e2;
-		task_unref(t);
-		report("fastpath", cyc, rounds);
-	}
-	fchan_drop(e.fping);
-	fchan_drop(e.fpong);
-	return E_OK;
+	fchan_drop(e.f[TO]);
+	fchan_drop(e.f[BACK]);
+	return made ? bad : err;
 }
 
 void
@@ -166,6 +180,8 @@ bench_chan_main(const char *cmdline)
 	(void)cmdline;
 	kprintf("BENCH START chan (%u CPUs, TSC %lu MHz)\n", cpu_count_online(), tsc_hz() / 1000000);
 	int err = bench_chan_run(20000);
+	if (err)
+		kprintf("BENCH ERROR chan: %s\n", err_str(err));
 	kprintf("BENCH DONE\n");
 	ktest_qemu_exit(err == E_OK);
 }

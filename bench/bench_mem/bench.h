@@ -9,6 +9,6 @@
 
 #include "base.h"
 
-__noreturn void bench_main(const char *cmdline);
+__noreturn void bench_mem_main(const char *cmdline);
 
 #endif

@@ -12,14 +12,14 @@
  * `make bench-recovery`; lines "BENCH downtime ...".
  * State: the probe shared with the receiver.
  */
-#include "bchan.h"
-#include "cell.h"
+#include "chan_buffered.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -111,7 +111,7 @@ sender(struct sender_arg *s)
 	return i;
 }
 
-static void
+static bool
 measure(bool buffered, enum fail_kind kind, const char *label)
 {
 	static struct probe p;
@@ -121,8 +121,8 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 	int e = buffered ? bchan_new_raw(sizeof(uint64_t), 16, &s.btx, &p.brx)
 			 : rchan_new_raw(sizeof(uint64_t), &s.rtx, &p.rrx);
 	if (e) {
-		kprintf("BENCH downtime %s: no channel: %s\n", label, err_str(e));
-		return;
+		kprintf("BENCH ERROR downtime %s: no channel: %s\n", label, err_str(e));
+		return false;
 	}
 	int err;
 	struct task_builder sb = TASK_BUILDER(sender, &s);
@@ -149,8 +149,11 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		p.quit = true;
 		for (int w = 0; w < 3000 && __atomic_load_n(&p.alive, __ATOMIC_ACQUIRE); w++)
 			task_sleep_ns(100000);
-		if (!p.back_at || !p.fail_at)
+		if (!p.back_at || !p.fail_at) {
+			kprintf("BENCH ERROR downtime %s: round %d: %s\n", label, r,
+				!p.fail_at ? "the failure was never injected" : "not back within 300 ms");
 			continue;
+		}
 		uint64_t d = (p.back_at - p.fail_at) / 1000;
 		us[n++] = d;
 		sum += d;
@@ -169,10 +172,12 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		rchan_tx_drop(s.rtx);
 		rchan_rx_drop(p.rrx);
 	}
-	if (!n) {
-		kprintf("BENCH downtime %s: no round completed\n", label);
-		return;
+	if (!st) {
+		kprintf("BENCH ERROR downtime %s: sender spawn: %s\n", label, err_str(err));
+		return false;
 	}
+	if (n != ROUNDS)
+		return false; /* each failed round said why */
 	for (uint64_t i = 1; i < n; i++) /* sort, for the median */
 		for (uint64_t k = i; k && us[k - 1] > us[k]; k--) {
 			uint64_t x = us[k];
@@ -185,6 +190,7 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		sd++;
 	kprintf("BENCH downtime %-28s mean %6lu us +- %lu us, median %lu us, min %lu us (%lu rounds)\n", label,
 		mean, sd, us[n / 2], us[0], n);
+	return true;
 }
 
 void bench_recovery_main(const char *cmdline);
@@ -194,11 +200,11 @@ bench_recovery_main(const char *cmdline)
 {
 	kprintf("BENCH START recovery downtime (%u CPUs)\n", cpu_count_online());
 	log_set_level(LOG_ERROR);
-	measure(false, FAIL_NULL, "rendezvous, restart task");
-	measure(false, FAIL_CELL, "rendezvous, reload cell");
-	measure(true, FAIL_NULL, "buffered, restart task");
-	measure(true, FAIL_CELL, "buffered, reload cell");
+	bool ok = measure(false, FAIL_NULL, "rendezvous, restart task");
+	ok &= measure(false, FAIL_CELL, "rendezvous, reload cell");
+	ok &= measure(true, FAIL_NULL, "buffered, restart task");
+	ok &= measure(true, FAIL_CELL, "buffered, reload cell");
 	log_set_level(LOG_INFO);
 	kprintf("BENCH DONE\n");
-	ktest_qemu_exit(true);
+	ktest_qemu_exit(ok);
 }

@@ -6,9 +6,9 @@
  */
 #define LOG_TAG "bench"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -31,7 +31,7 @@ empty(uint64_t x)
 	return x;
 }
 
-static void
+static bool
 bench_switch(void)
 {
 	/* a CPU other than ours, so only the two yielders share it */
@@ -43,24 +43,28 @@ bench_switch(void)
 		b.blocked = true;
 		int err = task_group_spawn(&g, &b);
 		if (err) {
-			log_err("spawn: %s", err_str(err));
+			kprintf("BENCH ERROR context_switch: spawn: %s\n", err_str(err));
 			for (size_t k = 0; k < g.n; k++)
 				task_wake(g.tasks[k]);
-			return;
+			return false;
 		}
 	}
 	uint64_t c0 = rdtsc();
 	task_wake(g.tasks[0]);
 	task_wake(g.tasks[1]);
 	int e = task_group_join(&g, NULL);
-	(void)e;
 	uint64_t cycles = rdtsc() - c0;
+	if (e) {
+		kprintf("BENCH ERROR context_switch: join: %s\n", err_str(e));
+		return false;
+	}
 	uint64_t switches = 2ULL * SWITCH_ROUNDS;
 	kprintf("BENCH context_switch %lu ns %lu cycles (%lu switches, 2 tasks yielding on CPU %u)\n",
 		tsc_cycles_to_ns(cycles) / switches, cycles / switches, switches, cpu);
+	return true;
 }
 
-static void
+static bool
 bench_spawn(void)
 {
 	uint64_t c0 = rdtsc();
@@ -69,15 +73,19 @@ bench_spawn(void)
 		struct task_builder b = TASK_BUILDER(empty, (uint64_t)i);
 		struct task *t = task_spawn(&b, &err);
 		if (!t) {
-			log_err("spawn: %s", err_str(err));
-			return;
+			kprintf("BENCH ERROR spawn_join_empty: spawn: %s\n", err_str(err));
+			return false;
 		}
 		int e = task_join(t, NULL);
-		(void)e;
 		task_unref(t);
+		if (e) {
+			kprintf("BENCH ERROR spawn_join_empty: join: %s\n", err_str(e));
+			return false;
+		}
 	}
 	uint64_t cycles = (rdtsc() - c0) / SPAWN_ROUNDS;
 	kprintf("BENCH spawn_join_empty %lu ns %lu cycles\n", tsc_cycles_to_ns(cycles), cycles);
+	return true;
 }
 
 void
@@ -85,8 +93,8 @@ bench_tasks_main(const char *cmdline)
 {
 	(void)cmdline;
 	kprintf("BENCH START tasks (%u CPUs, TSC %lu MHz)\n", cpu_count_online(), tsc_hz() / 1000000);
-	bench_switch();
-	bench_spawn();
+	bool ok = bench_switch();
+	ok &= bench_spawn();
 	kprintf("BENCH DONE\n");
-	ktest_qemu_exit(true);
+	ktest_qemu_exit(ok);
 }

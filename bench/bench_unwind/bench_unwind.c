@@ -6,11 +6,11 @@
  */
 #define LOG_TAG "bench"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "heap.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "task.h"
 #include "tsc.h"
@@ -59,8 +59,10 @@ bench_unwind_main(const char *cmdline)
 		b.pin = (int)((cpu_id() + 1) % cpu_count_online());
 		int err;
 		struct task *t = task_spawn(&b, &err);
-		if (!t)
+		if (!t) {
+			kprintf("BENCH ERROR unwind: spawn: %s\n", err_str(err));
 			break;
+		}
 		int e = task_join(t, NULL);
 		(void)e;
 		task_unref(t);
@@ -68,8 +70,11 @@ bench_unwind_main(const char *cmdline)
 		while (!p.back_at && tsc_ns() - t0 < 1000000000ULL)
 			task_sleep_ns(100000);
 		struct fault_record rec;
-		if (!p.back_at || fault_log_read(&rec, 1, seq) != 1)
+		if (!p.back_at || fault_log_read(&rec, 1, seq) != 1) {
+			kprintf("BENCH ERROR unwind: round %d: %s\n", i,
+				!p.back_at ? "the task did not restart within 1 s" : "no fault log entry");
 			continue;
+		}
 		uint64_t restart = p.back_at - p.fault_at;
 		unwind_total += rec.unwind_ns;
 		restart_total += restart;
@@ -80,7 +85,7 @@ bench_unwind_main(const char *cmdline)
 		done++;
 	}
 	log_set_level(LOG_INFO);
-	if (done) {
+	if (done == ROUNDS) {
 		kprintf("BENCH fault_to_unwound_avg %lu us (min %lu us, %d faults)\n", unwind_total / done / 1000,
 			unwind_min / 1000, done);
 		kprintf("BENCH fault_to_restarted_avg %lu us (min %lu us)\n", restart_total / done / 1000,

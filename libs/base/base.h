@@ -39,4 +39,12 @@
 /* compile_assert in seL4's sense: pin layouts that cross a boundary */
 #define compile_assert(name, expr) _Static_assert(expr, #name)
 
+/* base's other headers are internal: every cell reaches them through
+ * base.h, its one public header (docs/cells.md, "Declared dependencies") */
+#include "err.h"
+#include "own.h"
+#include "export.h"
+#include "spinlock.h"
+#include "qlist.h"
+
 #endif

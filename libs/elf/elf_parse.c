@@ -4,7 +4,7 @@
  * what it found so a malformed cell gives a useful error.
  */
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "klibc.h"
 

@@ -5,7 +5,7 @@
  * memcpy. No state.
  */
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 
 unsigned
@@ -63,6 +63,27 @@ elf_reloc_name(uint32_t type)
 	}
 }
 
+/* write the low `bytes` bytes of x (little endian) if it fits that width,
+ * signed or unsigned */
+static int
+put_signed(uint8_t *place, int64_t x, unsigned bytes)
+{
+	int64_t lim = (int64_t)1 << (8 * bytes - 1);
+	if (x < -lim || x >= lim)
+		return E_RANGE;
+	memcpy(place, &x, bytes);
+	return E_OK;
+}
+
+static int
+put_unsigned(uint8_t *place, uint64_t x, unsigned bytes)
+{
+	if (x >> (8 * bytes))
+		return E_RANGE;
+	memcpy(place, &x, bytes);
+	return E_OK;
+}
+
 int
 elf_reloc_apply(uint32_t type, uint8_t *place, uint64_t P, uint64_t S, int64_t A)
 {
@@ -73,77 +94,31 @@ elf_reloc_apply(uint32_t type, uint8_t *place, uint64_t P, uint64_t S, int64_t A
 	case R_X86_64_NONE:
 		return E_OK;
 	case R_X86_64_64:
+	case R_X86_64_TPOFF64:      /* S is the thread-pointer offset */
 		memcpy(place, &v, 8);
 		return E_OK;
 	case R_X86_64_PC64:
 		memcpy(place, &pcrel, 8);
 		return E_OK;
-	case R_X86_64_TPOFF64:      /* S is the thread-pointer offset */
-		memcpy(place, &v, 8);
-		return E_OK;
-	case R_X86_64_TPOFF32: {
-		int64_t s = (int64_t)v;
-		if (s < INT32_MIN || s > INT32_MAX)
-			return E_RANGE;
-		int32_t w = (int32_t)s;
-		memcpy(place, &w, 4);
-		return E_OK;
-	}
+	case R_X86_64_TPOFF32:
+	case R_X86_64_32S:
+		return put_signed(place, (int64_t)v, 4);
 	case R_X86_64_PC32:
 	case R_X86_64_PLT32:        /* no PLT in one address space: direct */
 	case R_X86_64_GOTPCREL:     /* S is the GOT slot's address */
 	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX: {
-		int64_t d = (int64_t)pcrel;
-		if (d < INT32_MIN || d > INT32_MAX)
-			return E_RANGE;
-		int32_t w = (int32_t)d;
-		memcpy(place, &w, 4);
-		return E_OK;
-	}
-	case R_X86_64_32: {
-		if (v > UINT32_MAX)
-			return E_RANGE;
-		uint32_t w = (uint32_t)v;
-		memcpy(place, &w, 4);
-		return E_OK;
-	}
-	case R_X86_64_32S: {
-		int64_t s = (int64_t)v;
-		if (s < INT32_MIN || s > INT32_MAX)
-			return E_RANGE;
-		int32_t w = (int32_t)s;
-		memcpy(place, &w, 4);
-		return E_OK;
-	}
-	case R_X86_64_16: {
-		if (v > UINT16_MAX)
-			return E_RANGE;
-		uint16_t w = (uint16_t)v;
-		memcpy(place, &w, 2);
-		return E_OK;
-	}
-	case R_X86_64_PC16: {
-		int64_t d = (int64_t)pcrel;
-		if (d < INT16_MIN || d > INT16_MAX)
-			return E_RANGE;
-		int16_t w = (int16_t)d;
-		memcpy(place, &w, 2);
-		return E_OK;
-	}
-	case R_X86_64_8: {
-		if (v > UINT8_MAX)
-			return E_RANGE;
-		*place = (uint8_t)v;
-		return E_OK;
-	}
-	case R_X86_64_PC8: {
-		int64_t d = (int64_t)pcrel;
-		if (d < INT8_MIN || d > INT8_MAX)
-			return E_RANGE;
-		*place = (uint8_t)(int8_t)d;
-		return E_OK;
-	}
+	case R_X86_64_REX_GOTPCRELX:
+		return put_signed(place, (int64_t)pcrel, 4);
+	case R_X86_64_32:
+		return put_unsigned(place, v, 4);
+	case R_X86_64_16:
+		return put_unsigned(place, v, 2);
+	case R_X86_64_PC16:
+		return put_signed(place, (int64_t)pcrel, 2);
+	case R_X86_64_8:
+		return put_unsigned(place, v, 1);
+	case R_X86_64_PC8:
+		return put_signed(place, (int64_t)pcrel, 1);
 	default:
 		/* dynamic TLS models and the rest: not for cells */
 		return E_NOTSUP;

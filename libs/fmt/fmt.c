@@ -3,7 +3,7 @@
  * Output goes through a sink so the logger can stream without a buffer.
  * No state.
  */
-#include "export.h"
+#include "base.h"
 #include "fmt.h"
 
 struct spec {

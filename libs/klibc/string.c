@@ -3,7 +3,7 @@
  * -fno-tree-loop-distribute-patterns so GCC does not turn these loops back
  * into calls to themselves. No state.
  */
-#include "export.h"
+#include "base.h"
 #include "klibc.h"
 
 void *

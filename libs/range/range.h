@@ -11,7 +11,6 @@
 #define RANGE_H
 
 #include "base.h"
-#include "err.h"
 
 struct range {
 	uint64_t start, end; /* [start, end), start < end */

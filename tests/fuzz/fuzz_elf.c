@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

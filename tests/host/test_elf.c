@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 
 #define WORK "build/host/elf"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "err.h"
-#include "mb2.h"
+#include "base.h"
+#include "multiboot2.h"
 
 /* ---- a multiboot2 info builder ------------------------------------- */
 

@@ -5,14 +5,14 @@
  */
 #define LOG_TAG "ktest"
 #include "ktest.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 #include "task.h"
@@ -102,10 +102,31 @@ selected(const char *list, const char *name)
 	return false;
 }
 
+/* a name selects a test by its name, or every test of a cell by the
+ * cell's name with or without its "test_" prefix ("chan": test_chan) */
 static bool
 selected_in(const char *list, const char *name, const char *cell)
 {
-	return selected(list, name) || (list && *list && selected(list, cell));
+	if (selected(list, name))
+		return true;
+	return list && *list &&
+	       (selected(list, cell) || (str_starts_with(cell, "test_") && selected(list, cell + 5)));
+}
+
+bool
+ktest_known(const char *name)
+{
+	for (struct cell *c = cell_ns_first(cell_ns_kernel()); c; c = c->next)
+		for (size_t i = 0; i < c->nsections; i++) {
+			const struct section *s = &c->sections[i];
+			if (s->kind != SEC_KTEST)
+				continue;
+			const struct ktest *t = (const struct ktest *)(uintptr_t)s->addr;
+			for (size_t k = 0; k < s->size / sizeof(*t); k++)
+				if (selected_in(name, t[k].name, c->name))
+					return true;
+		}
+	return false;
 }
 
 static void
@@ -190,3 +211,4 @@ ktest_main(const char *cmdline)
 }
 
 EXPORT_APP(ktest_run);
+EXPORT_APP(ktest_known);

@@ -58,8 +58,11 @@ void ktest_fail(struct ktest_ctx *t, const char *file, int line, const char *fmt
 } while (0)
 
 /* run the tests (or test cells) named in the comma-separated list, all if
- * empty; prints KTEST lines; counts into *pass and *fail */
+ * empty; prints KTEST lines; counts into *pass and *fail. A name is a
+ * test's, a test cell's, or a test cell's without "test_" ("chan") */
 void ktest_run(const char *list, unsigned *pass, unsigned *fail);
+/* true if `name` selects at least one test of the loaded kernel cells */
+bool ktest_known(const char *name);
 /* run the tests named in "ktest=a,b" (all if no list); exits QEMU */
 __noreturn void ktest_main(const char *cmdline);
 /* exit QEMU through isa-debug-exit: status 0 -> exit code 1? see .c */

@@ -6,13 +6,13 @@
  */
 #define LOG_TAG "workload"
 #include "workload.h"
-#include "bchan.h"
-#include "err.h"
+#include "chan_buffered.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
-#include "rchan.h"
+#include "chan_rendezvous.h"
 #include "stack.h"
 #include "task.h"
 

@@ -3,11 +3,11 @@
  */
 #define LOG_TAG "acpi"
 #include "acpi.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 #include "nano_core.h"
 

@@ -2,7 +2,7 @@
  * madt.c: the Multiple APIC Description Table (ACPI 6, 5.2.12). Pure.
  */
 #include "acpi.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 
 int

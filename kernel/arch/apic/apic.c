@@ -3,11 +3,11 @@
  */
 #define LOG_TAG "apic"
 #include "apic.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 

@@ -5,8 +5,8 @@
  */
 #define LOG_TAG "ioapic"
 #include "apic.h"
-#include "err.h"
-#include "log.h"
+#include "base.h"
+#include "logger.h"
 #include "memory.h"
 
 #define MAX_IOAPICS 8

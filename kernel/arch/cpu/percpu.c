@@ -5,7 +5,7 @@
  * State: the per-CPU structs; each CPU writes only its own (others read
  * `online`, `apic_id` and `current` for introspection).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
 
 static struct percpu percpus[MAX_CPUS];

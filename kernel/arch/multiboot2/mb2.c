@@ -3,8 +3,8 @@
  * against the bytes actually available before it is used: the same code
  * is fed random bytes by the host fuzzer.
  */
-#include "mb2.h"
-#include "err.h"
+#include "multiboot2.h"
+#include "base.h"
 #include "klibc.h"
 
 enum {

@@ -4,9 +4,9 @@
  * No state.
  */
 #include "power.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "log.h"
+#include "logger.h"
 
 void
 power_off(void)

@@ -9,14 +9,13 @@
  * interrupts off cannot deadlock.
  */
 #define LOG_TAG "smp"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "smp.h"
 #include "apic.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "page_table.h"
-#include "spinlock.h"
 #include "task.h"
 
 static struct spinlock req_lock = SPINLOCK_INIT;

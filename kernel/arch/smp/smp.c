@@ -6,15 +6,15 @@
 #include "acpi.h"
 #include "apic.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "page_table.h"
 #include "stack.h"
 #include "task.h"
 #include "tsc.h"
-#include "cell.h"
+#include "cell_mgr.h"
 
 int smp_stop_init(void);
 

@@ -11,9 +11,8 @@
 #include "smp.h"
 #include "apic.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
-#include "spinlock.h"
 #include "tsc.h"
 
 #define VEC_STOP 0xF2

@@ -1,7 +1,7 @@
 /*
  * tsc.c: calibrate the TSC by gating PIT channel 2 for a fixed interval.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "tsc.h"
 #include "cpu.h"
 

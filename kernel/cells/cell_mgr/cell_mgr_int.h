@@ -4,7 +4,7 @@
 #ifndef CELL_MGR_INT_H
 #define CELL_MGR_INT_H
 
-#include "cell.h"
+#include "cell_mgr.h"
 #include "elf.h"
 
 struct boot_info;
@@ -55,6 +55,17 @@ int meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym) __must_check;
  * follow stores into a heap object and would report leaks) */
 int meta_alloc_sections(struct cell *c, size_t nsec) __must_check;
 int meta_alloc_syms(struct cell *c, size_t nsym) __must_check;
+/* dependency edges: add relocation rel to the (from, to) edge among
+ * edges[0..*n), creating it (edges has room for one more); E_NOMEM */
+int meta_edge_add(struct cell_dep **edges, size_t *n, struct section *from, struct section *to,
+		  struct cell_reloc rel) __must_check;
+/* free edges not linked (their relocations too), not the array */
+void meta_edges_free(struct cell_dep **edges, size_t n);
+/* enter d into d->from->deps_out and d->to->deps_in, resp. take it out */
+void meta_edge_link(struct cell_dep *d);
+void meta_edge_unlink(struct cell_dep *d);
+/* take c and its global symbols out of namespace ns (c stays allocated) */
+void meta_ns_remove(struct cell_ns *ns, struct cell *c);
 
 /* module index (modules.c): which boot module defines a symbol */
 int modules_init(const struct boot_info *bi) __must_check;

@@ -17,13 +17,13 @@
  * is exactly as before.
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 
@@ -308,6 +308,10 @@ layout(struct batch *b, struct load_obj *o)
 		m->name = kstrdup(name);
 		if (!m->name)
 			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
+		if (!strcmp(name, ".cell_deps")) { /* its declared cells (declared.c) */
+			c->deps = (const char *)(uintptr_t)addr;
+			c->deps_size = s->sh_size;
+		}
 		o->sec_meta[i] = (int32_t)c->nsections++;
 	}
 	return E_OK;
@@ -471,6 +475,11 @@ link_obj(struct batch *b, struct load_obj *o)
 				return cell_errf(b->why, err, "cell %s: %s at %s+%#lx: %s", o->name,
 						 elf_reloc_name(type), from->name, (unsigned long)r[k].r_offset, err_str(err));
 			if (to && to->cell != o->cell) {
+				if (!cell_declares(o->cell, to->cell->name))
+					return cell_errf(b->why, E_PERM,
+							 "cell %s links to cell %s (symbol %s), which %s does not declare in its deps%s",
+							 o->name, to->cell->name, *sname ? sname : to->name, o->name,
+							 o->cell->deps ? "" : " (the object has no .cell_deps section)");
 				err = note_dep(b, from, to, &r[k], S);
 				if (err)
 					return err;
@@ -535,13 +544,8 @@ commit(struct batch *b, struct cell_dep **edges, size_t nedges)
 	}
 	for (size_t i = 0; i < b->n; i++)
 		cell_tls_published(b->obj[i].cell->tls_off, b->obj[i].cell->tls_size);
-	for (size_t i = 0; i < nedges; i++) {
-		struct cell_dep *d = edges[i];
-		d->next_out = d->from->deps_out;
-		d->from->deps_out = d;
-		d->next_in = d->to->deps_in;
-		d->to->deps_in = d;
-	}
+	for (size_t i = 0; i < nedges; i++)
+		meta_edge_link(edges[i]);
 }
 
 /* build the dependency edges (allocations) before commit */
@@ -554,37 +558,15 @@ make_edges(struct batch *b, struct cell_dep ***out, size_t *nout)
 	size_t n = 0;
 	for (size_t i = 0; i < b->ndeps; i++) {
 		struct pending_dep *p = &b->deps[i];
-		struct cell_dep *d = NULL;
-		for (size_t k = 0; k < n; k++)
-			if (edges[k]->from == p->from && edges[k]->to == p->to)
-				d = edges[k];
-		if (!d) {
-			d = KNEW(struct cell_dep);
-			if (!d)
-				goto nomem;
-			d->from = p->from;
-			d->to = p->to;
-			edges[n++] = d;
+		if (meta_edge_add(edges, &n, p->from, p->to, p->rel)) {
+			meta_edges_free(edges, n);
+			kfree(edges);
+			return cell_errf(b->why, E_NOMEM, "out of memory for dependencies");
 		}
-		struct cell_reloc *nr = kmalloc((d->nrelocs + 1) * sizeof(*nr));
-		if (!nr)
-			goto nomem;
-		if (d->nrelocs)
-			memcpy(nr, d->relocs, d->nrelocs * sizeof(*nr));
-		nr[d->nrelocs++] = p->rel;
-		kfree(d->relocs);
-		d->relocs = nr;
 	}
 	*out = edges;
 	*nout = n;
 	return E_OK;
-nomem:
-	for (size_t k = 0; k < n; k++) {
-		kfree(edges[k]->relocs);
-		kfree(edges[k]);
-	}
-	kfree(edges);
-	return cell_errf(b->why, E_NOMEM, "out of memory for dependencies");
 }
 
 static void
@@ -625,10 +607,7 @@ run_batch(struct batch *b)
 	if (!err && meta_index_reserve(b->n))
 		err = cell_errf(b->why, E_NOMEM, "out of memory for the address index");
 	if (err) {
-		for (size_t k = 0; k < nedges; k++) {
-			kfree(edges[k]->relocs);
-			kfree(edges[k]);
-		}
+		meta_edges_free(edges, nedges);
 		kfree(edges);
 		batch_drop(b, false);
 		cell_tls_reset(b->tls_mark);
@@ -653,66 +632,66 @@ run_batch(struct batch *b)
 	return E_OK;
 }
 
-int
-cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_error *why)
+static struct batch *
+batch_new(struct cell_ns *ns, struct cell_error *why)
 {
 	struct batch *b = KNEW(struct batch);
 	if (!b)
-		return cell_errf(why, E_NOMEM, "out of memory");
+		return NULL;
 	b->ns = ns;
 	b->why = why;
 	b->tls_mark = cell_tls_mark();
-	int err = E_OK;
-	for (size_t i = 0; i < n && !err; i++)
-		if (!batch_find(b, names[i]))
-			err = add_object(b, names[i], NULL, 0);
+	return b;
+}
+
+/* run a gathered batch (err: how the gathering went) and free it */
+static int
+batch_finish(struct batch *b, int err)
+{
 	if (err)
 		batch_drop(b, false);
 	else
 		err = run_batch(b);
 	kfree(b);
 	return err;
+}
+
+int
+cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_error *why)
+{
+	struct batch *b = batch_new(ns, why);
+	if (!b)
+		return cell_errf(why, E_NOMEM, "out of memory");
+	int err = E_OK;
+	for (size_t i = 0; i < n && !err; i++)
+		if (!batch_find(b, names[i]))
+			err = add_object(b, names[i], NULL, 0);
+	return batch_finish(b, err);
 }
 
 int
 cell_load_batch(struct cell_ns *ns, const char *const *names, const void *const *images,
 		const size_t *sizes, size_t n, struct cell_error *why)
 {
-	struct batch *b = KNEW(struct batch);
+	struct batch *b = batch_new(ns, why);
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");
-	b->ns = ns;
-	b->why = why;
-	b->tls_mark = cell_tls_mark();
 	int err = E_OK;
 	for (size_t i = 0; i < n && !err; i++)
 		err = add_object(b, names[i], images && images[i] ? images[i] : NULL,
 				 images && images[i] ? sizes[i] : 0);
-	if (err)
-		batch_drop(b, false);
-	else
-		err = run_batch(b);
-	kfree(b);
-	return err;
+	return batch_finish(b, err);
 }
 
 int
 cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t size,
 		struct cell_error *why)
 {
-	struct batch *b = KNEW(struct batch);
+	struct batch *b = batch_new(ns, why);
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");
-	b->ns = ns;
-	b->why = why;
-	b->tls_mark = cell_tls_mark();
 	int err = add_object(b, name, data, size);
-	if (err)
-		batch_drop(b, false);
-	else
-		err = run_batch(b);
-	kfree(b);
-	return err;
+	return batch_finish(b, err);
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */

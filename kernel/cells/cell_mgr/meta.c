@@ -7,13 +7,13 @@
  * fault handler and the unwinder ask it on every frame).
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 
 struct spinlock cell_lock = SPINLOCK_INIT;
@@ -313,6 +313,59 @@ meta_free_cell(struct cell *c)
 	kfree(c);
 }
 
+/* --- dependency edges (load.c and swap.c build and link them) --- */
+
+/* the edges array and the edge own what is allocated here (the caller
+ * frees them with meta_edges_free); GCC 12's analyzer does not follow a
+ * store through the edges parameter */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+int
+meta_edge_add(struct cell_dep **edges, size_t *n, struct section *from, struct section *to,
+	      struct cell_reloc rel)
+{
+	struct cell_dep *d = NULL;
+	for (size_t k = 0; k < *n; k++)
+		if (edges[k]->from == from && edges[k]->to == to)
+			d = edges[k];
+	if (!d) {
+		d = KNEW(struct cell_dep);
+		if (!d)
+			return E_NOMEM;
+		d->from = from;
+		d->to = to;
+		edges[(*n)++] = d;
+	}
+	struct cell_reloc *nr = kmalloc((d->nrelocs + 1) * sizeof(*nr));
+	if (!nr)
+		return E_NOMEM;
+	if (d->nrelocs)
+		memcpy(nr, d->relocs, d->nrelocs * sizeof(*nr));
+	nr[d->nrelocs++] = rel;
+	kfree(d->relocs);
+	d->relocs = nr;
+	return E_OK;
+}
+#pragma GCC diagnostic pop
+
+void
+meta_edges_free(struct cell_dep **edges, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		kfree(edges[k]->relocs);
+		kfree(edges[k]);
+	}
+}
+
+void
+meta_edge_link(struct cell_dep *d)
+{
+	d->next_out = d->from->deps_out;
+	d->from->deps_out = d;
+	d->next_in = d->to->deps_in;
+	d->to->deps_in = d;
+}
+
 /* drop edge d from d->to->deps_in */
 static void
 unlink_in(struct cell_dep *d)
@@ -321,6 +374,34 @@ unlink_in(struct cell_dep *d)
 		if (*pp == d) {
 			*pp = d->next_in;
 			return;
+		}
+}
+
+void
+meta_edge_unlink(struct cell_dep *d)
+{
+	for (struct cell_dep **pp = &d->from->deps_out; *pp; pp = &(*pp)->next_out)
+		if (*pp == d) {
+			*pp = d->next_out;
+			break;
+		}
+	unlink_in(d);
+}
+
+void
+meta_ns_remove(struct cell_ns *ns, struct cell *c)
+{
+	for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			ns->ncells--;
+			break;
+		}
+	if (!c->is_app)
+		for (size_t k = 0; k < c->nsyms; k++) {
+			struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
+			if (e && e->sec && e->sec->cell == c)
+				symmap_remove(&ns->map, c->syms[k].name);
 		}
 }
 
@@ -336,19 +417,7 @@ in_set(struct cell *const *cells, size_t n, const struct cell *c)
 static void
 remove_one(struct cell *c)
 {
-	struct cell_ns *ns = c->ns;
-	for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			ns->ncells--;
-			break;
-		}
-	if (!c->is_app)
-		for (size_t k = 0; k < c->nsyms; k++) {
-			struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
-			if (e && e->sec && e->sec->cell == c)
-				symmap_remove(&ns->map, c->syms[k].name);
-		}
+	meta_ns_remove(c->ns, c);
 	for (size_t i = 0; i < c->nsections; i++)
 		for (struct cell_dep *d = c->sections[i].deps_out; d; d = d->next_out)
 			unlink_in(d);

@@ -8,13 +8,13 @@
  * code. State: the module table and the symbol index.
  */
 #define LOG_TAG "cells"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 
 struct module {
@@ -140,15 +140,25 @@ cell_modules(const char **names, size_t max)
 	return n;
 }
 
+/* module_bytes of the module named name (*m; E_NOENT if there is none) */
+static const void *
+module_bytes_named(const char *name, struct module **m, struct mapped_pages **mp, int *err)
+{
+	*m = module_named(name);
+	if (!*m) {
+		err_set(err, E_NOENT);
+		return NULL;
+	}
+	return module_bytes((size_t)(*m - mods), mp, err);
+}
+
 int
 cell_module_copy(const char *name, void **data, size_t *size)
 {
-	struct module *m = module_named(name);
-	if (!m)
-		return E_NOENT;
+	struct module *m;
 	int err = E_OK;
 	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *bytes = module_bytes((size_t)(m - mods), &mp, &err);
+	const void *bytes = module_bytes_named(name, &m, &mp, &err);
 	if (!bytes)
 		return err;
 	void *copy = kmalloc(m->size);
@@ -163,12 +173,10 @@ cell_module_copy(const char *name, void **data, size_t *size)
 int
 cell_module_hash(const char *name, uint64_t *hash)
 {
-	struct module *m = module_named(name);
-	if (!m)
-		return E_NOENT;
+	struct module *m;
 	int err = E_OK;
 	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *bytes = module_bytes((size_t)(m - mods), &mp, &err);
+	const void *bytes = module_bytes_named(name, &m, &mp, &err);
 	if (!bytes)
 		return err;
 	*hash = fnv1a(bytes, m->size);

@@ -9,10 +9,10 @@
  */
 #define LOG_TAG "cells"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "nano_core.h"
 #include "symtab.h"
 
@@ -120,6 +120,8 @@ build_cells(struct cell **cells, const struct symtab_cell *bounds, size_t n, siz
 		struct cell *c = cells[i];
 		size_t nsec = c->nsections, nsym = c->nsyms;
 		c->nsections = c->nsyms = 0; /* what is filled so far, for meta_free_cell */
+		c->deps = (const char *)(uintptr_t)bounds[i].deps_start;
+		c->deps_size = bounds[i].deps_end - bounds[i].deps_start;
 		int err = meta_alloc_arrays(c, nsec, nsym);
 		if (err)
 			return err;

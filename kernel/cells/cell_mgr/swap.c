@@ -18,13 +18,13 @@
  * unloads the new cells and returns.
  */
 #define LOG_TAG "swap"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "tsc.h"
 
@@ -174,6 +174,11 @@ verify(struct plan *p, struct cell_error *why)
 						return cell_errf(why, E_NOENT,
 								 "symbol %s, used by cell %s (%s), is not provided by the new cells",
 								 name, d->from->cell->name, d->from->name);
+					if (!cell_declares(d->from->cell, e->sec->cell->name))
+						return cell_errf(why, E_PERM,
+								 "cell %s would link to cell %s (symbol %s), which %s does not declare in its deps",
+								 d->from->cell->name, e->sec->cell->name, name,
+								 d->from->cell->name);
 					if ((err = push_rw(p, why)))
 						return err;
 					struct rewrite *w = &p->rw[p->nrw];
@@ -207,26 +212,9 @@ plan_edges(struct plan *p, struct cell_error *why)
 		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
 	for (size_t i = 0; i < p->nrw; i++) {
 		struct rewrite *w = &p->rw[i];
-		struct cell_dep *d = NULL;
-		for (size_t k = 0; k < p->nedges; k++)
-			if (p->edges[k]->from == w->from && p->edges[k]->to == w->to)
-				d = p->edges[k];
-		if (!d) {
-			d = KNEW(struct cell_dep);
-			if (!d)
-				return cell_errf(why, E_NOMEM, "out of memory planning the swap");
-			d->from = w->from;
-			d->to = w->to;
-			p->edges[p->nedges++] = d;
-		}
-		struct cell_reloc *n = kmalloc((d->nrelocs + 1) * sizeof(*n));
-		if (!n)
+		struct cell_reloc rel = { w->type, w->offset, w->addend, w->target - w->to->addr };
+		if (meta_edge_add(p->edges, &p->nedges, w->from, w->to, rel))
 			return cell_errf(why, E_NOMEM, "out of memory planning the swap");
-		if (d->nrelocs)
-			memcpy(n, d->relocs, d->nrelocs * sizeof(*n));
-		n[d->nrelocs++] = (struct cell_reloc){ w->type, w->offset, w->addend, w->target - w->to->addr };
-		kfree(d->relocs);
-		d->relocs = n;
 	}
 	return E_OK;
 }
@@ -235,28 +223,10 @@ static void
 plan_free(struct plan *p, bool keep_edges)
 {
 	if (!keep_edges)
-		for (size_t k = 0; k < p->nedges; k++) {
-			kfree(p->edges[k]->relocs);
-			kfree(p->edges[k]);
-		}
+		meta_edges_free(p->edges, p->nedges);
 	kfree(p->edges);
 	kfree(p->rw);
 	kfree(p->dead);
-}
-
-static void
-unlink_edge(struct cell_dep *d)
-{
-	for (struct cell_dep **pp = &d->from->deps_out; *pp; pp = &(*pp)->next_out)
-		if (*pp == d) {
-			*pp = d->next_out;
-			break;
-		}
-	for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
-		if (*pp == d) {
-			*pp = d->next_in;
-			break;
-		}
 }
 
 static const unsigned region_flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
@@ -303,21 +273,12 @@ rewrite_relocations(struct plan *p, bool undo)
 }
 
 static void
-link_edge(struct cell_dep *d)
-{
-	d->next_out = d->from->deps_out;
-	d->from->deps_out = d;
-	d->next_in = d->to->deps_in;
-	d->to->deps_in = d;
-}
-
-static void
 move_edges(struct plan *p, bool undo)
 {
 	for (size_t i = 0; i < p->ndead; i++)
-		undo ? link_edge(p->dead[i]) : unlink_edge(p->dead[i]);
+		undo ? meta_edge_link(p->dead[i]) : meta_edge_unlink(p->dead[i]);
 	for (size_t i = 0; i < p->nedges; i++)
-		undo ? unlink_edge(p->edges[i]) : link_edge(p->edges[i]);
+		undo ? meta_edge_unlink(p->edges[i]) : meta_edge_link(p->edges[i]);
 }
 
 /* .data/.bss of the old cells into their namesakes of the same size */
@@ -350,18 +311,7 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 {
 	for (size_t o = 0; o < p->nold; o++) {
 		struct cell *c = p->old[o];
-		for (struct cell **pp = &ns->cells; *pp; pp = &(*pp)->next)
-			if (*pp == c) {
-				*pp = c->next;
-				ns->ncells--;
-				break;
-			}
-		if (!c->is_app)
-			for (size_t k = 0; k < c->nsyms; k++) {
-				struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
-				if (e && e->sec && e->sec->cell == c)
-					symmap_remove(&ns->map, c->syms[k].name);
-			}
+		meta_ns_remove(ns, c);
 		c->next = retired;
 		retired = c;
 		nretired++;

@@ -4,8 +4,7 @@
  * insertion itself cannot fail.
  */
 #include "cell_mgr_int.h"
-#include "own.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 

@@ -9,9 +9,9 @@
  * State: the template and the bump offset. Space is not reused after a
  * cell is unloaded (documented limit: CELL_TLS_MAX bytes in all).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cell_mgr_int.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 
 static uint8_t template_[CELL_TLS_MAX] __aligned(64);

@@ -7,14 +7,13 @@
  */
 #define LOG_TAG "evolve"
 #include "evolve.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "elf.h"
 #include "fmt.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "own.h"
+#include "logger.h"
 #include "task.h"
 
 #define MAX_OBJ 48

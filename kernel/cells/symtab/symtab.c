@@ -5,10 +5,10 @@
 #define LOG_TAG "symtab"
 #include "symtab.h"
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "memory.h"
 
 #define MAX_CELLS 64
@@ -32,7 +32,8 @@ sym_name(const Elf64_Sym *s)
 static void
 note_cell_symbol(const char *n, uint64_t v)
 {
-	static const char *const kinds[] = { "text", "rodata", "data", "bss" };
+	/* in the order of struct symtab_cell's fields */
+	static const char *const kinds[] = { "text", "rodata", "data", "bss", "deps" };
 	if (!str_starts_with(n, "__cell_"))
 		return;
 	n += 7;

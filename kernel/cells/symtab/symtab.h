@@ -27,6 +27,7 @@ struct symtab_cell {
 	char name[32];
 	uint64_t text_start, text_end, rodata_start, rodata_end;
 	uint64_t data_start, data_end, bss_start, bss_end;
+	uint64_t deps_start, deps_end;  /* its .cell_deps (declared cells) */
 };
 typedef void (*symtab_fn)(void *ctx, const char *name, uint64_t value, uint64_t size,
 			  unsigned type, unsigned bind);

@@ -4,13 +4,12 @@
  * characters. The lock gives up after a bounded spin: a CPU that faulted
  * while holding it must still be able to report why (garbled beats silent).
  */
-#include "log.h"
-#include "err.h"
+#include "logger.h"
+#include "base.h"
 #include "fmt.h"
 #include "serial.h"
-#include "spinlock.h"
 #include "tsc.h"
-#include "cell.h"
+#include "cell_mgr.h"
 
 #define MAX_SINKS 4
 #define LOCK_SPINS 10000000

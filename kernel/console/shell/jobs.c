@@ -7,11 +7,11 @@
  */
 #define LOG_TAG "shell"
 #include "shell_int.h"
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tty.h"
 

@@ -6,7 +6,7 @@
  */
 #include "shell_int.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "state_db.h"
 #include "tty.h"
 

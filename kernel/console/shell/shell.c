@@ -3,7 +3,7 @@
  */
 #define LOG_TAG "shell"
 #include "shell_int.h"
-#include "log.h"
+#include "logger.h"
 
 uint64_t
 shell_main(uint64_t unused)

@@ -2,15 +2,14 @@
  * tty.c: COM1 receive interrupt -> ring buffer -> readers.
  */
 #define LOG_TAG "tty"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "tty.h"
 #include "acpi.h"
 #include "apic.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
-#include "log.h"
-#include "spinlock.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 

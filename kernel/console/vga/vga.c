@@ -3,9 +3,9 @@
  * scrolls. Called with the console lock held (logger), so no lock here.
  */
 #include "vga.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 
 #define COLS 80

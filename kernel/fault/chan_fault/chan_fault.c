@@ -3,7 +3,7 @@
  * for all channel cells: arming is for tests, which run one at a time.
  */
 #include "chan_fault.h"
-#include "err.h"
+#include "base.h"
 
 volatile uint32_t chan_fault_armed;
 static uint32_t countdown;

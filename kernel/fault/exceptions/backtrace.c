@@ -6,10 +6,10 @@
  * will give exact frames; this one is for reports.
  */
 #include "exceptions.h"
-#include "log.h"
+#include "logger.h"
 #include "page_table.h"
 #include "symtab.h"
-#include "cell.h"
+#include "cell_mgr.h"
 
 #define MAX_FRAMES 32
 

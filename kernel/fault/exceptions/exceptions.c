@@ -4,13 +4,13 @@
  * harness exits QEMU with a failure), halt.
  */
 #define LOG_TAG "exc"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "exceptions.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "stack.h"
 #include "symtab.h"
 #include "unwind.h"

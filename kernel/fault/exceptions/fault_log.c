@@ -6,10 +6,10 @@
  * State: the ring. It is a record of events, kept for people, not state
  * any component relies on.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "exceptions.h"
 #include "cpu.h"
-#include "spinlock.h"
+#include "base.h"
 #include "tsc.h"
 
 #define FAULT_LOG_SIZE 64

@@ -6,14 +6,13 @@
  */
 #define LOG_TAG "recovery"
 #include "recovery_int.h"
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "power.h"
-#include "spinlock.h"
 #include "tsc.h"
 
 static struct spinlock qlock = SPINLOCK_INIT;

@@ -5,9 +5,9 @@
  */
 #define LOG_TAG "recovery"
 #include "recovery_int.h"
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
-#include "log.h"
+#include "logger.h"
 #include "tsc.h"
 
 static uint64_t period = 10000000; /* 10 ms */

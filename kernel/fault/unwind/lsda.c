@@ -5,7 +5,7 @@
  * only calls. C has no catch clauses, so every pad is a cleanup.
  * The table is read within the bounds of the cell region holding it.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "dwarf.h"
 
 uint64_t lsda_landing_pad(uint64_t lsda, uint64_t func_start, uint64_t ip, bool *covered);

@@ -9,12 +9,12 @@
  */
 #define LOG_TAG "unwind"
 #include "unwind.h"
-#include "export.h"
-#include "cell.h"
+#include "base.h"
+#include "cell_mgr.h"
 #include "cpu.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "page_table.h"
 #include "tsc.h"
 

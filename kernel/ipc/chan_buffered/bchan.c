@@ -9,47 +9,38 @@
  * a task that dies in a copy (a bad pointer) leaves the ring as it was.
  * The CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
-#include "bchan.h"
+#include "chan_buffered.h"
+#include "chan_core.h"
 #include "chan_fault.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "spinlock.h"
 #include "sync.h"
 #include "task.h"
-#include "tsc.h"
 
+/* the core's send_waiters wait for room (not full), its recv_waiters for
+ * a message (not empty) */
 struct bchan {
-	struct spinlock lock;
-	size_t elem, cap, head, count;  /* guarded by lock */
-	uint32_t senders, receivers;     /* live endpoints */
-	uint32_t refs;                   /* endpoints + bchan references */
-	struct waitq not_empty, not_full;
+	struct chan_core k;              /* first: a struct bchan * is its core's address */
+	size_t cap, head, count;         /* guarded by k.lock */
 	uint8_t *ring;
 };
 
-struct bchan_tx {
-	struct bchan *c;
-};
+compile_assert(bchan_core_first, offsetof(struct bchan, k) == 0);
 
-struct bchan_rx {
-	struct bchan *c;
-};
+/* struct bchan_tx and struct bchan_rx are chan_ends (chan_core.h) */
+#define END(e) ((struct chan_end *)(e))
+#define CHAN(e) container_of(END(e)->k, struct bchan, k)
 
+/* the last reference gone: free the channel */
 static void
-put_ref(struct bchan *c)
+free_if_last(struct chan_core *k)
 {
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		kfree(c->ring);
-		kfree(c);
-	}
-}
-
-static struct bchan *
-get_ref(struct bchan *c)
-{
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	return c;
+	if (!k)
+		return;
+	struct bchan *c = container_of(k, struct bchan, k);
+	kfree(c->ring);
+	kfree(c);
 }
 
 int
@@ -57,166 +48,55 @@ bchan_new_raw(size_t elem, size_t cap, struct bchan_tx **tx, struct bchan_rx **r
 {
 	if (!elem || !cap || elem > 4096 || cap > (1 << 20))
 		return E_INVAL;
+	_cleanup_(chan_core_ends_drop) struct chan_ends ends = { NULL, NULL };
 	_cleanup_(kfreep) struct bchan *c = KNEW(struct bchan);
 	_cleanup_(kfreep) uint8_t *ring = kmalloc(elem * cap);
-	_cleanup_(kfreep) struct bchan_tx *t = KNEW(struct bchan_tx);
-	_cleanup_(kfreep) struct bchan_rx *r = KNEW(struct bchan_rx);
-	if (!c || !ring || !t || !r)
+	if (!c || !ring || chan_core_ends_alloc(&ends))
 		return E_NOMEM;
 	/* commit: nothing below fails */
-	c->lock = (struct spinlock)SPINLOCK_INIT;
-	c->elem = elem;
 	c->cap = cap;
 	c->ring = TAKE_PTR(ring);
-	c->senders = c->receivers = 1;
-	c->refs = 2;
-	waitq_init(&c->not_empty);
-	waitq_init(&c->not_full);
-	t->c = c;
-	r->c = TAKE_PTR(c);
-	*tx = TAKE_PTR(t);
-	*rx = TAKE_PTR(r);
+	/* the channel's own address (its core is first): gcc 12's analyzer does
+	 * not see a pointer to a member carry its object away */
+	chan_core_open((struct chan_core *)(void *)TAKE_PTR(c), elem, &ends);
+	*tx = (struct bchan_tx *)TAKE_PTR(ends.tx);
+	*rx = (struct bchan_rx *)TAKE_PTR(ends.rx);
 	return E_OK;
 }
 
-static struct bchan_tx *
-new_tx(struct bchan *c, int *err)
-{
-	struct bchan_tx *t = KNEW(struct bchan_tx);
-	if (!t) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&c->lock);
-	bool ok = c->receivers > 0;
-	if (ok)
-		c->senders++;
-	spin_unlock_irq(&c->lock, irq);
-	if (!ok) {
-		kfree(t);
-		err_set(err, E_DISCONNECTED);
-		return NULL;
-	}
-	t->c = get_ref(c);
-	return t;
-}
-
-struct bchan_tx *
-bchan_tx_clone(const struct bchan_tx *tx, int *err)
-{
-	return new_tx(tx->c, err);
-}
-
-struct bchan_tx *
-bchan_connect_tx(struct bchan *c, int *err)
-{
-	return new_tx(c, err);
-}
-
-struct bchan_rx *
-bchan_rx_clone(const struct bchan_rx *rx, int *err)
-{
-	struct bchan_rx *r = KNEW(struct bchan_rx);
-	if (!r) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&rx->c->lock);
-	rx->c->receivers++;
-	spin_unlock_irq(&rx->c->lock, irq);
-	r->c = get_ref(rx->c);
-	return r;
-}
-
-struct bchan *
-bchan_of_rx(const struct bchan_rx *rx)
-{
-	return get_ref(rx->c);
-}
-
-void
-bchan_drop(struct bchan *c)
-{
-	if (c)
-		put_ref(c);
-}
-
-void
-bchan_tx_drop(struct bchan_tx *tx)
-{
-	if (!tx)
-		return;
-	struct bchan *c = tx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->senders == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->not_empty); /* receivers: no one left to send */
-	kfree(tx);
-	put_ref(c);
-}
-
-void
-bchan_rx_drop(struct bchan_rx *rx)
-{
-	if (!rx)
-		return;
-	struct bchan *c = rx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->receivers == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->not_full); /* senders: no one left to receive */
-	kfree(rx);
-	put_ref(c);
-}
+struct bchan_tx *bchan_tx_clone(const struct bchan_tx *tx, int *err) { return (struct bchan_tx *)chan_core_add_tx(END(tx)->k, err); }
+struct bchan_tx *bchan_connect_tx(struct bchan *c, int *err) { return (struct bchan_tx *)chan_core_add_tx(&c->k, err); }
+struct bchan_rx *bchan_rx_clone(const struct bchan_rx *rx, int *err) { return (struct bchan_rx *)chan_core_add_rx(END(rx)->k, err); }
+struct bchan *bchan_of_rx(const struct bchan_rx *rx) { return container_of(chan_core_ref(END(rx)->k), struct bchan, k); }
+void bchan_drop(struct bchan *c) { free_if_last(chan_core_unref(c ? &c->k : NULL)); }
+void bchan_tx_drop(struct bchan_tx *tx) { free_if_last(chan_core_drop_tx(END(tx))); }
+void bchan_rx_drop(struct bchan_rx *rx) { free_if_last(chan_core_drop_rx(END(rx))); }
 
 static bool
 can_send(void *ctx)
 {
 	struct bchan *c = ctx;
-	return c->count < c->cap || c->receivers == 0;
+	return c->count < c->cap || c->k.receivers == 0;
 }
 
 static bool
 can_recv(void *ctx)
 {
 	struct bchan *c = ctx;
-	return c->count > 0 || c->senders == 0;
-}
-
-/* adaptive waiting: a partner on another CPU usually answers within
- * microseconds, much sooner than a sleep and an IPI wake-up */
-#define SPIN_BEFORE_BLOCK 3000
-
-static bool
-spin_until(bool (*cond)(void *), void *ctx)
-{
-	for (int i = 0; i < SPIN_BEFORE_BLOCK; i++) {
-		if (cond(ctx))
-			return true;
-		__asm__ volatile("pause");
-	}
-	return false;
-}
-
-static uint64_t
-deadline_of(uint64_t timeout)
-{
-	return timeout == BCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
+	return c->count > 0 || c->k.senders == 0;
 }
 
 /* one attempt under the lock: E_OK (in the ring), E_DISCONNECTED or E_FULL */
 static int
 send_once(struct bchan *c, const void *msg, size_t size)
 {
-	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
-	if (c->receivers == 0)
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
+	if (c->k.receivers == 0)
 		return E_DISCONNECTED;
 	if (c->count == c->cap)
 		return E_FULL;
 	uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_SEND_SLOT_PTR,
-				       c->ring + ((c->head + c->count) % c->cap) * c->elem);
+				       c->ring + ((c->head + c->count) % c->cap) * c->k.elem);
 	memcpy(slot, CHAN_FAULT_PTR(CF_BUF_SEND_MSG_PTR, msg), size);
 	/* commit: nothing below fails */
 	c->count++;
@@ -226,27 +106,22 @@ send_once(struct bchan *c, const void *msg, size_t size)
 int
 bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct bchan *c = CHAN_FAULT_PTR(CF_BUF_SEND_CHAN_PTR, tx->c);
-	if (size != c->elem)
+	struct bchan *c = CHAN_FAULT_PTR(CF_BUF_SEND_CHAN_PTR, CHAN(tx));
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = deadline_of(timeout);
+	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		int r = send_once(c, msg, size);
 		if (r == E_OK) {
 			if (!CHAN_FAULT(CF_BUF_SEND_SKIP_WAKE))
-				waitq_wake_one(&c->not_empty);
+				waitq_wake_one(&c->k.recv_waiters);
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
 			return r;
-		if (spin_until(can_send, c))
-			continue;
-		int e = waitq_wait_deadline(&c->not_full, can_send, c, deadline);
-		if (e) {
-			/* we may have taken a wake-up meant for another sender */
-			waitq_wake_one(&c->not_full);
+		int e = chan_core_wait(&c->k.send_waiters, can_send, c, deadline);
+		if (e)
 			return e; /* E_TIMEDOUT or E_INTR: nothing was sent */
-		}
 	}
 }
 
@@ -254,10 +129,10 @@ bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 static int
 recv_once(struct bchan *c, void *msg, size_t size)
 {
-	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 	if (c->count == 0)
-		return c->senders == 0 ? E_DISCONNECTED : E_WOULDBLOCK;
-	const uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_RECV_SLOT_PTR, c->ring + c->head * c->elem);
+		return c->k.senders == 0 ? E_DISCONNECTED : E_WOULDBLOCK;
+	const uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_RECV_SLOT_PTR, c->ring + c->head * c->k.elem);
 	memcpy(CHAN_FAULT_PTR(CF_BUF_RECV_DST_PTR, msg), slot, size);
 	/* commit: nothing below fails */
 	c->head = (c->head + 1) % c->cap;
@@ -268,31 +143,27 @@ recv_once(struct bchan *c, void *msg, size_t size)
 int
 bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
-	struct bchan *c = rx->c;
-	if (size != c->elem)
+	struct bchan *c = CHAN(rx);
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = deadline_of(timeout);
+	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		int r = recv_once(c, msg, size);
 		if (r == E_OK) {
 			if (!CHAN_FAULT(CF_BUF_RECV_SKIP_WAKE))
-				waitq_wake_one(CHAN_FAULT_PTR(CF_BUF_RECV_WAKE_QUEUE, &c->not_full));
+				waitq_wake_one(CHAN_FAULT_PTR(CF_BUF_RECV_WAKE_QUEUE, &c->k.send_waiters));
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
 			return r;
-		if (spin_until(can_recv, c))
-			continue;
-		int e = waitq_wait_deadline(&c->not_empty, can_recv, c, deadline);
-		if (e) {
-			waitq_wake_one(&c->not_empty); /* pass a consumed wake-up on */
-			return e;
-		}
+		int e = chan_core_wait(&c->k.recv_waiters, can_recv, c, deadline);
+		if (e)
+			return e; /* nothing was received */
 	}
 }
 
 size_t
 bchan_len(const struct bchan_rx *rx)
 {
-	return __atomic_load_n(&rx->c->count, __ATOMIC_RELAXED);
+	return __atomic_load_n(&CHAN(rx)->count, __ATOMIC_RELAXED);
 }

@@ -1,9 +1,9 @@
 /*
  * fchan.c: spin, then yield, on one shared word.
  */
-#include "fchan.h"
+#include "chan_fast.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "task.h"
 

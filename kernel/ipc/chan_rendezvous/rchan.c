@@ -10,52 +10,42 @@
  * dies with its node queued takes the node out of the queue. The
  * CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
-#include "rchan.h"
+#include "chan_rendezvous.h"
+#include "chan_core.h"
 #include "chan_fault.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "spinlock.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"
 
 struct rnode {
 	const void *msg;
-	struct rnode *next;
+	struct qlink link;
 	bool queued, taken;
 	bool failed; /* a receiver died copying it: back to the sender */
 };
 
+/* the core's recv_waiters wait for a sender, its send_waiters for their
+ * node to be taken */
 struct rchan {
-	struct spinlock lock;
-	size_t elem;
-	uint32_t senders, receivers, refs, waiting_receivers; /* guarded by lock */
-	struct rnode *head, *tail;
-	struct waitq for_sender;   /* receivers wait for a sender */
-	struct waitq for_receiver; /* senders wait for their node to be taken */
+	struct chan_core k;          /* first: a struct rchan * is its core's address */
+	uint32_t waiting_receivers;  /* guarded by k.lock */
+	struct qlist queue;          /* waiting senders: struct rnode, FIFO; guarded by k.lock */
 };
 
-struct rchan_tx {
-	struct rchan *c;
-};
+compile_assert(rchan_core_first, offsetof(struct rchan, k) == 0);
 
-struct rchan_rx {
-	struct rchan *c;
-};
+/* struct rchan_tx and struct rchan_rx are chan_ends (chan_core.h) */
+#define END(e) ((struct chan_end *)(e))
+#define CHAN(e) container_of(END(e)->k, struct rchan, k)
 
 static void
-put_ref(struct rchan *c)
+free_if_last(struct chan_core *k)
 {
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		kfree(c);
-}
-
-static struct rchan *
-get_ref(struct rchan *c)
-{
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	return c;
+	if (k)
+		kfree(container_of(k, struct rchan, k));
 }
 
 int
@@ -63,102 +53,26 @@ rchan_new_raw(size_t elem, struct rchan_tx **tx, struct rchan_rx **rx)
 {
 	if (!elem || elem > 4096)
 		return E_INVAL;
+	_cleanup_(chan_core_ends_drop) struct chan_ends ends = { NULL, NULL };
 	_cleanup_(kfreep) struct rchan *c = KNEW(struct rchan);
-	_cleanup_(kfreep) struct rchan_tx *t = KNEW(struct rchan_tx);
-	_cleanup_(kfreep) struct rchan_rx *r = KNEW(struct rchan_rx);
-	if (!c || !t || !r)
+	if (!c || chan_core_ends_alloc(&ends))
 		return E_NOMEM;
 	/* commit: nothing below fails */
-	c->lock = (struct spinlock)SPINLOCK_INIT;
-	c->elem = elem;
-	c->senders = c->receivers = 1;
-	c->refs = 2;
-	waitq_init(&c->for_sender);
-	waitq_init(&c->for_receiver);
-	t->c = c;
-	r->c = TAKE_PTR(c);
-	*tx = TAKE_PTR(t);
-	*rx = TAKE_PTR(r);
+	/* the channel's own address (its core is first): gcc 12's analyzer does
+	 * not see a pointer to a member carry its object away */
+	chan_core_open((struct chan_core *)(void *)TAKE_PTR(c), elem, &ends);
+	*tx = (struct rchan_tx *)TAKE_PTR(ends.tx);
+	*rx = (struct rchan_rx *)TAKE_PTR(ends.rx);
 	return E_OK;
 }
 
-static struct rchan_tx *
-new_tx(struct rchan *c, int *err)
-{
-	struct rchan_tx *t = KNEW(struct rchan_tx);
-	if (!t) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&c->lock);
-	bool ok = c->receivers > 0;
-	if (ok)
-		c->senders++;
-	spin_unlock_irq(&c->lock, irq);
-	if (!ok) {
-		kfree(t);
-		err_set(err, E_DISCONNECTED);
-		return NULL;
-	}
-	t->c = get_ref(c);
-	return t;
-}
-
-struct rchan_tx *rchan_tx_clone(const struct rchan_tx *tx, int *err) { return new_tx(tx->c, err); }
-struct rchan_tx *rchan_connect_tx(struct rchan *c, int *err) { return new_tx(c, err); }
-struct rchan *rchan_of_rx(const struct rchan_rx *rx) { return get_ref(rx->c); }
-
-struct rchan_rx *
-rchan_rx_clone(const struct rchan_rx *rx, int *err)
-{
-	struct rchan_rx *r = KNEW(struct rchan_rx);
-	if (!r) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&rx->c->lock);
-	rx->c->receivers++;
-	spin_unlock_irq(&rx->c->lock, irq);
-	r->c = get_ref(rx->c);
-	return r;
-}
-
-void
-rchan_drop(struct rchan *c)
-{
-	if (c)
-		put_ref(c);
-}
-
-void
-rchan_tx_drop(struct rchan_tx *tx)
-{
-	if (!tx)
-		return;
-	struct rchan *c = tx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->senders == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->for_sender);
-	kfree(tx);
-	put_ref(c);
-}
-
-void
-rchan_rx_drop(struct rchan_rx *rx)
-{
-	if (!rx)
-		return;
-	struct rchan *c = rx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->receivers == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->for_receiver);
-	kfree(rx);
-	put_ref(c);
-}
+struct rchan_tx *rchan_tx_clone(const struct rchan_tx *tx, int *err) { return (struct rchan_tx *)chan_core_add_tx(END(tx)->k, err); }
+struct rchan_tx *rchan_connect_tx(struct rchan *c, int *err) { return (struct rchan_tx *)chan_core_add_tx(&c->k, err); }
+struct rchan_rx *rchan_rx_clone(const struct rchan_rx *rx, int *err) { return (struct rchan_rx *)chan_core_add_rx(END(rx)->k, err); }
+struct rchan *rchan_of_rx(const struct rchan_rx *rx) { return container_of(chan_core_ref(END(rx)->k), struct rchan, k); }
+void rchan_drop(struct rchan *c) { free_if_last(chan_core_unref(c ? &c->k : NULL)); }
+void rchan_tx_drop(struct rchan_tx *tx) { free_if_last(chan_core_drop_tx(END(tx))); }
+void rchan_rx_drop(struct rchan_rx *rx) { free_if_last(chan_core_drop_rx(END(rx))); }
 
 struct send_wait {
 	struct rchan *c;
@@ -169,23 +83,14 @@ static bool
 taken_or_gone(void *ctx)
 {
 	struct send_wait *w = ctx;
-	return w->n->taken || w->n->failed || w->c->receivers == 0;
+	return w->n->taken || w->n->failed || w->c->k.receivers == 0;
 }
 
 static void
 unlink_node(struct rchan *c, struct rnode *n)
 {
-	struct rnode **pp = &c->head, *prev = NULL;
-	while (*pp && *pp != n) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (!*pp)
-		return;
-	*pp = n->next;
-	if (c->tail == n)
-		c->tail = prev;
-	n->queued = false;
+	if (qlist_unlink(&c->queue, &n->link))
+		n->queued = false;
 }
 
 /* a sender's node while it may be queued: a sender unwound meanwhile takes
@@ -200,7 +105,7 @@ queued_drop(struct queued *q)
 {
 	if (!q->n)
 		return;
-	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&q->c->lock);
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&q->c->k.lock);
 	if (q->n->queued)
 		unlink_node(q->c, q->n);
 }
@@ -208,57 +113,52 @@ queued_drop(struct queued *q)
 int
 rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = CHAN_FAULT_PTR(CF_RV_SEND_CHAN_PTR, tx->c);
-	if (size != c->elem)
+	struct rchan *c = CHAN_FAULT_PTR(CF_RV_SEND_CHAN_PTR, CHAN(tx));
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = timeout == RCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
-	struct rnode n = { CHAN_FAULT_PTR(CF_RV_SEND_MSG_PTR, msg), NULL, false, false, false };
+	uint64_t deadline = chan_core_deadline(timeout);
+	struct rnode n = { CHAN_FAULT_PTR(CF_RV_SEND_MSG_PTR, msg), { NULL }, false, false, false };
 	int result;
 	_cleanup_(queued_drop) struct queued q = { c, NULL };
 	{
-		_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
-		result = c->receivers == 0 ? E_DISCONNECTED
+		_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
+		result = c->k.receivers == 0 ? E_DISCONNECTED
 			 : (timeout == RCHAN_NOWAIT && !c->waiting_receivers) ? E_WOULDBLOCK : E_OK;
 		if (!result) {
 			n.queued = true;
-			if (c->tail)
-				c->tail->next = &n;
-			else
-				c->head = &n;
-			c->tail = &n;
+			qlist_push(&c->queue, &n.link);
 			q.n = &n;
 		}
 	}
 	if (result)
 		return result;
 	if (!CHAN_FAULT(CF_RV_SEND_SKIP_WAKE))
-		waitq_wake_one(&c->for_sender);
+		waitq_wake_one(&c->k.recv_waiters);
 	struct send_wait w = { c, &n };
 	/* adaptive: a receiver on another CPU usually takes it within
 	 * microseconds; spin a little before sleeping */
-	for (int i = 0; i < 3000 && !taken_or_gone(&w); i++)
-		__asm__ volatile("pause");
+	(void)chan_core_spin_until(taken_or_gone, &w);
 	/* try_send: a receiver was waiting; give it a moment to take it */
 	if (timeout == RCHAN_NOWAIT)
 		deadline = tsc_ns() + 10000000;
-	int e = waitq_wait_deadline(&c->for_receiver, taken_or_gone, &w, deadline);
+	int e = waitq_wait_deadline(&c->k.send_waiters, taken_or_gone, &w, deadline);
 	if (e == E_TIMEDOUT && timeout == RCHAN_NOWAIT)
 		e = E_WOULDBLOCK;
-	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 	q.n = NULL; /* the node leaves the queue below, under the lock */
 	if (n.taken)
 		return E_OK; /* delivered, whatever else happened meanwhile */
 	if (n.failed)
 		return E_FAULT; /* the receiver unlinked it: not delivered */
 	unlink_node(c, &n);
-	return c->receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
+	return c->k.receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
 }
 
 static bool
 sender_or_gone(void *ctx)
 {
 	struct rchan *c = ctx;
-	return c->head || c->senders == 0;
+	return !qlist_empty(&c->queue) || c->k.senders == 0;
 }
 
 /* the node a receiver is copying: unwinding out of the copy hands it back
@@ -275,7 +175,7 @@ copying_drop(struct copying *cp)
 		return;
 	unlink_node(cp->c, cp->n);
 	cp->n->failed = true;
-	waitq_wake_all(&cp->c->for_receiver);
+	waitq_wake_all(&cp->c->k.send_waiters);
 }
 
 /* one attempt under the lock: E_OK (copied and taken), E_DISCONNECTED, or
@@ -283,10 +183,10 @@ copying_drop(struct copying *cp)
 static int
 recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 {
-	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
-	struct rnode *n = c->head;
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
+	struct rnode *n = qlist_entry(c->queue.head, struct rnode, link);
 	if (!n) {
-		if (c->senders == 0)
+		if (c->k.senders == 0)
 			return E_DISCONNECTED;
 		if (waiting)
 			c->waiting_receivers++;
@@ -304,33 +204,26 @@ recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 int
 rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = CHAN_FAULT_PTR(CF_RV_RECV_CHAN_PTR, rx->c);
-	if (size != c->elem)
+	struct rchan *c = CHAN_FAULT_PTR(CF_RV_RECV_CHAN_PTR, CHAN(rx));
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = timeout == RCHAN_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
+	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		int r = recv_once(c, msg, size, timeout != RCHAN_NOWAIT);
 		if (r == E_OK) {
 			/* the sender sees its node taken */
 			if (!CHAN_FAULT(CF_RV_RECV_SKIP_WAKE))
-				waitq_wake_all(CHAN_FAULT_PTR(CF_RV_RECV_WAKE_QUEUE, &c->for_receiver));
+				waitq_wake_all(CHAN_FAULT_PTR(CF_RV_RECV_WAKE_QUEUE, &c->k.send_waiters));
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == RCHAN_NOWAIT)
 			return r;
-		int e = E_OK;
-		bool spun = false;
-		for (int i = 0; i < 3000 && !(spun = sender_or_gone(c)); i++)
-			__asm__ volatile("pause");
-		if (!spun)
-			e = waitq_wait_deadline(&c->for_sender, sender_or_gone, c, deadline);
+		int e = chan_core_wait(&c->k.recv_waiters, sender_or_gone, c, deadline);
 		{
-			_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->lock);
+			_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 			c->waiting_receivers--;
 		}
-		if (e) {
-			waitq_wake_one(&c->for_sender); /* pass a consumed wake-up on */
+		if (e)
 			return e;
-		}
 	}
 }

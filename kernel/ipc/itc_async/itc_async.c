@@ -8,8 +8,8 @@
  * releasing those senders.
  * State: none (it lives in the channels).
  */
-#include "itc_policy.h"
-#include "err.h"
+#include "itc_core.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 
@@ -22,7 +22,7 @@ const char *itc_policy_name(void) { return "buffered"; }
 int
 itc_policy_init(struct itc *c)
 {
-	c->ring = kmalloc(ITC_ASYNC_SLOTS * c->elem);
+	c->ring = kmalloc(ITC_ASYNC_SLOTS * c->k.elem);
 	if (!c->ring)
 		return E_NOMEM;
 	c->cap = ITC_ASYNC_SLOTS;
@@ -32,7 +32,7 @@ itc_policy_init(struct itc *c)
 int
 itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait)
 {
-	if (!c->head && c->count < c->cap) { /* FIFO: nobody queued before us */
+	if (!itc_node_first(c) && c->count < c->cap) { /* FIFO: nobody queued before us */
 		itc_ring_put(c, n->msg);
 		n->taken = true;
 		return E_OK;
@@ -47,7 +47,7 @@ itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait)
 static bool
 refill(struct itc *c)
 {
-	struct itc_node *n = c->head;
+	struct itc_node *n = itc_node_first(c);
 	if (!n || c->count >= c->cap)
 		return false;
 	itc_node_unlink(c, n);
@@ -64,14 +64,8 @@ itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 		*woke_senders = refill(c);
 		return true;
 	}
-	struct itc_node *n = c->head; /* no ring (cannot happen once adopted) */
-	if (!n)
-		return false;
-	itc_node_unlink(c, n);
-	memcpy(msg, n->msg, c->elem);
-	n->taken = true;
-	*woke_senders = true;
-	return true;
+	/* no ring (cannot happen once adopted): straight from a sender */
+	return *woke_senders = itc_node_take(c, msg);
 }
 
 /* ---- transfer from the rendezvous policy (runs in the swap's pause) ---- */
@@ -81,7 +75,7 @@ alloc_ring(struct itc *c, void *ctx)
 {
 	if (c->ring)
 		return E_OK;
-	c->pending_ring = kmalloc(ITC_ASYNC_SLOTS * c->elem);
+	c->pending_ring = kmalloc(ITC_ASYNC_SLOTS * c->k.elem);
 	return c->pending_ring ? E_OK : E_NOMEM;
 }
 
@@ -96,7 +90,7 @@ undo_ring(struct itc *c, void *ctx)
 static int
 commit_ring(struct itc *c, void *ctx)
 {
-	bool irq = spin_lock_irq(&c->lock);
+	bool irq = spin_lock_irq(&c->k.lock);
 	if (c->pending_ring) {
 		c->ring = c->pending_ring;
 		c->pending_ring = NULL;
@@ -106,9 +100,9 @@ commit_ring(struct itc *c, void *ctx)
 	bool moved = false;
 	while (refill(c))
 		moved = true;
-	spin_unlock_irq(&c->lock, irq);
+	spin_unlock_irq(&c->k.lock, irq);
 	if (moved)
-		waitq_wake_all(&c->for_receiver);
+		waitq_wake_all(&c->k.send_waiters);
 	return E_OK;
 }
 

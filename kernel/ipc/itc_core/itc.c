@@ -4,20 +4,16 @@
  * channel lock, so a task blocked in a send or receive during a policy
  * swap continues under the new policy when it wakes.
  */
-#include "itc.h"
+#include "itc_core.h"
 #include "itc_policy.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "tsc.h"
 
-struct itc_tx {
-	struct itc *c;
-};
-
-struct itc_rx {
-	struct itc *c;
-};
+/* struct itc_tx and struct itc_rx are chan_ends (chan_core.h) */
+#define END(e) ((struct chan_end *)(e))
+#define CHAN(e) container_of(END(e)->k, struct itc, k)
 
 static struct spinlock reg_lock = SPINLOCK_INIT;
 static struct itc *reg_head;
@@ -63,21 +59,16 @@ itc_for_each(int (*fn)(struct itc *c, void *ctx), void *ctx)
 size_t itc_count(void) { return __atomic_load_n(&reg_count, __ATOMIC_RELAXED); }
 const char *itc_policy(void) { return itc_policy_name(); }
 
+/* the last reference gone: free the channel */
 static void
-put_ref(struct itc *c)
+free_if_last(struct chan_core *k)
 {
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL))
+	if (!k)
 		return;
+	struct itc *c = container_of(k, struct itc, k);
 	reg_del(c);
 	kfree(c->ring);
 	kfree(c);
-}
-
-static struct itc *
-get_ref(struct itc *c)
-{
-	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	return c;
 }
 
 int
@@ -85,136 +76,65 @@ itc_new_raw(size_t elem, struct itc_tx **tx, struct itc_rx **rx)
 {
 	if (!elem || elem > 4096)
 		return E_INVAL;
+	_cleanup_(chan_core_ends_drop) struct chan_ends ends = { NULL, NULL };
 	_cleanup_(kfreep) struct itc *c = KNEW(struct itc);
-	_cleanup_(kfreep) struct itc_tx *t = KNEW(struct itc_tx);
-	_cleanup_(kfreep) struct itc_rx *r = KNEW(struct itc_rx);
-	if (!c || !t || !r)
+	if (!c || chan_core_ends_alloc(&ends))
 		return E_NOMEM;
-	c->lock = (struct spinlock)SPINLOCK_INIT;
-	c->elem = elem;
-	c->senders = c->receivers = 1;
-	c->refs = 2;
-	waitq_init(&c->for_sender);
-	waitq_init(&c->for_receiver);
+	c->k.elem = elem; /* the policy's ring is sized by it */
 	int err = itc_policy_init(c);
 	if (err)
 		return err;
 	/* commit: nothing below fails */
+	chan_core_open(&c->k, elem, &ends);
 	reg_add(c);
-	t->c = c;
-	r->c = TAKE_PTR(c);
-	*tx = TAKE_PTR(t);
-	*rx = TAKE_PTR(r);
+	TAKE_PTR(c);
+	*tx = (struct itc_tx *)TAKE_PTR(ends.tx);
+	*rx = (struct itc_rx *)TAKE_PTR(ends.rx);
 	return E_OK;
 }
 
-struct itc_tx *
-itc_tx_clone(const struct itc_tx *tx, int *err)
-{
-	struct itc *c = tx->c;
-	struct itc_tx *t = KNEW(struct itc_tx);
-	if (!t) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&c->lock);
-	bool ok = c->receivers > 0;
-	if (ok)
-		c->senders++;
-	spin_unlock_irq(&c->lock, irq);
-	if (!ok) {
-		kfree(t);
-		err_set(err, E_DISCONNECTED);
-		return NULL;
-	}
-	t->c = get_ref(c);
-	return t;
-}
-
-struct itc_rx *
-itc_rx_clone(const struct itc_rx *rx, int *err)
-{
-	struct itc_rx *r = KNEW(struct itc_rx);
-	if (!r) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
-	bool irq = spin_lock_irq(&rx->c->lock);
-	rx->c->receivers++;
-	spin_unlock_irq(&rx->c->lock, irq);
-	r->c = get_ref(rx->c);
-	return r;
-}
-
-void
-itc_tx_drop(struct itc_tx *tx)
-{
-	if (!tx)
-		return;
-	struct itc *c = tx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->senders == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->for_sender);
-	kfree(tx);
-	put_ref(c);
-}
-
-void
-itc_rx_drop(struct itc_rx *rx)
-{
-	if (!rx)
-		return;
-	struct itc *c = rx->c;
-	bool irq = spin_lock_irq(&c->lock);
-	bool last = --c->receivers == 0;
-	spin_unlock_irq(&c->lock, irq);
-	if (last)
-		waitq_wake_all(&c->for_receiver);
-	kfree(rx);
-	put_ref(c);
-}
+struct itc_tx *itc_tx_clone(const struct itc_tx *tx, int *err) { return (struct itc_tx *)chan_core_add_tx(END(tx)->k, err); }
+struct itc_rx *itc_rx_clone(const struct itc_rx *rx, int *err) { return (struct itc_rx *)chan_core_add_rx(END(rx)->k, err); }
+void itc_tx_drop(struct itc_tx *tx) { free_if_last(chan_core_drop_tx(END(tx))); }
+void itc_rx_drop(struct itc_rx *rx) { free_if_last(chan_core_drop_rx(END(rx))); }
 
 void
 itc_node_push(struct itc *c, struct itc_node *n)
 {
 	n->queued = true;
-	n->next = NULL;
-	if (c->tail)
-		c->tail->next = n;
-	else
-		c->head = n;
-	c->tail = n;
+	qlist_push(&c->queue, &n->link);
 }
 
 void
 itc_node_unlink(struct itc *c, struct itc_node *n)
 {
-	struct itc_node **pp = &c->head, *prev = NULL;
-	while (*pp && *pp != n) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (!*pp)
-		return;
-	*pp = n->next;
-	if (c->tail == n)
-		c->tail = prev;
-	n->queued = false;
+	if (qlist_unlink(&c->queue, &n->link))
+		n->queued = false;
+}
+
+bool
+itc_node_take(struct itc *c, void *msg)
+{
+	struct itc_node *n = itc_node_first(c);
+	if (!n)
+		return false;
+	itc_node_unlink(c, n);
+	memcpy(msg, n->msg, c->k.elem);
+	n->taken = true;
+	return true;
 }
 
 void
 itc_ring_put(struct itc *c, const void *msg)
 {
-	memcpy(c->ring + ((c->rd + c->count) % c->cap) * c->elem, msg, c->elem);
+	memcpy(c->ring + ((c->rd + c->count) % c->cap) * c->k.elem, msg, c->k.elem);
 	c->count++;
 }
 
 void
 itc_ring_get(struct itc *c, void *msg)
 {
-	memcpy(msg, c->ring + c->rd * c->elem, c->elem);
+	memcpy(msg, c->ring + c->rd * c->k.elem, c->k.elem);
 	c->rd = (c->rd + 1) % c->cap;
 	c->count--;
 }
@@ -228,45 +148,44 @@ static bool
 taken_or_gone(void *ctx)
 {
 	struct send_wait *w = ctx;
-	return w->n->taken || w->c->receivers == 0;
+	return w->n->taken || w->c->k.receivers == 0;
 }
 
 int
 itc_send_raw(struct itc_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct itc *c = tx->c;
-	if (size != c->elem)
+	struct itc *c = CHAN(tx);
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = timeout == ITC_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
-	struct itc_node n = { msg, NULL, false, false };
-	bool irq = spin_lock_irq(&c->lock);
-	int result = c->receivers == 0 ? E_DISCONNECTED
+	uint64_t deadline = chan_core_deadline(timeout);
+	struct itc_node n = { msg, { NULL }, false, false };
+	bool irq = spin_lock_irq(&c->k.lock);
+	int result = c->k.receivers == 0 ? E_DISCONNECTED
 		     : itc_policy_offer(c, &n, timeout == ITC_NOWAIT);
-	spin_unlock_irq(&c->lock, irq);
+	spin_unlock_irq(&c->k.lock, irq);
 	if (result)
 		return result;
-	waitq_wake_one(&c->for_sender); /* a receiver has something now */
+	waitq_wake_one(&c->k.recv_waiters); /* a receiver has something now */
 	if (n.taken)
 		return E_OK;
 	struct send_wait w = { c, &n };
 	/* adaptive: a receiver on another CPU usually takes it within
 	 * microseconds; spin a little before sleeping */
-	for (int i = 0; i < 3000 && !taken_or_gone(&w); i++)
-		__asm__ volatile("pause");
+	(void)chan_core_spin_until(taken_or_gone, &w);
 	/* a try_send queued because a receiver was waiting: give it a moment */
 	if (timeout == ITC_NOWAIT)
 		deadline = tsc_ns() + 10000000;
-	int e = waitq_wait_deadline(&c->for_receiver, taken_or_gone, &w, deadline);
+	int e = waitq_wait_deadline(&c->k.send_waiters, taken_or_gone, &w, deadline);
 	if (e == E_TIMEDOUT && timeout == ITC_NOWAIT)
 		e = E_WOULDBLOCK;
-	irq = spin_lock_irq(&c->lock);
+	irq = spin_lock_irq(&c->k.lock);
 	if (n.taken)
 		result = E_OK; /* delivered, whatever else happened meanwhile */
 	else {
 		itc_node_unlink(c, &n);
-		result = c->receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
+		result = c->k.receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
 	}
-	spin_unlock_irq(&c->lock, irq);
+	spin_unlock_irq(&c->k.lock, irq);
 	return result;
 }
 
@@ -274,45 +193,38 @@ static bool
 message_or_gone(void *ctx)
 {
 	struct itc *c = ctx;
-	return c->head || c->count || c->senders == 0;
+	return itc_node_first(c) || c->count || c->k.senders == 0;
 }
 
 int
 itc_recv_raw(struct itc_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
-	struct itc *c = rx->c;
-	if (size != c->elem)
+	struct itc *c = CHAN(rx);
+	if (size != c->k.elem)
 		return E_INVAL;
-	uint64_t deadline = timeout == ITC_FOREVER ? UINT64_MAX : tsc_ns() + timeout;
+	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		bool woke = false;
-		bool irq = spin_lock_irq(&c->lock);
+		bool irq = spin_lock_irq(&c->k.lock);
 		if (itc_policy_take(c, msg, &woke)) {
-			spin_unlock_irq(&c->lock, irq);
+			spin_unlock_irq(&c->k.lock, irq);
 			if (woke)
-				waitq_wake_all(&c->for_receiver); /* a sender sees its node taken */
+				waitq_wake_all(&c->k.send_waiters); /* a sender sees its node taken */
 			return E_OK;
 		}
-		bool gone = c->senders == 0;
+		bool gone = c->k.senders == 0;
 		if (!gone && timeout != ITC_NOWAIT)
 			c->waiting_receivers++;
-		spin_unlock_irq(&c->lock, irq);
+		spin_unlock_irq(&c->k.lock, irq);
 		if (gone)
 			return E_DISCONNECTED;
 		if (timeout == ITC_NOWAIT)
 			return E_WOULDBLOCK;
-		int e = E_OK;
-		bool spun = false;
-		for (int i = 0; i < 3000 && !(spun = message_or_gone(c)); i++)
-			__asm__ volatile("pause");
-		if (!spun)
-			e = waitq_wait_deadline(&c->for_sender, message_or_gone, c, deadline);
-		irq = spin_lock_irq(&c->lock);
+		int e = chan_core_wait(&c->k.recv_waiters, message_or_gone, c, deadline);
+		irq = spin_lock_irq(&c->k.lock);
 		c->waiting_receivers--;
-		spin_unlock_irq(&c->lock, irq);
-		if (e) {
-			waitq_wake_one(&c->for_sender); /* pass a consumed wake-up on */
+		spin_unlock_irq(&c->k.lock, irq);
+		if (e)
 			return e;
-		}
 	}
 }

@@ -8,26 +8,26 @@
 #define ITC_POLICY_H
 
 #include "base.h"
-#include "spinlock.h"
 #include "task.h"
+#include "chan_core.h"
+#include "base.h"
 
 /* a sender's message, in the sender's frame, waiting to be taken */
 struct itc_node {
 	const void *msg;
-	struct itc_node *next;
+	struct qlink link;
 	bool queued, taken;
 };
 
+/* the core's recv_waiters wait for a message, its send_waiters for their
+ * node to be taken */
 struct itc {
-	struct spinlock lock;
-	size_t elem;
-	uint32_t senders, receivers, refs, waiting_receivers; /* guarded by lock */
-	struct itc_node *head, *tail;  /* waiting senders, FIFO */
+	struct chan_core k;            /* first: lock, endpoint counts, elem, wait queues */
+	uint32_t waiting_receivers;    /* guarded by k.lock, as all below */
+	struct qlist queue;            /* waiting senders: struct itc_node, FIFO */
 	uint8_t *ring;                 /* buffered slots (owned; NULL if none) */
 	uint8_t *pending_ring;         /* a transfer function's allocation, before commit */
 	size_t cap, rd, count;
-	struct waitq for_sender;   /* receivers wait for a message */
-	struct waitq for_receiver; /* senders wait for their node to be taken */
 	struct itc *reg_prev, *reg_next;
 };
 
@@ -43,6 +43,15 @@ const char *itc_policy_name(void);
 /* itc_core: the queue helpers and the registry, for the policy cells */
 void itc_node_unlink(struct itc *c, struct itc_node *n);
 void itc_node_push(struct itc *c, struct itc_node *n);
+/* the first waiting sender's message to msg, the sender released
+ * (n->taken); false if no sender waits */
+bool itc_node_take(struct itc *c, void *msg);
+/* the first waiting sender's node, NULL if none */
+static inline struct itc_node *
+itc_node_first(struct itc *c)
+{
+	return qlist_entry(c->queue.head, struct itc_node, link);
+}
 /* call fn on every live channel, with the registry locked; stops at the
  * first error and returns it */
 int itc_for_each(int (*fn)(struct itc *c, void *ctx), void *ctx);

@@ -5,8 +5,8 @@
  * policy left in a channel's ring (after a swap back) are received first.
  * State: none (it lives in the channels).
  */
-#include "itc_policy.h"
-#include "err.h"
+#include "itc_core.h"
+#include "base.h"
 #include "klibc.h"
 
 int itc_policy_init(struct itc *c) { return E_OK; }
@@ -28,12 +28,5 @@ itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 		itc_ring_get(c, msg);
 		return true;
 	}
-	struct itc_node *n = c->head;
-	if (!n)
-		return false;
-	itc_node_unlink(c, n);
-	memcpy(msg, n->msg, c->elem);
-	n->taken = true;
-	*woke_senders = true;
-	return true;
+	return *woke_senders = itc_node_take(c, msg);
 }

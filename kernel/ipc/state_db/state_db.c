@@ -3,12 +3,10 @@
  */
 #define LOG_TAG "state_db"
 #include "state_db.h"
-#include "err.h"
-#include "export.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
-#include "spinlock.h"
+#include "logger.h"
 
 struct entry {
 	char name[STATE_NAME_MAX], owner[STATE_NAME_MAX];

@@ -3,14 +3,13 @@
  * All bookkeeping is in frame numbers' byte addresses, page-aligned.
  */
 #define LOG_TAG "frames"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "frame_alloc.h"
-#include "err.h"
-#include "log.h"
-#include "mb2.h"
+#include "base.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "mm_desc.h"
 #include "range.h"
-#include "spinlock.h"
 
 #define LOW_MEMORY (1ULL << 20)
 
@@ -51,6 +50,18 @@ finish(struct frames *f, enum frames_kind kind, uint64_t phys, uint64_t count)
 	return f;
 }
 
+/* the end of an allocation: f if e is E_OK, else f freed and e reported */
+static struct frames *
+settle(struct frames *f, int e, int *err)
+{
+	if (e) {
+		mm_desc_free(f);
+		err_set(err, e);
+		return NULL;
+	}
+	return f;
+}
+
 /*
  * The work of frames_alloc_in. frames_alloc goes through this unannotated
  * worker, not frames_alloc_in, because gcc 12's -fanalyzer mis-models a
@@ -74,12 +85,7 @@ alloc_in(size_t count, uint64_t align, uint64_t lo, uint64_t hi, int *err)
 	if (!e)
 		finish(f, KIND_RAM, phys, count);
 	spin_unlock_irq(&lock, irq);
-	if (e) {
-		mm_desc_free(f);
-		err_set(err, e);
-		return NULL;
-	}
-	return f;
+	return settle(f, e, err);
 }
 
 struct frames *
@@ -125,12 +131,7 @@ frames_alloc_at(uint64_t phys, size_t count, int *err)
 			finish(f, KIND_DEVICE, phys, count);
 	}
 	spin_unlock_irq(&lock, irq);
-	if (e) {
-		mm_desc_free(f);
-		err_set(err, e);
-		return NULL;
-	}
-	return f;
+	return settle(f, e, err);
 }
 
 void

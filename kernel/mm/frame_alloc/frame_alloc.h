@@ -14,7 +14,6 @@
 #define FRAME_ALLOC_H
 
 #include "base.h"
-#include "own.h"
 
 struct boot_info;
 struct frames;

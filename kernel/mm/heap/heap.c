@@ -5,15 +5,14 @@
  * from after the header.
  */
 #define LOG_TAG "heap"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "heap.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
-#include "pt_index.h"
-#include "spinlock.h"
+#include "page_table.h"
 
 #define REGION_SIZE (16 * 1024UL)
 #define REGION_PAGES (REGION_SIZE / PAGE_SIZE)

@@ -12,7 +12,6 @@
 #define HEAP_H
 
 #include "base.h"
-#include "own.h"
 
 void kfree(void *p);
 void *kmalloc(size_t n) __attribute__((malloc, malloc(kfree, 1), alloc_size(1), warn_unused_result));

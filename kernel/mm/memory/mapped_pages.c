@@ -5,9 +5,9 @@
  */
 #define LOG_TAG "mm"
 #include "memory.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "mm_desc.h"
 #include "page_table.h"
 

@@ -15,7 +15,6 @@
 #define MEMORY_H
 
 #include "base.h"
-#include "own.h"
 #include "frame_alloc.h"
 #include "page_alloc.h"
 

@@ -8,13 +8,13 @@
  * every mapping goes through MappedPages.
  */
 #define LOG_TAG "mm"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "memory.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
-#include "mb2.h"
+#include "logger.h"
+#include "multiboot2.h"
 #include "mm_desc.h"
 #include "page_table.h"
 

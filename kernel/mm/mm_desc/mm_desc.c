@@ -5,7 +5,7 @@
  */
 #include "mm_desc.h"
 #include "klibc.h"
-#include "spinlock.h"
+#include "base.h"
 
 #define BOOT_DESCS 256
 

@@ -2,14 +2,13 @@
  * page_alloc.c: virtual page zones over range sets.
  */
 #define LOG_TAG "pages"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "page_alloc.h"
-#include "err.h"
-#include "log.h"
+#include "base.h"
+#include "logger.h"
 #include "mm_desc.h"
-#include "pt_index.h"
+#include "page_table.h"
 #include "range.h"
-#include "spinlock.h"
 
 struct pages {
 	uint32_t magic;

@@ -9,7 +9,6 @@
 #define PAGE_ALLOC_H
 
 #include "base.h"
-#include "own.h"
 
 enum page_zone { ZONE_CODE, ZONE_ANY };
 

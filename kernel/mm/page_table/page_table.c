@@ -2,13 +2,12 @@
  * page_table.c: map/unmap/protect through the recursive mapping.
  * Lock order: pt_lock, then the frame allocator's lock (for tables).
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "page_table.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "frame_alloc.h"
 #include "klibc.h"
-#include "spinlock.h"
 
 /*
  * pt_lock is taken with preemption off but interrupts on: an unmap waits for

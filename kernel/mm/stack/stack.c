@@ -2,11 +2,10 @@
  * stack.c: guarded stacks and the guard registry.
  */
 #include "stack.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "memory.h"
-#include "spinlock.h"
 
 struct stack;
 struct guard {

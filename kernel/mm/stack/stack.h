@@ -10,7 +10,6 @@
 #define STACK_H
 
 #include "base.h"
-#include "own.h"
 
 struct stack;
 

@@ -15,7 +15,7 @@
 #define LOG_TAG "sched_prio"
 #include "sched_prio.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "task.h"
 
 #define STRIDE (1ULL << 20)

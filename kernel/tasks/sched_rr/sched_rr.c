@@ -10,7 +10,7 @@
 #define LOG_TAG "sched_rr"
 #include "sched_rr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "task.h"
 
 struct rq {

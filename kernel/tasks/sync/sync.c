@@ -6,7 +6,7 @@
  */
 #include "sync.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 
 struct guard
 spin_irq_lock(struct spinlock *l)

@@ -15,7 +15,6 @@
 #define SYNC_H
 
 #include "base.h"
-#include "spinlock.h"
 #include "task.h"
 
 enum guard_kind { GUARD_NONE, GUARD_SPIN_IRQ, GUARD_PREEMPT, GUARD_MUTEX };

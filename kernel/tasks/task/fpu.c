@@ -9,11 +9,11 @@
 #define LOG_TAG "fpu"
 #include "task.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "task_int.h"
 
 #define CR0_MP (1UL << 1)

@@ -5,7 +5,7 @@
  * left early or unwound.
  */
 #include "task.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 

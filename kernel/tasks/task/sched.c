@@ -6,13 +6,13 @@
  */
 #define LOG_TAG "sched"
 #include "task.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
 #include "fmt.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "task_int.h"
 #include "tsc.h"
 
@@ -420,10 +420,11 @@ sched_schedule(void)
 	sched_finish_switch();
 }
 
-void
-task_yield(void)
+/* switch away (interrupts off; irq: whether they were on before) and,
+ * once back with interrupts on, reap and take a pending kill */
+static void
+switch_away(bool irq)
 {
-	bool irq = irq_save();
 	sched_schedule();
 	irq_restore(irq);
 	if (irq) {
@@ -433,16 +434,17 @@ task_yield(void)
 }
 
 void
+task_yield(void)
+{
+	switch_away(irq_save());
+}
+
+void
 task_block_current(void)
 {
 	bool irq = irq_save();
 	__atomic_store_n(&task_current()->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-	sched_schedule();
-	irq_restore(irq);
-	if (irq) {
-		task_reap();
-		task_check_kill();
-	}
+	switch_away(irq);
 }
 
 void

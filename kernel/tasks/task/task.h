@@ -19,8 +19,6 @@
 #define TASK_H
 
 #include "base.h"
-#include "own.h"
-#include "spinlock.h"
 
 struct cell;
 struct cell_ns;
@@ -34,12 +32,11 @@ enum runstate {
 };
 const char *runstate_str(enum runstate s);
 
-struct waitq_node;
 struct waitq {
 	struct spinlock lock;
-	struct waitq_node *head, *tail;
+	struct qlist waiters; /* struct waitq_node, FIFO; guarded by lock */
 };
-#define WAITQ_INIT { SPINLOCK_INIT, NULL, NULL }
+#define WAITQ_INIT { SPINLOCK_INIT, QLIST_INIT }
 
 /* ---- spawning ---- */
 /* what a restarted task carries over from its earlier lives: the

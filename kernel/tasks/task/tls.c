@@ -9,9 +9,9 @@
  * State: none beyond each task's block.
  */
 #include "task.h"
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "task_int.h"

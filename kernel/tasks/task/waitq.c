@@ -7,13 +7,12 @@
 #include "task.h"
 #include "cpu.h"
 #include "task_int.h"
-#include "own.h"
-#include "err.h"
+#include "base.h"
 #include "tsc.h"
 
 struct waitq_node {
 	struct task *t;
-	struct waitq_node *next;
+	struct qlink link;
 	bool queued;
 };
 
@@ -21,23 +20,14 @@ void
 waitq_init(struct waitq *q)
 {
 	q->lock = (struct spinlock)SPINLOCK_INIT;
-	q->head = q->tail = NULL;
+	qlist_init(&q->waiters);
 }
 
 static void
 unlink_node(struct waitq *q, struct waitq_node *n)
 {
-	struct waitq_node **pp = &q->head, *prev = NULL;
-	while (*pp && *pp != n) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (!*pp)
-		return;
-	*pp = n->next;
-	if (q->tail == n)
-		q->tail = prev;
-	n->queued = false;
+	if (qlist_unlink(&q->waiters, &n->link))
+		n->queued = false;
 }
 
 /* a waiter's node is an owned object: leaving its scope - normally or by
@@ -59,11 +49,34 @@ waitq_leave(struct waitq_wait *w)
 	irq_restore(irq);
 }
 
+/* under q's lock: the wait is over; leave the queue and drop the lock */
+static void
+stop_waiting(struct waitq_wait *w, bool irq)
+{
+	if (w->n.queued)
+		unlink_node(w->q, &w->n);
+	spin_unlock_raw(&w->q->lock);
+	irq_restore(irq);
+}
+
+/* under q's lock: queue the waiter (once), mark it blocked and drop the
+ * lock; the caller switches away (interrupts stay off until it does) */
+static void
+start_blocking(struct waitq_wait *w, struct task *cur)
+{
+	if (!w->n.queued) {
+		qlist_push(&w->q->waiters, &w->n.link);
+		w->n.queued = true;
+	}
+	__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
+	spin_unlock_raw(&w->q->lock);
+}
+
 void
 waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 {
 	struct task *cur = task_current();
-	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, NULL, false } };
+	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, { NULL }, false } };
 
 	/* kills are delivered here, not by interrupts, while we wait */
 	cur->kill_shield++;
@@ -71,25 +84,12 @@ waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 		bool irq = irq_save();
 		spin_lock_raw(&q->lock);
 		if (done(ctx) || __atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE)) {
-			if (w.n.queued)
-				unlink_node(q, &w.n);
-			spin_unlock_raw(&q->lock);
-			irq_restore(irq);
+			stop_waiting(&w, irq);
 			cur->kill_shield--;
 			task_check_kill(); /* killed while waiting: unwind from here */
 			return;
 		}
-		if (!w.n.queued) {
-			w.n.next = NULL;
-			if (q->tail)
-				q->tail->next = &w.n;
-			else
-				q->head = &w.n;
-			q->tail = &w.n;
-			w.n.queued = true;
-		}
-		__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-		spin_unlock_raw(&q->lock);
+		start_blocking(&w, cur);
 		sched_schedule();
 		irq_restore(irq);
 		if (irq)
@@ -103,9 +103,9 @@ wake(struct waitq *q, size_t max)
 	size_t n = 0;
 	bool irq = irq_save();
 	spin_lock_raw(&q->lock);
-	while (q->head && n < max) {
-		struct waitq_node *w = q->head;
-		unlink_node(q, w);
+	while (!qlist_empty(&q->waiters) && n < max) {
+		struct waitq_node *w = qlist_entry(qlist_pop(&q->waiters), struct waitq_node, link);
+		w->queued = false;
 		task_wake(w->t);
 		n++;
 	}
@@ -130,7 +130,7 @@ int
 waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx, uint64_t deadline)
 {
 	struct task *cur = task_current();
-	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, NULL, false } };
+	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, { NULL }, false } };
 	struct task_timer tm;
 	bool armed = false;
 	int result;
@@ -148,23 +148,10 @@ waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx, uint64_
 		else
 			result = 1; /* wait */
 		if (result != 1) {
-			if (w.n.queued)
-				unlink_node(q, &w.n);
-			spin_unlock_raw(&q->lock);
-			irq_restore(irq);
+			stop_waiting(&w, irq);
 			break;
 		}
-		if (!w.n.queued) {
-			w.n.next = NULL;
-			if (q->tail)
-				q->tail->next = &w.n;
-			else
-				q->head = &w.n;
-			q->tail = &w.n;
-			w.n.queued = true;
-		}
-		__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-		spin_unlock_raw(&q->lock);
+		start_blocking(&w, cur);
 		if (!armed && deadline != UINT64_MAX) {
 			task_timer_arm(&tm, deadline);
 			armed = true;

@@ -2,7 +2,7 @@
  * test_base: logger/formatter, time, stacks and symbols in the running
  * kernel (the pure parts are also unit-tested on the host).
  */
-#include "err.h"
+#include "base.h"
 #include "fmt.h"
 #include "klibc.h"
 #include "ktest.h"

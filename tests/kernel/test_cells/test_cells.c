@@ -4,12 +4,13 @@
  * returned (the runner checks), and refuse every kind of malformed cell
  * with a clear error while leaving the system as it was.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "elf.h"
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "ktest.h"
+#include "logger.h"
 
 static struct cell_ns *K(void) { return cell_ns_kernel(); }
 
@@ -174,6 +175,63 @@ KTEST(load_errors_leave_system_unchanged)
 	cell_stats(K(), &after);
 	KT_EQ(after.cells, before.cells);
 	KT_EQ(after.symbols, before.symbols);
+}
+
+/* a cell that links to a cell its deps file does not declare is refused,
+ * naming both, and nothing changes */
+KTEST(undeclared_dependency_refused)
+{
+	struct cell_error why;
+	struct cell_stats before, after;
+	cell_stats(K(), &before);
+	static const char *const names[] = { "cellfix_undeclared" };
+	KT_EQ(cell_load(K(), names, 1, &why), E_PERM);
+	KT_ASSERT(strstr(why.msg, "cell cellfix_undeclared links to cell tsc (symbol tsc_ns), "
+				  "which cellfix_undeclared does not declare"));
+	KT_ASSERT(!cell_find(K(), "cellfix_undeclared"));
+	cell_stats(K(), &after);
+	KT_EQ(after.cells, before.cells);
+	KT_EQ(after.symbols, before.symbols);
+	KT_EQ(after.deps, before.deps);
+}
+
+static size_t undeclared_seen;
+static void
+note_undeclared(void *ctx, const struct section *from, const struct section *to)
+{
+	(void)ctx;
+	kprintf("  undeclared: cell %s (%s) -> cell %s (%s)\n", from->cell->name, from->name, to->cell->name,
+	       to->name);
+	undeclared_seen++;
+}
+
+/* the run-time graph matches the declarations: every edge of every loaded
+ * cell (nano_core cells included) goes to a cell its deps file declares */
+KTEST(runtime_graph_matches_declarations)
+{
+	/* the declarations travelled with the cells, nano_core ones too */
+	struct cell *heap = cell_find(K(), "heap"), *fix = NULL;
+	KT_ASSERT(heap && heap->nano_core && heap->deps);
+	KT_ASSERT(cell_declares(heap, "memory"));
+	KT_ASSERT(!cell_declares(heap, "vga"));
+	KT_ASSERT(!cell_declares(heap, "heap")); /* its own name is not a declaration */
+	struct cell_error why;
+	static const char *const ab[] = { "cellfix_a", "cellfix_b" };
+	KT_OK(cell_load(K(), ab, 2, &why)); /* module cells */
+	fix = cell_find(K(), "cellfix_a");
+	KT_ASSERT(fix && !fix->nano_core && cell_declares(fix, "cellfix_b"));
+
+	size_t pairs = 0, apairs = 0;
+	undeclared_seen = 0;
+	KT_EQ(cell_deps_verify(K(), note_undeclared, NULL, &pairs), 0);
+	KT_EQ(cell_deps_verify(cell_ns_apps(), note_undeclared, NULL, &apairs), 0);
+	KT_EQ(undeclared_seen, 0);
+	kprintf("  %zu kernel and %zu app cell-to-cell edges, all declared\n", pairs, apairs);
+	KT_ASSERT(pairs > 50); /* the checker saw the real graph */
+
+	struct cell *both[] = { fix, cell_find(K(), "cellfix_b") };
+	KT_ASSERT(both[1]);
+	KT_OK(cell_unload(both, 2, &why));
 }
 
 KTEST(duplicate_global_symbols_refused)

@@ -5,16 +5,16 @@
  * timeouts and try_ forms, and the state_db's weak references, soft state
  * and survival across a reload of its own cell.
  */
-#include "bchan.h"
-#include "cell.h"
+#include "chan_buffered.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
-#include "fchan.h"
+#include "base.h"
+#include "chan_fast.h"
 #include "heap.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "state_db.h"
 #include "task.h"
 #include "tsc.h"

@@ -29,14 +29,14 @@
  * task, both tasks finished, and all N messages were recorded exactly once.
  * State: the conversation (one test at a time) and the tally.
  */
-#include "bchan.h"
+#include "chan_buffered.h"
 #include "chan_fault.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
-#include "rchan.h"
+#include "logger.h"
+#include "chan_rendezvous.h"
 #include "recovery.h"
 #include "task.h"
 #include "tsc.h"

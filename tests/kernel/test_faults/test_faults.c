@@ -4,7 +4,7 @@
  * backtrace) and caught. The host harness also checks the serial log for
  * the reports these tests provoke (tests/expect/ktest.patterns).
  */
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "klibc.h"
 #include "ktest.h"

@@ -2,7 +2,7 @@
  * test_heap: size classes, large allocations, a 100,000-operation random
  * workload with content checks, and the ownership macros.
  */
-#include "err.h"
+#include "base.h"
 #include "heap.h"
 #include "klibc.h"
 #include "ktest.h"

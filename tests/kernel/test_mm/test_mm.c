@@ -2,7 +2,7 @@
  * test_mm: in-kernel tests of frames, pages and MappedPages. Each test is
  * checked by the runner for lost frames, pages, mappings and heap bytes.
  */
-#include "err.h"
+#include "base.h"
 #include "ktest.h"
 #include "memory.h"
 #include "mm_desc.h"

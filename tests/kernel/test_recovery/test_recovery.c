@@ -8,13 +8,13 @@
  * restarted. Fixture functions are reached through their symbols, looked
  * up at every run, since reloading moves them.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "page_table.h"
 #include "recovery.h"
@@ -119,6 +119,42 @@ wait_for(volatile bool *flag, volatile int *counter, int target)
 	return false;
 }
 
+/* the first word of recfix's data, which a reload carries or renews */
+static volatile uint64_t *
+recfix_table(void)
+{
+	return (volatile uint64_t *)(uintptr_t)sym("recfix_table");
+}
+
+/* spawn b's task as a restartable task named name and let it go */
+static bool
+spawn_restartable(struct task_builder b, const char *name)
+{
+	int err;
+	b.name = name;
+	b.restartable = true;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	return t != NULL;
+}
+
+/* the same, and wait for it (restarts included) to say it is done */
+static bool
+run_restartable(struct task_builder b, const char *name, struct rarg *a)
+{
+	return spawn_restartable(b, name) && wait_for(&a->done, NULL, 0);
+}
+
+/* run_restartable for a task whose fault in recfix's memory has recfix
+ * reloaded: true once it is done and the log says so, and what became of
+ * recfix's data (data_went) */
+static bool
+run_reloading(struct task_builder b, const char *name, struct rarg *a, const char *data_went)
+{
+	uint64_t seq = fault_log_last_seq();
+	const char *const stages[] = { "stage 3: reload cell recfix queued", data_went };
+	return run_restartable(b, name, a) && wait_log(seq, stages, 2);
+}
+
 static uint64_t
 escalating(struct rarg *a)
 {
@@ -142,13 +178,7 @@ KTEST_FLAGS(recurring_fault_climbs_restart_reload_dependents_last_resort, KTEST_
 	struct recovery_stats s0, s1;
 	recovery_stats(&s0);
 	uint64_t seq = fault_log_last_seq();
-	int err;
-	struct task_builder b = TASK_BUILDER(escalating, &a);
-	b.name = "escalating";
-	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
+	KT_ASSERT(spawn_restartable(TASK_BUILDER(escalating, &a), "escalating"));
 	KT_ASSERT(wait_for(NULL, &last_resorts, 1));
 	KT_EQ(a.runs, 4);
 	KT_ASSERT(!a.done);
@@ -174,14 +204,7 @@ KTEST_FLAGS(recovered_after_reload_runs_the_fresh_copy, KTEST_NO_FRAMECHECK)
 	static struct rarg a;
 	a = (struct rarg){ .faults_left = 2 }; /* restart, reload, then it works */
 	uint64_t seq = fault_log_last_seq();
-	int err;
-	struct task_builder b = TASK_BUILDER(escalating, &a);
-	b.name = "escalating";
-	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
-	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_ASSERT(run_restartable(TASK_BUILDER(escalating, &a), "escalating", &a));
 	KT_EQ(a.runs, 3);
 	KT_EQ(a.result, 43);
 	static const char *const stages[] = { "stage 2: restarted", "stage 3: reloaded recfix" };
@@ -204,27 +227,17 @@ rodata_writer(struct rarg *a)
 KTEST_FLAGS(write_to_cell_rodata_reloads_it_with_its_data_carried, KTEST_NO_FRAMECHECK)
 {
 	WITH_FIXTURES();
-	((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0] = 77;
+	*recfix_table() = 77;
 	static struct rarg a;
 	a = (struct rarg){ 0 };
 	struct recovery_stats s0, s1;
 	recovery_stats(&s0);
-	uint64_t seq = fault_log_last_seq();
-	int err;
-	struct task_builder b = TASK_BUILDER(rodata_writer, &a);
-	b.name = "rodata_writer";
-	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
-	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_ASSERT(run_reloading(TASK_BUILDER(rodata_writer, &a), "rodata_writer", &a, "carried data"));
 	KT_EQ(a.runs, 2);
 	KT_EQ(a.result, 5);
-	static const char *const stages[] = { "stage 3: reload cell recfix queued", "carried data" };
-	KT_ASSERT(wait_log(seq, stages, 2));
 	recovery_stats(&s1);
 	KT_EQ(s1.reloads - s0.reloads, 1);
-	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 77);
+	KT_EQ(*recfix_table(), 77);
 }
 
 static uint64_t
@@ -242,22 +255,12 @@ data_executor(struct rarg *a)
 KTEST_FLAGS(code_run_from_cell_data_reloads_it_with_fresh_data, KTEST_NO_FRAMECHECK)
 {
 	WITH_FIXTURES();
-	((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0] = 99;
+	*recfix_table() = 99;
 	static struct rarg a;
 	a = (struct rarg){ 0 };
-	uint64_t seq = fault_log_last_seq();
-	int err;
-	struct task_builder b = TASK_BUILDER(data_executor, &a);
-	b.name = "data_executor";
-	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
-	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_ASSERT(run_reloading(TASK_BUILDER(data_executor, &a), "data_executor", &a, "fresh data"));
 	KT_EQ(a.runs, 2);
-	static const char *const stages[] = { "stage 3: reload cell recfix queued", "fresh data" };
-	KT_ASSERT(wait_log(seq, stages, 2));
-	KT_EQ(((volatile uint64_t *)(uintptr_t)sym("recfix_table"))[0], 1); /* initial value again */
+	KT_EQ(*recfix_table(), 1); /* initial value again */
 }
 
 static uint64_t
@@ -289,13 +292,7 @@ KTEST_FLAGS(corrupted_instruction_is_repaired_in_place_and_retried, KTEST_NO_FRA
 	static struct rarg a;
 	a = (struct rarg){ 0 };
 	uint64_t seq = fault_log_last_seq();
-	struct task_builder b = TASK_BUILDER(worker_of_recfix, &a);
-	b.name = "recfix_worker";
-	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
-	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_ASSERT(run_restartable(TASK_BUILDER(worker_of_recfix, &a), "recfix_worker", &a));
 	/* the fault's first look found recfix off its seal, put its text
 	 * back, and - the corrupted bytes being the faulting instruction's -
 	 * ran it again: the task never noticed */
@@ -324,15 +321,9 @@ KTEST(hung_task_is_killed_by_the_watchdog_and_restarted)
 	static struct rarg a;
 	a = (struct rarg){ 0 };
 	uint64_t seq = fault_log_last_seq();
-	int err;
 	struct task_builder b = TASK_BUILDER(hanger, &a);
-	b.name = "hanger";
-	b.restartable = true;
 	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
-	struct task *t = task_spawn(&b, &err);
-	KT_ASSERT(t);
-	task_unref(t);
-	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	KT_ASSERT(run_restartable(b, "hanger", &a));
 	KT_EQ(a.runs, 2);
 	static struct fault_record r[16];
 	size_t n = fault_log_read(r, 16, seq);

@@ -4,9 +4,9 @@
  * under the priority policy, CPU time follows priority.
  */
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
-#include "log.h"
+#include "logger.h"
 #include "ktest.h"
 #include "task.h"
 #include "tsc.h"

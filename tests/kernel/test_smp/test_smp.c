@@ -3,7 +3,7 @@
  * mapping removed on one CPU is gone on the others (TLB shootdown).
  */
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "exceptions.h"
 #include "klibc.h"
 #include "ktest.h"

@@ -4,12 +4,12 @@
  * and a merge back, a swap whose verification fails (nothing changes),
  * swapping back, and the scheduler policy swapped live.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "memory.h"
 #include "page_table.h"
 #include "task.h"

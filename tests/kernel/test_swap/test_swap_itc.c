@@ -8,11 +8,11 @@
  * by the test (both policies provide the same symbols, so on-demand
  * loading would pick one) and reached through their symbols.
  */
-#include "cell.h"
-#include "err.h"
+#include "cell_mgr.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
-#include "log.h"
+#include "logger.h"
 #include "task.h"
 #include "tsc.h"
 

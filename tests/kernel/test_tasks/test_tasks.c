@@ -3,9 +3,9 @@
  * leaked, preemption of a spinning task, sleep precision, per-task TLS and
  * FPU state, lock guards released by drop, introspection.
  */
-#include "cell.h"
+#include "cell_mgr.h"
 #include "cpu.h"
-#include "err.h"
+#include "base.h"
 #include "klibc.h"
 #include "ktest.h"
 #include "sync.h"

@@ -16,7 +16,6 @@
 #define ITC_H
 
 #include "base.h"
-#include "own.h"
 
 #define ITC_FOREVER UINT64_MAX
 #define ITC_NOWAIT  0
@@ -37,5 +36,8 @@ int itc_recv_raw(struct itc_rx *rx, void *msg, size_t size, uint64_t timeout) __
 /* the policy in force ("rendezvous", "buffered") and the live channels */
 const char *itc_policy(void);
 size_t itc_count(void);
+
+/* the policy interface (internal header, reached through this one) */
+#include "itc_policy.h"
 
 #endif

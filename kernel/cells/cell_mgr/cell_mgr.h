@@ -22,7 +22,6 @@
 #define CELL_H
 
 #include "base.h"
-#include "spinlock.h"
 
 struct mapped_pages;
 struct cell;
@@ -86,6 +85,8 @@ struct cell {
 	uint32_t users;                /* tasks whose entry is here (atomic) */
 	uint32_t pins;                 /* run-time registrations of its code (atomic) */
 	size_t tls_off, tls_size;      /* its TLS range below the thread pointer */
+	const char *deps;              /* its .cell_deps: own name, then the declared */
+	size_t deps_size;              /* cells, NUL-terminated (in its rodata); NULL: none */
 	struct cell *next;             /* in ns->cells */
 };
 
@@ -222,6 +223,21 @@ struct cell_stats {
 };
 void cell_stats(struct cell_ns *ns, struct cell_stats *out);
 
+/* ---- declared dependencies (declared.c, docs/cells.md) ----
+ * Each cell object carries the cells its `deps` file declares; linking a
+ * cell to a cell it does not declare is refused (load, swap, evolve). */
+/* true if c declares the cell called `name` */
+bool cell_declares(const struct cell *c, const char *name);
+/* the declared cells of c, one at a time: *it = NULL to start; NULL at the end */
+const char *cell_declared_next(const struct cell *c, const char **it);
+/* Compare every cell's actual dependency edges in ns with its declarations:
+ * fn (if not NULL) is called for each edge to an undeclared cell (a
+ * section of `from` uses section `to`); returns how many there were.
+ * *pairs (if not NULL) gets the number of distinct (cell, cell) edges
+ * checked. The caller holds no lock: boot, tests, shell commands. */
+typedef void (*cell_undeclared_fn)(void *ctx, const struct section *from, const struct section *to);
+size_t cell_deps_verify(struct cell_ns *ns, cell_undeclared_fn fn, void *ctx, size_t *pairs);
+
 /* ---- thread-local storage (tls.c) ---- */
 #define CELL_TLS_MAX 1024 /* bytes below the thread pointer, all cells */
 /* the initial image of all TLS: CELL_TLS_MAX bytes ending at the TP */
@@ -229,6 +245,5 @@ const uint8_t *cell_tls_template(void);
 /* told when a new cell's TLS image appears at [TP-off, TP-off+len) */
 void cell_set_tls_hook(void (*hook)(size_t off, const void *image, size_t len));
 
-#include "export.h" /* EXPORT_APP */
 
 #endif

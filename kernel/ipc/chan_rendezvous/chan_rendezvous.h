@@ -14,7 +14,6 @@
 #define RCHAN_H
 
 #include "base.h"
-#include "own.h"
 
 #define RCHAN_FOREVER UINT64_MAX
 #define RCHAN_NOWAIT  0

@@ -20,7 +20,6 @@
 #define BCHAN_H
 
 #include "base.h"
-#include "own.h"
 
 #define BCHAN_FOREVER UINT64_MAX
 #define BCHAN_NOWAIT  0

@@ -11,7 +11,6 @@
 #define FCHAN_H
 
 #include "base.h"
-#include "own.h"
 
 struct fchan;
 
