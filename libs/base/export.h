@@ -10,4 +10,16 @@
 	static const char export_app_##sym[]                                  \
 		__attribute__((used, section(".app_exports"))) = #sym
 
+/*
+ * CELL_CARRY(var), on a variable's definition: `var` holds plain values (no
+ * pointers into this cell, no locks, no queues) and is carried into the
+ * next version of this cell when it is swapped or reloaded: copied into
+ * the new cell's variable of the same name and size. Everything else in
+ * .data/.bss starts fresh (its initial value) in the new cell; state that
+ * needs more than a copy is rebuilt by the cell's transfer function
+ * (docs/evolution.md, "State transfer").
+ *   static int counter CELL_CARRY(counter);
+ */
+#define CELL_CARRY(var) __attribute__((section(".data.carry." #var)))
+
 #endif

@@ -18,7 +18,9 @@
 
 enum { WL_RCHAN, WL_BCHAN, WL_SPAWN, WL_MM, WL_UNITS };
 static const char *const unit_names[WL_UNITS] = { "rchan", "bchan", "spawn", "mm" };
-static volatile uint64_t rounds[WL_UNITS], retries[WL_UNITS], fails[WL_UNITS];
+static volatile uint64_t rounds[WL_UNITS] CELL_CARRY(rounds);
+static volatile uint64_t retries[WL_UNITS] CELL_CARRY(retries);
+static volatile uint64_t fails[WL_UNITS] CELL_CARRY(fails);
 
 #define MSGS 50
 #define SUM ((uint64_t)MSGS * (MSGS + 1) / 2)

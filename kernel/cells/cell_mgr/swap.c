@@ -281,7 +281,10 @@ move_edges(struct plan *p, bool undo)
 		undo ? meta_edge_unlink(p->edges[i]) : meta_edge_link(p->edges[i]);
 }
 
-/* .data/.bss of the old cells into their namesakes of the same size */
+/* the old cells' carried variables (CELL_CARRY, export.h) into their
+ * namesakes of the same size; nothing else is copied: pointers into the
+ * old cell, locks and queues must never reach the new one */
+#define CARRY_PREFIX ".data.carry."
 static size_t
 copy_state(struct plan *p)
 {
@@ -290,7 +293,8 @@ copy_state(struct plan *p)
 		struct cell *c = p->old[o];
 		for (size_t i = 0; i < c->nsections; i++) {
 			struct section *s = &c->sections[i];
-			if (s->kind != SEC_DATA && s->kind != SEC_BSS)
+			if ((s->kind != SEC_DATA && s->kind != SEC_BSS) ||
+			    strncmp(s->name, CARRY_PREFIX, sizeof(CARRY_PREFIX) - 1))
 				continue;
 			for (struct cell *n = p->tmp->cells; n; n = n->next)
 				for (size_t k = 0; k < n->nsections; k++) {

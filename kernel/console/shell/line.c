@@ -23,8 +23,8 @@ struct history {
 	unsigned len, next;
 };
 
-static struct state_ref hist_ref;
-static bool have_ref;
+static struct state_ref hist_ref CELL_CARRY(hist_ref);
+static bool have_ref CELL_CARRY(have_ref);
 
 static struct history *
 hist(void)

@@ -19,7 +19,7 @@ struct entry {
 };
 
 static struct spinlock lock = SPINLOCK_INIT;
-static struct entry table[STATE_MAX];
+static struct entry table[STATE_MAX] CELL_CARRY(table);
 
 static int
 find(const char *name)

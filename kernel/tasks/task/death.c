@@ -153,12 +153,11 @@ task_unwound(const struct unwind_report *r)
 		panic("idle task %s returned", t->name);
 	}
 	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
-	irq_disable();
-	bool irq = spin_lock_irq(&t->joiners.lock);
+	irq_disable(); /* as in task_exit: no preemption before the joiners are woken */
+	spin_lock_raw(&t->joiners.lock);
 	__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
-	spin_unlock_irq(&t->joiners.lock, irq);
+	spin_unlock_raw(&t->joiners.lock);
 	waitq_wake_all(&t->joiners);
-	irq_disable();
 	sched_schedule();
 	panic("killed task %s was scheduled again", t->name);
 }

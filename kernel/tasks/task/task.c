@@ -201,11 +201,14 @@ task_exit(uint64_t value)
 {
 	struct task *t = task_current();
 	t->exit_value = value;
-	bool irq = spin_lock_irq(&t->joiners.lock);
-	__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
-	spin_unlock_irq(&t->joiners.lock, irq);
-	waitq_wake_all(&t->joiners);
+	/* interrupts off from here on: preempted between becoming EXITED and
+	 * waking its joiners, the task would never run again to wake them
+	 * (the lost wake-up behind a rare hang in joins) */
 	irq_disable();
+	spin_lock_raw(&t->joiners.lock);
+	__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
+	spin_unlock_raw(&t->joiners.lock);
+	waitq_wake_all(&t->joiners);
 	sched_schedule();
 	panic("exited task %s was scheduled again", t->name);
 }

@@ -8,7 +8,7 @@
 uint64_t recfix_crash(volatile int *faults_left);
 uint64_t recfix_work(uint64_t x);
 const uint64_t *recfix_consts(void);
-uint64_t recfix_table[4] = { 1, 2, 3, 4 };
+uint64_t recfix_table[4] CELL_CARRY(recfix_table) = { 1, 2, 3, 4 };
 const uint64_t recfix_const[4] = { 5, 6, 7, 8 };
 
 /* a NULL dereference while *faults_left > 0 (counting down) */
