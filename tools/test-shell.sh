@@ -15,7 +15,8 @@ rm -rf "$evo" && mkdir -p "$evo/good" "$evo/bad"
 cp build/cells/*.o "$evo/good/" && cp build/cells/*.o "$evo/bad/"
 tools/evolve-variant.sh "$evo/good" apps/hello 's/Hello from the hello cell!/Hello from the evolved hello cell!/' &&
 tools/evolve-variant.sh "$evo/good" kernel/tasks/sched_rr 's/"round-robin"/"round-robin v2"/' &&
-cp "$evo/good/hello.o" "$evo/bad/" &&
+tools/evolve-variant.sh "$evo/good" kernel/console/shell 's/unknown command (type `help`)/unknown command (type `help`) [evolved shell]/' &&
+cp "$evo/good/hello.o" "$evo/good/shell.o" "$evo/bad/" &&
 tools/evolve-variant.sh "$evo/bad" kernel/tasks/sched_rr \
 	's/"round-robin"/"round-robin v3"/;$a void evolve_missing_fn(void); int evolve_bad_probe(void); int evolve_bad_probe(void) { evolve_missing_fn(); return 0; }' ||
 	echo "  (could not build the evolve variants)"
@@ -29,7 +30,7 @@ tools/run-commands --timeout 180 \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
-	hello "!$EV $evo/good" hello rq "!$EV $evo/good" "!$EV $evo/bad" rq hello \
+	hello "!$EV $evo/good" hello rq nosuchcommand2 "!$EV $evo/good" "!$EV $evo/bad" rq hello \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
 	"test base" "test nosuch" halt > "$log" 2>&1
 rc=$?
@@ -90,6 +91,9 @@ check evolve_applied '^\[host\] evolve: applied'
 check evolve_swapped_live '^\[host\]   OS: swapped in kernel: sched_rr -> sched_rr'
 check evolved_app '^Hello from the evolved hello cell!$'
 check evolved_kernel_cell '^policy: round-robin v2$'
+# the shell's own cell was swapped: its task was restarted into the new code
+check evolved_shell '^nosuchcommand2: unknown command \(type `help`\) \[evolved shell\]'
+check evolved_shell_restarted 'swapped .* 1 task\(s\) restarted into the new code'
 check evolve_up_to_date '^\[host\] evolve: nothing to do: the running system matches the build'
 check evolve_refused '^\[host\] evolve: FAILED: .*evolve_missing_fn'
 # after the refused evolution, `rq` still shows the version before it

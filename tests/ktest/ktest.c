@@ -179,7 +179,8 @@ ktest_run(const char *list, unsigned *pass_out, unsigned *fail_out)
 				for (size_t k = 0; k < s->size / sizeof(*t); k++) {
 					if (!run)
 						total++;
-					else if (selected_in(list, t[k].name, c->name))
+					else if (selected_in(list, t[k].name, c->name) &&
+						 (!(t[k].flags & KTEST_EXPLICIT) || (list && *list)))
 						run_one(&t[k], &pass, &fail);
 				}
 			}

@@ -32,6 +32,9 @@ struct ktest {
  * mapping of its own), so frame, page and mapping counts move without a
  * leak; heap bytes and objects and the task count are still compared */
 #define KTEST_NO_FRAMECHECK 2
+/* a long test (minutes under TCG): run only when named (by its own or its
+ * cell's name), never as part of "every test" */
+#define KTEST_EXPLICIT 4
 
 #define KTEST_FLAGS(tname, fl)                                                \
 	static void ktest_fn_##tname(struct ktest_ctx *kt_ctx_);                     \

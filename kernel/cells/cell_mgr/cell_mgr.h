@@ -175,6 +175,10 @@ struct swap_request {
 struct swap_times {
 	uint64_t load, verify, quiesce, rewrite, deps, transfer, cleanup, pause, total; /* ns */
 	size_t relocs, edges, data_copied, freed;
+	/* tasks whose entry was in an old cell: restarted into the new code
+	 * (restartable ones), or still running the old code (named here) */
+	size_t restarted, stale;
+	char stale_names[96];
 };
 /* check, then commit: on any error nothing in the running system changed */
 int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why) __must_check;
@@ -182,6 +186,10 @@ int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_e
 void cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool irq));
 /* 1 if some task has a frame with pc in [lo, hi), 0 if none, -1 if unknown */
 void cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi));
+/* after a committed swap: the task cell restarts the tasks whose entry is
+ * in one of the old cells into the new cells of ns (and counts the rest) */
+void cell_set_swap_hook(void (*after)(struct cell *const *old, size_t nold, struct cell_ns *ns,
+				      struct swap_times *t));
 /* free retired (swapped-out) cells nothing uses any more; returns how many */
 size_t cell_reclaim(void);
 size_t cell_retired(void);

@@ -42,6 +42,15 @@ cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool))
 	quiesce_resume = resume;
 }
 
+static void (*swap_hook)(struct cell *const *old, size_t nold, struct cell_ns *ns, struct swap_times *t);
+
+void
+cell_set_swap_hook(void (*after)(struct cell *const *old, size_t nold, struct cell_ns *ns, struct swap_times *t))
+{
+	cell_pin_addr((const void *)after);
+	swap_hook = after;
+}
+
 void
 cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi))
 {
@@ -466,6 +475,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.relocs = p.nrw;
 	tm.edges = p.nedges;
 
+	/* tasks looping in the old cells go on in the new ones */
+	if (swap_hook)
+		swap_hook(p.old, p.nold, rq->ns, &tm);
+
 	/* cleanup */
 	for (size_t i = 0; i < p.ndead; i++) {
 		kfree(p.dead[i]->relocs);
@@ -481,8 +494,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.total = t5 - t0;
 	if (t)
 		*t = tm;
-	log_info("swapped %zu cell(s) for %zu in %lu us (pause %lu us): %zu relocations rewritten, %zu data sections carried",
-		 rq->nold, rq->nnew, tm.total / 1000, tm.pause / 1000, tm.relocs, tm.data_copied);
+	log_info("swapped %zu cell(s) for %zu in %lu us (pause %lu us): %zu relocations rewritten, %zu data sections carried, %zu task(s) restarted into the new code",
+		 rq->nold, rq->nnew, tm.total / 1000, tm.pause / 1000, tm.relocs, tm.data_copied, tm.restarted);
+	if (tm.stale)
+		log_warn("%zu task(s) still run the old code (not restartable): %s", tm.stale, tm.stale_names);
 	return E_OK;
 }
 

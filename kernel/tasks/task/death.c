@@ -118,6 +118,10 @@ task_unwound(const struct unwind_report *r)
 		recovery(&ev, recovered, sizeof(recovered));
 	} else if (t->builder.restartable && !killed) {
 		again = respawn(t);
+	} else if (killed && t->restart_entry) {
+		t->builder.entry = t->restart_entry;
+		t->builder.cell = NULL; /* the new entry's cell */
+		again = respawn(t);
 	}
 
 	struct fault_record rec = { .cpu = pc->id, .task_id = t->id, .vector = r->fi.vector,
@@ -207,6 +211,65 @@ task_kill_recover(struct task *t, const char *reason)
 }
 
 int
+task_restart_into(struct task *t, uint64_t (*entry)(uint64_t))
+{
+	if (!t->builder.restartable || !entry)
+		return E_INVAL;
+	t->restart_entry = entry;
+	return task_kill(t, "restarted into new code");
+}
+
+/* cell_swap's hook: the tasks whose entry was in an old cell go on in the
+ * namesake entry of the new cells, if they are restartable */
+struct swap_scan {
+	struct cell *const *old;
+	size_t nold;
+	struct task *found[64];
+	size_t n;
+};
+
+static void
+entry_in_old(struct task *t, void *ctx)
+{
+	struct swap_scan *s = ctx;
+	uint32_t st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	if (s->n == ARRAY_SIZE(s->found) || t->idle || st == TASK_EXITED || st == TASK_KILLED ||
+	    t->kill_pending)
+		return;
+	for (size_t i = 0; i < s->nold; i++)
+		if (t->entry_cell == s->old[i]) {
+			s->found[s->n++] = task_ref(t);
+			return;
+		}
+}
+
+static void
+after_swap(struct cell *const *old, size_t nold, struct cell_ns *ns, struct swap_times *tm)
+{
+	struct swap_scan s = { old, nold, { 0 }, 0 };
+	task_for_each(entry_in_old, &s);
+	for (size_t i = 0; i < s.n; i++) {
+		struct task *t = s.found[i];
+		uint64_t off = 1;
+		const char *cell = NULL;
+		const char *name = cell_symbolize((uint64_t)(uintptr_t)t->entry, &off, &cell);
+		uint64_t addr = name && off == 0 ? cell_sym_addr(ns, name) : 0;
+		struct cell *nc = addr ? cell_at(addr) : NULL;
+		bool moved = nc && nc->ns == ns && t->builder.restartable &&
+			     task_restart_into(t, (uint64_t (*)(uint64_t))(uintptr_t)addr) == E_OK;
+		if (moved) {
+			tm->restarted++;
+		} else {
+			tm->stale++;
+			size_t len = strlen(tm->stale_names);
+			snprintf(tm->stale_names + len, sizeof(tm->stale_names) - len, "%s%s (#%u)",
+				 len ? ", " : "", t->name, t->id);
+		}
+		task_unref(t);
+	}
+}
+
+int
 task_kill(struct task *t, const char *reason)
 {
 	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
@@ -231,6 +294,7 @@ task_unwind_init(void)
 	unwind_set_hooks(&h);
 	exc_set_irq_exit_hook(irq_exit);
 	task_install_frame_check();
+	cell_set_swap_hook(after_swap);
 	return E_OK;
 }
 

@@ -101,6 +101,7 @@ struct task {
 	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
 	uint32_t restarted_as;         /* id of the task that replaced it */
 	bool kill_recovers;            /* killed by the watchdog: recover as from a fault */
+	uint64_t (*restart_entry)(uint64_t); /* task_restart_into: spawn again here */
 	uint64_t progress_period_ns;   /* 0: none declared */
 	volatile uint64_t progress_at; /* last task_progress() */
 	struct task *all_next, *all_prev;
@@ -152,6 +153,13 @@ int task_join(struct task *t, uint64_t *value) __must_check;
 /* make t unwind from where it is (releasing everything it holds) and die
  * with `reason`; E_NOENT if it already finished, E_PERM for idle tasks */
 int task_kill(struct task *t, const char *reason) __must_check;
+/* restart a restartable task into new code: it is killed (unwinding from
+ * its next delivery point - a wait, or the end of a kill-shielded section -
+ * so it releases everything) and spawned again with the same builder but
+ * this entry, whose cell it then holds. A swap does this for the tasks whose
+ * entry was in a replaced cell (their state lives in the state_db).
+ * E_INVAL if t is not restartable, E_NOENT if it already finished. */
+int task_restart_into(struct task *t, uint64_t (*entry)(uint64_t)) __must_check;
 /* the same, but the death counts as a fault: the recovery cascade follows
  * (the watchdog kills hung tasks this way) */
 int task_kill_recover(struct task *t, const char *reason) __must_check;

@@ -4,9 +4,11 @@
  * functions split over two cells, swapfix_bad a version missing one.
  */
 #include "base.h"
+#include "task.h"
 
 int swapfix_version(void);
 int swapfix_count(void);
+uint64_t swapfix_loop(uint64_t version_out);
 
 static int counter CELL_CARRY(counter);
 
@@ -20,4 +22,17 @@ int
 swapfix_count(void)
 {
 	return ++counter;
+}
+
+/* a task's loop in this cell: publishes the version running it, for the
+ * test that a swap restarts such a task into the new code */
+uint64_t
+swapfix_loop(uint64_t version_out)
+{
+	volatile int *v = (volatile int *)(uintptr_t)version_out;
+	for (;;) {
+		*v = swapfix_version();
+		task_sleep_ns(1000000);
+	}
+	return 0;
 }

@@ -340,3 +340,54 @@ KTEST_FLAGS(scheduler_reloaded_into_itself_under_load, KTEST_NO_FRAMECHECK)
 	reclaim_all();
 	KT_EQ(cell_retired(), 0);
 }
+
+/* Issue 13: a task whose loop runs in a swapped cell enters the new code.
+ * A restartable one is restarted into the namesake entry of the new cell
+ * (unwinding from its wait first); one that is not restartable is reported
+ * as still running the old code, and the old cell stays until it ends. */
+KTEST_FLAGS(task_looping_in_a_swapped_cell_enters_the_new_code, KTEST_NO_FRAMECHECK)
+{
+	struct cell_error why;
+	static const char *const v1[] = { "swapfix_v1" };
+	KT_OK(cell_load(K(), v1, 1, &why));
+	uint64_t (*loop)(uint64_t) = (uint64_t (*)(uint64_t))(uintptr_t)cell_sym_addr(K(), "swapfix_loop");
+	KT_ASSERT(loop);
+	static volatile int seen_r, seen_s;
+	seen_r = seen_s = 0;
+	struct task_builder b = { .entry = loop, .arg = (uint64_t)(uintptr_t)&seen_r, .name = "looper",
+				  .pin = -1, .restartable = true };
+	int err;
+	_cleanup_(task_unref_p) struct task *r = task_spawn(&b, &err);
+	KT_ASSERT(r);
+	struct task_builder bs = { .entry = loop, .arg = (uint64_t)(uintptr_t)&seen_s, .name = "stuck-looper",
+				   .pin = -1 };
+	_cleanup_(task_unref_p) struct task *s = task_spawn(&bs, &err);
+	KT_ASSERT(s);
+	for (int i = 0; i < 1000 && (seen_r != 1 || seen_s != 1); i++)
+		task_sleep_ns(1000000);
+	KT_EQ(seen_r, 1);
+	KT_EQ(seen_s, 1);
+	struct swap_times st;
+	const char *o[] = { "swapfix_v1" }, *n[] = { "swapfix_v2" };
+	KT_OK(do_swap(o, 1, n, 1, NULL, &st, &why));
+	KT_EQ(st.restarted, 1);
+	KT_EQ(st.stale, 1);
+	KT_ASSERT(strstr(st.stale_names, "stuck-looper"));
+	for (int i = 0; i < 2000 && seen_r != 2; i++)
+		task_sleep_ns(1000000);
+	KT_EQ(seen_r, 2);  /* the restarted looper runs version 2 */
+	KT_EQ(seen_s, 1);  /* the other still runs version 1 */
+	KT_EQ(cell_retired(), 1); /* version 1 stays while a task runs it */
+	KT_OK(task_kill(s, "test over"));
+	KT_EQ(task_join(s, NULL), E_FAULT);
+	struct task *again = task_find("looper"); /* the restarted one */
+	KT_ASSERT(again && again != r);
+	KT_OK(task_kill(again, "test over"));
+	KT_EQ(task_join(again, NULL), E_FAULT);
+	task_unref(again);
+	reclaim_all();
+	KT_EQ(cell_retired(), 0);
+	struct cell *v2c[] = { cell_find(K(), "swapfix_v2") };
+	KT_ASSERT(v2c[0]);
+	KT_OK(cell_unload(v2c, 1, &why));
+}
