@@ -50,6 +50,11 @@ main(int argc, char **argv)
 		kprintf(" %s", rq.new_names[i]);
 	kprintf(" (%zu relocations rewritten, %zu data sections carried, %zu old cells freed, %zu retired)\n",
 		t.relocs, t.data_copied, t.freed, cell_retired());
+	if (t.restarted)
+		kprintf("  %zu task(s) restarted into the new code\n", t.restarted);
+	if (t.stale)
+		kprintf("  still running the old code (not restartable; the old cell stays until they end): %s\n",
+			t.stale_names);
 	if (verbose) {
 		kprintf("  load              %8lu us\n", t.load / 1000);
 		kprintf("  verify            %8lu us\n", t.verify / 1000);

@@ -235,6 +235,10 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 	}
 	say("swapped in %s: %s -> %s (%zu relocations rewritten, %zu data sections carried; pause %lu us, total %lu us)",
 	    s->ns, s->olds, s->news, t.relocs, t.data_copied, t.pause / 1000, t.total / 1000);
+	if (t.restarted)
+		say("%zu task(s) restarted into the new code", t.restarted);
+	if (t.stale)
+		say("still running the old code (not restartable): %s", t.stale_names);
 	return E_OK;
 }
 

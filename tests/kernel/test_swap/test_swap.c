@@ -385,6 +385,9 @@ KTEST_FLAGS(task_looping_in_a_swapped_cell_enters_the_new_code, KTEST_NO_FRAMECH
 	KT_OK(task_kill(again, "test over"));
 	KT_EQ(task_join(again, NULL), E_FAULT);
 	task_unref(again);
+	/* the dead tasks hold their entry cells until their last reference goes */
+	task_unref(TAKE_PTR(r));
+	task_unref(TAKE_PTR(s));
 	reclaim_all();
 	KT_EQ(cell_retired(), 0);
 	struct cell *v2c[] = { cell_find(K(), "swapfix_v2") };
