@@ -67,6 +67,7 @@ run_suite host tools/test-host.sh
 run_suite analyzer tools/test-analyzer.sh
 run_with kernel build/theseus-test.iso make -s test-kernel
 run_with shell build/theseus.iso tools/test-shell.sh
+run_with stress build/theseus.iso tools/test-stress.sh
 run_with faults build/theseus-workload.iso tools/test-faults.sh
 run_with gdb build/theseus.iso tools/test-gdb
 run_suite make tools/test-make.sh
