@@ -57,18 +57,6 @@ struct batch {
 	struct cell_error *why;
 };
 
-int
-cell_errf(struct cell_error *why, int err, const char *fmt, ...)
-{
-	va_list ap;
-	if (why) {
-		va_start(ap, fmt);
-		vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 const char *
 section_kind_str(enum section_kind k)
 {
