@@ -57,6 +57,23 @@ struct batch {
 	struct cell_error *why;
 };
 
+int
+cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return E_OK;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *na = kmalloc(ncap * elem);
+	if (!na)
+		return E_NOMEM;
+	if (*arr)
+		memcpy(na, *arr, n * elem);
+	kfree(*arr);
+	*arr = na;
+	*cap = ncap;
+	return E_OK;
+}
+
 const char *
 section_kind_str(enum section_kind k)
 {
@@ -401,17 +418,8 @@ resolve_global(struct batch *b, struct load_obj *o, const char *name, bool weak,
 static int
 note_dep(struct batch *b, struct section *from, struct section *to, const Elf64_Rela *r, uint64_t S)
 {
-	if (b->ndeps == b->capdeps) {
-		size_t cap = b->capdeps ? b->capdeps * 2 : 64;
-		struct pending_dep *d = kmalloc(cap * sizeof(*d));
-		if (!d)
-			return cell_errf(b->why, E_NOMEM, "out of memory recording dependencies");
-		if (b->deps)
-			memcpy(d, b->deps, b->ndeps * sizeof(*d));
-		kfree(b->deps);
-		b->deps = d;
-		b->capdeps = cap;
-	}
+	if (cell_array_grow((void **)&b->deps, b->ndeps, &b->capdeps, sizeof(*b->deps), 64))
+		return cell_errf(b->why, E_NOMEM, "out of memory recording dependencies");
 	b->deps[b->ndeps++] = (struct pending_dep){ from, to,
 		{ ELF64_R_TYPE(r->r_info), (uint32_t)r->r_offset, r->r_addend, S - to->addr } };
 	return E_OK;
