@@ -96,10 +96,7 @@ strip_suffix(char *dst, size_t cap, const char *name)
 static struct load_obj *
 batch_find(struct batch *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (!strcmp(b->obj[i].name, name))
-			return &b->obj[i];
-	return NULL;
+	return FIND_NAMED(b->obj, b->n, name);
 }
 
 static int
