@@ -267,18 +267,6 @@ snprintf(char *buf, size_t size, const char *f, ...)
 	return n;
 }
 
-int
-fmt_errf(char *buf, size_t size, int err, const char *f, ...)
-{
-	if (buf) {
-		va_list ap;
-		va_start(ap, f);
-		vsnprintf(buf, size, f, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(snprintf);
 EXPORT_APP(vsnprintf);

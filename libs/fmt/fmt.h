@@ -22,7 +22,19 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
  * takes the struct (any with a char array msg, e.g. struct elf_error,
  * struct cell_error) or NULL for "no message wanted"; why is evaluated
  * twice, so pass a plain pointer. */
-int fmt_errf(char *buf, size_t size, int err, const char *fmt, ...) __printf(4, 5);
+/* (inline: -fanalyzer then sees that only buf is written; an opaque call
+ * would make it lose track of what the caller owns) */
+static inline __printf(4, 5) int
+fmt_errf(char *buf, size_t size, int err, const char *fmt, ...)
+{
+	if (buf) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(buf, size, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
 #define FMT_ERRF(why, err, ...) \
 	fmt_errf((why) ? (why)->msg : NULL, sizeof((why)->msg), (err), __VA_ARGS__)
 

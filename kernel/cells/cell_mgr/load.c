@@ -57,23 +57,6 @@ struct batch {
 	struct cell_error *why;
 };
 
-int
-cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
-{
-	if (n < *cap)
-		return E_OK;
-	size_t ncap = *cap ? *cap * 2 : first;
-	void *na = kmalloc(ncap * elem);
-	if (!na)
-		return E_NOMEM;
-	if (*arr)
-		memcpy(na, *arr, n * elem);
-	kfree(*arr);
-	*arr = na;
-	*cap = ncap;
-	return E_OK;
-}
-
 const char *
 section_kind_str(enum section_kind k)
 {
