@@ -145,10 +145,8 @@ static const void *
 module_bytes_named(const char *name, struct module **m, struct mapped_pages **mp, int *err)
 {
 	*m = module_named(name);
-	if (!*m) {
-		err_set(err, E_NOENT);
-		return NULL;
-	}
+	if (!*m)
+		return err_null(err, E_NOENT);
 	return module_bytes((size_t)(*m - mods), mp, err);
 }
 
