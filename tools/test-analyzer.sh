@@ -18,20 +18,10 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-pass=0
-fail=0
-ok()  { echo "PASS analyzer/$1"; pass=$((pass + 1)); }
-bad() { echo "FAIL analyzer/$1: $2"; fail=$((fail + 1)); }
-finish() {
-	echo "RESULT analyzer $pass $fail"
-	[ "$fail" -eq 0 ] && exit 0
-	exit 1
-}
+T_PREFIX=analyzer/ T_SUITE=analyzer T_INDENT=
+. "$(dirname "$0")/test-lib.sh"
 
-# sub-makes run standalone even when this script runs under make -jN
-submake() { MAKEFLAGS='' MAKELEVEL='' make -s --no-print-directory "$@"; }
-
-cflags=$(submake print-cflags) || cflags=
+cflags=$(submake -s print-cflags) || cflags=
 if [ -z "$cflags" ]; then
 	bad setup "could not get the cell flags from 'make -s print-cflags'"
 	finish
@@ -84,7 +74,7 @@ done
 
 # the whole tree, exactly as `make analyze` runs it
 start=$(date +%s%N)
-out=$(submake analyze 2>&1)
+out=$(submake -s analyze 2>&1)
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 secs="$((ms / 1000)).$((ms % 1000 / 100))"

@@ -16,11 +16,8 @@
 # RESULT deps <passed> <failed>.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-pass=0
-fail=0
-ok()  { echo "  PASS deps/$1"; pass=$((pass + 1)); }
-bad() { echo "  FAIL deps/$1: $2"; fail=$((fail + 1)); }
-finish() { echo "RESULT deps $pass $fail"; [ $fail -eq 0 ]; exit $?; }
+T_PREFIX=deps/ T_SUITE=deps
+. "$(dirname "$0")/test-lib.sh"
 
 if [ ! -f build/cells/vga.o ] || [ ! -d build/deps ]; then
 	bad setup "build/cells is missing: run make cells first"
@@ -41,7 +38,7 @@ compile() { # source-text deps-text|-
 	printf '%s\n' "$1" > "$tmp/$fix/depsfix.c"
 	rm -f "$tmp/$fix/deps"
 	[ "$2" = - ] || printf '%s\n' "$2" > "$tmp/$fix/deps"
-	MAKEFLAGS='' MAKELEVEL='' make -s --no-print-directory -C "$tmp" build/obj/$fix/depsfix.o >"$log" 2>&1
+	submake -s -C "$tmp" build/obj/$fix/depsfix.o >"$log" 2>&1
 }
 expect_fail() { # name pattern (fixed string)
 	if [ $rc -eq 0 ]; then
@@ -80,10 +77,10 @@ expect_fail no_deps_file "cell depsfix has no deps file: create $fix/deps"
 LINK='int vga_init(void);
 int depsfix_x(void);
 int depsfix_x(void) { return vga_init(); }'
-dirs=$(MAKEFLAGS='' MAKELEVEL='' make -s --no-print-directory -C "$tmp" print-cell-dirs)
+dirs=$(submake -s -C "$tmp" print-cell-dirs)
 link_check() { # deps-text
 	compile "$LINK" "$1" || return 2
-	MAKEFLAGS='' MAKELEVEL='' make -s --no-print-directory -C "$tmp" build/cells/depsfix.o >"$log" 2>&1 || return 2
+	submake -s -C "$tmp" build/cells/depsfix.o >"$log" 2>&1 || return 2
 	# shellcheck disable=SC2086
 	(cd "$tmp" && tools/cell-deps-check.sh build "" -- $dirs) >"$log" 2>&1
 }

@@ -11,15 +11,12 @@ out=build/faults-smoke
 rm -rf "$out"
 tools/inject -n "$n" --seed 7 --out "$out" > build/faults-smoke.log 2>&1
 rc=$?
-pass=0
-fail=0
-ok() { echo "  PASS faults/$1"; pass=$((pass + 1)); }
-ko() { echo "  FAIL faults/$1"; fail=$((fail + 1)); }
+T_PREFIX=faults/ T_SUITE=faults
+. "$(dirname "$0")/test-lib.sh"
 line=$(grep '^FAULTS ' build/faults-smoke.log)
-if [ $rc = 0 ] && [ -n "$line" ]; then ok "campaign ($line)"; else ko "campaign: exit $rc; see build/faults-smoke.log"; fi
+if [ $rc = 0 ] && [ -n "$line" ]; then ok "campaign ($line)"; else bad "campaign: exit $rc; see build/faults-smoke.log"; fi
 set -- $line
-[ "${3:-0}" = "$n" ] && ok "every injection classified ($n)" || ko "every injection classified: ${3:-none} of $n"
-[ "${5:-0}" -gt 0 ] && ok "faults activate (${5:-0})" || ko "no fault activated in $n injections"
-[ -s "$out/report.md" ] && grep -q '| all |' "$out/report.md" && ok "report written ($out/report.md)" || ko "no report"
-echo "RESULT faults $pass $fail"
-[ $fail = 0 ]
+[ "${3:-0}" = "$n" ] && ok "every injection classified ($n)" || bad "every injection classified: ${3:-none} of $n"
+[ "${5:-0}" -gt 0 ] && ok "faults activate (${5:-0})" || bad "no fault activated in $n injections"
+[ -s "$out/report.md" ] && grep -q '| all |' "$out/report.md" && ok "report written ($out/report.md)" || bad "no report"
+finish

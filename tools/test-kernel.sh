@@ -8,6 +8,8 @@ set -u
 iso=$1; timeout_s=$2; shift 2
 log=${LOG:-build/ktest.log}
 prefix=${PREFIX:-}
+T_PREFIX=$prefix T_SUITE=kernel
+. "$(dirname "$0")/test-lib.sh"
 start=$(date +%s)
 tools/run-qemu.sh "$iso" "$log" "$timeout_s" "$@"
 rc=$?
@@ -23,31 +25,21 @@ if [ -z "$summary" ]; then
 	124) why="hung (no summary after ${timeout_s}s)";;
 	*) why="crashed (QEMU exit $rc, no summary)";;
 	esac
-	echo "  FAIL ${prefix}kernel-run: $why; last lines of $log:"
+	bad kernel-run "$why; last lines of $log:"
 	tail -20 "$log" | sed 's/^/    | /'
-	fail=$((fail + 1))
 elif [ "$rc" != 33 ] && [ "$fail" = 0 ]; then
-	echo "  FAIL ${prefix}kernel-run: kernel reported failure (QEMU exit $rc)"
-	fail=$((fail + 1))
+	bad kernel-run "kernel reported failure (QEMU exit $rc)"
 fi
 registered=$(sed -n 's/^KTEST START \([0-9]*\) tests registered.*/\1/p' "$log")
 if [ -n "$summary" ] && [ -n "$registered" ] && [ $((pass + $(grep -c '^KTEST FAIL ' "$log"))) -ne "$registered" ]; then
-	echo "  FAIL ${prefix}kernel-run: $registered tests registered but $((pass + fail)) reported"
-	fail=$((fail + 1))
+	bad kernel-run "$registered tests registered but $((pass + fail)) reported"
 fi
 
 # reports the fault tests provoke must appear in the log, as a user sees them
 while IFS='|' read -r name pattern; do
 	case $name in ''|'#'*) continue;; esac
-	if grep -Eq -- "$pattern" "$log"; then
-		echo "  PASS ${prefix}log/$name"
-		pass=$((pass + 1))
-	else
-		echo "  FAIL ${prefix}log/$name: no line matches /$pattern/"
-		fail=$((fail + 1))
-	fi
+	expect_line "log/$name" "$pattern" "$log"
 done < tests/expect/ktest.patterns
 
 echo "  (kernel tests took ${secs}s under QEMU)"
-echo "RESULT kernel $pass $fail"
-[ "$fail" = 0 ]
+finish

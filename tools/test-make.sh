@@ -7,22 +7,20 @@
 # Last line: RESULT make <passed> <failed>.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-pass=0
-fail=0
-ok() { echo "  PASS make/$1"; pass=$((pass + 1)); }
-ko() { echo "  FAIL make/$1"; fail=$((fail + 1)); }
-m() { MAKEFLAGS='' MAKELEVEL='' make --no-print-directory "$@"; }
+T_PREFIX=make/ T_SUITE=make
+. "$(dirname "$0")/test-lib.sh"
+m() { submake "$@"; }
 
 [ "$(m -s -p -n -q 2>/dev/null | sed -n 's/^\.DEFAULT_GOAL := //p' | head -1)" = all ] &&
-	ok "default goal is all" || ko "default goal is not all"
+	ok "default goal is all" || bad "default goal is not all"
 m -n -B 2>/dev/null | grep -q 'mkiso\.sh build/theseus\.iso ' &&
-	ok "plain make builds build/theseus.iso" || ko "plain make does not build build/theseus.iso"
+	ok "plain make builds build/theseus.iso" || bad "plain make does not build build/theseus.iso"
 for d in bench/bench_*; do
 	b=${d#bench/bench_}
 	if m -n "bench-$b" 2>/dev/null | grep -q "theseus-bench-$b\.iso"; then
 		ok "bench-$b is a target (boots theseus-bench-$b.iso)"
 	else
-		ko "bench-$b: no such target, or it does not boot theseus-bench-$b.iso"
+		bad "bench-$b: no such target, or it does not boot theseus-bench-$b.iso"
 	fi
 done
 m -s bench BENCHES=nosuch QEMU_TIMEOUT=60 > build/make-bench-fail.log 2>&1
@@ -31,8 +29,7 @@ if [ $rc != 0 ] && grep -q '^bench: FAILED: bench-nosuch$' build/make-bench-fail
    grep -q '^BENCH ERROR bench_nosuch' build/make-bench-fail.log; then
 	ok "a failing benchmark fails make bench, named (exit $rc)"
 else
-	ko "a failing benchmark: make bench exit $rc; see build/make-bench-fail.log"
+	bad "a failing benchmark: make bench exit $rc; see build/make-bench-fail.log"
 fi
 rm -f build/theseus-bench-nosuch.iso
-echo "RESULT make $pass $fail"
-[ $fail = 0 ]
+finish

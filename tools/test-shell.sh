@@ -34,24 +34,14 @@ tools/run-commands --timeout 180 \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
 	"test base" "test nosuch" halt > "$log" 2>&1
 rc=$?
-pass=0
-fail=0
-check() { # name extended-regex
-	if grep -Eq -- "$2" "$log"; then
-		echo "  PASS shell/$1"
-		pass=$((pass + 1))
-	else
-		echo "  FAIL shell/$1: no line matches /$2/"
-		fail=$((fail + 1))
-	fi
-}
+T_PREFIX=shell/ T_SUITE=shell
+. "$(dirname "$0")/test-lib.sh"
+check() { expect_line "$1" "$2" "$log"; } # name extended-regex
 if [ $rc = 0 ]; then
-	echo "  PASS shell/session (boot, every command returned to the prompt, halt)"
-	pass=$((pass + 1))
+	ok "session (boot, every command returned to the prompt, halt)"
 else
-	echo "  FAIL shell/session: run-commands exit $rc"
+	bad session "run-commands exit $rc"
 	tail -5 "$log" | sed 's/^/    | /'
-	fail=$((fail + 1))
 fi
 check prompt_time 'run-commands: ok \(prompt after [0-2]\.[0-9] s of boot\)'
 check help '^  deps     CELL\|SYMBOL'
@@ -107,20 +97,16 @@ check states '^shell\.history +shell +[0-9]+ no +yes'
 check chan_bench '^BENCH fastpath +round trip +[0-9]+ ns'
 check tab_completion 'theseus> echo history test$'
 if [ "$(grep -c '^history test$' "$log")" -ge 2 ]; then
-	echo "  PASS shell/history (the up arrow re-ran the previous line)"
-	pass=$((pass + 1))
+	ok "history (the up arrow re-ran the previous line)"
 else
-	echo "  FAIL shell/history: 'history test' printed fewer than twice"
-	fail=$((fail + 1))
+	bad history "'history test' printed fewer than twice"
 fi
 # reboot ends the system too (QEMU runs with -no-reboot)
 if tools/run-commands --timeout 60 reboot > build/shell-reboot.log 2>&1 &&
    grep -q '^Rebooting\.' build/shell-reboot.log; then
-	echo "  PASS shell/reboot"
-	pass=$((pass + 1))
+	ok reboot
 else
-	echo "  FAIL shell/reboot: see build/shell-reboot.log"
-	fail=$((fail + 1))
+	bad reboot "see build/shell-reboot.log"
 fi
 
 # nothing leaked by the crashes: the two `mem` reports (after the crash
@@ -128,12 +114,9 @@ fi
 m1=$(grep -E '^(heap|mapped):' "$log" | sed -n '1,2p' | sed 's/, [0-9]* slabs.*//')
 m2=$(grep -E '^(heap|mapped):' "$log" | sed -n '3,4p' | sed 's/, [0-9]* slabs.*//')
 if [ -n "$m1" ] && [ "$m1" = "$m2" ]; then
-	echo "  PASS shell/no_leak_after_crashes ($(echo "$m1" | tr '\n' ';'))"
-	pass=$((pass + 1))
+	ok "no_leak_after_crashes ($(echo "$m1" | tr '\n' ';'))"
 else
-	echo "  FAIL shell/no_leak_after_crashes: before [$m1] after [$m2]"
-	fail=$((fail + 1))
+	bad no_leak_after_crashes "before [$m1] after [$m2]"
 fi
 echo "  (transcript: $log)"
-echo "RESULT shell $pass $fail"
-[ $fail = 0 ]
+finish

@@ -38,4 +38,11 @@ static inline void err_set(int *err, int val)
 		*err = val;
 }
 
+/* the same for a constructor's failure: return err_null(err, E_NOMEM); */
+static inline void *err_null(int *err, int val)
+{
+	err_set(err, val);
+	return (void *)0; /* err.h stands alone: no NULL here */
+}
+
 #endif

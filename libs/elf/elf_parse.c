@@ -8,18 +8,8 @@
 #include "fmt.h"
 #include "klibc.h"
 
-static int
-fail(struct elf_error *why, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why) {
-		va_start(ap, fmt);
-		vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
+/* fill why (if not NULL) and return err */
+#define fail(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
 
 /* [off, off+len) inside [0, size), overflow-safe */
 static bool

@@ -24,4 +24,16 @@ bool str_starts_with(const char *s, const char *prefix);
 /* split s in place at each sep into up to max pieces; returns how many */
 size_t str_split(char *s, char sep, const char **out, size_t max);
 
+/* the first element of arr[0..n) whose member .name is the string key, or
+ * NULL: the linear search by name of the small tables cells keep (a load
+ * batch's objects, an evolution manifest's, a cell's sections) */
+#define FIND_NAMED(arr, n, key)                                         \
+	({                                                              \
+		__typeof__(&(arr)[0]) found_ = NULL;                    \
+		for (size_t i_ = 0; !found_ && i_ < (n); i_++)          \
+			if (!strcmp((arr)[i_].name, (key)))             \
+				found_ = &(arr)[i_];                    \
+		found_;                                                 \
+	})
+
 #endif

@@ -56,16 +56,13 @@ copy_table(uint64_t phys, const char *want, int *err)
 	_cleanup_(kfreep) struct sdt_header *h = copy_phys(phys, sizeof(*h), err);
 	if (!h)
 		return NULL;
-	if ((want && memcmp(h->sig, want, 4)) || h->length < sizeof(*h) || h->length > (1 << 20)) {
-		err_set(err, E_FORMAT);
-		return NULL;
-	}
+	if ((want && memcmp(h->sig, want, 4)) || h->length < sizeof(*h) || h->length > (1 << 20))
+		return err_null(err, E_FORMAT);
 	struct sdt_header *t = copy_phys(phys, h->length, err);
 	if (t && !acpi_checksum_ok(t, t->length)) {
 		log_warn("table %.4s at %#lx: bad checksum", t->sig, phys);
 		kfree(t);
-		err_set(err, E_FORMAT);
-		return NULL;
+		return err_null(err, E_FORMAT);
 	}
 	return t;
 }

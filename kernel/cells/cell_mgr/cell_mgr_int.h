@@ -6,6 +6,7 @@
 
 #include "cell_mgr.h"
 #include "elf.h"
+#include "fmt.h"
 
 struct boot_info;
 
@@ -82,6 +83,12 @@ void cell_tls_published(size_t off, size_t len);
 
 char *kstrdup(const char *s);
 
-int cell_errf(struct cell_error *why, int err, const char *fmt, ...) __printf(3, 4);
+/* room for one more element in the growable array *arr (n used, *cap
+ * allocated, elem bytes each; first: the first capacity); on E_NOMEM the
+ * array is as it was */
+int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first) __must_check;
+
+/* fill why (if not NULL) with the message and return err (fmt.h) */
+#define cell_errf(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
 
 #endif

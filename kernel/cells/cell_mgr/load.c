@@ -57,18 +57,6 @@ struct batch {
 	struct cell_error *why;
 };
 
-int
-cell_errf(struct cell_error *why, int err, const char *fmt, ...)
-{
-	va_list ap;
-	if (why) {
-		va_start(ap, fmt);
-		vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 const char *
 section_kind_str(enum section_kind k)
 {
@@ -91,10 +79,7 @@ strip_suffix(char *dst, size_t cap, const char *name)
 static struct load_obj *
 batch_find(struct batch *b, const char *name)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (!strcmp(b->obj[i].name, name))
-			return &b->obj[i];
-	return NULL;
+	return FIND_NAMED(b->obj, b->n, name);
 }
 
 static int
@@ -413,17 +398,8 @@ resolve_global(struct batch *b, struct load_obj *o, const char *name, bool weak,
 static int
 note_dep(struct batch *b, struct section *from, struct section *to, const Elf64_Rela *r, uint64_t S)
 {
-	if (b->ndeps == b->capdeps) {
-		size_t cap = b->capdeps ? b->capdeps * 2 : 64;
-		struct pending_dep *d = kmalloc(cap * sizeof(*d));
-		if (!d)
-			return cell_errf(b->why, E_NOMEM, "out of memory recording dependencies");
-		if (b->deps)
-			memcpy(d, b->deps, b->ndeps * sizeof(*d));
-		kfree(b->deps);
-		b->deps = d;
-		b->capdeps = cap;
-	}
+	if (cell_array_grow((void **)&b->deps, b->ndeps, &b->capdeps, sizeof(*b->deps), 64))
+		return cell_errf(b->why, E_NOMEM, "out of memory recording dependencies");
 	b->deps[b->ndeps++] = (struct pending_dep){ from, to,
 		{ ELF64_R_TYPE(r->r_info), (uint32_t)r->r_offset, r->r_addend, S - to->addr } };
 	return E_OK;

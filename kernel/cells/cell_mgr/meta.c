@@ -158,6 +158,23 @@ cell_sym_section(struct cell_ns *ns, const char *name)
 }
 
 int
+cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return E_OK;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *na = kmalloc(ncap * elem);
+	if (!na)
+		return E_NOMEM;
+	if (*arr)
+		memcpy(na, *arr, n * elem);
+	kfree(*arr);
+	*arr = na;
+	*cap = ncap;
+	return E_OK;
+}
+
+int
 meta_index_reserve(size_t ncells)
 {
 	size_t need = nindex + ncells * (REGION_COUNT + 1);

@@ -145,42 +145,46 @@ static const void *
 module_bytes_named(const char *name, struct module **m, struct mapped_pages **mp, int *err)
 {
 	*m = module_named(name);
-	if (!*m) {
-		err_set(err, E_NOENT);
-		return NULL;
-	}
+	if (!*m)
+		return err_null(err, E_NOENT);
 	return module_bytes((size_t)(*m - mods), mp, err);
+}
+
+/* the named module's bytes, mapped for the call: hashed (*hash, when hash
+ * is not NULL) and/or copied to the heap (*copy and *size, when copy is
+ * not NULL) */
+static int
+module_read(const char *name, void **copy, size_t *size, uint64_t *hash)
+{
+	struct module *m;
+	int err = E_OK;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
+	const void *bytes = module_bytes_named(name, &m, &mp, &err);
+	if (!bytes)
+		return err;
+	if (hash)
+		*hash = fnv1a(bytes, m->size);
+	if (copy) {
+		void *c = kmalloc(m->size);
+		if (!c)
+			return E_NOMEM;
+		memcpy(c, bytes, m->size);
+		*copy = c;
+		*size = m->size;
+	}
+	return E_OK;
 }
 
 int
 cell_module_copy(const char *name, void **data, size_t *size)
 {
-	struct module *m;
-	int err = E_OK;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *bytes = module_bytes_named(name, &m, &mp, &err);
-	if (!bytes)
-		return err;
-	void *copy = kmalloc(m->size);
-	if (!copy)
-		return E_NOMEM;
-	memcpy(copy, bytes, m->size);
-	*data = copy;
-	*size = m->size;
-	return E_OK;
+	return module_read(name, data, size, NULL);
 }
 
 int
 cell_module_hash(const char *name, uint64_t *hash)
 {
-	struct module *m;
-	int err = E_OK;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *bytes = module_bytes_named(name, &m, &mp, &err);
-	if (!bytes)
-		return err;
-	*hash = fnv1a(bytes, m->size);
-	return E_OK;
+	return module_read(name, NULL, NULL, hash);
 }
 
 int

@@ -105,34 +105,16 @@ symbol_at(const struct cell *c, const struct section *s, uint64_t addr)
 static int
 push_rw(struct plan *p, struct cell_error *why)
 {
-	if (p->nrw < p->caprw)
-		return E_OK;
-	size_t cap = p->caprw ? p->caprw * 2 : 64;
-	struct rewrite *n = kmalloc(cap * sizeof(*n));
-	if (!n)
+	if (cell_array_grow((void **)&p->rw, p->nrw, &p->caprw, sizeof(*p->rw), 64))
 		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
-	if (p->rw)
-		memcpy(n, p->rw, p->nrw * sizeof(*n));
-	kfree(p->rw);
-	p->rw = n;
-	p->caprw = cap;
 	return E_OK;
 }
 
 static int
 push_dead(struct plan *p, struct cell_dep *d, struct cell_error *why)
 {
-	if (p->ndead == p->capdead) {
-		size_t cap = p->capdead ? p->capdead * 2 : 32;
-		struct cell_dep **n = kmalloc(cap * sizeof(*n));
-		if (!n)
-			return cell_errf(why, E_NOMEM, "out of memory planning the swap");
-		if (p->dead)
-			memcpy(n, p->dead, p->ndead * sizeof(*n));
-		kfree(p->dead);
-		p->dead = n;
-		p->capdead = cap;
-	}
+	if (cell_array_grow((void **)&p->dead, p->ndead, &p->capdead, sizeof(*p->dead), 32))
+		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
 	p->dead[p->ndead++] = d;
 	return E_OK;
 }
@@ -242,8 +224,10 @@ static const unsigned region_flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE 
 
 /* --- the pause: nothing below may fail --- */
 
+/* set the protection of every mapping a rewrite touches, each once
+ * (writable: MP_WRITE; back to normal: 0); data stays writable throughout */
 static void
-rewrite_relocations(struct plan *p, bool undo)
+protect_rewritten(struct plan *p, unsigned writable)
 {
 	for (size_t i = 0; i < p->nrw; i++) {
 		struct rewrite *w = &p->rw[i];
@@ -252,10 +236,16 @@ rewrite_relocations(struct plan *p, bool undo)
 			if (p->rw[k].mp == w->mp)
 				first = false;
 		if (first && w->region != REGION_DATA) {
-			int err = mp_protect(w->mp, MP_WRITE);
+			int err = mp_protect(w->mp, writable ? writable : region_flags[w->region]);
 			(void)err; /* a mapping we own, flags valid: cannot fail */
 		}
 	}
+}
+
+static void
+rewrite_relocations(struct plan *p, bool undo)
+{
+	protect_rewritten(p, MP_WRITE);
 	for (size_t i = 0; i < p->nrw; i++) {
 		struct rewrite *w = &p->rw[i];
 		void *place = (void *)(uintptr_t)(w->from->addr + w->offset);
@@ -266,17 +256,7 @@ rewrite_relocations(struct plan *p, bool undo)
 			memcpy(place, w->bytes, w->width);
 		}
 	}
-	for (size_t i = 0; i < p->nrw; i++) {
-		struct rewrite *w = &p->rw[i];
-		bool first = true;
-		for (size_t k = 0; k < i; k++)
-			if (p->rw[k].mp == w->mp)
-				first = false;
-		if (first && w->region != REGION_DATA) {
-			int err = mp_protect(w->mp, region_flags[w->region]);
-			(void)err;
-		}
-	}
+	protect_rewritten(p, 0);
 	for (size_t i = 0; i < p->nrw; i++)
 		cell_seal(p->rw[i].from->cell); /* its text now holds the new addresses */
 }

@@ -117,10 +117,7 @@ inventory(void)
 static struct evo_obj *
 find_obj(struct manifest *m, const char *name)
 {
-	for (size_t i = 0; i < m->nobj; i++)
-		if (!strcmp(m->obj[i].name, name))
-			return &m->obj[i];
-	return NULL;
+	return FIND_NAMED(m->obj, m->nobj, name);
 }
 
 /* OBJECT name size hash app, then the bytes */

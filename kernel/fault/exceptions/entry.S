@@ -14,6 +14,12 @@
 		    (v) == 13 || (v) == 14 || (v) == 17 || (v) == 21 || \
 		    (v) == 29 || (v) == 30)
 
+/* push a register and tell the unwinder the frame grew by it */
+#define PUSH(reg) pushq %reg; .cfi_adjust_cfa_offset 8
+/* the same for a register the unwinder restores: the interrupted value
+ * lies at CFA - slot * 8 */
+#define PUSH_SAVED(reg, slot) PUSH(reg); .cfi_offset reg, -slot * 8
+
 	.altmacro
 	.macro STUB v
 	.align 16
@@ -42,41 +48,21 @@ exc_common:
 	.cfi_def_cfa rsp, 7 * 8
 	.cfi_offset rip, -5 * 8
 	.cfi_offset rsp, -2 * 8
-	pushq %rax
-	.cfi_adjust_cfa_offset 8
-	pushq %rbx
-	.cfi_adjust_cfa_offset 8
-	pushq %rcx
-	.cfi_adjust_cfa_offset 8
-	pushq %rdx
-	.cfi_adjust_cfa_offset 8
-	pushq %rsi
-	.cfi_adjust_cfa_offset 8
-	pushq %rdi
-	.cfi_adjust_cfa_offset 8
-	pushq %rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_offset rbp, -14 * 8
-	pushq %r8
-	.cfi_adjust_cfa_offset 8
-	pushq %r9
-	.cfi_adjust_cfa_offset 8
-	pushq %r10
-	.cfi_adjust_cfa_offset 8
-	pushq %r11
-	.cfi_adjust_cfa_offset 8
-	pushq %r12
-	.cfi_adjust_cfa_offset 8
-	.cfi_offset r12, -19 * 8
-	pushq %r13
-	.cfi_adjust_cfa_offset 8
-	.cfi_offset r13, -20 * 8
-	pushq %r14
-	.cfi_adjust_cfa_offset 8
-	.cfi_offset r14, -21 * 8
-	pushq %r15
-	.cfi_adjust_cfa_offset 8
-	.cfi_offset r15, -22 * 8
+	PUSH(rax)
+	PUSH(rbx)
+	PUSH(rcx)
+	PUSH(rdx)
+	PUSH(rsi)
+	PUSH(rdi)
+	PUSH_SAVED(rbp, 14)
+	PUSH(r8)
+	PUSH(r9)
+	PUSH(r10)
+	PUSH(r11)
+	PUSH_SAVED(r12, 19)
+	PUSH_SAVED(r13, 20)
+	PUSH_SAVED(r14, 21)
+	PUSH_SAVED(r15, 22)
 	.cfi_offset rbx, -9 * 8
 	mov %rsp, %rdi
 	cld

@@ -172,6 +172,28 @@ stop_cpu(const char *why, struct fault_info *fi)
 	cpu_halt_forever();
 }
 
+/* what a fault and a panic do before unwinding the current task: a
+ * catcher (a test's) takes fi; else the CPU stops where no unwind can run.
+ * what: "fault" or "panic"; task_depth: irq_depth in a task's context (a
+ * fault's own entry counts one) */
+static void
+stop_unless_unwindable(struct percpu *pc, struct fault_info *fi, const char *what, int task_depth)
+{
+	if (pc->fault_catchers) {
+		pc->irq_depth -= task_depth;
+		deliver(fi);
+	}
+	const char *where = pc->in_unwinder ? "inside the unwinder"
+		: pc->irq_depth > task_depth ? "in an interrupt handler"
+		: !unwind_available() || !pc->current ? "before tasks exist"
+		: NULL;
+	if (where) {
+		char why[48];
+		snprintf(why, sizeof(why), "%s %s", what, where);
+		stop_cpu(why, fi);
+	}
+}
+
 void exc_dispatch(struct trap_frame *f);
 
 void
@@ -213,16 +235,7 @@ exc_dispatch(struct trap_frame *f)
 		return;
 	}
 	report(f, &fi);
-	if (pc->fault_catchers) {
-		pc->irq_depth--;
-		deliver(&fi);
-	}
-	if (pc->in_unwinder)
-		stop_cpu("fault inside the unwinder", &fi);
-	if (pc->irq_depth > 1)
-		stop_cpu("fault in an interrupt handler", &fi);
-	if (!unwind_available() || !pc->current)
-		stop_cpu("fault before tasks exist", &fi);
+	stop_unless_unwindable(pc, &fi, "fault", 1);
 	/* a fault in a task: unwind it (the stack overflow's guard page was
 	 * given a frame by the stack cell, so cleanups have room to run) */
 	if (fi.stack_overflow && stack_guard_extend(fi.cr2))
@@ -253,14 +266,7 @@ panic(const char *fmt, ...)
 	unwind_capture(&r);
 	unwind_print_backtrace(&r, false);
 	struct percpu *pc = this_cpu();
-	if (pc->fault_catchers)
-		deliver(&fi);
-	if (pc->in_unwinder)
-		stop_cpu("panic inside the unwinder", &fi);
-	if (pc->irq_depth > 0)
-		stop_cpu("panic in an interrupt handler", &fi);
-	if (!unwind_available() || !pc->current)
-		stop_cpu("panic before tasks exist", &fi);
+	stop_unless_unwindable(pc, &fi, "panic", 0);
 	unwind_current(&fi);
 }
 

@@ -7,18 +7,21 @@
 #include "dwarf.h"
 #include "klibc.h"
 
-bool
-dw_read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+/* one LEB128 number's bits into *v; *last is its last byte and *shift
+ * how many bits it held, for the signed reader's sign extension */
+static bool
+read_leb(const uint8_t **p, const uint8_t *end, uint64_t *v, uint8_t *last, unsigned *shift)
 {
 	uint64_t r = 0;
-	unsigned shift = 0;
+	*shift = 0;
 	while (*p < end) {
 		uint8_t b = *(*p)++;
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
+		if (*shift < 64)
+			r |= (uint64_t)(b & 0x7f) << *shift;
+		*shift += 7;
 		if (!(b & 0x80)) {
 			*v = r;
+			*last = b;
 			return true;
 		}
 	}
@@ -26,23 +29,25 @@ dw_read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
 }
 
 bool
+dw_read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint8_t last;
+	unsigned shift;
+	return read_leb(p, end, v, &last, &shift);
+}
+
+bool
 dw_read_sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
 {
-	uint64_t r = 0;
-	unsigned shift = 0;
-	while (*p < end) {
-		uint8_t b = *(*p)++;
-		if (shift < 64)
-			r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80)) {
-			if (shift < 64 && (b & 0x40))
-				r |= ~0ULL << shift;
-			*v = (int64_t)r;
-			return true;
-		}
-	}
-	return false;
+	uint64_t r;
+	uint8_t last;
+	unsigned shift;
+	if (!read_leb(p, end, &r, &last, &shift))
+		return false;
+	if (shift < 64 && (last & 0x40))
+		r |= ~0ULL << shift;
+	*v = (int64_t)r;
+	return true;
 }
 
 static bool

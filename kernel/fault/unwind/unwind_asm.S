@@ -6,18 +6,21 @@
  */
 #define R(n) (8 * (n))
 
+/* the callee-saved registers, stored to or loaded from the struct at base */
+#define SAVE_CALLEE(base) \
+	movq %rbx, R(3)(base); movq %rbp, R(6)(base); movq %r12, R(12)(base); \
+	movq %r13, R(13)(base); movq %r14, R(14)(base); movq %r15, R(15)(base)
+#define LOAD_CALLEE(base) \
+	movq R(3)(base), %rbx; movq R(6)(base), %rbp; movq R(12)(base), %r12; \
+	movq R(13)(base), %r13; movq R(14)(base), %r14; movq R(15)(base), %r15
+
 	.section .text.unwind_capture, "ax"
 	.globl unwind_capture
 	.type unwind_capture, @function
 /* void unwind_capture(struct unwind_regs *r) */
 unwind_capture:
 	.cfi_startproc
-	movq %rbx, R(3)(%rdi)
-	movq %rbp, R(6)(%rdi)
-	movq %r12, R(12)(%rdi)
-	movq %r13, R(13)(%rdi)
-	movq %r14, R(14)(%rdi)
-	movq %r15, R(15)(%rdi)
+	SAVE_CALLEE(%rdi)
 	leaq 8(%rsp), %rax
 	movq %rax, R(7)(%rdi)        /* the caller's rsp after we return */
 	movq (%rsp), %rax
@@ -35,12 +38,7 @@ unwind_enter:
 	.cfi_startproc
 	.cfi_undefined rip
 	movq R(16)(%rdi), %r11
-	movq R(3)(%rdi), %rbx
-	movq R(6)(%rdi), %rbp
-	movq R(12)(%rdi), %r12
-	movq R(13)(%rdi), %r13
-	movq R(14)(%rdi), %r14
-	movq R(15)(%rdi), %r15
+	LOAD_CALLEE(%rdi)
 	movq R(0)(%rdi), %rax        /* the exception object, for the pad */
 	movq R(1)(%rdi), %rdx        /* selector: 0, a cleanup */
 	movq R(7)(%rdi), %rsp
@@ -60,12 +58,7 @@ _Unwind_Resume:
 	.cfi_startproc
 	subq $(8 * 18), %rsp          /* struct unwind_regs + 8 to keep alignment */
 	.cfi_adjust_cfa_offset 8 * 18
-	movq %rbx, R(3)(%rsp)
-	movq %rbp, R(6)(%rsp)
-	movq %r12, R(12)(%rsp)
-	movq %r13, R(13)(%rsp)
-	movq %r14, R(14)(%rsp)
-	movq %r15, R(15)(%rsp)
+	SAVE_CALLEE(%rsp)
 	leaq (8 * 19)(%rsp), %rax
 	movq %rax, R(7)(%rsp)        /* the pad frame's rsp after this call */
 	movq (8 * 18)(%rsp), %rax

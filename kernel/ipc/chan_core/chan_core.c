@@ -70,16 +70,12 @@ static struct chan_end *
 add_end(struct chan_core *k, bool sender, int *err)
 {
 	_cleanup_(kfreep) struct chan_end *e = KNEW(struct chan_end);
-	if (!e) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
+	if (!e)
+		return err_null(err, E_NOMEM);
 	{
 		_cleanup_(guard_drop) struct guard g = spin_irq_lock(&k->lock);
-		if (sender && k->receivers == 0) {
-			err_set(err, E_DISCONNECTED);
-			return NULL;
-		}
+		if (sender && k->receivers == 0)
+			return err_null(err, E_DISCONNECTED);
 		/* commit: nothing below fails */
 		if (sender)
 			k->senders++;

@@ -59,13 +59,12 @@ refill(struct itc *c)
 bool
 itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 {
-	if (c->count) {
-		itc_ring_get(c, msg);
+	/* (with no ring, which cannot happen once adopted: from a sender) */
+	bool from_ring = c->count;
+	bool got = itc_take_any(c, msg, woke_senders);
+	if (from_ring)
 		*woke_senders = refill(c);
-		return true;
-	}
-	/* no ring (cannot happen once adopted): straight from a sender */
-	return *woke_senders = itc_node_take(c, msg);
+	return got;
 }
 
 /* ---- transfer from the rendezvous policy (runs in the swap's pause) ---- */

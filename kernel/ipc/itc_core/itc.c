@@ -124,6 +124,16 @@ itc_node_take(struct itc *c, void *msg)
 	return true;
 }
 
+bool
+itc_take_any(struct itc *c, void *msg, bool *woke_senders)
+{
+	if (c->count) {
+		itc_ring_get(c, msg);
+		return true;
+	}
+	return *woke_senders = itc_node_take(c, msg);
+}
+
 void
 itc_ring_put(struct itc *c, const void *msg)
 {

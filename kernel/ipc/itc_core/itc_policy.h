@@ -46,6 +46,9 @@ void itc_node_push(struct itc *c, struct itc_node *n);
 /* the first waiting sender's message to msg, the sender released
  * (n->taken); false if no sender waits */
 bool itc_node_take(struct itc *c, void *msg);
+/* the receive both policies share: the ring's oldest message if the ring
+ * holds any, else the first waiting sender's (setting *woke_senders) */
+bool itc_take_any(struct itc *c, void *msg, bool *woke_senders);
 /* the first waiting sender's node, NULL if none */
 static inline struct itc_node *
 itc_node_first(struct itc *c)

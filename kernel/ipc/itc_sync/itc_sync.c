@@ -24,9 +24,5 @@ itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait)
 bool
 itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 {
-	if (c->count) {
-		itc_ring_get(c, msg);
-		return true;
-	}
-	return *woke_senders = itc_node_take(c, msg);
+	return itc_take_any(c, msg, woke_senders);
 }

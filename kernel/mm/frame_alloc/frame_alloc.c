@@ -56,8 +56,7 @@ settle(struct frames *f, int e, int *err)
 {
 	if (e) {
 		mm_desc_free(f);
-		err_set(err, e);
-		return NULL;
+		return err_null(err, e);
 	}
 	return f;
 }
@@ -72,10 +71,8 @@ settle(struct frames *f, int e, int *err)
 static struct frames *
 alloc_in(size_t count, uint64_t align, uint64_t lo, uint64_t hi, int *err)
 {
-	if (count == 0 || align < PAGE_SIZE) {
-		err_set(err, E_INVAL);
-		return NULL;
-	}
+	if (count == 0 || align < PAGE_SIZE)
+		return err_null(err, E_INVAL);
 	struct frames *f = new_desc(err);
 	if (!f)
 		return NULL;
@@ -104,10 +101,8 @@ struct frames *
 frames_alloc_at(uint64_t phys, size_t count, int *err)
 {
 	uint64_t end = phys + count * PAGE_SIZE;
-	if (count == 0 || !IS_ALIGNED(phys, PAGE_SIZE) || end <= phys) {
-		err_set(err, count && end <= phys ? E_OVERFLOW : count ? E_ALIGN : E_INVAL);
-		return NULL;
-	}
+	if (count == 0 || !IS_ALIGNED(phys, PAGE_SIZE) || end <= phys)
+		return err_null(err, count && end <= phys ? E_OVERFLOW : count ? E_ALIGN : E_INVAL);
 	struct frames *f = new_desc(err);
 	if (!f)
 		return NULL;

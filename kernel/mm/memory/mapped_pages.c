@@ -62,15 +62,11 @@ map_consume(struct pages **pages, struct frames **frames, unsigned flags, int *e
 		e = E_INVAL;
 	if (!e && pages_count(*pages) != frames_count(*frames))
 		e = E_RANGE;
-	if (e) {
-		err_set(err, e);
-		return NULL;
-	}
+	if (e)
+		return err_null(err, e);
 	struct mapped_pages *mp = mm_desc_alloc();
-	if (!mp) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
+	if (!mp)
+		return err_null(err, E_NOMEM);
 	uint64_t va = pages_start(*pages), pa = frames_phys(*frames);
 	size_t n = pages_count(*pages);
 	for (size_t i = 0; i < n; i++) {
@@ -78,8 +74,7 @@ map_consume(struct pages **pages, struct frames **frames, unsigned flags, int *e
 		if (e) {
 			pt_unmap_range(va, i);
 			mm_desc_free(mp);
-			err_set(err, e);
-			return NULL;
+			return err_null(err, e);
 		}
 	}
 	/* commit: nothing below fails */
@@ -117,10 +112,8 @@ mp_alloc(enum page_zone z, size_t npages, unsigned flags, int *err)
 struct mapped_pages *
 mp_map_phys(uint64_t phys, size_t len, unsigned flags, int *err)
 {
-	if (!IS_ALIGNED(phys, PAGE_SIZE) || len == 0) {
-		err_set(err, len ? E_ALIGN : E_INVAL);
-		return NULL;
-	}
+	if (!IS_ALIGNED(phys, PAGE_SIZE) || len == 0)
+		return err_null(err, len ? E_ALIGN : E_INVAL);
 	size_t n = DIV_ROUND_UP(len, PAGE_SIZE);
 	_cleanup_(frames_drop_p) struct frames *frames = frames_alloc_at(phys, n, err);
 	if (!frames)

@@ -38,15 +38,11 @@ page_alloc_init(void)
 struct pages *
 pages_alloc(enum page_zone z, size_t count, uint64_t align, int *err)
 {
-	if (count == 0 || align < PAGE_SIZE || (z != ZONE_CODE && z != ZONE_ANY)) {
-		err_set(err, E_INVAL);
-		return NULL;
-	}
+	if (count == 0 || align < PAGE_SIZE || (z != ZONE_CODE && z != ZONE_ANY))
+		return err_null(err, E_INVAL);
 	struct pages *p = mm_desc_alloc();
-	if (!p) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
+	if (!p)
+		return err_null(err, E_NOMEM);
 	uint64_t va;
 	bool irq = spin_lock_irq(&lock);
 	int e = range_set_take(&zones[z], count * PAGE_SIZE, align, 0, UINT64_MAX, &va);
@@ -55,8 +51,7 @@ pages_alloc(enum page_zone z, size_t count, uint64_t align, int *err)
 	spin_unlock_irq(&lock, irq);
 	if (e) {
 		mm_desc_free(p);
-		err_set(err, e);
-		return NULL;
+		return err_null(err, e);
 	}
 	*p = (struct pages){ PAGES_MAGIC, z, va, count };
 	return p;
@@ -65,15 +60,11 @@ pages_alloc(enum page_zone z, size_t count, uint64_t align, int *err)
 struct pages *
 pages_split(struct pages *p, size_t at, int *err)
 {
-	if (at == 0 || at >= p->count) {
-		err_set(err, E_RANGE);
-		return NULL;
-	}
+	if (at == 0 || at >= p->count)
+		return err_null(err, E_RANGE);
 	struct pages *tail = mm_desc_alloc();
-	if (!tail) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
+	if (!tail)
+		return err_null(err, E_NOMEM);
 	/* commit: nothing below fails */
 	*tail = (struct pages){ PAGES_MAGIC, p->zone, p->start + at * PAGE_SIZE, p->count - at };
 	p->count = at;

@@ -85,15 +85,11 @@ stack_guard_owner(uint64_t addr)
 struct stack *
 stack_alloc(size_t npages, const char *name, int *err)
 {
-	if (npages == 0) {
-		err_set(err, E_INVAL);
-		return NULL;
-	}
+	if (npages == 0)
+		return err_null(err, E_INVAL);
 	_cleanup_(kfreep) struct stack *s = KNEW(struct stack);
-	if (!s) {
-		err_set(err, E_NOMEM);
-		return NULL;
-	}
+	if (!s)
+		return err_null(err, E_NOMEM);
 	_cleanup_(pages_drop_p) struct pages *all = pages_alloc(ZONE_ANY, npages + 1, PAGE_SIZE, err);
 	if (!all)
 		return NULL;

@@ -17,10 +17,7 @@ static struct cell_ns *K(void) { return cell_ns_kernel(); }
 static struct section *
 section_named(struct cell *c, const char *name)
 {
-	for (size_t i = 0; i < c->nsections; i++)
-		if (!strcmp(c->sections[i].name, name))
-			return &c->sections[i];
-	return NULL;
+	return FIND_NAMED(c->sections, c->nsections, name);
 }
 
 static bool

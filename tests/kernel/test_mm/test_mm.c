@@ -169,26 +169,44 @@ KTEST(protect_changes_views)
 	KT_EQ(mp_flags(mp), MP_EXEC); /* unchanged by the refused request */
 }
 
+/* what mp_map did with npages fresh pages and nframes fresh frames */
+struct map_try {
+	bool allocated;         /* the pages and frames to map were had */
+	bool mapped;
+	int err;
+	bool kept, moved;       /* both still ours / both moved into the mapping */
+};
+
+static struct map_try
+try_map(size_t npages, size_t nframes)
+{
+	struct map_try r = { 0 };
+	_cleanup_(pages_drop_p) struct pages *p = pages_alloc(ZONE_ANY, npages, PAGE_SIZE, &r.err);
+	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(nframes, &r.err);
+	r.allocated = p && f;
+	if (!r.allocated)
+		return r;
+	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &r.err);
+	r.mapped = mp != NULL;
+	r.kept = p && f;
+	r.moved = !p && !f;
+	return r;
+}
+
 KTEST(map_requires_matching_sizes)
 {
-	int err;
-	_cleanup_(pages_drop_p) struct pages *p = pages_alloc(ZONE_ANY, 2, PAGE_SIZE, &err);
-	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(3, &err);
-	KT_ASSERT(p && f);
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
-	KT_ASSERT(mp == NULL && err == E_RANGE);
-	KT_ASSERT(p && f); /* still ours after a failed map */
+	struct map_try r = try_map(2, 3);
+	KT_ASSERT(r.allocated);
+	KT_ASSERT(!r.mapped && r.err == E_RANGE);
+	KT_ASSERT(r.kept); /* still ours after a failed map */
 }
 
 KTEST(map_consumes_pages_and_frames)
 {
-	int err;
-	_cleanup_(pages_drop_p) struct pages *p = pages_alloc(ZONE_ANY, 1, PAGE_SIZE, &err);
-	_cleanup_(frames_drop_p) struct frames *f = frames_alloc(1, &err);
-	KT_ASSERT(p && f);
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_map(&p, &f, MP_WRITE, &err);
-	KT_ASSERT(mp);
-	KT_ASSERT(p == NULL && f == NULL); /* moved into the mapping */
+	struct map_try r = try_map(1, 1);
+	KT_ASSERT(r.allocated);
+	KT_ASSERT(r.mapped);
+	KT_ASSERT(r.moved); /* moved into the mapping */
 }
 
 KTEST(device_memory_owned_once)
