@@ -23,33 +23,20 @@ tools/run-commands --timeout 600 \
 	"!tools/evolve --sock $sock --manifest $evo/manifest.txt --cells $evo" \
 	hello rq ps states "~(passed|failed), [0-9]+ failed" jobs mem faults halt > "$log" 2>&1
 rc=$?
-pass=0
-fail=0
-check() { # name extended-regex
-	if grep -Eq -- "$2" "$log"; then
-		echo "  PASS stress/$1"
-		pass=$((pass + 1))
-	else
-		echo "  FAIL stress/$1: no line matches /$2/"
-		fail=$((fail + 1))
-	fi
-}
+T_PREFIX=stress/ T_SUITE=stress
+. "$(dirname "$0")/test-lib.sh"
 if [ $rc = 0 ]; then
-	echo "  PASS stress/session (every command returned to the prompt, halt)"
-	pass=$((pass + 1))
+	ok "session (every command returned to the prompt, halt)"
 else
-	echo "  FAIL stress/session: run-commands exit $rc"
+	bad session "run-commands exit $rc"
 	tail -5 "$log" | sed 's/^/    | /'
-	fail=$((fail + 1))
 fi
-check swaps_and_reloads '^STRESS 50 policy swaps, 100 reloads, .* 0 errors$'
-check stress_passed '^1 passed, 0 failed'
-check evolved_meanwhile '^Hello from the stressed hello cell!$'
+expect_line swaps_and_reloads '^STRESS 50 policy swaps, 100 reloads, .* 0 errors$' "$log"
+expect_line stress_passed '^1 passed, 0 failed' "$log"
+expect_line evolved_meanwhile '^Hello from the stressed hello cell!$' "$log"
 if grep -Eq 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log"; then
-	echo "  FAIL stress/no_unexpected_fault: $(grep -Em1 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log")"
-	fail=$((fail + 1))
+	bad no_unexpected_fault "$(grep -Em1 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log")"
 else
-	echo "  PASS stress/no_unexpected_fault"
-	pass=$((pass + 1))
+	ok no_unexpected_fault
 fi
-echo "RESULT stress $pass $fail"
+finish

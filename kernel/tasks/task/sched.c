@@ -233,20 +233,6 @@ task_set_priority(struct task *t, int prio)
 	}
 }
 
-static void
-info_of(const struct task *t, struct task_info *i)
-{
-	i->id = t->id;
-	strlcpy(i->name, t->name, sizeof(i->name));
-	i->state = t->state;
-	i->cpu = t->cpu;
-	i->pin = t->pin;
-	i->idle = t->idle;
-	i->cell = "-";
-	i->runtime_ns = t->runtime_ns;
-	i->rq_cpu = t->rq_cpu;
-}
-
 size_t
 sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *out, size_t max)
 {
@@ -257,12 +243,12 @@ sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *o
 	bool irq = spin_lock_irq(&q->lock);
 	size_t n = q->policy && q->policy->runqueue ? q->policy->runqueue(cpu, ts, ARRAY_SIZE(ts)) : 0;
 	for (size_t i = 0; i < n && i < max && i < ARRAY_SIZE(ts); i++)
-		info_of(ts[i], &out[i]);
+		task_info_of(ts[i], &out[i]);
 	struct task *cur = percpu_of(cpu)->current;
 	if (running) {
 		memset(running, 0, sizeof(*running));
 		if (cur)
-			info_of(cur, running);
+			task_info_of(cur, running);
 	}
 	spin_unlock_irq(&q->lock, irq);
 	return n;

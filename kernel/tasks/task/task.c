@@ -224,24 +224,28 @@ task_join(struct task *t, uint64_t *value)
 	return t->state == TASK_KILLED ? E_FAULT : E_OK;
 }
 
+void
+task_info_of(const struct task *t, struct task_info *i)
+{
+	i->id = t->id;
+	strlcpy(i->name, t->name, sizeof(i->name));
+	i->state = t->state;
+	i->cpu = t->cpu;
+	i->pin = t->pin;
+	i->idle = t->idle;
+	i->cell = t->entry_cell ? t->entry_cell->name : "-";
+	i->runtime_ns = t->runtime_ns;
+	i->rq_cpu = t->rq_cpu;
+}
+
 size_t
 task_list(struct task_info *out, size_t max)
 {
 	size_t n = 0;
 	bool irq = spin_lock_irq(&list_lock);
 	for (struct task *t = all_tasks; t; t = t->all_next) {
-		if (n < max) {
-			struct task_info *i = &out[n];
-			i->id = t->id;
-			strlcpy(i->name, t->name, sizeof(i->name));
-			i->state = t->state;
-			i->cpu = t->cpu;
-			i->pin = t->pin;
-			i->idle = t->idle;
-			i->cell = t->entry_cell ? t->entry_cell->name : "-";
-			i->runtime_ns = t->runtime_ns;
-			i->rq_cpu = t->rq_cpu;
-		}
+		if (n < max)
+			task_info_of(t, &out[n]);
 		n++;
 	}
 	spin_unlock_irq(&list_lock, irq);

@@ -18,6 +18,8 @@ void sched_schedule(void);          /* call with interrupts disabled */
 void sched_finish_switch(void);
 void sched_make_runnable(struct task *t);
 void sched_ready_remove(struct task *t);
+/* t described for introspection (caller keeps t alive) */
+void task_info_of(const struct task *t, struct task_info *i);
 
 /* fpu.c / tls.c */
 void task_fpu_free(struct task *t);

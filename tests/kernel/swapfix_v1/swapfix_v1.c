@@ -24,15 +24,11 @@ swapfix_count(void)
 	return ++counter;
 }
 
-/* a task's loop in this cell: publishes the version running it, for the
- * test that a swap restarts such a task into the new code */
+/* a task's loop here publishes the version running it (a swap restarts
+ * such a task into the new code) */
 uint64_t
-swapfix_loop(uint64_t version_out)
+swapfix_loop(uint64_t out)
 {
-	volatile int *v = (volatile int *)(uintptr_t)version_out;
-	for (;;) {
-		*v = swapfix_version();
-		task_sleep_ns(1000000);
-	}
-	return 0;
+	for (;; task_sleep_ns(1000000))
+		*(volatile int *)(uintptr_t)out = swapfix_version();
 }
