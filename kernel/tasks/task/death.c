@@ -154,9 +154,10 @@ task_unwound(const struct unwind_report *r)
 	}
 	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
 	irq_disable();
-	bool irq = spin_lock_irq(&t->joiners.lock);
-	__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
-	spin_unlock_irq(&t->joiners.lock, irq);
+	{
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
+		__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
+	}
 	waitq_wake_all(&t->joiners);
 	irq_disable();
 	sched_schedule();

@@ -55,14 +55,13 @@ ref_unless_dying(struct task *t)
 static void
 list_add(struct task *t)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	t->id = next_id++;
 	t->all_next = all_tasks;
 	if (all_tasks)
 		all_tasks->all_prev = t;
 	all_tasks = t;
 	__atomic_add_fetch(&ntasks, 1, __ATOMIC_RELAXED);
-	spin_unlock_irq(&list_lock, irq);
 }
 
 /* off the list first, so that nobody walking it (task_for_each: swaps'
@@ -70,14 +69,13 @@ list_add(struct task *t)
 static void
 list_remove(struct task *t)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
 		all_tasks = t->all_next;
 	if (t->all_next)
 		t->all_next->all_prev = t->all_prev;
-	spin_unlock_irq(&list_lock, irq);
 }
 
 static void
@@ -201,9 +199,11 @@ task_exit(uint64_t value)
 {
 	struct task *t = task_current();
 	t->exit_value = value;
-	bool irq = spin_lock_irq(&t->joiners.lock);
-	__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
-	spin_unlock_irq(&t->joiners.lock, irq);
+	{
+		/* under the joiners' lock, so a joiner's check cannot miss it */
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
+		__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
+	}
 	waitq_wake_all(&t->joiners);
 	irq_disable();
 	sched_schedule();
@@ -225,7 +225,7 @@ size_t
 task_list(struct task_info *out, size_t max)
 {
 	size_t n = 0;
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t; t = t->all_next) {
 		if (n < max) {
 			struct task_info *i = &out[n];
@@ -241,7 +241,6 @@ task_list(struct task_info *out, size_t max)
 		}
 		n++;
 	}
-	spin_unlock_irq(&list_lock, irq);
 	return n;
 }
 
@@ -260,10 +259,9 @@ task_register(struct task *t)
 void
 task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t; t = t->all_next)
-		fn(t, ctx);
-	spin_unlock_irq(&list_lock, irq);
+		fn(t, ctx); /* a fault in fn unwinds through g: the list is released */
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */
@@ -286,11 +284,10 @@ task_find(const char *key)
 		id = id * 10 + (uint32_t)(*p - '0');
 	}
 	struct task *found = NULL;
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t && !found; t = t->all_next)
 		if ((numeric && t->id == id) || (!numeric && !strcmp(t->name, key)))
 			found = ref_unless_dying(t);
-	spin_unlock_irq(&list_lock, irq);
 	return found;
 }
 

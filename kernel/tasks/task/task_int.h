@@ -19,6 +19,14 @@ void sched_finish_switch(void);
 void sched_make_runnable(struct task *t);
 void sched_ready_remove(struct task *t);
 
+/* timer.c: wake the tasks whose deadline has passed (the tick) */
+void task_timers_expire(uint64_t now);
+
+/* reap.c: exited tasks that have switched away for the last time */
+void task_zombie_add(struct task *t);     /* interrupts off */
+bool task_zombies_waiting(void);
+int task_reaper_start(void) __must_check;
+
 /* fpu.c / tls.c */
 void task_fpu_free(struct task *t);
 void task_fpu_switch(struct task *prev, struct task *next);
