@@ -199,13 +199,15 @@ task_exit(uint64_t value)
 {
 	struct task *t = task_current();
 	t->exit_value = value;
+	/* interrupts stay off from here: a task preempted once it is
+	 * TASK_EXITED would never run again, and its joiners never wake */
+	irq_disable();
 	{
 		/* under the joiners' lock, so a joiner's check cannot miss it */
 		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
 		__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
 	}
 	waitq_wake_all(&t->joiners);
-	irq_disable();
 	sched_schedule();
 	panic("exited task %s was scheduled again", t->name);
 }
