@@ -60,4 +60,44 @@ spin_unlock_irq(struct spinlock *l, bool irq_was_on)
 		__asm__ volatile("sti" ::: "memory");
 }
 
+/*
+ * An owned guard for the cells the sync cell is built on (the task layer:
+ * sync depends on task, so task cannot use sync's guards). Held in a
+ * _cleanup_(spin_guard_drop) variable, the lock is released on every exit
+ * path, including unwinding when the holder faults or is killed.
+ *
+ *   _cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&l);
+ */
+struct spin_guard {
+	struct spinlock *l;    /* NULL: holds nothing */
+	bool irq_was_on;
+};
+
+static inline struct spin_guard __must_check
+spin_guard_irq(struct spinlock *l)
+{
+	bool on = spin_lock_irq(l);
+	return (struct spin_guard){ l, on };
+}
+
+/* the drop function: release the lock, restore interrupts */
+static inline void
+spin_guard_drop(struct spin_guard *g)
+{
+	if (g->l) {
+		spin_unlock_irq(g->l, g->irq_was_on);
+		g->l = NULL;
+	}
+}
+
+/* release the lock but leave interrupts off (a waiter about to switch
+ * away); returns whether they were on, for the caller to restore */
+static inline bool __must_check
+spin_guard_unlock_irqoff(struct spin_guard *g)
+{
+	spin_unlock_raw(g->l);
+	g->l = NULL;
+	return g->irq_was_on;
+}
+
 #endif

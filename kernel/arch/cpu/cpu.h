@@ -109,7 +109,6 @@ struct percpu {
 	void *current;            /* the running task (task cell) */
 	void *idle;               /* this CPU's idle task */
 	void *prev;               /* the task switched away from */
-	void *zombies;            /* exited tasks waiting to be freed (task cell) */
 	uint64_t ticks;           /* timer interrupts taken */
 	bool need_resched;        /* set by the tick, acted on when preemptible */
 	int irq_depth;            /* interrupt/exception nesting (exceptions cell) */

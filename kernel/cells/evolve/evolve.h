@@ -25,7 +25,8 @@
 void evolve_start(const char *cmdline);
 
 /* link.c: COM2, polled */
-void link_init(void);
+/* false if there is no UART on COM2 */
+bool link_init(void);
 /* a line without its \n (\r dropped) into buf; false on timeout (0: wait forever) */
 bool link_read_line(char *buf, size_t size, uint64_t timeout_ns);
 bool link_read_bytes(void *buf, size_t n, uint64_t timeout_ns);

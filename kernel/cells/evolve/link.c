@@ -9,10 +9,13 @@
 #include "task.h"
 #include "tsc.h"
 
-void
+bool
 link_init(void)
 {
+	if (!serial_present(COM2))
+		return false;
 	serial_init(COM2);
+	return true;
 }
 
 /* next byte, or -1 once the deadline passes (UINT64_MAX: never) */

@@ -4,7 +4,7 @@
 #include "serial.h"
 #include "cpu.h"
 
-enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5 };
+enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCR = 7 };
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
 
@@ -37,10 +37,28 @@ serial_write(uint16_t port, const char *s, size_t n)
 		serial_putc(port, s[i]);
 }
 
+/* an absent UART floats the bus: its registers read 0xFF, and a value
+ * written to the scratch register does not read back */
+bool
+serial_present(uint16_t port)
+{
+	if (inb(port + LSR) == 0xFF)
+		return false;
+	uint8_t old = inb(port + SCR);
+	outb(port + SCR, 0x5A);
+	bool a = inb(port + SCR) == 0x5A;
+	outb(port + SCR, 0xA5);
+	bool b = inb(port + SCR) == 0xA5;
+	outb(port + SCR, old);
+	return a && b;
+}
+
 int
 serial_getc_nowait(uint16_t port)
 {
-	if (!(inb(port + LSR) & LSR_DATA_READY))
+	uint8_t lsr = inb(port + LSR);
+	/* 0xFF: no UART there (every bit set, including "data ready") */
+	if (lsr == 0xFF || !(lsr & LSR_DATA_READY))
 		return -1;
 	return inb(port + DATA);
 }

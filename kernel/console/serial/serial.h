@@ -14,7 +14,9 @@
 void serial_init(uint16_t port);
 void serial_putc(uint16_t port, char c);
 void serial_write(uint16_t port, const char *s, size_t n);
-/* returns -1 if no byte is waiting */
+/* whether a UART answers at port (scratch register test) */
+bool serial_present(uint16_t port);
+/* returns -1 if no byte is waiting (or there is no UART) */
 int serial_getc_nowait(uint16_t port);
 
 #endif

@@ -2,10 +2,10 @@
  * itc_async: the buffered policy for itc_core channels. Each channel gets
  * a ring of ITC_ASYNC_SLOTS messages; a send completes as soon as its
  * message is in the ring, and waits (in the sender's frame, as under the
- * rendezvous policy) only while the ring is full. itc_async_adopt is the
- * transfer function for a swap from the rendezvous policy: it gives every
- * live channel its ring and moves the waiting senders' messages into it,
- * releasing those senders.
+ * rendezvous policy) only while the ring is full. After a swap from the
+ * rendezvous policy each channel gets its ring lazily, at its next send
+ * or receive (itc_policy_prepare), moving its waiting senders' messages
+ * into it: no registry of channels is needed to find them.
  * State: none (it lives in the channels).
  */
 #include "itc_core.h"
@@ -67,52 +67,38 @@ itc_policy_take(struct itc *c, void *msg, bool *woke_senders)
 	return got;
 }
 
-/* ---- transfer from the rendezvous policy (runs in the swap's pause) ---- */
-
-static int
-alloc_ring(struct itc *c, void *ctx)
+/* a channel made under the rendezvous policy gets its ring at its first
+ * operation under this one, and the senders waiting in it move their
+ * messages into the ring and go. Without memory it stays unbuffered
+ * (offer queues, take takes from a sender) and tries again next time. */
+void
+itc_policy_prepare(struct itc *c)
 {
-	if (c->ring)
-		return E_OK;
-	c->pending_ring = kmalloc(ITC_ASYNC_SLOTS * c->k.elem);
-	return c->pending_ring ? E_OK : E_NOMEM;
-}
-
-static int
-undo_ring(struct itc *c, void *ctx)
-{
-	kfree(c->pending_ring);
-	c->pending_ring = NULL;
-	return E_OK;
-}
-
-static int
-commit_ring(struct itc *c, void *ctx)
-{
-	bool irq = spin_lock_irq(&c->k.lock);
-	if (c->pending_ring) {
-		c->ring = c->pending_ring;
-		c->pending_ring = NULL;
-		c->cap = ITC_ASYNC_SLOTS;
-		c->rd = c->count = 0;
-	}
+	if (__atomic_load_n(&c->ring, __ATOMIC_ACQUIRE))
+		return;
+	_cleanup_(kfreep) uint8_t *r = kmalloc(ITC_ASYNC_SLOTS * c->k.elem);
+	if (!r)
+		return;
 	bool moved = false;
-	while (refill(c))
-		moved = true;
-	spin_unlock_irq(&c->k.lock, irq);
+	{
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&c->k.lock);
+		if (!c->ring) {
+			c->rd = c->count = 0;
+			c->cap = ITC_ASYNC_SLOTS;
+			__atomic_store_n(&c->ring, TAKE_PTR(r), __ATOMIC_RELEASE);
+			while (refill(c))
+				moved = true;
+		}
+	}
 	if (moved)
 		waitq_wake_all(&c->k.send_waiters);
-	return E_OK;
 }
 
+/* the transfer function for a swap from the rendezvous policy: nothing
+ * to do in the pause, since channels convert themselves (above) at their
+ * next send or receive; kept so that swap requests naming it work */
 int
 itc_async_adopt(void)
 {
-	/* check: a ring for every channel, or none at all */
-	int err = itc_for_each(alloc_ring, NULL);
-	if (err) {
-		(void)itc_for_each(undo_ring, NULL);
-		return err;
-	}
-	return itc_for_each(commit_ring, NULL); /* commit: nothing fails */
+	return E_OK;
 }

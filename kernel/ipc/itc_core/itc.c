@@ -1,5 +1,5 @@
 /*
- * itc.c: channel objects, endpoints, the registry and the blocking loops.
+ * itc.c: channel objects, endpoints and the blocking loops.
  * Each loop asks the policy cell what to do at every step, under the
  * channel lock, so a task blocked in a send or receive during a policy
  * swap continues under the new policy when it wakes.
@@ -15,48 +15,12 @@
 #define END(e) ((struct chan_end *)(e))
 #define CHAN(e) container_of(END(e)->k, struct itc, k)
 
-static struct spinlock reg_lock = SPINLOCK_INIT;
-static struct itc *reg_head;
-static size_t reg_count;
+/* live channels, for introspection only: channels are found through
+ * their endpoints, never through a registry (a policy swap reaches each
+ * channel lazily, at its next operation: itc_policy_prepare) */
+static size_t live;
 
-static void
-reg_add(struct itc *c)
-{
-	bool irq = spin_lock_irq(&reg_lock);
-	c->reg_next = reg_head;
-	if (reg_head)
-		reg_head->reg_prev = c;
-	reg_head = c;
-	reg_count++;
-	spin_unlock_irq(&reg_lock, irq);
-}
-
-static void
-reg_del(struct itc *c)
-{
-	bool irq = spin_lock_irq(&reg_lock);
-	if (c->reg_prev)
-		c->reg_prev->reg_next = c->reg_next;
-	else
-		reg_head = c->reg_next;
-	if (c->reg_next)
-		c->reg_next->reg_prev = c->reg_prev;
-	reg_count--;
-	spin_unlock_irq(&reg_lock, irq);
-}
-
-int
-itc_for_each(int (*fn)(struct itc *c, void *ctx), void *ctx)
-{
-	int err = E_OK;
-	bool irq = spin_lock_irq(&reg_lock);
-	for (struct itc *c = reg_head; c && !err; c = c->reg_next)
-		err = fn(c, ctx);
-	spin_unlock_irq(&reg_lock, irq);
-	return err;
-}
-
-size_t itc_count(void) { return __atomic_load_n(&reg_count, __ATOMIC_RELAXED); }
+size_t itc_count(void) { return __atomic_load_n(&live, __ATOMIC_RELAXED); }
 const char *itc_policy(void) { return itc_policy_name(); }
 
 /* the last reference gone: free the channel */
@@ -66,7 +30,7 @@ free_if_last(struct chan_core *k)
 	if (!k)
 		return;
 	struct itc *c = container_of(k, struct itc, k);
-	reg_del(c);
+	__atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
 	kfree(c->ring);
 	kfree(c);
 }
@@ -86,7 +50,7 @@ itc_new_raw(size_t elem, struct itc_tx **tx, struct itc_rx **rx)
 		return err;
 	/* commit: nothing below fails */
 	chan_core_open(&c->k, elem, &ends);
-	reg_add(c);
+	__atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
 	TAKE_PTR(c);
 	*tx = (struct itc_tx *)TAKE_PTR(ends.tx);
 	*rx = (struct itc_rx *)TAKE_PTR(ends.rx);
@@ -167,6 +131,7 @@ itc_send_raw(struct itc_tx *tx, const void *msg, size_t size, uint64_t timeout)
 	struct itc *c = CHAN(tx);
 	if (size != c->k.elem)
 		return E_INVAL;
+	itc_policy_prepare(c);
 	uint64_t deadline = chan_core_deadline(timeout);
 	struct itc_node n = { msg, { NULL }, false, false };
 	bool irq = spin_lock_irq(&c->k.lock);
@@ -212,6 +177,7 @@ itc_recv_raw(struct itc_rx *rx, void *msg, size_t size, uint64_t timeout)
 	struct itc *c = CHAN(rx);
 	if (size != c->k.elem)
 		return E_INVAL;
+	itc_policy_prepare(c);
 	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		bool woke = false;

@@ -26,13 +26,16 @@ struct itc {
 	uint32_t waiting_receivers;    /* guarded by k.lock, as all below */
 	struct qlist queue;            /* waiting senders: struct itc_node, FIFO */
 	uint8_t *ring;                 /* buffered slots (owned; NULL if none) */
-	uint8_t *pending_ring;         /* a transfer function's allocation, before commit */
 	size_t cap, rd, count;
-	struct itc *reg_prev, *reg_next;
 };
 
 /* set up a new channel's policy data (unlocked; may fail) */
 int itc_policy_init(struct itc *c) __must_check;
+/* before every send and receive (unlocked; may allocate, cannot fail): a
+ * channel made under another policy gets what this policy needs. This is
+ * how a policy swap reaches every channel - through the endpoints its
+ * users hold, lazily - so itc_core keeps no registry of channels. */
+void itc_policy_prepare(struct itc *c);
 /* a send: deliver n now (n->taken), queue it (n->queued), or E_WOULDBLOCK */
 int itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait);
 /* a receive: copy one message to msg; false if there is none. Sets
@@ -40,7 +43,7 @@ int itc_policy_offer(struct itc *c, struct itc_node *n, bool nowait);
 bool itc_policy_take(struct itc *c, void *msg, bool *woke_senders);
 const char *itc_policy_name(void);
 
-/* itc_core: the queue helpers and the registry, for the policy cells */
+/* itc_core: the queue helpers, for the policy cells */
 void itc_node_unlink(struct itc *c, struct itc_node *n);
 void itc_node_push(struct itc *c, struct itc_node *n);
 /* the first waiting sender's message to msg, the sender released
@@ -55,9 +58,6 @@ itc_node_first(struct itc *c)
 {
 	return qlist_entry(c->queue.head, struct itc_node, link);
 }
-/* call fn on every live channel, with the registry locked; stops at the
- * first error and returns it */
-int itc_for_each(int (*fn)(struct itc *c, void *ctx), void *ctx);
 /* the ring's helpers (both policies drain a ring left by the other) */
 void itc_ring_put(struct itc *c, const void *msg);
 void itc_ring_get(struct itc *c, void *msg);

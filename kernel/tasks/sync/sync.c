@@ -8,6 +8,8 @@
 #include "cpu.h"
 #include "base.h"
 
+/* the guards' own acquire and release are the raw operations: what they
+ * do under the lock is a store or two, which cannot fault */
 struct guard
 spin_irq_lock(struct spinlock *l)
 {
@@ -35,11 +37,10 @@ static bool
 try_take(struct mutex *m)
 {
 	struct task *me = task_current();
-	bool irq = spin_lock_irq(&m->lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&m->lock);
 	bool got = m->owner == NULL;
 	if (got)
 		m->owner = me;
-	spin_unlock_irq(&m->lock, irq);
 	return got;
 }
 
@@ -76,9 +77,10 @@ mutex_held_by_me(const struct mutex *m)
 static void
 mutex_unlock(struct mutex *m)
 {
-	bool irq = spin_lock_irq(&m->lock);
-	m->owner = NULL;
-	spin_unlock_irq(&m->lock, irq);
+	{
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&m->lock);
+		m->owner = NULL;
+	}
 	waitq_wake_one(&m->waiters);
 }
 

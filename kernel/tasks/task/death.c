@@ -157,10 +157,11 @@ task_unwound(const struct unwind_report *r)
 		panic("idle task %s returned", t->name);
 	}
 	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
-	irq_disable(); /* as in task_exit: no preemption before the joiners are woken */
-	spin_lock_raw(&t->joiners.lock);
-	__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
-	spin_unlock_raw(&t->joiners.lock);
+	irq_disable();
+	{
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
+		__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
+	}
 	waitq_wake_all(&t->joiners);
 	sched_schedule();
 	panic("killed task %s was scheduled again", t->name);

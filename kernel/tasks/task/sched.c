@@ -21,11 +21,6 @@ static uint64_t timeslice = 10 * 1000 * 1000; /* ns */
 static void (*kick_hook)(unsigned cpu);
 static uint32_t next_cpu_rr;
 
-/* a sleeper is a struct task_timer (task.h): the tick wakes its task */
-#define sleeper task_timer
-static struct spinlock sleep_lock = SPINLOCK_INIT;
-static struct sleeper *sleepers; /* sorted by deadline; guarded by sleep_lock */
-
 /*
  * Per CPU: the run lock, the policy that orders this CPU's ready set, and
  * the size of that set. The set itself is authoritative in the tasks
@@ -333,37 +328,16 @@ task_wake(struct task *t)
 	return true;
 }
 
-/*
- * Exited tasks are not freed here: this runs with interrupts off, and
- * freeing unmaps a stack, which waits for other CPUs to flush their TLBs.
- * They wait on a per-CPU list until this CPU next runs with interrupts on
- * (task_reap, from voluntary switches and the idle loop).
- */
+/* an exited task is freed by the reaper (reap.c), not here: this runs
+ * with interrupts off, and freeing unmaps a stack */
 void
 sched_finish_switch(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *prev = pc->prev;
 	pc->prev = NULL;
-	if (prev && (prev->state == TASK_EXITED || prev->state == TASK_KILLED)) {
-		prev->all_zombie_next = pc->zombies;
-		pc->zombies = prev;
-	}
-}
-
-void
-task_reap(void)
-{
-	bool irq = irq_save();
-	struct percpu *pc = this_cpu();
-	struct task *z = pc->zombies;
-	pc->zombies = NULL;
-	irq_restore(irq);
-	while (z) {
-		struct task *next = z->all_zombie_next;
-		task_unref(z); /* the task's reference to itself */
-		z = next;
-	}
+	if (prev && (prev->state == TASK_EXITED || prev->state == TASK_KILLED))
+		task_zombie_add(prev);
 }
 
 void
@@ -449,30 +423,13 @@ preempt_enable(void)
 	}
 }
 
-static void
-wake_sleepers(uint64_t now)
-{
-	for (;;) {
-		struct task *t = NULL;
-		spin_lock_raw(&sleep_lock);
-		if (sleepers && sleepers->deadline <= now) {
-			t = sleepers->t;
-			sleepers = sleepers->next;
-		}
-		spin_unlock_raw(&sleep_lock);
-		if (!t)
-			return;
-		task_wake(t);
-	}
-}
-
 void
 task_tick(void)
 {
 	struct percpu *pc = this_cpu();
 	uint64_t now = tsc_ns();
 	pc->ticks++;
-	wake_sleepers(now);
+	task_timers_expire(now);
 	struct task *cur = pc->current;
 	if (!cur || !policy)
 		return;
@@ -480,36 +437,6 @@ task_tick(void)
 		pc->need_resched = true;
 	if (pc->need_resched && pc->preempt_count == 0)
 		sched_schedule(); /* from the interrupt: interrupts are off */
-}
-
-void
-task_timer_arm(struct task_timer *tm, uint64_t deadline)
-{
-	tm->t = task_current();
-	tm->deadline = deadline;
-	bool irq = irq_save();
-	spin_lock_raw(&sleep_lock);
-	struct sleeper **pp = &sleepers;
-	while (*pp && (*pp)->deadline <= deadline)
-		pp = &(*pp)->next;
-	tm->next = *pp;
-	*pp = tm;
-	spin_unlock_raw(&sleep_lock);
-	irq_restore(irq);
-}
-
-void
-task_timer_cancel(struct task_timer *tm)
-{
-	bool irq = irq_save();
-	spin_lock_raw(&sleep_lock);
-	for (struct sleeper **pp = &sleepers; *pp; pp = &(*pp)->next)
-		if (*pp == tm) {
-			*pp = tm->next;
-			break;
-		}
-	spin_unlock_raw(&sleep_lock);
-	irq_restore(irq);
 }
 
 void
@@ -550,7 +477,7 @@ idle_loop(uint64_t cpu)
 		irq_enable();
 		task_reap();
 		irq_disable();
-		if (this_cpu()->zombies || this_cpu()->need_resched)
+		if (task_zombies_waiting() || this_cpu()->need_resched)
 			continue;
 		/* sti; hlt: an interrupt arriving between them still wakes us */
 		__asm__ volatile("sti; hlt" ::: "memory");
@@ -604,6 +531,8 @@ task_init_cpu(const char *name)
 		cell_set_tls_hook(task_tls_publish);
 		if (!err)
 			err = task_unwind_init();
+		if (!err)
+			err = task_reaper_start();
 	}
 	return err;
 }

@@ -55,14 +55,13 @@ ref_unless_dying(struct task *t)
 static void
 list_add(struct task *t)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	t->id = next_id++;
 	t->all_next = all_tasks;
 	if (all_tasks)
 		all_tasks->all_prev = t;
 	all_tasks = t;
 	__atomic_add_fetch(&ntasks, 1, __ATOMIC_RELAXED);
-	spin_unlock_irq(&list_lock, irq);
 }
 
 /* off the list first, so that nobody walking it (task_for_each: swaps'
@@ -70,14 +69,13 @@ list_add(struct task *t)
 static void
 list_remove(struct task *t)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	if (t->all_prev)
 		t->all_prev->all_next = t->all_next;
 	else
 		all_tasks = t->all_next;
 	if (t->all_next)
 		t->all_next->all_prev = t->all_prev;
-	spin_unlock_irq(&list_lock, irq);
 }
 
 static void
@@ -201,13 +199,14 @@ task_exit(uint64_t value)
 {
 	struct task *t = task_current();
 	t->exit_value = value;
-	/* interrupts off from here on: preempted between becoming EXITED and
-	 * waking its joiners, the task would never run again to wake them
-	 * (the lost wake-up behind a rare hang in joins) */
+	/* interrupts stay off from here: a task preempted once it is
+	 * TASK_EXITED would never run again, and its joiners never wake */
 	irq_disable();
-	spin_lock_raw(&t->joiners.lock);
-	__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
-	spin_unlock_raw(&t->joiners.lock);
+	{
+		/* under the joiners' lock, so a joiner's check cannot miss it */
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
+		__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
+	}
 	waitq_wake_all(&t->joiners);
 	sched_schedule();
 	panic("exited task %s was scheduled again", t->name);
@@ -242,13 +241,12 @@ size_t
 task_list(struct task_info *out, size_t max)
 {
 	size_t n = 0;
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t; t = t->all_next) {
 		if (n < max)
 			task_info_of(t, &out[n]);
 		n++;
 	}
-	spin_unlock_irq(&list_lock, irq);
 	return n;
 }
 
@@ -267,10 +265,9 @@ task_register(struct task *t)
 void
 task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx)
 {
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t; t = t->all_next)
-		fn(t, ctx);
-	spin_unlock_irq(&list_lock, irq);
+		fn(t, ctx); /* a fault in fn unwinds through g: the list is released */
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */
@@ -293,11 +290,10 @@ task_find(const char *key)
 		id = id * 10 + (uint32_t)(*p - '0');
 	}
 	struct task *found = NULL;
-	bool irq = spin_lock_irq(&list_lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t && !found; t = t->all_next)
 		if ((numeric && t->id == id) || (!numeric && !strcmp(t->name, key)))
 			found = ref_unless_dying(t);
-	spin_unlock_irq(&list_lock, irq);
 	return found;
 }
 

@@ -193,14 +193,23 @@ bool task_wake(struct task *t);
 void task_block_current(void);
 void task_sleep_ns(uint64_t ns);
 
-/* ---- timers: the tick wakes the task at the deadline ---- */
+/* ---- timers: the tick wakes the task at the deadline ----
+ * A timer is an owned object that lives with its task (often in its
+ * frame): hold it in _cleanup_(task_timer_cancel), so that leaving the
+ * scope - normally or by unwinding - takes it off the sleeper list. */
 struct task_timer {
 	struct task *t;
 	uint64_t deadline;       /* tsc_ns() */
 	struct task_timer *next;
+	bool armed;              /* on the sleeper list (guarded by its lock) */
 };
+#define TASK_TIMER_INIT { NULL, 0, NULL, false }
 void task_timer_arm(struct task_timer *tm, uint64_t deadline);
+/* the drop function: disarm if armed (a no-op otherwise) */
 void task_timer_cancel(struct task_timer *tm);
+/* armed timers on the sleeper list that belong to t (NULL: all), for
+ * introspection and leak checks */
+size_t task_timer_count(const struct task *t);
 
 /* ---- wait queues ---- */
 void waitq_init(struct waitq *q);

@@ -21,6 +21,14 @@ void sched_ready_remove(struct task *t);
 /* t described for introspection (caller keeps t alive) */
 void task_info_of(const struct task *t, struct task_info *i);
 
+/* timer.c: wake the tasks whose deadline has passed (the tick) */
+void task_timers_expire(uint64_t now);
+
+/* reap.c: exited tasks that have switched away for the last time */
+void task_zombie_add(struct task *t);     /* interrupts off */
+bool task_zombies_waiting(void);
+int task_reaper_start(void) __must_check;
+
 /* fpu.c / tls.c */
 void task_fpu_free(struct task *t);
 void task_fpu_switch(struct task *prev, struct task *next);

@@ -42,54 +42,61 @@ waitq_leave(struct waitq_wait *w)
 {
 	if (!w->n.queued)
 		return;
-	bool irq = irq_save();
-	spin_lock_raw(&w->q->lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&w->q->lock);
 	unlink_node(w->q, &w->n);
-	spin_unlock_raw(&w->q->lock);
-	irq_restore(irq);
 }
 
-/* under q's lock: the wait is over; leave the queue and drop the lock */
-static void
-stop_waiting(struct waitq_wait *w, bool irq)
+/* the kill shield a wait holds: lowered when the wait ends, also when it
+ * unwinds (its condition faulted) */
+static struct task *
+shield_take(struct task *t)
 {
-	if (w->n.queued)
-		unlink_node(w->q, &w->n);
-	spin_unlock_raw(&w->q->lock);
-	irq_restore(irq);
+	t->kill_shield++;
+	return t;
 }
 
-/* under q's lock: queue the waiter (once), mark it blocked and drop the
- * lock; the caller switches away (interrupts stay off until it does) */
 static void
-start_blocking(struct waitq_wait *w, struct task *cur)
+shield_drop(struct task **t)
+{
+	if (*t)
+		(*t)->kill_shield--;
+	*t = NULL;
+}
+
+/* under q's lock (held by g): queue the waiter (once), mark it blocked and
+ * drop the lock; the caller switches away (interrupts stay off until it
+ * does) and restores the returned interrupt state */
+static bool
+start_blocking(struct waitq_wait *w, struct task *cur, struct spin_guard *g)
 {
 	if (!w->n.queued) {
 		qlist_push(&w->q->waiters, &w->n.link);
 		w->n.queued = true;
 	}
 	__atomic_store_n(&cur->state, TASK_BLOCKED, __ATOMIC_RELEASE);
-	spin_unlock_raw(&w->q->lock);
+	return spin_guard_unlock_irqoff(g);
 }
 
+/* done(ctx) runs under q's lock, held in a guard: if it faults, unwinding
+ * releases the lock, lowers the shield and takes the node off the queue */
 void
 waitq_wait_until(struct waitq *q, bool (*done)(void *ctx), void *ctx)
 {
 	struct task *cur = task_current();
 	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, { NULL }, false } };
-
 	/* kills are delivered here, not by interrupts, while we wait */
-	cur->kill_shield++;
+	_cleanup_(shield_drop) struct task *shield = shield_take(cur);
 	for (;;) {
-		bool irq = irq_save();
-		spin_lock_raw(&q->lock);
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&q->lock);
 		if (done(ctx) || __atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE)) {
-			stop_waiting(&w, irq);
-			cur->kill_shield--;
+			if (w.n.queued)
+				unlink_node(q, &w.n);
+			spin_guard_drop(&g);
+			shield_drop(&shield);
 			task_check_kill(); /* killed while waiting: unwind from here */
 			return;
 		}
-		start_blocking(&w, cur);
+		bool irq = start_blocking(&w, cur, &g);
 		sched_schedule();
 		irq_restore(irq);
 		if (irq)
@@ -101,16 +108,13 @@ static size_t
 wake(struct waitq *q, size_t max)
 {
 	size_t n = 0;
-	bool irq = irq_save();
-	spin_lock_raw(&q->lock);
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&q->lock);
 	while (!qlist_empty(&q->waiters) && n < max) {
 		struct waitq_node *w = qlist_entry(qlist_pop(&q->waiters), struct waitq_node, link);
 		w->queued = false;
 		task_wake(w->t);
 		n++;
 	}
-	spin_unlock_raw(&q->lock);
-	irq_restore(irq);
 	return n;
 }
 
@@ -126,19 +130,18 @@ waitq_wake_all(struct waitq *q)
 	return wake(q, SIZE_MAX);
 }
 
+/* the timer is owned too: leaving - normally or by unwinding - disarms it,
+ * so no sleeper entry outlives the stack it lives on */
 int
 waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx, uint64_t deadline)
 {
 	struct task *cur = task_current();
 	_cleanup_(waitq_leave) struct waitq_wait w = { q, { cur, { NULL }, false } };
-	struct task_timer tm;
-	bool armed = false;
-	int result;
-
-	cur->kill_shield++;
+	_cleanup_(task_timer_cancel) struct task_timer tm = TASK_TIMER_INIT;
+	_cleanup_(shield_drop) struct task *shield = shield_take(cur);
 	for (;;) {
-		bool irq = irq_save();
-		spin_lock_raw(&q->lock);
+		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&q->lock);
+		int result;
 		if (done(ctx))
 			result = E_OK;
 		else if (__atomic_load_n(&cur->kill_pending, __ATOMIC_ACQUIRE))
@@ -148,23 +151,18 @@ waitq_wait_deadline(struct waitq *q, bool (*done)(void *ctx), void *ctx, uint64_
 		else
 			result = 1; /* wait */
 		if (result != 1) {
-			stop_waiting(&w, irq);
-			break;
+			if (w.n.queued)
+				unlink_node(q, &w.n);
+			return result; /* drops g, shield, tm, w in that order */
 		}
-		start_blocking(&w, cur);
-		if (!armed && deadline != UINT64_MAX) {
+		bool irq = start_blocking(&w, cur, &g);
+		if (!tm.armed && deadline != UINT64_MAX)
 			task_timer_arm(&tm, deadline);
-			armed = true;
-		}
 		sched_schedule();
 		irq_restore(irq);
 		if (irq)
 			task_reap();
 	}
-	if (armed)
-		task_timer_cancel(&tm);
-	cur->kill_shield--;
-	return result;
 }
 
 void
