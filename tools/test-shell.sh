@@ -90,7 +90,7 @@ check evolve_refused '^\[host\] evolve: FAILED: .*evolve_missing_fn'
 after=$(awk '/^\[host\] evolve: FAILED/ { f = 1 } f && /^policy: / { print; exit }' "$log")
 check evolve_refused_unchanged "$( [ "$after" = 'policy: round-robin v2' ] && echo '^policy: round-robin v2$' || echo 'NO-RQ-AFTER-THE-REFUSAL-SHOWING-v2')"
 check swap '^swapped: sched_rr -> sched_prio \([0-9]+ relocations rewritten'
-check swap_stages '^  pause \(all CPUs\) +[0-9]+ us'
+check swap_stages '^  pause \(all CPUs\) +none  \(live transfer: no CPU stopped\)'
 check swap_live_policy '^policy: priority \(stride\)'
 check swap_refused '^swap failed, nothing changed: '
 check states '^shell\.history +shell +[0-9]+ no +yes'

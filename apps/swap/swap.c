@@ -63,7 +63,10 @@ main(int argc, char **argv)
 		kprintf("  update deps       %8lu us\n", t.deps / 1000);
 		kprintf("  transfer state    %8lu us\n", t.transfer / 1000);
 		kprintf("  clean up          %8lu us\n", t.cleanup / 1000);
-		kprintf("  pause (all CPUs)  %8lu us\n", t.pause / 1000);
+		if (t.pause)
+			kprintf("  pause (all CPUs)  %8lu us\n", t.pause / 1000);
+		else
+			kprintf("  pause (all CPUs)      none  (live transfer: no CPU stopped)\n");
 		kprintf("  total             %8lu us\n", t.total / 1000);
 	}
 	return 0;

@@ -22,4 +22,14 @@
  */
 #define CELL_CARRY(var) __attribute__((section(".data.carry." #var)))
 
+/*
+ * CELL_TRANSFER_LIVE(fn), next to a transfer function's definition: fn
+ * switches the running system over to this cell by itself, under its own
+ * locks, while the other CPUs run (the scheduling policies install
+ * themselves CPU by CPU). A swap whose only work in the running system is
+ * such transfers - no relocation to rewrite, nothing carried - takes no
+ * pause: no CPU is stopped (docs/evolution.md).
+ */
+#define CELL_TRANSFER_LIVE(fn) const char fn##__transfer_live __attribute__((used)) = 1
+
 #endif

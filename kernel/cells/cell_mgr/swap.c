@@ -325,6 +325,29 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 	}
 }
 
+/* a swap stops no CPU when it rewrites nothing the running system
+ * executes or reads (no relocation into the old cells), carries nothing,
+ * and each of its transfer functions is declared live (CELL_TRANSFER_LIVE:
+ * it switches the system over under its own locks) */
+static bool
+no_pause_needed(const struct plan *p, const struct swap_request *rq)
+{
+	if (p->nrw || !rq->ntransfer)
+		return false;
+	for (size_t o = 0; o < p->nold; o++)
+		for (size_t i = 0; i < p->old[o]->nsections; i++)
+			if (!strncmp(p->old[o]->sections[i].name, CARRY_PREFIX, sizeof(CARRY_PREFIX) - 1) &&
+			    !rq->fresh_data)
+				return false;
+	for (size_t i = 0; i < rq->ntransfer; i++) {
+		char marker[80];
+		snprintf(marker, sizeof(marker), "%s__transfer_live", rq->transfer[i]);
+		if (!symmap_get(&p->tmp->map, marker))
+			return false;
+	}
+	return true;
+}
+
 int
 cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why)
 {
@@ -390,7 +413,12 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	 * code, which stays until it leaves) */
 	bool irq = false;
 	uint64_t p0 = 0;
-	for (int attempt = 0;; attempt++) {
+	bool live = no_pause_needed(&p, rq);
+	if (live) {
+		irq = irq_save();
+		p0 = tsc_ns();
+	}
+	for (int attempt = 0; !live; attempt++) {
 		irq = quiesce_stop ? quiesce_stop() : irq_save();
 		p0 = tsc_ns();
 		bool busy = false;
@@ -436,7 +464,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	uint64_t p3 = tsc_ns();
 	spin_unlock_irq(&cell_lock, lirq);
 	uint64_t p4 = tsc_ns();
-	if (quiesce_resume)
+	if (quiesce_resume && !live)
 		quiesce_resume(irq);
 	else
 		irq_restore(irq);
@@ -451,7 +479,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.rewrite = p1 - pr;
 	tm.deps = p2 - p1;
 	tm.transfer = p3 - p2; /* includes replacing the cells in the namespace */
-	tm.pause = p4 - p0;
+	tm.pause = live ? 0 : p4 - p0; /* no CPU was stopped */
 	tm.relocs = p.nrw;
 	tm.edges = p.nedges;
 

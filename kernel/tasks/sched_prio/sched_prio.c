@@ -118,6 +118,7 @@ sched_prio_install(void)
 /* transfer function for swapping a policy cell (another, or a copy of this
  * one) for this one: our lists are built from the task list */
 int sched_prio_adopt(void);
+CELL_TRANSFER_LIVE(sched_prio_adopt);
 
 int
 sched_prio_adopt(void)

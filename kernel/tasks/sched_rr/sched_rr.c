@@ -104,6 +104,7 @@ sched_rr_install(void)
  * one) for this one: our queues are built from the task list, nothing of
  * the old cell is read */
 int sched_rr_adopt(void);
+CELL_TRANSFER_LIVE(sched_rr_adopt);
 
 int
 sched_rr_adopt(void)

@@ -204,6 +204,7 @@ KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
 	const char *o1[] = { cur }, *n1[] = { other };
 	KT_OK(do_swap(o1, 1, n1, 1, adopt_other, &st, &why));
 	KT_ASSERT(sched_policy() != p0);
+	KT_EQ(st.pause, 0); /* a policy swap stops no CPU (Figure 9.1(b)) */
 	kprintf("SWAP scheduler %s -> %s: load %lu us, verify %lu us, quiesce %lu us, rewrite %lu us, deps %lu us, transfer %lu us, cleanup %lu us, pause %lu us, total %lu us\n",
 		cur, other, st.load / 1000, st.verify / 1000, st.quiesce / 1000, st.rewrite / 1000,
 		st.deps / 1000, st.transfer / 1000, st.cleanup / 1000, st.pause / 1000, st.total / 1000);
