@@ -91,4 +91,26 @@ int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first
 /* fill why (if not NULL) with the message and return err (fmt.h) */
 #define cell_errf(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
 
+/* recompute c's seals over its live text and rodata (pristine copies kept) */
+void cell_reseal(struct cell *c);
+
+/* write through read-only mappings on this CPU only (CR0.WP off), with
+ * interrupts off: no page table changes and no TLB shootdowns, so usable
+ * in a pause (other CPUs parked) and in fault context. Returns the CR0 to
+ * give back to wp_restore. */
+static inline uint64_t
+wp_off(void)
+{
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 & ~(1ull << 16)) : "memory");
+	return cr0;
+}
+
+static inline void
+wp_restore(uint64_t cr0)
+{
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+}
+
 #endif

@@ -65,6 +65,16 @@ cell_seal(struct cell *c)
 	}
 }
 
+/* the seals again, over the live bytes, keeping the pristine copies (the
+ * caller patched them as it patched the live bytes) */
+void
+cell_reseal(struct cell *c)
+{
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (sealable(c, r))
+			c->seal[r] = fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]);
+}
+
 int
 cell_repair(struct cell *c, int *fixed)
 {
@@ -113,9 +123,7 @@ cell_repair_now(struct cell *c, uint64_t *first_diff)
 		irq_restore(irq);
 		return E_BUSY;
 	}
-	uint64_t cr0;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 & ~(1ull << 16)) : "memory"); /* WP off */
+	uint64_t cr0 = wp_off();
 	for (int r = 0; r < REGION_COUNT; r++)
 		if (sealable(c, r) && c->pristine[r] &&
 		    fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) != c->seal[r]) {
@@ -127,7 +135,7 @@ cell_repair_now(struct cell *c, uint64_t *first_diff)
 				}
 			memcpy((void *)(uintptr_t)c->start[r], c->pristine[r], c->size[r]);
 		}
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+	wp_restore(cr0);
 	bool ok = cell_intact(c, NULL);
 	spin_unlock_raw(&repair_lock);
 	irq_restore(irq);

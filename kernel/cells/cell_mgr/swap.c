@@ -220,32 +220,15 @@ plan_free(struct plan *p, bool keep_edges)
 	kfree(p->dead);
 }
 
-static const unsigned region_flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
-
 /* --- the pause: nothing below may fail --- */
-
-/* set the protection of every mapping a rewrite touches, each once
- * (writable: MP_WRITE; back to normal: 0); data stays writable throughout */
-static void
-protect_rewritten(struct plan *p, unsigned writable)
-{
-	for (size_t i = 0; i < p->nrw; i++) {
-		struct rewrite *w = &p->rw[i];
-		bool first = true;
-		for (size_t k = 0; k < i; k++)
-			if (p->rw[k].mp == w->mp)
-				first = false;
-		if (first && w->region != REGION_DATA) {
-			int err = mp_protect(w->mp, writable ? writable : region_flags[w->region]);
-			(void)err; /* a mapping we own, flags valid: cannot fail */
-		}
-	}
-}
 
 static void
 rewrite_relocations(struct plan *p, bool undo)
 {
-	protect_rewritten(p, MP_WRITE);
+	/* the dependents' text and rodata stay read-only: this CPU writes
+	 * through with CR0.WP off while the others are parked, which needs no
+	 * page-table change and no TLB shootdown (the pause stays short) */
+	uint64_t cr0 = wp_off();
 	for (size_t i = 0; i < p->nrw; i++) {
 		struct rewrite *w = &p->rw[i];
 		void *place = (void *)(uintptr_t)(w->from->addr + w->offset);
@@ -256,9 +239,25 @@ rewrite_relocations(struct plan *p, bool undo)
 			memcpy(place, w->bytes, w->width);
 		}
 	}
-	protect_rewritten(p, 0);
-	for (size_t i = 0; i < p->nrw; i++)
-		cell_seal(p->rw[i].from->cell); /* its text now holds the new addresses */
+	wp_restore(cr0);
+	/* the dependents' seals and pristine copies follow (repair must not
+	 * put the old addresses back): patch the copies in place and rehash
+	 * each cell once - no allocation, no unmapping in the pause */
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct rewrite *w = &p->rw[i];
+		struct cell *c = w->from->cell;
+		uint64_t place = w->from->addr + w->offset;
+		if (c->pristine[w->region])
+			memcpy((uint8_t *)c->pristine[w->region] + (place - c->start[w->region]), undo ? w->before : w->bytes,
+			       w->width);
+	}
+	for (size_t i = 0; i < p->nrw; i++) {
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = p->rw[k].from->cell != p->rw[i].from->cell;
+		if (first)
+			cell_reseal(p->rw[i].from->cell);
+	}
 }
 
 static void
