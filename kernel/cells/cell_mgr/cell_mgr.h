@@ -117,6 +117,7 @@ bool cell_sync_readers(void);
 void cell_free_after_readers(void *p);
 struct cell_sync_stats {
 	uint64_t grace_periods, grace_spins, grace_timeouts, leaked, writer_waits;
+	uint64_t pauses_refused;   /* swaps that failed because a CPU did not park */
 };
 void cell_sync_stats(struct cell_sync_stats *out);
 

@@ -36,6 +36,7 @@ struct cell_ns {
 };
 
 /* writers hold cell_mgr_lock (sync.c); readers use read sections */
+void cell_sync_pause_refused(void);
 
 /* symbol map (symmap.c) */
 uint64_t symmap_hash(const char *s);

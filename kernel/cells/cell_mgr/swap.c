@@ -464,6 +464,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	}
 	tm.quiesce = tsc_ns() - q0; /* the look, then parking the other CPUs */
 	if (serr) {
+		cell_sync_pause_refused();
 		struct cell_error ignore;
 		plan_free(&p, false);
 		int e2 = cell_ns_destroy(p.tmp, &ignore);

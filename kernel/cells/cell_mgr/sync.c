@@ -158,6 +158,12 @@ cell_free_after_readers(void *p)
 }
 
 void
+cell_sync_pause_refused(void)
+{
+	__atomic_add_fetch(&stats.pauses_refused, 1, __ATOMIC_RELEASE);
+}
+
+void
 cell_sync_stats(struct cell_sync_stats *out)
 {
 	*out = stats;

