@@ -89,6 +89,7 @@ struct cell {
 	size_t deps_size;              /* cells, NUL-terminated (in its rodata); NULL: none */
 	struct cell *next;             /* in ns->cells */
 	uint32_t magic;                /* CELL_MAGIC while allocated (poisoned when freed) */
+	uint64_t gen;                  /* distinct for every cell ever indexed (tests spot reuse) */
 };
 #define CELL_MAGIC 0xce11ce11u
 

@@ -219,7 +219,9 @@ meta_index_add(struct cell *c)
 				spare->r[spare->n++] = index_->r[i];
 		building = true;
 	}
+	static uint64_t gens;
 	c->magic = CELL_MAGIC;
+	c->gen = ++gens;
 	for (int r = 0; r < REGION_COUNT; r++)
 		if (c->size[r])
 			insert_ref(spare, c->start[r], c->size[r], c);

@@ -24,6 +24,7 @@ static struct cell_ns *K(void) { return cell_ns_kernel(); }
 struct race {
 	volatile bool stop;
 	volatile uint64_t text[LOADERS];   /* a text address of each loader's current cell (0: none) */
+	volatile uint64_t unloads[LOADERS];
 	volatile uint64_t loads, lookups, hits, bad, faults;
 	volatile int load_errors;
 	char why[LOADERS][128];
@@ -57,6 +58,7 @@ loader(uint64_t arg)
 			r->load_errors++;
 		}
 		r->text[me] = 0;
+		r->unloads[me]++;
 	}
 	return 0;
 }
@@ -68,20 +70,24 @@ reader(struct race *r)
 {
 	while (!r->stop) {
 		for (unsigned l = 0; l < LOADERS; l++) {
-			uint64_t a = r->text[l];
+			uint64_t a = r->text[l], u0 = r->unloads[l];
 			if (!a)
 				continue;
 			cell_read_begin();
 			struct cell *c = cell_at(a);
+			uint64_t gen = c ? c->gen : 0;
 			uint64_t off = 0;
 			const char *cn = NULL;
 			const char *fn = cell_symbolize(a, &off, &cn);
+			/* hold it until its loader has unloaded it (which must wait for
+			 * us, so this ends at the 20 ms bound) */
 			uint64_t t0 = tsc_ns();
-			while (tsc_ns() - t0 < 200000) /* widen the window */
+			while (r->unloads[l] == u0 && tsc_ns() - t0 < 20000000)
 				cpu_relax();
 			if (c) {
 				r->hits++;
-				if (c->magic != CELL_MAGIC || strcmp(c->name, "cellfix_a"))
+				/* freed: poisoned, or reused by a later load */
+				if (c->magic != CELL_MAGIC || c->gen != gen || strcmp(c->name, "cellfix_a"))
 					r->bad++;
 			}
 			if (fn && (!cn || strcmp(cn, "cellfix_a") || !*fn))
