@@ -42,8 +42,11 @@ cell_set_wait_hook(void (*wait)(void))
 static void *
 self(void)
 {
+	preempt_count_inc(); /* this CPU's current, not one we migrated away from */
 	struct percpu *pc = this_cpu();
-	return pc->current ? pc->current : (void *)pc;
+	void *me = pc->current ? pc->current : (void *)pc;
+	preempt_count_dec();
+	return me;
 }
 
 void *

@@ -120,19 +120,19 @@ KTEST_FLAGS(cellsync_loads_unloads_race_readers_and_faults, KTEST_NO_MEMCHECK)
 	memset((void *)&r, 0, sizeof(r));
 	struct cell_sync_stats s0, s1;
 	cell_sync_stats(&s0);
-	struct task *tasks[LOADERS + READERS] = { 0 };
 	int err;
 	unsigned ncpu = cpu_count_online();
-	_cleanup_(stop_race) struct race *stopper = &r;
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
+	_cleanup_(stop_race) struct race *stopper = &r; /* runs first: then g joins */
 	for (unsigned i = 0; i < LOADERS; i++) {
 		struct task_builder b = TASK_BUILDER(loader, (uint64_t)(uintptr_t)&r | i);
 		b.pin = (int)((cpu_id() + 1 + i) % ncpu);
-		tasks[i] = task_spawn(&b, &err);
+		KT_OK(task_group_spawn(&g, &b));
 	}
 	for (unsigned i = 0; i < READERS; i++) {
 		struct task_builder b = TASK_BUILDER(reader, &r);
 		b.pin = (int)((cpu_id() + 2 + i) % ncpu);
-		tasks[LOADERS + i] = task_spawn(&b, &err);
+		KT_OK(task_group_spawn(&g, &b));
 	}
 	/* meanwhile: tasks that fault and are unwound (the exception handler
 	 * and the unwinder look every frame up) */
@@ -145,11 +145,7 @@ KTEST_FLAGS(cellsync_loads_unloads_race_readers_and_faults, KTEST_NO_MEMCHECK)
 		task_sleep_ns(100000000);
 	}
 	r.stop = true;
-	for (unsigned i = 0; i < LOADERS + READERS; i++)
-		if (tasks[i]) {
-			KT_OK(task_join(tasks[i], NULL));
-			task_unref(tasks[i]);
-		}
+	KT_OK(task_group_join(&g, NULL));
 	cell_sync_stats(&s1);
 	log_info("%lu loads, %lu lookups (%lu hits), %lu faults, %lu grace periods (%lu spins), %lu leaked",
 		 r.loads, r.lookups, r.hits, r.faults, s1.grace_periods - s0.grace_periods,
@@ -222,20 +218,15 @@ KTEST_FLAGS(cellsync_two_swaps_at_once_are_serialized, KTEST_NO_MEMCHECK)
 		static volatile bool go;
 		go = false;
 		static struct swapper s[2];
-		struct task *t[2];
-		int err;
+		_cleanup_(task_group_drop) struct task_group g = { 0 };
 		for (int i = 0; i < 2; i++) {
 			s[i] = (struct swapper){ .from = from, .to = to, .go = &go };
 			struct task_builder b = TASK_BUILDER(do_swap, &s[i]);
 			b.pin = (int)((cpu_id() + 1 + (unsigned)i) % cpu_count_online());
-			t[i] = task_spawn(&b, &err);
-			KT_ASSERT(t[i]);
+			KT_OK(task_group_spawn(&g, &b));
 		}
 		go = true;
-		for (int i = 0; i < 2; i++) {
-			KT_OK(task_join(t[i], NULL));
-			task_unref(t[i]);
-		}
+		KT_OK(task_group_join(&g, NULL));
 		int ok = (s[0].err == E_OK) + (s[1].err == E_OK);
 		log_info("round %d: %s / %s", round, s[0].err ? s[0].why : "ok", s[1].err ? s[1].why : "ok");
 		KT_EQ(ok, 1);
