@@ -115,6 +115,10 @@ struct percpu {
 	bool in_unwinder;         /* the unwinder's own code is running */
 	void *fault_catchers;     /* the running task's catcher chain (swapped at switch) */
 	void *stop_frame;         /* while parked by smp_stop_others: the interrupted frame */
+	/* cell manager read sections (cell_mgr/sync.c): nesting depth on this
+	 * CPU, and a count of sections left (read by writers on other CPUs) */
+	unsigned cell_rd;
+	uint64_t cell_rd_seq;
 };
 
 void percpu_init(unsigned id, uint32_t apic_id);

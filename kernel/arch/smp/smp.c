@@ -129,6 +129,7 @@ smp_init(unsigned *online)
 	if (err)
 		return err;
 	cell_set_quiesce_hooks(smp_stop_others, smp_resume_others);
+	cell_set_wait_hook(task_yield); /* a cell manager writer waiting for the lock */
 	const struct acpi_info *ai = acpi_info();
 	for (size_t i = 0; i < ai->nioapics; i++) {
 		int e = ioapic_add(ai->ioapics[i].addr, ai->ioapics[i].gsi_base);

@@ -14,10 +14,12 @@
 /* start every CPU the MADT lists; returns how many are online */
 int smp_init(unsigned *online) __must_check;
 
-/* stop every other CPU (parked, interrupts off, serving TLB shootdowns);
- * returns the caller's interrupt state for smp_resume_others. Keep the
- * section short: nothing else runs. */
-bool smp_stop_others(void);
+/* stop every other CPU (parked, interrupts off, serving TLB shootdowns)
+ * within bound_ns; *irq gets the caller's interrupt state for
+ * smp_resume_others. E_TIMEDOUT: the CPUs in *missing did not park, the
+ * others run again and nothing is held. Keep the section short: nothing
+ * else runs. */
+int smp_stop_others(uint64_t bound_ns, bool *irq, uint32_t *missing) __must_check;
 void smp_resume_others(bool irq);
 
 struct smp_stats {

@@ -52,37 +52,57 @@ others(void)
 	return m;
 }
 
-/* returns with interrupts off and every other CPU parked */
-bool
-smp_stop_others(void)
+/* let every parked CPU go and wait until each has left stop_irq */
+static void
+release_parked(void)
 {
-	bool irq = irq_save();
+	__atomic_store_n(&stopping, false, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		cpu_relax();
+}
+
+/*
+ * Park every other online CPU within bound_ns. E_OK: they are parked and
+ * this CPU's interrupts are off (*irq: their state before, for
+ * smp_resume_others). E_TIMEDOUT: *missing has a bit per CPU that did not
+ * park in time (interrupts off, or inside a preemption-disabled region,
+ * for the whole bound); the others were let go again, interrupts are as
+ * they were, and nothing is held: a guaranteed pause, or none.
+ */
+int
+smp_stop_others(uint64_t bound_ns, bool *irq, uint32_t *missing)
+{
+	*irq = irq_save();
+	*missing = 0;
 	spin_lock_raw(&stop_lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 	uint32_t want = others();
 	uint64_t t0 = tsc_ns();
 	while ((__atomic_load_n(&parked, __ATOMIC_ACQUIRE) & want) != want) {
-		uint32_t missing = want & ~__atomic_load_n(&parked, __ATOMIC_ACQUIRE);
+		uint32_t absent = want & ~__atomic_load_n(&parked, __ATOMIC_ACQUIRE);
+		if (tsc_ns() - t0 > bound_ns) {
+			*missing = absent;
+			release_parked();
+			spin_unlock_raw(&stop_lock);
+			irq_restore(*irq);
+			return E_TIMEDOUT;
+		}
 		for (unsigned c = 0; c < MAX_CPUS; c++)
-			if (missing & (1u << c))
+			if (absent & (1u << c))
 				apic_send_ipi(percpu_of(c)->apic_id, VEC_STOP);
 		uint64_t t1 = tsc_ns();
 		while (tsc_ns() - t1 < 20000 && (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) & want) != want) {
 			smp_serve_shootdown();
 			cpu_relax();
 		}
-		if (tsc_ns() - t0 > 2000000000ULL) /* a CPU that never parks: give up */
-			break;
 	}
-	return irq;
+	return E_OK;
 }
 
 void
 smp_resume_others(bool irq)
 {
-	__atomic_store_n(&stopping, false, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	release_parked();
 	spin_unlock_raw(&stop_lock);
 	irq_restore(irq);
 }

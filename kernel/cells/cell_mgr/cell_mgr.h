@@ -88,7 +88,39 @@ struct cell {
 	const char *deps;              /* its .cell_deps: own name, then the declared */
 	size_t deps_size;              /* cells, NUL-terminated (in its rodata); NULL: none */
 	struct cell *next;             /* in ns->cells */
+	uint32_t magic;                /* CELL_MAGIC while allocated (poisoned when freed) */
+	uint64_t gen;                  /* distinct for every cell ever indexed (tests spot reuse) */
 };
+#define CELL_MAGIC 0xce11ce11u
+
+/* ---- concurrency (sync.c; docs/cells.md, "Concurrency") ----
+ * Writers (load, unload, swap, reclaim, the module table) are serialized
+ * by one recursive writer lock, taken inside those calls. A caller that
+ * looks cells up and then acts on them (find, then unload) may hold it
+ * around both: cell_mgr_lock returns a guard for _cleanup_(cell_mgr_unlockp).
+ * Never take it in fault or interrupt context. */
+void *cell_mgr_lock(void);
+void cell_mgr_unlock(void);
+void cell_mgr_unlockp(void **guard);
+bool cell_mgr_locked(void);
+/* the task layer's "let others run" for a writer waiting for the lock */
+void cell_set_wait_hook(void (*wait)(void));
+/* Read section: the metadata found inside (struct cell, sections, names,
+ * the address index) is not freed before it ends. Never blocks; disables
+ * preemption, so keep it short. cell_at and friends open one themselves;
+ * a caller keeping their results (a name to print) wraps its use. */
+void cell_read_begin(void);
+void cell_read_end(void);
+/* writers: wait until every other CPU has left the read section it was in
+ * (bounded; false: a reader stayed, do not free) */
+bool cell_sync_readers(void);
+/* kfree p once no reader can hold it (kept, never freed, if one stays) */
+void cell_free_after_readers(void *p);
+struct cell_sync_stats {
+	uint64_t grace_periods, grace_spins, grace_timeouts, leaked, writer_waits;
+	uint64_t pauses_refused;   /* swaps that failed because a CPU did not park */
+};
+void cell_sync_stats(struct cell_sync_stats *out);
 
 /* ---- namespaces ---- */
 struct cell_ns *cell_ns_kernel(void);
@@ -183,7 +215,11 @@ struct swap_times {
 /* check, then commit: on any error nothing in the running system changed */
 int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why) __must_check;
 /* stop the other CPUs for the pause (the SMP cell installs them) */
-void cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool irq));
+void cell_set_quiesce_hooks(int (*stop)(uint64_t bound_ns, bool *irq, uint32_t *missing),
+			    void (*resume)(bool irq));
+/* every other CPU must park within this many ms or a swap fails, changing
+ * nothing (default 2000); returns the previous bound */
+uint32_t cell_swap_set_pause_bound(uint32_t ms);
 /* 1 if some task has a frame with pc in [lo, hi), 0 if none, -1 if unknown */
 void cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi));
 /* after a committed swap: the task cell restarts the tasks whose entry is

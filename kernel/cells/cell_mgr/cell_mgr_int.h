@@ -18,9 +18,13 @@ struct sym_entry {
 	bool tomb;                /* removed (keeps probe chains intact) */
 };
 
+struct symtab {
+	size_t cap;               /* a power of two */
+	struct sym_entry slots[];
+};
 struct symmap {
-	struct sym_entry *slots;
-	size_t cap, used, tombs;
+	struct symtab *tab;       /* published (lock-free lookups); NULL: empty */
+	size_t used, tombs;       /* the writer's */
 };
 
 struct cell_ns {
@@ -32,8 +36,8 @@ struct cell_ns {
 	size_t ncells;
 };
 
-/* one global lock: loads, unloads and lookups that mutate metadata */
-extern struct spinlock cell_lock;
+/* writers hold cell_mgr_lock (sync.c); readers use read sections */
+void cell_sync_pause_refused(void);
 
 /* symbol map (symmap.c) */
 uint64_t symmap_hash(const char *s);
@@ -42,12 +46,15 @@ int symmap_reserve(struct symmap *m, size_t extra) __must_check;
 /* insert; the map must have room (symmap_reserve); takes `name` */
 void symmap_put(struct symmap *m, const char *name, uint64_t addr, struct section *sec);
 void symmap_remove(struct symmap *m, const char *name);
+void symmap_free(struct symmap *m);
 /* lookup through ns and its parents; *owner gets the namespace found in */
 struct sym_entry *ns_lookup(struct cell_ns *ns, const char *name, struct cell_ns **owner);
 
 /* address index (meta.c) */
 int meta_index_reserve(size_t ncells) __must_check;
 void meta_index_add(struct cell *c);
+/* make the cells added since the last publish visible to cell_at */
+void meta_index_publish(void);
 void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
 /* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */

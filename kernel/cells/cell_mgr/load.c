@@ -508,7 +508,7 @@ commit(struct batch *b, struct cell_dep **edges, size_t nedges)
 			for (size_t k = 0; k < c->nsyms; k++)
 				symmap_put(&ns->map, c->syms[k].name, c->syms[k].addr, c->syms[k].sec);
 		c->next = ns->cells;
-		ns->cells = c;
+		__atomic_store_n(&ns->cells, c, __ATOMIC_RELEASE); /* readers walk it lock-free */
 		ns->ncells++;
 		meta_index_add(c); /* room reserved before commit */
 	}
@@ -590,9 +590,8 @@ run_batch(struct batch *b)
 		return err;
 	}
 	/* commit: nothing below fails */
-	bool irq = spin_lock_irq(&cell_lock);
 	commit(b, edges, nedges);
-	spin_unlock_irq(&cell_lock, irq);
+	meta_index_publish();
 	kfree(edges);
 	for (size_t i = 0; i < b->n; i++) {
 		struct cell *c = b->obj[i].cell;
@@ -635,6 +634,7 @@ batch_finish(struct batch *b, int err)
 int
 cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_error *why)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* loads are serialized */
 	struct batch *b = batch_new(ns, why);
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");
@@ -649,6 +649,7 @@ int
 cell_load_batch(struct cell_ns *ns, const char *const *names, const void *const *images,
 		const size_t *sizes, size_t n, struct cell_error *why)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* loads are serialized */
 	struct batch *b = batch_new(ns, why);
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");
@@ -663,6 +664,7 @@ int
 cell_load_image(struct cell_ns *ns, const char *name, const void *data, size_t size,
 		struct cell_error *why)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* loads are serialized */
 	struct batch *b = batch_new(ns, why);
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");

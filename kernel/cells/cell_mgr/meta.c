@@ -4,7 +4,11 @@
  *
  * The address index is a sorted array of every region of every cell, so
  * "which cell and section holds this address" is a binary search (the
- * fault handler and the unwinder ask it on every frame).
+ * fault handler and the unwinder ask it on every frame). Readers take no
+ * lock (sync.c): a published index is never changed except that a removed
+ * cell's entries are cleared (cell NULL) in place; a load builds a new
+ * index in a spare reserved before its commit, publishes it, and frees
+ * the old one after a grace period.
  */
 #define LOG_TAG "cells"
 #include "cell_mgr.h"
@@ -16,17 +20,20 @@
 #include "logger.h"
 #include "memory.h"
 
-struct spinlock cell_lock = SPINLOCK_INIT;
-
 static struct cell_ns kernel_ns = { .name = "kernel" };
 static struct cell_ns apps_ns = { .name = "apps", .parent = &kernel_ns, .apps = true };
 
 struct region_ref {
 	uint64_t start, end;
-	struct cell *cell;
+	struct cell *cell;        /* NULL: removed (cleared in place) */
 };
-static struct region_ref *index_;  /* sorted by start; guarded by cell_lock */
-static size_t nindex, capindex;
+struct rindex {
+	size_t n, cap;
+	struct region_ref r[];    /* sorted by start */
+};
+static struct rindex *index_;     /* published; read lock-free (cell_at) */
+static struct rindex *spare;      /* the next index, built by a writer */
+static bool building;             /* spare holds index_'s live entries */
 
 struct cell_ns *cell_ns_kernel(void) { return &kernel_ns; }
 struct cell_ns *cell_ns_apps(void) { return &apps_ns; }
@@ -37,10 +44,14 @@ struct cell *cell_ns_first(struct cell_ns *ns) { return ns->cells; }
 struct cell *
 cell_find(struct cell_ns *ns, const char *name)
 {
-	for (struct cell *c = ns->cells; c; c = c->next)
+	struct cell *found = NULL;
+	cell_read_begin();
+	for (struct cell *c = __atomic_load_n(&ns->cells, __ATOMIC_ACQUIRE); c && !found;
+	     c = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE))
 		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
+			found = c;
+	cell_read_end();
+	return found;
 }
 
 static bool
@@ -154,17 +165,24 @@ cell_own_symbol(const struct cell *c, const char *name)
 uint64_t
 cell_sym_addr(struct cell_ns *ns, const char *name)
 {
+	cell_read_begin();
 	struct sym_entry *e = ns_lookup(ns, name, NULL);
-	return e ? e->addr : 0;
+	uint64_t a = e ? e->addr : 0;
+	cell_read_end();
+	return a;
 }
 
 struct section *
 cell_sym_section(struct cell_ns *ns, const char *name)
 {
+	cell_read_begin();
 	struct sym_entry *e = ns_lookup(ns, name, NULL);
-	return e ? e->sec : NULL;
+	struct section *sec = e ? e->sec : NULL;
+	cell_read_end();
+	return sec;
 }
 
+/* room for ncells more cells in the next index (writer lock held) */
 int
 cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
 {
@@ -185,81 +203,113 @@ cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first)
 int
 meta_index_reserve(size_t ncells)
 {
-	size_t need = nindex + ncells * (REGION_COUNT + 1);
-	if (need <= capindex)
+	size_t need = (index_ ? index_->n : 0) + ncells * (REGION_COUNT + 1);
+	if (spare && spare->cap >= need)
 		return E_OK;
-	size_t cap = capindex ? capindex : 512;
+	if (building)
+		return E_BUSY; /* reserve before the first add of a batch */
+	size_t cap = 512;
 	while (cap < need)
 		cap *= 2;
-	struct region_ref *n = kmalloc(cap * sizeof(*n));
+	struct rindex *n = kmalloc(sizeof(*n) + cap * sizeof(n->r[0]));
 	if (!n)
 		return E_NOMEM;
-	bool irq = spin_lock_irq(&cell_lock);
-	if (nindex)
-		memcpy(n, index_, nindex * sizeof(*n));
-	struct region_ref *old = index_;
-	index_ = n;
-	capindex = cap;
-	spin_unlock_irq(&cell_lock, irq);
-	kfree(old);
+	n->n = 0;
+	n->cap = cap;
+	kfree(spare); /* never published */
+	spare = n;
 	return E_OK;
 }
 
+static void
+insert_ref(struct rindex *ix, uint64_t start, uint64_t size, struct cell *c)
+{
+	size_t i = ix->n;
+	while (i > 0 && ix->r[i - 1].start > start) {
+		ix->r[i] = ix->r[i - 1];
+		i--;
+	}
+	ix->r[i] = (struct region_ref){ start, start + size, c };
+	ix->n++;
+}
+
+/* into the spare (room reserved); visible at meta_index_publish */
 void
 meta_index_add(struct cell *c)
 {
-	for (int r = 0; r < REGION_COUNT; r++) {
-		if (!c->size[r])
-			continue;
-		size_t i = nindex;
-		while (i > 0 && index_[i - 1].start > c->start[r]) {
-			index_[i] = index_[i - 1];
-			i--;
-		}
-		index_[i] = (struct region_ref){ c->start[r], c->start[r] + c->size[r], c };
-		nindex++;
+	if (!building) {
+		spare->n = 0;
+		for (size_t i = 0; index_ && i < index_->n; i++)
+			if (index_->r[i].cell)
+				spare->r[spare->n++] = index_->r[i];
+		building = true;
 	}
-	if (c->bss_size) { /* nano_core cells: .bss is apart from .data */
-		size_t i = nindex;
-		while (i > 0 && index_[i - 1].start > c->bss_start) {
-			index_[i] = index_[i - 1];
-			i--;
-		}
-		index_[i] = (struct region_ref){ c->bss_start, c->bss_start + c->bss_size, c };
-		nindex++;
-	}
+	static uint64_t gens;
+	c->magic = CELL_MAGIC;
+	c->gen = ++gens;
+	for (int r = 0; r < REGION_COUNT; r++)
+		if (c->size[r])
+			insert_ref(spare, c->start[r], c->size[r], c);
+	if (c->bss_size) /* nano_core cells: .bss is apart from .data */
+		insert_ref(spare, c->bss_start, c->bss_size, c);
 }
 
 void
+meta_index_publish(void)
+{
+	if (!building)
+		return;
+	struct rindex *old = index_;
+	__atomic_store_n(&index_, spare, __ATOMIC_RELEASE);
+	spare = NULL;
+	building = false;
+	cell_free_after_readers(old);
+}
+
+/* in place: readers see the cell or NULL, never a torn entry */
+void
 meta_index_remove(struct cell *c)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < nindex; i++)
-		if (index_[i].cell != c)
-			index_[j++] = index_[i];
-	nindex = j;
+	for (size_t i = 0; index_ && i < index_->n; i++)
+		if (index_->r[i].cell == c)
+			__atomic_store_n(&index_->r[i].cell, NULL, __ATOMIC_RELEASE);
+	for (size_t i = 0; building && i < spare->n; i++)
+		if (spare->r[i].cell == c)
+			spare->r[i].cell = NULL;
+}
+
+static struct cell *
+lookup(uint64_t addr)
+{
+	const struct rindex *ix = __atomic_load_n(&index_, __ATOMIC_ACQUIRE);
+	if (!ix)
+		return NULL;
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < ix->r[mid].start)
+			hi = mid;
+		else if (addr >= ix->r[mid].end)
+			lo = mid + 1;
+		else
+			return __atomic_load_n(&ix->r[mid].cell, __ATOMIC_ACQUIRE);
+	}
+	return NULL;
 }
 
 struct cell *
 cell_at(uint64_t addr)
 {
-	size_t lo = 0, hi = nindex;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (addr < index_[mid].start)
-			hi = mid;
-		else if (addr >= index_[mid].end)
-			lo = mid + 1;
-		else
-			return index_[mid].cell;
-	}
-	return NULL;
+	cell_read_begin();
+	struct cell *c = lookup(addr);
+	cell_read_end();
+	return c;
 }
 
-struct section *
-cell_section_at(uint64_t addr)
+static struct section *
+section_at(uint64_t addr)
 {
-	struct cell *c = cell_at(addr);
+	struct cell *c = lookup(addr);
 	if (!c)
 		return NULL;
 	struct section *best = NULL;
@@ -272,15 +322,26 @@ cell_section_at(uint64_t addr)
 	return best;
 }
 
-const char *
-cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
+struct section *
+cell_section_at(uint64_t addr)
 {
-	struct cell *c = cell_at(addr);
+	cell_read_begin();
+	struct section *s = section_at(addr);
+	cell_read_end();
+	return s;
+}
+
+/* the names returned point into the cell's metadata: a caller that may
+ * race an unload keeps its use inside cell_read_begin/end */
+static const char *
+symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
+{
+	struct cell *c = lookup(addr);
 	if (!c)
 		return NULL;
 	if (cell_name)
 		*cell_name = c->name;
-	struct section *s = cell_section_at(addr);
+	struct section *s = section_at(addr);
 	if (!s)
 		return NULL;
 	*off = addr - s->addr;
@@ -290,6 +351,15 @@ cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (str_starts_with(n, prefixes[i]))
 			return n + strlen(prefixes[i]);
+	return n;
+}
+
+const char *
+cell_symbolize(uint64_t addr, uint64_t *off, const char **cell_name)
+{
+	cell_read_begin();
+	const char *n = symbolize(addr, off, cell_name);
+	cell_read_end();
 	return n;
 }
 
@@ -335,6 +405,7 @@ meta_free_cell(struct cell *c)
 		kfree((void *)c->syms[k].name);
 	kfree(c->syms);
 	kfree(c->sections);
+	memset(c, 0x6b, sizeof(*c)); /* poison: a reader that kept it sees magic 0x6b6b6b6b */
 	kfree(c);
 }
 
@@ -452,6 +523,7 @@ remove_one(struct cell *c)
 int
 cell_unload(struct cell *const *cells, size_t n, struct cell_error *why)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	for (size_t j = 0; j < n; j++) {
 		struct cell *c = cells[j];
 		if (c->nano_core)
@@ -467,13 +539,14 @@ cell_unload(struct cell *const *cells, size_t n, struct cell_error *why)
 							 c->sections[i].name);
 	}
 	/* commit: nothing below fails */
-	bool irq = spin_lock_irq(&cell_lock);
 	for (size_t j = 0; j < n; j++)
 		remove_one(cells[j]);
-	spin_unlock_irq(&cell_lock, irq);
+	/* a reader may still hold them (cell_at on another CPU): a grace period */
+	bool quiet = cell_sync_readers();
 	for (size_t j = 0; j < n; j++) {
 		log_write(cells[j]->is_app ? LOG_DEBUG : LOG_INFO, LOG_TAG, "unloaded %s", cells[j]->name);
-		meta_free_cell(cells[j]);
+		if (quiet)
+			meta_free_cell(cells[j]);
 	}
 	return E_OK;
 }
@@ -495,6 +568,7 @@ cell_ns_destroy(struct cell_ns *ns, struct cell_error *why)
 {
 	if (ns == &kernel_ns || ns == &apps_ns)
 		return cell_errf(why, E_PERM, "namespace %s is permanent", ns->name);
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	size_t n = ns->ncells;
 	struct cell **all = kmalloc((n ? n : 1) * sizeof(*all));
 	if (!all)
@@ -506,7 +580,7 @@ cell_ns_destroy(struct cell_ns *ns, struct cell_error *why)
 	kfree(all);
 	if (err)
 		return err;
-	kfree(ns->map.slots);
+	symmap_free(&ns->map);
 	kfree(ns);
 	return E_OK;
 }
@@ -515,6 +589,7 @@ void
 cell_stats(struct cell_ns *ns, struct cell_stats *o)
 {
 	memset(o, 0, sizeof(*o));
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	for (struct cell *c = ns->cells; c; c = c->next) {
 		o->cells++;
 		o->sections += c->nsections;

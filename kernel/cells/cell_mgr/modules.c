@@ -5,7 +5,9 @@
  * and again if someone tries to load it. Live evolution replaces a
  * module's object by an uploaded one, adds new modules and removes old
  * ones (cell_module_set/cell_module_remove), so later loads get the new
- * code. State: the module table and the symbol index.
+ * code. State: the module table and the symbol index, both under the
+ * cell manager's writer lock (sync.c): the loader reads them holding it,
+ * the shell and evolve take it here.
  */
 #define LOG_TAG "cells"
 #include "cell_mgr.h"
@@ -126,6 +128,7 @@ modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *siz
 bool
 cell_module_is_app(const char *name)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	struct module *m = module_named(name);
 	return m && m->app;
 }
@@ -133,6 +136,7 @@ cell_module_is_app(const char *name)
 size_t
 cell_modules(const char **names, size_t max)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	size_t n = 0;
 	for (size_t i = 0; i < nmods && n < max; i++)
 		if (!mods[i].removed)
@@ -178,12 +182,14 @@ module_read(const char *name, void **copy, size_t *size, uint64_t *hash)
 int
 cell_module_copy(const char *name, void **data, size_t *size)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	return module_read(name, data, size, NULL);
 }
 
 int
 cell_module_hash(const char *name, uint64_t *hash)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	return module_read(name, NULL, NULL, hash);
 }
 
@@ -196,6 +202,7 @@ cell_module_set(const char *name, void *image, size_t size, bool app)
 	struct elf_error ee;
 	if (elf_parse(image, size, &o, &ee))
 		return E_FORMAT;
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	struct module *m = module_named(name);
 	if (!m) {
 		if (nmods == ARRAY_SIZE(mods))
@@ -219,6 +226,7 @@ cell_module_set(const char *name, void *image, size_t size, bool app)
 int
 cell_module_remove(const char *name)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	struct module *m = module_named(name);
 	if (!m)
 		return E_NOENT;

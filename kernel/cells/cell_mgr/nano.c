@@ -165,6 +165,7 @@ cell_mgr_init(void)
 		ns->ncells++;
 		meta_index_add(c);
 	}
+	meta_index_publish();
 	/* the nano_core's own application exports */
 	for (const char *p = __app_exports_start; p < __app_exports_end; p += strlen(p) + 1) {
 		struct sym_entry *e = *p ? symmap_get(&ns->map, p) : NULL;

@@ -15,7 +15,10 @@
  *             no task's entry is in it and nothing depends on it
  *
  * Before the pause nothing in the running system has changed: a failure
- * unloads the new cells and returns.
+ * unloads the new cells and returns. The pause is guaranteed or not taken:
+ * if a CPU does not park within the bound, the swap fails ("CPU n did not
+ * park within N ms; nothing changed"). Swaps, loads and unloads are
+ * serialized by the writer lock (sync.c), held for the whole swap.
  */
 #define LOG_TAG "swap"
 #include "cell_mgr.h"
@@ -28,14 +31,23 @@
 #include "memory.h"
 #include "tsc.h"
 
-static bool (*quiesce_stop)(void);
+static int (*quiesce_stop)(uint64_t bound_ns, bool *irq, uint32_t *missing);
 static void (*quiesce_resume)(bool);
 static int (*frame_check)(uint64_t lo, uint64_t hi);
-static struct cell *retired; /* linked through ->next; guarded by cell_lock */
+static struct cell *retired; /* linked through ->next; writer lock */
 static size_t nretired;
+static uint32_t pause_bound_ms = 2000; /* every CPU parked within this, or no swap */
+
+uint32_t
+cell_swap_set_pause_bound(uint32_t ms)
+{
+	uint32_t old = pause_bound_ms;
+	pause_bound_ms = ms ? ms : 1;
+	return old;
+}
 
 void
-cell_set_quiesce_hooks(bool (*stop)(void), void (*resume)(bool))
+cell_set_quiesce_hooks(int (*stop)(uint64_t bound_ns, bool *irq, uint32_t *missing), void (*resume)(bool))
 {
 	cell_pin_addr((const void *)stop);
 	quiesce_stop = stop;
@@ -304,7 +316,7 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 	for (size_t o = 0; o < p->nold; o++) {
 		struct cell *c = p->old[o];
 		meta_ns_remove(ns, c);
-		c->next = retired;
+		c->next = retired; /* in the pause: no reader is walking ns->cells */
 		retired = c;
 		nretired++;
 	}
@@ -314,7 +326,7 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 		p->tmp->ncells--;
 		n->ns = ns;
 		n->next = ns->cells;
-		ns->cells = n;
+		__atomic_store_n(&ns->cells, n, __ATOMIC_RELEASE);
 		ns->ncells++;
 		if (!n->is_app)
 			for (size_t k = 0; k < n->nsyms; k++) {
@@ -347,12 +359,40 @@ no_pause_needed(const struct plan *p, const struct swap_request *rq)
 	return true;
 }
 
+/* some task has a frame in an old cell's text (1 from the check) */
+static bool
+busy_in_old(struct plan *p)
+{
+	for (size_t o = 0; o < p->nold; o++) {
+		struct cell *c = p->old[o];
+		if (c->size[REGION_TEXT] &&
+		    frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) == 1)
+			return true;
+	}
+	return false;
+}
+
+/* would copy_state copy anything (an old cell has carried variables)? */
+static bool
+carries_data(struct plan *p)
+{
+	for (size_t o = 0; o < p->nold; o++)
+		for (size_t i = 0; i < p->old[o]->nsections; i++) {
+			const struct section *s = &p->old[o]->sections[i];
+			if ((s->kind == SEC_DATA || s->kind == SEC_BSS) && s->size &&
+			    !strncmp(s->name, CARRY_PREFIX, sizeof(CARRY_PREFIX) - 1))
+				return true;
+		}
+	return false;
+}
+
 int
 cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why)
 {
 	struct swap_times tm = { 0 };
 	uint64_t t0 = tsc_ns(), t1;
 	struct plan p = { 0 };
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* one swap (or load) at a time */
 	if (!rq->nold || rq->nold > SWAP_MAX || !rq->nnew || rq->nnew > SWAP_MAX || rq->ntransfer > SWAP_MAX)
 		return cell_errf(why, E_INVAL, "swap: 1 to %d old and new cells", SWAP_MAX);
 	for (size_t i = 0; i < rq->nold; i++) {
@@ -405,38 +445,68 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		return err;
 	}
 
-	/* the pause: the transfer functions are the last check; if one fails,
-	 * the steps before it are undone and the new cells unloaded. It is
-	 * taken at a moment when no task is inside an old cell (tried for up
-	 * to 200 ms; then anyway - a task inside finishes its call on the old
-	 * code, which stays until it leaves) */
+	/* a moment when no task is inside an old cell, looked for before the
+	 * pause (walking every task's stack is the slow part; tasks running
+	 * on other CPUs cannot be walked then and do not count): tried for up
+	 * to LOOK_NS, then anyway (tasks blocked inside a channel cell may stay
+	 * inside for ever). For a swap that carries no data this only
+	 * picks the moment: a task in an old cell finishes its call on the old
+	 * code, which stays until it leaves (cell_reclaim walks again before
+	 * freeing). A swap that carries .data/.bss must also not copy while a
+	 * task is inside (it would go on writing the old copy), so it checks
+	 * again in the pause, where running tasks are walked from where their
+	 * CPU was parked, and retries (for up to 2 * LOOK_NS in all, then
+	 * anyway). */
+#define LOOK_NS (20 * 1000000ULL)
+	uint64_t q0 = tsc_ns();
+	while (frame_check && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) && busy_in_old(&p))
+		tsc_delay_us(1000);
+	bool carries = !rq->fresh_data && carries_data(&p);
+	/* the pause: every other CPU parked within the bound, or no swap. The
+	 * transfer functions are the last check; if one fails, the steps
+	 * before it are undone and the new cells unloaded. */
 	bool irq = false;
+	uint32_t missing = 0;
 	uint64_t p0 = 0;
+	int serr = E_OK;
 	bool live = no_pause_needed(&p, rq);
 	if (live) {
 		irq = irq_save();
 		p0 = tsc_ns();
 	}
 	for (int attempt = 0; !live; attempt++) {
-		irq = quiesce_stop ? quiesce_stop() : irq_save();
+		serr = quiesce_stop ? quiesce_stop((uint64_t)pause_bound_ms * 1000000ULL, &irq, &missing)
+				    : (irq = irq_save(), E_OK);
 		p0 = tsc_ns();
-		bool busy = false;
-		for (size_t o = 0; frame_check && o < p.nold && !busy; o++) {
-			struct cell *c = p.old[o];
-			if (c->size[REGION_TEXT])
-				busy = frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) == 1;
-		}
-		if (!busy || attempt == 200) {
-			tm.quiesce = tsc_ns() - p0; /* finding a moment no task is inside */
+		if (serr || !carries || !frame_check || tsc_ns() - q0 > 2 * LOOK_NS || !busy_in_old(&p))
 			break;
-		}
 		if (quiesce_resume)
 			quiesce_resume(irq);
 		else
 			irq_restore(irq);
 		tsc_delay_us(1000);
 	}
-	bool lirq = spin_lock_irq(&cell_lock);
+	tm.quiesce = tsc_ns() - q0; /* the look, then parking the other CPUs */
+	if (serr) {
+		cell_sync_pause_refused();
+		struct cell_error ignore;
+		plan_free(&p, false);
+		int e2 = cell_ns_destroy(p.tmp, &ignore);
+		(void)e2;
+		unsigned cpu = 0;
+		while (cpu < 31 && !(missing & (1u << cpu)))
+			cpu++;
+		unsigned more = 0;
+		for (unsigned c = cpu + 1; c < 32; c++)
+			more += (missing >> c) & 1;
+		log_warn("no pause: CPU(s) %#x did not park within %u ms; the swap changed nothing", missing,
+			 pause_bound_ms);
+		if (more)
+			return cell_errf(why, serr, "swap: CPU %u (and %u more) did not park within %u ms; nothing changed",
+					 cpu, more, pause_bound_ms);
+		return cell_errf(why, serr, "swap: CPU %u did not park within %u ms; nothing changed", cpu,
+				 pause_bound_ms);
+	}
 	uint64_t pr = tsc_ns();
 	rewrite_relocations(&p, false);
 	uint64_t p1 = tsc_ns();
@@ -461,7 +531,6 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		replace_in_namespace(&p, rq->ns);
 	}
 	uint64_t p3 = tsc_ns();
-	spin_unlock_irq(&cell_lock, lirq);
 	uint64_t p4 = tsc_ns();
 	if (quiesce_resume && !live)
 		quiesce_resume(irq);
@@ -524,18 +593,15 @@ in_use(struct cell *c)
 size_t
 cell_reclaim(void)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	size_t freed = 0;
 	for (;;) {
 		struct cell *victim = NULL;
-		bool irq = spin_lock_irq(&cell_lock);
-		struct cell *list = retired;
-		spin_unlock_irq(&cell_lock, irq);
-		for (struct cell *c = list; c && !victim; c = c->next)
+		for (struct cell *c = retired; c && !victim; c = c->next)
 			if (!in_use(c))
 				victim = c;
 		if (!victim)
 			break;
-		irq = spin_lock_irq(&cell_lock);
 		for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
 			if (*pp == victim) {
 				*pp = victim->next;
@@ -550,9 +616,10 @@ cell_reclaim(void)
 						break;
 					}
 		meta_index_remove(victim);
-		spin_unlock_irq(&cell_lock, irq);
 		log_info("retired cell %s freed", victim->name);
-		meta_free_cell(victim);
+		/* the unwinder or a symbolizer on another CPU may still hold it */
+		if (cell_sync_readers())
+			meta_free_cell(victim);
 		freed++;
 	}
 	return freed;

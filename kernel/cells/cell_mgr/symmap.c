@@ -1,7 +1,10 @@
 /*
  * symmap.c: the CellNamespace symbol map - open addressing, FNV-1a,
  * linear probing, tombstones on removal, grown before a batch commits so
- * insertion itself cannot fail.
+ * insertion itself cannot fail. Lookups take no lock (sync.c): the table
+ * is one allocation published with its size; growing builds a new one and
+ * frees the old after a grace period; an entry is filled before its name
+ * is published, and a removal clears the name after marking the tomb.
  */
 #include "cell_mgr_int.h"
 #include "base.h"
@@ -29,49 +32,66 @@ fnv1a(const void *data, size_t n)
 struct sym_entry *
 symmap_get(const struct symmap *m, const char *name)
 {
-	if (!m->cap)
+	struct symtab *t = __atomic_load_n(&m->tab, __ATOMIC_ACQUIRE);
+	if (!t)
 		return NULL;
-	size_t i = symmap_hash(name) & (m->cap - 1);
-	for (size_t n = 0; n < m->cap; n++, i = (i + 1) & (m->cap - 1)) {
-		struct sym_entry *e = &m->slots[i];
-		if (!e->name && !e->tomb)
+	size_t cap = t->cap;
+	size_t i = symmap_hash(name) & (cap - 1);
+	for (size_t n = 0; n < cap; n++, i = (i + 1) & (cap - 1)) {
+		struct sym_entry *e = &t->slots[i];
+		const char *en = __atomic_load_n(&e->name, __ATOMIC_ACQUIRE);
+		if (!en && !__atomic_load_n(&e->tomb, __ATOMIC_ACQUIRE))
 			return NULL;
-		if (e->name && !strcmp(e->name, name))
+		if (en && !strcmp(en, name))
 			return e;
 	}
 	return NULL;
 }
 
 static void
-insert_slot(struct sym_entry *slots, size_t cap, const struct sym_entry *src)
+insert_slot(struct symtab *t, const struct sym_entry *src)
 {
+	size_t cap = t->cap;
 	size_t i = symmap_hash(src->name) & (cap - 1);
-	while (slots[i].name)
+	while (t->slots[i].name)
 		i = (i + 1) & (cap - 1);
-	slots[i] = *src;
-	slots[i].tomb = false;
+	struct sym_entry *e = &t->slots[i];
+	e->addr = src->addr;
+	e->sec = src->sec;
+	e->app_export = src->app_export;
+	__atomic_store_n(&e->name, src->name, __ATOMIC_RELEASE);
+	/* after the name: a reader never sees an empty, untombed slot mid-chain */
+	__atomic_store_n(&e->tomb, false, __ATOMIC_RELEASE);
+}
+
+void
+symmap_free(struct symmap *m)
+{
+	kfree(TAKE_PTR(m->tab));
 }
 
 int
 symmap_reserve(struct symmap *m, size_t extra)
 {
 	size_t need = m->used + m->tombs + extra;
-	if (extra == 0 || (m->cap && need * 10 < m->cap * 7))
+	size_t oldcap = m->tab ? m->tab->cap : 0;
+	if (extra == 0 || (oldcap && need * 10 < oldcap * 7))
 		return E_OK;
-	size_t cap = m->cap ? m->cap : 1024;
+	size_t cap = oldcap ? oldcap : 1024;
 	while ((m->used + extra) * 10 >= cap * 7)
 		cap *= 2;
-	struct sym_entry *slots = kzalloc(cap * sizeof(*slots));
-	if (!slots)
+	struct symtab *t = kzalloc(sizeof(*t) + cap * sizeof(t->slots[0]));
+	if (!t)
 		return E_NOMEM;
+	t->cap = cap;
 	/* commit: nothing below fails */
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].name)
-			insert_slot(slots, cap, &m->slots[i]);
-	kfree(m->slots);
-	m->slots = slots;
-	m->cap = cap;
+	struct symtab *old = m->tab;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old->slots[i].name)
+			insert_slot(t, &old->slots[i]);
+	__atomic_store_n(&m->tab, t, __ATOMIC_RELEASE);
 	m->tombs = 0;
+	cell_free_after_readers(old);
 	return E_OK;
 }
 
@@ -79,7 +99,7 @@ void
 symmap_put(struct symmap *m, const char *name, uint64_t addr, struct section *sec)
 {
 	struct sym_entry e = { .name = name, .addr = addr, .sec = sec };
-	insert_slot(m->slots, m->cap, &e);
+	insert_slot(m->tab, &e);
 	m->used++;
 }
 
@@ -90,7 +110,8 @@ symmap_remove(struct symmap *m, const char *name)
 	if (!e)
 		return;
 	/* names are borrowed from the defining cell, which frees them */
-	*e = (struct sym_entry){ .tomb = true };
+	__atomic_store_n(&e->tomb, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->name, NULL, __ATOMIC_RELEASE);
 	m->used--;
 	m->tombs++;
 }

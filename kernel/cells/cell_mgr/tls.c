@@ -6,8 +6,9 @@
  * local-exec TLS (R_X86_64_TPOFF32), resolved at load time to fixed
  * offsets. The task cell gives every task a copy of the template and is
  * told (hook) when a newly loaded cell adds to it.
- * State: the template and the bump offset. Space is not reused after a
- * cell is unloaded (documented limit: CELL_TLS_MAX bytes in all).
+ * State: the template and the bump offset (the loader changes them holding
+ * the writer lock, sync.c, so marks and resets of two batches never
+ * interleave). Space is not reused after a cell is unloaded (documented limit: CELL_TLS_MAX bytes in all).
  */
 #include "cell_mgr.h"
 #include "cell_mgr_int.h"

@@ -108,9 +108,11 @@ print_pcs(const uint64_t *pcs, size_t n)
 		const char *cell = "?";
 		/* return addresses point after the call: look up pc-1 */
 		uint64_t pc = i ? pcs[i] - 1 : pcs[i];
+		cell_read_begin(); /* the names stay valid while printed */
 		const char *sym = exc_symbolize(pc, &off, &cell);
 		kprintf("      #%-2zu %016lx %s+%#lx (%s)\n", i, pcs[i], sym ? sym : "?",
 			sym ? off + (i ? 1 : 0) : 0, cell);
+		cell_read_end();
 	}
 }
 

@@ -64,21 +64,22 @@ unwind_stats(struct unwind_stats *out)
 static bool
 eh_frame_for(uint64_t pc, const uint8_t **eh, size_t *len)
 {
+	bool found = false;
+	cell_read_begin(); /* the cell's metadata may be unloading on another CPU */
 	struct cell *c = cell_at(pc);
-	if (!c)
-		return false;
-	if (c->nano_core) {
+	if (c && c->nano_core) {
 		*eh = __eh_frame_start;
 		*len = (size_t)(__eh_frame_end - __eh_frame_start);
-		return true;
+		found = true;
 	}
-	for (size_t i = 0; i < c->nsections; i++)
+	for (size_t i = 0; c && !found && i < c->nsections; i++)
 		if (c->sections[i].kind == SEC_EH_FRAME) {
 			*eh = (const uint8_t *)(uintptr_t)c->sections[i].addr;
 			*len = c->sections[i].size;
-			return true;
+			found = true;
 		}
-	return false;
+	cell_read_end();
+	return found;
 }
 
 static bool
