@@ -167,7 +167,7 @@ run_one(const struct ktest *k, unsigned *pass, unsigned *fail)
 void
 ktest_run(const char *list, unsigned *pass_out, unsigned *fail_out)
 {
-	unsigned pass = 0, fail = 0, total = 0;
+	unsigned pass = 0, fail = 0, total = 0, explicit_only = 0;
 	/* every loaded kernel cell's .ktest section holds its tests */
 	for (int run = 0; run < 2; run++) {
 		for (struct cell *c = cell_ns_first(cell_ns_kernel()); c; c = c->next) {
@@ -177,7 +177,9 @@ ktest_run(const char *list, unsigned *pass_out, unsigned *fail_out)
 					continue;
 				const struct ktest *t = (const struct ktest *)(uintptr_t)s->addr;
 				for (size_t k = 0; k < s->size / sizeof(*t); k++) {
-					if (!run)
+					if (!run && (t[k].flags & KTEST_EXPLICIT) && !(list && *list))
+						explicit_only++;
+					else if (!run)
 						total++;
 					else if (selected_in(list, t[k].name, c->name) &&
 						 (!(t[k].flags & KTEST_EXPLICIT) || (list && *list)))
@@ -186,7 +188,8 @@ ktest_run(const char *list, unsigned *pass_out, unsigned *fail_out)
 			}
 		}
 		if (!run)
-			kprintf("KTEST START %u tests registered\n", total);
+			kprintf("KTEST START %u tests registered (and %u run only when named)\n", total,
+				explicit_only);
 	}
 	*pass_out = pass;
 	*fail_out = fail;
