@@ -78,7 +78,7 @@ check test_unknown "^test: no test or test cell named 'nosuch'\$"
 check test_unknown_status '^test: exit status 2$'
 check halt '^System halted\.'
 check evolve_applied '^\[host\] evolve: applied'
-check evolve_swapped_live '^\[host\]   OS: swapped in kernel: sched_rr -> sched_rr'
+check evolve_swapped_live '^\[host\]   OS: swapped in kernel: ([a-z_]+,)*sched_rr(,[a-z_]+)* -> ([a-z_]+,)*sched_rr'
 check evolved_app '^Hello from the evolved hello cell!$'
 check evolved_kernel_cell '^policy: round-robin v2$'
 # the shell's own cell was swapped: its task was restarted into the new code

@@ -220,8 +220,9 @@ void cell_set_quiesce_hooks(int (*stop)(uint64_t bound_ns, bool *irq, uint32_t *
 /* every other CPU must park within this many ms or a swap fails, changing
  * nothing (default 2000); returns the previous bound */
 uint32_t cell_swap_set_pause_bound(uint32_t ms);
-/* 1 if some task has a frame with pc in [lo, hi), 0 if none, -1 if unknown */
-void cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi));
+/* for each of n ranges [lo, hi): 1 if some task has a frame with pc in it,
+ * 0 if none, -1 if unknown (one walk of every task for all ranges) */
+void cell_set_frame_check(void (*check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result));
 /* after a committed swap: the task cell restarts the tasks whose entry is
  * in one of the old cells into the new cells of ns (and counts the rest) */
 void cell_set_swap_hook(void (*after)(struct cell *const *old, size_t nold, struct cell_ns *ns,

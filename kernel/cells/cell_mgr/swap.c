@@ -33,7 +33,7 @@
 
 static int (*quiesce_stop)(uint64_t bound_ns, bool *irq, uint32_t *missing);
 static void (*quiesce_resume)(bool);
-static int (*frame_check)(uint64_t lo, uint64_t hi);
+static void (*frame_check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result);
 static struct cell *retired; /* linked through ->next; writer lock */
 static size_t nretired;
 static uint32_t pause_bound_ms = 2000; /* every CPU parked within this, or no swap */
@@ -64,7 +64,7 @@ cell_set_swap_hook(void (*after)(struct cell *const *old, size_t nold, struct ce
 }
 
 void
-cell_set_frame_check(int (*check)(uint64_t lo, uint64_t hi))
+cell_set_frame_check(void (*check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result))
 {
 	cell_pin_addr((const void *)check);
 	frame_check = check;
@@ -363,12 +363,16 @@ no_pause_needed(const struct plan *p, const struct swap_request *rq)
 static bool
 busy_in_old(struct plan *p)
 {
+	uint64_t lo[SWAP_MAX], hi[SWAP_MAX];
+	int res[SWAP_MAX];
 	for (size_t o = 0; o < p->nold; o++) {
-		struct cell *c = p->old[o];
-		if (c->size[REGION_TEXT] &&
-		    frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) == 1)
-			return true;
+		lo[o] = p->old[o]->start[REGION_TEXT];
+		hi[o] = lo[o] + p->old[o]->size[REGION_TEXT];
 	}
+	frame_check(lo, hi, p->nold, res);
+	for (size_t o = 0; o < p->nold; o++)
+		if (res[o] == 1)
+			return true;
 	return false;
 }
 
@@ -577,50 +581,69 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	return E_OK;
 }
 
+/* in use other than by a task's frames */
 static bool
-in_use(struct cell *c)
+held(struct cell *c)
 {
 	if (__atomic_load_n(&c->users, __ATOMIC_ACQUIRE) || __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
 		return true;
 	for (size_t i = 0; i < c->nsections; i++)
 		if (c->sections[i].deps_in)
 			return true;
-	if (!frame_check || !c->size[REGION_TEXT])
-		return false;
-	return frame_check(c->start[REGION_TEXT], c->start[REGION_TEXT] + c->size[REGION_TEXT]) != 0;
+	return false;
 }
+
+#define RECLAIM_BATCH 32
 
 size_t
 cell_reclaim(void)
 {
 	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
+	/* the candidates (nothing holds them), then one walk of every task's
+	 * stack for all of them; freeing one can release another (its
+	 * dependency edges), hence the rounds */
 	size_t freed = 0;
-	for (;;) {
-		struct cell *victim = NULL;
-		for (struct cell *c = retired; c && !victim; c = c->next)
-			if (!in_use(c))
-				victim = c;
-		if (!victim)
-			break;
-		for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
-			if (*pp == victim) {
-				*pp = victim->next;
-				nretired--;
-				break;
+	for (bool again = true; again;) {
+		again = false;
+		struct cell *cand[RECLAIM_BATCH];
+		uint64_t lo[RECLAIM_BATCH], hi[RECLAIM_BATCH];
+		int res[RECLAIM_BATCH];
+		size_t n = 0;
+		for (struct cell *c = retired; c && n < RECLAIM_BATCH; c = c->next)
+			if (!held(c)) {
+				cand[n] = c;
+				lo[n] = c->start[REGION_TEXT];
+				hi[n] = lo[n] + c->size[REGION_TEXT];
+				res[n] = 0;
+				n++;
 			}
-		for (size_t i = 0; i < victim->nsections; i++)
-			for (struct cell_dep *d = victim->sections[i].deps_out; d; d = d->next_out)
-				for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
-					if (*pp == d) {
-						*pp = d->next_in;
-						break;
-					}
-		meta_index_remove(victim);
-		log_info("retired cell %s freed", victim->name);
-		/* the unwinder or a symbolizer on another CPU may still hold it */
-		if (cell_sync_readers())
-			meta_free_cell(victim);
-		freed++;
+		if (frame_check && n)
+			frame_check(lo, hi, n, res);
+		for (size_t k = 0; k < n; k++) {
+			struct cell *victim = cand[k];
+			if (res[k] && victim->size[REGION_TEXT])
+				continue;
+			for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
+				if (*pp == victim) {
+					*pp = victim->next;
+					nretired--;
+					break;
+				}
+			for (size_t i = 0; i < victim->nsections; i++)
+				for (struct cell_dep *d = victim->sections[i].deps_out; d; d = d->next_out)
+					for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
+						if (*pp == d) {
+							*pp = d->next_in;
+							break;
+						}
+			meta_index_remove(victim);
+			log_info("retired cell %s freed", victim->name);
+			/* the unwinder or a symbolizer on another CPU may still hold it */
+			if (cell_sync_readers())
+				meta_free_cell(victim);
+			freed++;
+			again = true;
+		}
 	}
 	return freed;
 }

@@ -320,15 +320,22 @@ EXPORT_APP(task_kill_recover);
 EXPORT_APP(task_backtrace);
 
 struct frame_query {
-	uint64_t lo, hi;
-	int result;
+	const uint64_t *lo, *hi; /* n ranges [lo, hi) */
+	int *result;             /* per range: 1 a frame in it, 0 none, -1 cannot tell */
+	size_t n;
 };
+
+static void
+all_results(struct frame_query *q, int v)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->result[i] != 1)
+			q->result[i] = v;
+}
 
 static void
 frames_of_unsafe(struct task *t, struct frame_query *q)
 {
-	if (q->result == 1)
-		return;
 	uint64_t pcs[48];
 	size_t n = 0;
 	uint32_t st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
@@ -342,7 +349,7 @@ frames_of_unsafe(struct task *t, struct frame_query *q)
 		const struct trap_frame *f = pc ? pc->stop_frame : NULL;
 		if (!f) {
 			if (!t->idle)
-				q->result = -1;
+				all_results(q, -1);
 			return;
 		}
 		struct unwind_regs r = { .r = {
@@ -353,8 +360,9 @@ frames_of_unsafe(struct task *t, struct frame_query *q)
 		n = task_backtrace(t, pcs, ARRAY_SIZE(pcs));
 	}
 	for (size_t i = 0; i < n; i++)
-		if (pcs[i] >= q->lo && pcs[i] <= q->hi)
-			q->result = 1;
+		for (size_t k = 0; k < q->n; k++)
+			if (pcs[i] >= q->lo[k] && pcs[i] < q->hi[k])
+				q->result[k] = 1;
 }
 
 /* a task whose saved state is corrupt must not take the walker (a swap,
@@ -367,18 +375,20 @@ frames_of(struct task *t, void *ctx)
 	if (fault_catch_arm(&c) == 0) {
 		frames_of_unsafe(t, q);
 		fault_catch_disarm(&c);
-	} else if (q->result != 1) {
-		q->result = -1;
+	} else {
+		all_results(q, -1);
 	}
 }
 
-/* for the cell manager: does any task have a frame in [lo, hi)? */
-static int
-task_frames_in(uint64_t lo, uint64_t hi)
+/* for the cell manager: which of n ranges [lo, hi) hold a frame of some
+ * task - one walk of every task's stack for all of them */
+static void
+task_frames_in(const uint64_t *lo, const uint64_t *hi, size_t n, int *result)
 {
-	struct frame_query q = { lo, hi, 0 };
+	for (size_t i = 0; i < n; i++)
+		result[i] = 0;
+	struct frame_query q = { lo, hi, result, n };
 	task_for_each(frames_of, &q);
-	return q.result;
 }
 
 void

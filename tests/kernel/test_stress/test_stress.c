@@ -141,6 +141,8 @@ db_user(uint64_t n)
 
 /* swap a cell for a fresh copy of itself (or for another), with its
  * <new>_adopt transfer function when it has one and is pinned */
+static struct swap_times sum; /* over every swap of the run */
+
 static int
 swap_cell(const char *old, const char *new, char *why_out, size_t n)
 {
@@ -160,6 +162,13 @@ swap_cell(const char *old, const char *new, char *why_out, size_t n)
 	int err = cell_swap(&rq, &t, &why);
 	if (err)
 		snprintf(why_out, n, "%s", why.msg);
+	sum.load += t.load;
+	sum.quiesce += t.quiesce;
+	sum.cleanup += t.cleanup;
+	sum.pause += t.pause;
+	sum.total += t.total;
+	if (t.pause > sum.transfer)
+		sum.transfer = t.pause; /* (the longest pause) */
 	return err;
 }
 
@@ -187,6 +196,10 @@ evolver(struct evolver *e)
 			break;
 		e->policy_swaps++;
 		rr = !rr;
+		if (round % 10 == 9)
+			kprintf("stress: round %d: swap time so far: load %lu ms, quiesce %lu ms, cleanup %lu ms, pauses %lu ms, total %lu ms\n",
+				round + 1, sum.load / 1000000, sum.quiesce / 1000000, sum.cleanup / 1000000,
+				sum.pause / 1000000, sum.total / 1000000);
 		if (round < 20)
 			for (size_t i = 0; i < ARRAY_SIZE(reloaded) && !e->err; i++)
 				if (!(e->err = swap_cell(reloaded[i], reloaded[i], e->why, sizeof(e->why))))
@@ -244,6 +257,7 @@ KTEST_FLAGS(stress_evolution_and_reloads_under_load, KTEST_NO_FRAMECHECK | KTEST
 	}
 	static struct evolver e;
 	e = (struct evolver){ 0 };
+	sum = (struct swap_times){ 0 };
 	int err;
 	struct task_builder eb = TASK_BUILDER(evolver, &e), ab = TASK_BUILDER(app_loader, &e);
 	eb.name = "stress-evolver";
@@ -270,6 +284,9 @@ KTEST_FLAGS(stress_evolution_and_reloads_under_load, KTEST_NO_FRAMECHECK | KTEST
 	}
 	kprintf("STRESS %u policy swaps, %u reloads, %lu app loads/unloads in %lu s; %lu messages, %lu compute rounds, %lu state_db ops, %lu errors\n",
 		e.policy_swaps, e.reloads, apps, secs, received, computed, db_ops, errors);
+	kprintf("STRESS swap time: load %lu ms, quiesce %lu ms, cleanup %lu ms, all pauses %lu ms (longest %lu us), total %lu ms\n",
+		sum.load / 1000000, sum.quiesce / 1000000, sum.cleanup / 1000000, sum.pause / 1000000,
+		sum.transfer / 1000, sum.total / 1000000);
 	if (e.err)
 		KT_FAIL("evolver: %s", e.why);
 	KT_EQ(e.policy_swaps, 50);
