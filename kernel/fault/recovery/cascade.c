@@ -71,19 +71,22 @@ cell_memory_at(uint64_t addr)
 }
 
 uint32_t
-recovery_restart(const struct task_builder *b, char *note, size_t n)
+recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
+		 char *note, size_t n)
 {
 	int err;
-	/* counted first: the new task may finish before task_spawn returns */
-	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
-	struct task *t = task_spawn(b, &err);
+	struct task_builder blocked = *b;
+	blocked.blocked = true; /* it may not fault before its history is recorded */
+	struct task *t = task_spawn(&blocked, &err);
 	if (!t) {
-		__atomic_sub_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 		snprintf(note, n, "restart failed: %s", err_str(err));
 		return 0;
 	}
+	recovery_record_restart(from, t->id, h);
+	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 	snprintf(note, n, "restarted as %s (#%u)", t->name, t->id);
 	uint32_t id = t->id;
+	task_wake(t);
 	task_unref(t);
 	return id;
 }
@@ -119,7 +122,10 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	struct task *t = ev->task;
 	const struct fault_info *fi = ev->fi;
 	__atomic_add_fetch(&recovery_counters.events, 1, __ATOMIC_RELAXED);
-	struct task_history h = t->builder.history;
+	/* its record first (in its own context, before it ends), so the
+	 * replacement - now or after a reload - can be named */
+	recovery_record_task(t->id);
+	struct recovery_history h = recovery_history_of(t->id);
 	uint64_t place = place_of(fi->rip);
 	h.same_place = h.restarts && h.last_place == place ? h.same_place + 1 : 1;
 	h.last_place = place;
@@ -151,13 +157,12 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	}
 	h.stage = stage;
 	struct task_builder b = t->builder;
-	b.history = h;
 	b.name = t->name;
 	if (stage == STAGE_RESTART || (stage == STAGE_UNWOUND)) {
 		if (!ev->restartable)
 			return; /* stage 1: unwound, and that is all */
 		char note[80];
-		t->restarted_as = recovery_restart(&b, note, sizeof(note));
+		recovery_restart(t->id, &b, &h, note, sizeof(note));
 		snprintf(action, n, "stage 2: %s%s", note, why);
 		return;
 	}
@@ -169,6 +174,7 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	j->stage = stage;
 	j->restartable = ev->restartable;
 	j->builder = b;
+	j->history = h;
 	strlcpy(j->task, t->name, sizeof(j->task));
 	j->builder.name = j->task;
 	j->task_id = t->id;
@@ -252,7 +258,13 @@ recovery_start(const char *cmdline)
 		log_err("no recovery task: %s; faults only restart tasks", err_str(err));
 		return;
 	}
-	task_set_recovery(on_unwound);
+	static const struct task_recovery_hooks hooks = {
+		.unwound = on_unwound,
+		.ended = recovery_on_ended,
+		.progress_period = recovery_on_progress_period,
+		.progress = recovery_on_progress,
+	};
+	task_set_recovery(&hooks);
 	exc_set_fault_hook(on_fault);
 	log_info("fault recovery on: unwind, restart, reload cell, reload dependents, reboot; watchdog every %lu ms",
 		 recovery_watchdog_period() / 1000000);

@@ -26,7 +26,10 @@
  *
  * The watchdog: a task that promised progress (task_progress_period) and
  * broke the promise is killed by unwinding, and the cascade follows.
- * State: the queue of reloads for the recovery task, and counters.
+ * State: the queue of reloads for the recovery task, counters, and what it
+ * keeps per task - a lineage's history, progress promises, replacements -
+ * in its own table keyed by task id (records.c; the task cell calls its
+ * hooks, struct task_recovery_hooks, and keeps none of it).
  */
 #ifndef RECOVERY_H
 #define RECOVERY_H
@@ -53,9 +56,14 @@ void recovery_set_last_resort(void (*fn)(const char *why));
 /* the watchdog's scan period (default 10 ms) */
 void recovery_set_watchdog_period(uint64_t ns);
 
+/* the id of the task that replaced the dead task `id` after a fault or a
+ * watchdog kill, 0 if none (or if it ended more than a few seconds ago:
+ * records of ended tasks are let go) */
+uint32_t recovery_restarted_as(uint32_t id);
+/* how many per-task records (history, promise, replacement) are kept */
+size_t recovery_records_in_use(void);
+
 /* internal: cascade.c <-> reload.c, watchdog.c */
-struct task_builder;
-uint32_t recovery_restart(const struct task_builder *b, char *note, size_t n); /* new id or 0 */
 void recovery_watchdog_scan(void);
 void recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

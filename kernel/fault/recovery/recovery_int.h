@@ -7,6 +7,15 @@
 
 struct cell_ns;
 
+/* what a restart lineage carries from its earlier lives (records.c): the
+ * cascade escalates on faults that recur at the same place */
+struct recovery_history {
+	uint32_t restarts;            /* lives before this one */
+	uint32_t same_place;          /* consecutive faults at last_place */
+	uint32_t stage;               /* recovery stage taken after the last fault */
+	uint64_t last_place;          /* the last fault's cell+section+offset, hashed */
+};
+
 /* a stage the recovery task carries out */
 struct recovery_job {
 	struct recovery_job *next;
@@ -15,7 +24,8 @@ struct recovery_job {
 	struct cell_ns *ns;
 	bool fresh_data;           /* the fault touched its data */
 	bool restartable;
-	struct task_builder builder; /* to restart with (history updated) */
+	struct task_builder builder; /* to restart with */
+	struct recovery_history history; /* the replacement's (records.c) */
 	char task[32];
 	uint32_t task_id;
 	uint64_t rip;
@@ -25,5 +35,26 @@ extern struct recovery_stats recovery_counters;
 void recovery_queue(struct recovery_job *j);
 int recovery_task_start(void) __must_check;
 uint64_t recovery_watchdog_period(void);
+
+/* cascade.c: spawn b (blocked), record h and the replacement of task
+ * `from`, then wake it; the new id, or 0 (note says why) */
+uint32_t recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
+			  char *note, size_t n);
+
+/* records.c: the per-task table, keyed by task id */
+struct recovery_history recovery_history_of(uint32_t id);
+bool recovery_record_task(uint32_t id);   /* make sure it has a record */
+void recovery_record_restart(uint32_t from, uint32_t to, const struct recovery_history *h);
+void recovery_on_progress_period(uint32_t id, uint64_t period_ns);
+void recovery_on_progress(uint32_t id);
+void recovery_on_ended(uint32_t id);
+struct recovery_overdue {
+	uint32_t id;
+	uint64_t period_ns, late_ns;  /* promised period; time since the last progress */
+};
+/* up to max tasks whose promise is broken at `now` (their promise is then
+ * cleared: one kill per broken promise); frees records of tasks that ended
+ * long enough ago */
+size_t recovery_records_overdue(struct recovery_overdue *out, size_t max, uint64_t now);
 
 #endif

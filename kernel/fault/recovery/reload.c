@@ -172,7 +172,7 @@ run_job(struct recovery_job *j)
 			__atomic_add_fetch(&recovery_counters.reload_failures, 1, __ATOMIC_RELAXED);
 			char restarted[80] = "not restartable";
 			if (j->restartable)
-				recovery_restart(&j->builder, restarted, sizeof(restarted));
+				recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
 			recovery_log(j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
 				     recovery_stage_str(j->stage), note, restarted);
 			return;
@@ -186,9 +186,9 @@ run_job(struct recovery_job *j)
 		}
 		__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
 		char restarted[80] = "not restartable";
-		j->builder.history.stage = j->stage;
+		j->history.stage = j->stage;
 		if (j->restartable)
-			recovery_restart(&j->builder, restarted, sizeof(restarted));
+			recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
 		recovery_log(j->task, j->task_id, j->rip, "stage %u: %s; %s", j->stage, note, restarted);
 		return;
 	}

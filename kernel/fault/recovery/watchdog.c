@@ -1,13 +1,15 @@
 /*
  * watchdog.c: tasks that promised progress (task_progress_period) and
  * broke the promise are killed by unwinding; the cascade then treats the
- * hang like a fault (restart, reload, ...).
+ * hang like a fault (restart, reload, ...). The promises are kept in
+ * recovery's per-task records (records.c), not in the tasks.
  */
 #define LOG_TAG "recovery"
 #include "recovery_int.h"
 #include "base.h"
 #include "fmt.h"
 #include "logger.h"
+#include "task.h"
 #include "tsc.h"
 
 static uint64_t period = 10000000; /* 10 ms */
@@ -24,19 +26,23 @@ recovery_set_watchdog_period(uint64_t ns)
 void
 recovery_watchdog_scan(void)
 {
-	struct task *late[16];
+	struct recovery_overdue late[16];
 	uint64_t now = tsc_ns();
-	size_t n = task_overdue(late, 16, now);
+	size_t n = recovery_records_overdue(late, ARRAY_SIZE(late), now);
 	for (size_t i = 0; i < n; i++) {
-		struct task *t = late[i];
+		struct task *t = task_find_id(late[i].id);
+		if (!t)
+			continue; /* freed meanwhile */
 		char why[96];
 		snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms)",
-			 (now - t->progress_at) / 1000000, t->progress_period_ns / 1000000);
-		/* counted first: the kill may be over before task_kill returns */
+			 late[i].late_ns / 1000000, late[i].period_ns / 1000000);
+		/* counted first: the kill may be over before task_kill_as returns */
 		__atomic_add_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
-		log_warn("task %s (#%u): %s", t->name, t->id, why);
-		if (task_kill_recover(t, why))
+		int e = task_kill_as(t, why, TASK_KILL_RECOVER);
+		if (e)
 			__atomic_sub_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
+		else
+			log_warn("task %s (#%u): %s", t->name, t->id, why);
 		task_unref(t);
 	}
 }

@@ -7,8 +7,12 @@
  * and a restartable task is spawned again with the same entry, argument,
  * pin and priority (thesis 8.2.2). task_kill() makes another task unwind
  * from where it is: at once if it is us, at its next delivery point
- * otherwise (woken if blocked, interrupted by an IPI if running).
- * State: none beyond the tasks' own fields.
+ * otherwise (woken if blocked, interrupted by an IPI if running); how the
+ * death is treated (TASK_KILL_DIE, TASK_KILL_RECOVER) rides in kill_pending.
+ * Per-task records of other cells (recovery's history, the watchdog's
+ * promises) are theirs, keyed by task id: this file only calls their hooks
+ * (task_set_recovery) at a death, at every end and for task_progress*.
+ * State: the hooks; otherwise none beyond the tasks' own fields.
  */
 #define LOG_TAG "task"
 #include "task.h"
@@ -49,55 +53,50 @@ respawn(struct task *t)
 	return n;
 }
 
-static recovery_fn recovery;
+/* the recovery cell's hooks (pinned): it keeps every per-task record of
+ * its own - history, progress promises, replacements - keyed by task id */
+static const struct task_recovery_hooks *recovery;
 
 void
-task_set_recovery(recovery_fn fn)
+task_set_recovery(const struct task_recovery_hooks *h)
 {
-	recovery_fn old = recovery;
-	recovery = fn;
-	cell_pin_addr((const void *)fn);
-	cell_unpin_addr((const void *)old);
+	const struct task_recovery_hooks *old = recovery;
+	if (h)
+		cell_pin_addr((const void *)h);
+	__atomic_store_n(&recovery, h, __ATOMIC_RELEASE);
+	if (old)
+		cell_unpin_addr((const void *)old);
+}
+
+static const struct task_recovery_hooks *
+hooks(void)
+{
+	return __atomic_load_n(&recovery, __ATOMIC_ACQUIRE);
 }
 
 void
 task_progress_period(uint64_t period_ns)
 {
-	struct task *t = task_current();
-	t->progress_at = tsc_ns();
-	t->progress_period_ns = period_ns;
+	const struct task_recovery_hooks *h = hooks();
+	if (h && h->progress_period)
+		h->progress_period(task_current()->id, period_ns);
 }
 
 void
 task_progress(void)
 {
-	task_current()->progress_at = tsc_ns();
+	const struct task_recovery_hooks *h = hooks();
+	if (h && h->progress)
+		h->progress(task_current()->id);
 }
 
-struct overdue_query {
-	struct task **out;
-	size_t max, n;
-	uint64_t now;
-};
-
-static void
-overdue_one(struct task *t, void *ctx)
+/* the end of a non-idle task (task_exit, task_unwound) */
+void
+task_ended(struct task *t)
 {
-	struct overdue_query *q = ctx;
-	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
-	if (q->n == q->max || !t->progress_period_ns || t->idle || t->unwinding || t->kill_pending
-	    || s == TASK_EXITED || s == TASK_KILLED)
-		return;
-	if (q->now > t->progress_at + t->progress_period_ns)
-		q->out[q->n++] = task_ref(t);
-}
-
-size_t
-task_overdue(struct task **out, size_t max, uint64_t now)
-{
-	struct overdue_query q = { out, max, 0, now };
-	task_for_each(overdue_one, &q);
-	return q.n;
+	const struct task_recovery_hooks *h = hooks();
+	if (h && h->ended && !t->idle)
+		h->ended(t->id);
 }
 
 static __noreturn void
@@ -110,12 +109,14 @@ task_unwound(const struct unwind_report *r)
 			 pc->preempt_count);
 		pc->preempt_count = 0;
 	}
-	bool killed = r->fi.vector == VEC_KILL && !t->kill_recovers;
+	bool killed = r->fi.vector == VEC_KILL &&
+		      __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) != TASK_KILL_RECOVER;
 	struct task *again = NULL;
 	char recovered[128] = "";
-	if (!killed && recovery) {
+	const struct task_recovery_hooks *h = hooks();
+	if (!killed && h && h->unwound) {
 		struct recovery_event ev = { &r->fi, t, t->builder.restartable };
-		recovery(&ev, recovered, sizeof(recovered));
+		h->unwound(&ev, recovered, sizeof(recovered));
 	} else if (t->builder.restartable && !killed) {
 		again = respawn(t);
 	} else if (killed && t->restart_entry) {
@@ -134,19 +135,19 @@ task_unwound(const struct unwind_report *r)
 	const char *sym = exc_symbolize(r->fi.rip, &off, &cell);
 	strlcpy(rec.cell, cell, sizeof(rec.cell));
 	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
-	char extra[40] = "";
+	char extra[40] = "", again_as[48] = "";
+	if (again)
+		snprintf(again_as, sizeof(again_as), "%s (#%u)", again->name, again->id);
 	if (r->no_pad)
 		snprintf(extra, sizeof(extra), ", %u frame(s) without cleanup entry", r->no_pad);
 	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
-		 extra, again ? ", restarted as " : "", again ? again->name : "", *recovered ? "; " : "", recovered);
+		 extra, again ? ", restarted as " : "", again_as, *recovered ? "; " : "", recovered);
 	fault_log_add(&rec);
 	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s%s", t->name,
 		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
 		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : *recovered ? "; recovery: " : "", recovered);
-	if (again) {
-		t->restarted_as = again->id;
-		task_unref(again);
-	}
+	task_unref(again);
+	task_ended(t);
 
 	if (t->idle) {
 		/* a CPU's idle task cannot die: it starts its loop over (on what
@@ -205,10 +206,7 @@ irq_exit(struct trap_frame *f)
 int
 task_kill_recover(struct task *t, const char *reason)
 {
-	if (t->idle)
-		return E_PERM;
-	t->kill_recovers = true;
-	return task_kill(t, reason);
+	return task_kill_as(t, reason, TASK_KILL_RECOVER);
 }
 
 int
@@ -273,13 +271,23 @@ after_swap(struct cell *const *old, size_t nold, struct cell_ns *ns, struct swap
 int
 task_kill(struct task *t, const char *reason)
 {
+	return task_kill_as(t, reason, TASK_KILL_DIE);
+}
+
+int
+task_kill_as(struct task *t, const char *reason, enum task_kill_how how)
+{
 	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
-	if (s == TASK_EXITED || s == TASK_KILLED)
-		return E_NOENT;
+	if (s == TASK_EXITED || s == TASK_KILLED || (t->unwinding && !t->idle))
+		return E_NOENT; /* finished, or on its way out already (a fault) */
 	if (t->idle)
 		return E_PERM;
-	if (__atomic_exchange_n(&t->kill_pending, 1, __ATOMIC_ACQ_REL))
-		return E_OK; /* already on its way */
+	if (how != TASK_KILL_DIE && how != TASK_KILL_RECOVER)
+		return E_INVAL;
+	uint32_t none = 0;
+	if (!__atomic_compare_exchange_n(&t->kill_pending, &none, (uint32_t)how, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return E_OK; /* already on its way (the first kill says how) */
 	strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
 	if (t == task_current())
 		kill_self(t);
@@ -317,6 +325,7 @@ task_backtrace(struct task *t, uint64_t *pcs, size_t max)
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(task_kill);
 EXPORT_APP(task_kill_recover);
+EXPORT_APP(task_kill_as);
 EXPORT_APP(task_backtrace);
 
 struct frame_query {

@@ -146,6 +146,8 @@ task_spawn(const struct task_builder *b, int *err)
 	t->arg = b->arg;
 	t->builder = *b;
 	t->builder.name = NULL; /* the caller's string may not live as long */
+	t->builder.blocked = false; /* a restart runs at once (a spawner that
+				     * starts it blocked wakes it itself) */
 	t->pin = b->pin;
 	t->idle = b->idle;
 	t->ns = b->ns ? b->ns : cell_ns_kernel();
@@ -199,6 +201,7 @@ task_exit(uint64_t value)
 {
 	struct task *t = task_current();
 	t->exit_value = value;
+	task_ended(t); /* other cells' records of it may go */
 	/* interrupts stay off from here: a task preempted once it is
 	 * TASK_EXITED would never run again, and its joiners never wake */
 	irq_disable();
@@ -298,3 +301,14 @@ task_find(const char *key)
 }
 
 EXPORT_APP(task_find);
+
+struct task *
+task_find_id(uint32_t id)
+{
+	struct task *found = NULL;
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
+	for (struct task *t = all_tasks; t && !found; t = t->all_next)
+		if (t->id == id)
+			found = ref_unless_dying(t);
+	return found;
+}

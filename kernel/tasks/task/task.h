@@ -39,15 +39,6 @@ struct waitq {
 #define WAITQ_INIT { SPINLOCK_INIT, QLIST_INIT }
 
 /* ---- spawning ---- */
-/* what a restarted task carries over from its earlier lives: the
- * recovery cascade escalates on faults that recur at the same place */
-struct task_history {
-	uint32_t restarts;            /* lives before this one */
-	uint32_t same_place;          /* consecutive faults at last_place */
-	uint32_t stage;               /* recovery stage taken after the last fault */
-	uint64_t last_place;          /* the last fault's cell+section+offset, hashed */
-};
-
 struct task_builder {
 	uint64_t (*entry)(uint64_t);
 	uint64_t arg;
@@ -60,7 +51,6 @@ struct task_builder {
 	int priority;                 /* for priority schedulers; default 0 */
 	bool restartable;             /* spawn again after a fault (not a kill) */
 	struct cell *cell;            /* cell to hold (default: the entry's) */
-	struct task_history history;  /* set by recovery when restarting */
 };
 
 #define TASK_MAGIC 0x7a5c7a5cu
@@ -96,14 +86,10 @@ struct task {
 	struct task_builder builder;   /* how it was spawned (restart) */
 	void *fault_catchers;          /* its armed fault catchers (exceptions cell) */
 	int irq_depth;                 /* interrupt nesting it was switched out at */
-	volatile uint32_t kill_pending;
+	volatile uint32_t kill_pending; /* 0, or the enum task_kill_how of the kill on its way */
 	bool unwinding;
 	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
-	uint32_t restarted_as;         /* id of the task that replaced it */
-	bool kill_recovers;            /* killed by the watchdog: recover as from a fault */
 	uint64_t (*restart_entry)(uint64_t); /* task_restart_into: spawn again here */
-	uint64_t progress_period_ns;   /* 0: none declared */
-	volatile uint64_t progress_at; /* last task_progress() */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
 };
@@ -114,6 +100,10 @@ DEFINE_DROP(struct task, task_unref)
 struct task *task_ref(struct task *t);
 /* a reference to the task with this id (decimal) or name; NULL if none */
 struct task *task_find(const char *key) OWNED_BY(task_unref);
+/* a reference to the live task with this id (ids are never reused); NULL if
+ * it has been freed. What cells that keep records per task (keyed by id)
+ * use to act on the task. */
+struct task *task_find_id(uint32_t id) OWNED_BY(task_unref);
 
 
 /* entry must be `R fn(A)` where A is exactly the type of arg and both fit
@@ -151,8 +141,17 @@ void task_reap(void);
  * (t->kill_reason says why), E_INVAL for joining oneself */
 int task_join(struct task *t, uint64_t *value) __must_check;
 /* make t unwind from where it is (releasing everything it holds) and die
- * with `reason`; E_NOENT if it already finished, E_PERM for idle tasks */
+ * with `reason`; E_NOENT if it already finished (or is unwinding from a
+ * fault), E_PERM for idle tasks */
 int task_kill(struct task *t, const char *reason) __must_check;
+/* how a killed task's death is treated */
+enum task_kill_how {
+	TASK_KILL_DIE = 1,  /* it dies: no restart, no recovery (task_kill) */
+	TASK_KILL_RECOVER,  /* as a fault: the recovery hook decides (the watchdog) */
+};
+/* task_kill with the treatment of the death as an argument; it rides in
+ * t->kill_pending until the kill is delivered (the first kill wins) */
+int task_kill_as(struct task *t, const char *reason, enum task_kill_how how) __must_check;
 /* restart a restartable task into new code: it is killed (unwinding from
  * its next delivery point - a wait, or the end of a kill-shielded section -
  * so it releases everything) and spawned again with the same builder but
@@ -164,27 +163,39 @@ int task_restart_into(struct task *t, uint64_t (*entry)(uint64_t)) __must_check;
  * (the watchdog kills hung tasks this way) */
 int task_kill_recover(struct task *t, const char *reason) __must_check;
 
-/* ---- progress (the watchdog, in the recovery cell) ---- */
-/* the current task promises task_progress() at least every period_ns (0: no promise) */
+/* ---- progress (the watchdog, in the recovery cell) ----
+ * The current task promises task_progress() at least every period_ns (0:
+ * no promise). The task cell keeps none of it: both calls go to the
+ * recovery hooks (the watchdog's own table); without a recovery cell they
+ * do nothing - there is no watchdog. */
 void task_progress_period(uint64_t period_ns);
 void task_progress(void);
-/* references to up to max live tasks whose promise is broken at `now`
- * (task_unref each); returns how many */
-size_t task_overdue(struct task **out, size_t max, uint64_t now);
 
-/* ---- recovery (thesis 8.2): after a task has been unwound ---- */
+/* ---- recovery (thesis 8.2): hooks for the cell that keeps per-task
+ * records (recovery: its cascade's history, the watchdog's promises, who
+ * replaced whom), keyed by task id. The task cell keeps none of it. ---- */
 struct fault_info;
 struct recovery_event {
 	const struct fault_info *fi;  /* what happened (fi->rip, fi->cr2, fi->vector) */
 	struct task *task;            /* the dead task (its builder says how to restart) */
 	bool restartable;
 };
-/* The recovery cell decides what follows (restart, reload a cell, ...),
- * from the dying task's context after its unwinding: it may spawn, and
- * describes what it did or queued in `action`. Without one, restartable
- * tasks are spawned again. */
-typedef void (*recovery_fn)(const struct recovery_event *ev, char *action, size_t n);
-void task_set_recovery(recovery_fn fn);
+struct task_recovery_hooks {
+	/* after a task was unwound by a fault or a TASK_KILL_RECOVER kill, in
+	 * the dying task's context: decide what follows (restart, reload a
+	 * cell, ...); it may spawn (a replacement is best spawned blocked, its
+	 * records written, then woken) and describes what it did or queued in
+	 * `action`. Without hooks, restartable tasks are spawned again. */
+	void (*unwound)(const struct recovery_event *ev, char *action, size_t n);
+	/* every non-idle task's end (exit, kill, fault; after `unwound`), in
+	 * its own context: its records may go */
+	void (*ended)(uint32_t task_id);
+	/* task_progress_period / task_progress of the current task */
+	void (*progress_period)(uint32_t task_id, uint64_t period_ns);
+	void (*progress)(uint32_t task_id);
+};
+/* install (NULL: remove) the hooks; h must stay valid (its cell is pinned) */
+void task_set_recovery(const struct task_recovery_hooks *h);
 /* DWARF backtrace of a task that is not running (0 if it is) */
 size_t task_backtrace(struct task *t, uint64_t *pcs, size_t max);
 /* make a blocked task runnable (false if it was not blocked) */

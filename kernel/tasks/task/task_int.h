@@ -12,6 +12,7 @@ void task_register(struct task *t);
 void task_check_kill(void);
 void task_kick(struct task *t);
 int task_unwind_init(void) __must_check;
+void task_ended(struct task *t);    /* death.c: the recovery hook's `ended` */
 
 /* sched.c */
 void sched_schedule(void);          /* call with interrupts disabled */

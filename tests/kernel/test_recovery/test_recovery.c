@@ -304,12 +304,14 @@ KTEST_FLAGS(corrupted_instruction_is_repaired_in_place_and_retried, KTEST_NO_FRA
 	KT_ASSERT(cell_intact(cell_find(K(), "recfix"), NULL));
 }
 
+static volatile uint32_t hanger_first; /* the id of its first life */
+
 static uint64_t
 hanger(struct rarg *a)
 {
 	task_progress_period(20000000);
 	if (++a->runs == 1)
-		for (;;)
+		for (hanger_first = task_current()->id;;)
 			__asm__ volatile("pause"); /* hung: no progress */
 	task_progress();
 	a->done = true;
@@ -332,6 +334,42 @@ KTEST(hung_task_is_killed_by_the_watchdog_and_restarted)
 		if (strstr(r[i].msg, "watchdog: no progress") && strstr(r[i].action, "stage 2: restarted as hanger"))
 			seen = true;
 	KT_ASSERT(seen);
+	/* who replaced whom is recovery's record, keyed by task id */
+	uint32_t next = recovery_restarted_as(hanger_first);
+	KT_ASSERT(next != 0 && next != hanger_first);
+	KT_EQ(recovery_restarted_as(next), 0);
 	for (int i = 0; i < 50; i++)
 		task_sleep_ns(1000000); /* the restarted task is reaped */
+}
+
+static uint64_t
+withdrawer(struct rarg *a)
+{
+	task_progress_period(20000000);
+	task_progress_period(0); /* promise withdrawn */
+	task_sleep_ns(100000000);
+	a->runs++;
+	return 5;
+}
+
+/* the watchdog's promise lives in recovery's records: a withdrawn one is
+ * not watched, and a task that ended leaves no promise behind */
+KTEST(withdrawn_promise_is_not_watched)
+{
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	struct recovery_stats s0, s1;
+	recovery_stats(&s0);
+	int err;
+	struct task_builder b = TASK_BUILDER(withdrawer, &a);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	uint64_t v = 0;
+	KT_EQ(task_join(t, &v), E_OK);
+	KT_EQ(v, 5);
+	KT_EQ(a.runs, 1);
+	recovery_stats(&s1);
+	KT_EQ(s1.watchdog_kills, s0.watchdog_kills);
+	KT_ASSERT(recovery_records_in_use() >= 1);
 }

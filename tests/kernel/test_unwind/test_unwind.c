@@ -20,6 +20,7 @@
 #include "ktest.h"
 #include "logger.h"
 #include "memory.h"
+#include "recovery.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"
@@ -316,7 +317,7 @@ KTEST(restartable_task_restarts_and_fault_log_is_right)
 		task_sleep_ns(1000000);
 	KT_EQ(a.runs, 2);
 	KT_ASSERT(a.done);
-	KT_ASSERT(t->restarted_as != 0);
+	KT_ASSERT(recovery_restarted_as(t->id) != 0); /* recovery's record of it */
 	KT_EQ(drops, 2);
 	struct fault_record rec[4];
 	size_t n = fault_log_read(rec, 4, seq);
