@@ -214,6 +214,12 @@ test-analyzer:
 test-slow: bootstrap
 	@tools/fuzz.sh $(FUZZ_SECONDS)
 
+# slow tier: the in-OS suite typed into the shell of a normal boot three
+# times with background jobs, under each policy (make test runs it once)
+.PHONY: test-live
+test-live: $(BUILD)/theseus.iso $(BUILD)/theseus-prio.iso
+	@tools/test-suite-live.sh 3
+
 # the whole in-kernel suite, once under each scheduling policy
 test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
 	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE)

@@ -78,6 +78,13 @@ domain_tasks(uint8_t d)
 	return c[ACCT_TASKS];
 }
 
+size_t
+ktest_tasks(void)
+{
+	int64_t n = domain_tasks(mm_acct_current());
+	return n > 0 ? (size_t)n : 0;
+}
+
 static bool
 selected(const char *list, const char *name)
 {

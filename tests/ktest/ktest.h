@@ -64,6 +64,10 @@ void ktest_run(const char *list, unsigned *pass, unsigned *fail);
  * catcher, the memory check); the result in *t; returns microseconds.
  * The runner's self-tests use it to check that leaks are reported */
 uint64_t ktest_run_one(const struct ktest *k, struct ktest_ctx *t);
+/* tasks the running test spawned (itself or through the tasks it spawned)
+ * that are not freed yet: its accounting domain's count. Unlike
+ * task_count() it does not move when other tasks (shell jobs) come and go */
+size_t ktest_tasks(void);
 /* true if `name` selects at least one test of the loaded kernel cells */
 bool ktest_known(const char *name);
 /* run the tests named in "ktest=a,b" (all if no list); exits QEMU */
