@@ -119,6 +119,12 @@ KTEST(spinning_task_is_preempted)
 	KT_ASSERT(t->runtime_ns > 5000000);
 }
 
+/*
+ * The sleeper is made runnable at the first tick after its deadline; if
+ * its CPU is running another task then (a shell job such as `spin &` in a
+ * live system), it gets the CPU when that task's slice ends, within one
+ * more timeslice. So: within one tick plus one timeslice of the deadline.
+ */
 KTEST(sleep_wakes_within_one_tick)
 {
 	uint64_t tick = task_timeslice_ns(); /* the 100 Hz tick is 10 ms too */
@@ -127,7 +133,7 @@ KTEST(sleep_wakes_within_one_tick)
 		task_sleep_ns(20000000);
 		uint64_t dt = tsc_ns() - t0;
 		KT_ASSERT(dt >= 20000000);
-		if (dt > 20000000 + tick + 2000000)
+		if (dt > 20000000 + tick + task_timeslice_ns() + 2000000)
 			KT_FAIL("slept %lu us for 20000 us", dt / 1000);
 	}
 }
