@@ -85,6 +85,61 @@ ktest_tasks(void)
 	return n > 0 ? (size_t)n : 0;
 }
 
+static uint64_t
+reap_here(uint64_t cpu)
+{
+	task_reap();
+	return cpu;
+}
+
+/*
+ * An exited task is freed by its CPU's reaper, which runs at voluntary
+ * switches and in the idle loop; a CPU kept busy by a task that never
+ * blocks (a shell's `spin &`) and only preempted may hold its exited tasks
+ * a long time. Run a short task on each CPU that reaps there. Spawned in
+ * no domain: it is the runner's, not the test's (its own exit is reaped
+ * by the next one).
+ */
+static void
+kick_reapers(void)
+{
+	uint8_t outer = task_set_acct(MM_ACCT_NONE);
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (!percpu_of(i)->online)
+			continue;
+		int err;
+		struct task_builder b = TASK_BUILDER(reap_here, (uint64_t)i);
+		b.name = "ktest-reap";
+		b.pin = (int)i;
+		b.stack_pages = 2;
+		struct task *t = task_spawn(&b, &err);
+		if (t) {
+			uint64_t v;
+			if (task_join(t, &v))
+				log_warn("reaper on CPU %u did not finish", i);
+			task_unref(t);
+		}
+	}
+	task_set_acct(outer);
+}
+
+bool
+ktest_wait_tasks(size_t n, uint64_t timeout_ns)
+{
+	uint64_t t0 = tsc_ns(), kicked = t0;
+	while (ktest_tasks() > n) {
+		uint64_t now = tsc_ns();
+		if (now - t0 >= timeout_ns)
+			return false;
+		if (now - kicked >= 20000000) {
+			kick_reapers();
+			kicked = tsc_ns();
+		}
+		task_sleep_ns(1000000);
+	}
+	return true;
+}
+
 static bool
 selected(const char *list, const char *name)
 {
@@ -156,9 +211,11 @@ ktest_run_one(const struct ktest *k, struct ktest_ctx *tp)
 	if (!t.failed && !(k->flags & KTEST_NO_MEMCHECK)) {
 		/* joined tasks drop their own reference once they have switched
 		 * away on their CPU, and are freed by their CPU's reaper: give
-		 * them a moment before counting */
-		for (int i = 0; i < 1000 && domain_tasks(d); i++)
-			task_sleep_ns(1000000);
+		 * them a moment before counting (in the test's domain) */
+		outer = task_set_acct(d);
+		bool gone = ktest_wait_tasks(0, 2000000000);
+		task_set_acct(outer);
+		(void)gone; /* what is left is reported below */
 		task_sleep_ns(1000000); /* the last kfree follows the count */
 		check_domain(&t, d, k->flags);
 	}

@@ -68,6 +68,9 @@ uint64_t ktest_run_one(const struct ktest *k, struct ktest_ctx *t);
  * that are not freed yet: its accounting domain's count. Unlike
  * task_count() it does not move when other tasks (shell jobs) come and go */
 size_t ktest_tasks(void);
+/* wait until at most n of the running test's tasks are left (ktest_tasks),
+ * making every CPU reap its exited tasks meanwhile; false on timeout */
+bool ktest_wait_tasks(size_t n, uint64_t timeout_ns);
 /* true if `name` selects at least one test of the loaded kernel cells */
 bool ktest_known(const char *name);
 /* run the tests named in "ktest=a,b" (all if no list); exits QEMU */

@@ -84,8 +84,7 @@ KTEST(thousand_tasks_nothing_leaked)
 	}
 	KT_EQ(cpus_used, (1u << cpu_count_online()) - 1); /* across every CPU */
 	/* every task dropped its own reference once it switched away */
-	for (int i = 0; i < 1000 && ktest_tasks() != before; i++)
-		task_sleep_ns(1000000);
+	KT_ASSERT(ktest_wait_tasks(before, 2000000000));
 	KT_EQ(ktest_tasks(), before);
 }
 
