@@ -32,7 +32,7 @@ for policy in rr prio; do
 		i=$((i + 1))
 	done
 	# each full run takes tens of seconds; the timeout is per command
-	tools/run-commands --iso "$iso" --timeout 400 "$@" "echo console-answers-$policy" jobs >"$log" 2>&1
+	tools/run-commands --iso "$iso" --timeout 300 "$@" "echo console-answers-$policy" jobs >"$log" 2>&1
 	rc=$?
 	sums=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log")
 	i=1
