@@ -18,7 +18,7 @@ Q       ?= @
 # Only what loading cells needs: console, exceptions, memory, the cell
 # manager and the libraries they use. Everything else is a boot module.
 NANO_CORE_CELLS := nano_core base klibc fmt range elf cpu serial tsc logger \
-	multiboot2 frame_alloc page_alloc page_table mm_desc memory heap \
+	multiboot2 mm_acct frame_alloc page_alloc page_table mm_desc memory heap \
 	stack symtab exceptions unwind cell_mgr
 
 
@@ -140,6 +140,9 @@ ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) $(BUIL
 
 $(BUILD)/theseus.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)
+# the normal image under the priority scheduler (the shell suite's prio run)
+$(BUILD)/theseus-prio.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "sched=prio" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
@@ -210,6 +213,12 @@ test-analyzer:
 # slow tier: fuzz the ELF validator and relocation code (FUZZ_SECONDS, 600)
 test-slow: bootstrap
 	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+# slow tier: the in-OS suite typed into the shell of a normal boot three
+# times with background jobs, under each policy (make test runs it once)
+.PHONY: test-live
+test-live: $(BUILD)/theseus.iso $(BUILD)/theseus-prio.iso
+	@tools/test-suite-live.sh 3
 
 # the whole in-kernel suite, once under each scheduling policy
 test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso

@@ -50,7 +50,7 @@ run_with() { # name needed-file command...
 
 echo "== build"
 mkdir -p build
-make -s -j2 all build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
+make -s -j2 all build/theseus-prio.iso build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
 rc=$?
 if [ $rc = 0 ]; then
 	echo "  PASS build ($(grep -c '' build/build.log) lines of build output)"
@@ -68,6 +68,7 @@ run_suite analyzer tools/test-analyzer.sh
 run_with kernel build/theseus-test.iso make -s test-kernel
 run_with shell build/theseus.iso tools/test-shell.sh
 run_with stress build/theseus.iso tools/test-stress.sh
+run_with live-suite build/theseus-prio.iso tools/test-suite-live.sh 1
 run_with faults build/theseus-workload.iso tools/test-faults.sh
 run_with gdb build/theseus.iso tools/test-gdb
 run_suite make tools/test-make.sh

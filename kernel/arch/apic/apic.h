@@ -31,5 +31,9 @@ int ioapic_add(uint64_t phys, uint32_t gsi_base) __must_check;
  * (ISA interrupts: edge, active high) */
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic, bool level, bool active_low) __must_check;
 int ioapic_mask(uint32_t gsi) __must_check;
+/* a GSI's raw redirection entry, to save and put back (a test that borrows
+ * a device's interrupt restores its owner's routing) */
+int ioapic_entry_get(uint32_t gsi, uint64_t *entry) __must_check;
+int ioapic_entry_set(uint32_t gsi, uint64_t entry) __must_check;
 
 #endif

@@ -83,6 +83,31 @@ ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic, bool level, bool activ
 }
 
 int
+ioapic_entry_get(uint32_t gsi, uint64_t *entry)
+{
+	uint32_t pin;
+	struct ioapic *io = find(gsi, &pin);
+	if (!io)
+		return E_NOENT;
+	*entry = (uint64_t)rd(io, 0x11 + 2 * pin) << 32 | rd(io, 0x10 + 2 * pin);
+	return E_OK;
+}
+
+int
+ioapic_entry_set(uint32_t gsi, uint64_t entry)
+{
+	uint32_t pin;
+	struct ioapic *io = find(gsi, &pin);
+	if (!io)
+		return E_NOENT;
+	/* masked while the halves disagree, then the low half (and mask bit) */
+	wr(io, 0x10 + 2 * pin, rd(io, 0x10 + 2 * pin) | (1u << 16));
+	wr(io, 0x11 + 2 * pin, (uint32_t)(entry >> 32));
+	wr(io, 0x10 + 2 * pin, (uint32_t)entry);
+	return E_OK;
+}
+
+int
 ioapic_mask(uint32_t gsi)
 {
 	uint32_t pin;

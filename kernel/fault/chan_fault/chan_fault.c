@@ -1,11 +1,16 @@
 /*
  * chan_fault.c: the fault plan behind CHAN_FAULT (chan_fault.h). One plan
  * for all channel cells: arming is for tests, which run one at a time.
+ * A plan armed by a task in an accounting domain (a running test, mm_acct)
+ * fires only in that domain's tasks: channels other tasks use meanwhile
+ * (a `chan-bench &` job in the shell) count down nothing and never fault.
  */
 #include "chan_fault.h"
 #include "base.h"
+#include "mm_acct.h"
 
 volatile uint32_t chan_fault_armed;
+static uint8_t armed_acct; /* MM_ACCT_NONE: fires in any task */
 static uint32_t countdown;
 static uint32_t fired;
 
@@ -41,6 +46,7 @@ chan_fault_arm(enum chan_fault_kind kind, uint32_t after)
 	if ((unsigned)kind >= CF_COUNT)
 		return E_INVAL;
 	__atomic_store_n(&chan_fault_armed, CF_NONE, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&armed_acct, mm_acct_current(), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&countdown, after, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&chan_fault_armed, kind, __ATOMIC_SEQ_CST);
 	return E_OK;
@@ -49,6 +55,9 @@ chan_fault_arm(enum chan_fault_kind kind, uint32_t after)
 bool
 chan_fault_fire(enum chan_fault_kind kind)
 {
+	uint8_t d = __atomic_load_n(&armed_acct, __ATOMIC_ACQUIRE);
+	if (d != MM_ACCT_NONE && mm_acct_current() != d)
+		return false; /* not one of the arming test's tasks */
 	uint32_t left = __atomic_load_n(&countdown, __ATOMIC_ACQUIRE);
 	for (;;) {
 		if (__atomic_load_n(&chan_fault_armed, __ATOMIC_ACQUIRE) != kind)

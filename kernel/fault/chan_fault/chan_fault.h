@@ -46,7 +46,8 @@ enum chan_fault_kind {
 extern volatile uint32_t chan_fault_armed; /* the armed kind, CF_NONE if none */
 
 /* arm kind to fire the (after+1)-th time its point is reached (E_INVAL for
- * an unknown kind); arming CF_NONE disarms */
+ * an unknown kind); arming CF_NONE disarms. Armed in an accounting domain
+ * (a test's task), only that domain's tasks reach the point (mm_acct) */
 int chan_fault_arm(enum chan_fault_kind kind, uint32_t after) __must_check;
 /* the slow path of CHAN_FAULT: true exactly once, when the countdown ends */
 bool chan_fault_fire(enum chan_fault_kind kind);

@@ -8,6 +8,7 @@
 #include "base.h"
 #include "logger.h"
 #include "multiboot2.h"
+#include "mm_acct.h"
 #include "mm_desc.h"
 #include "range.h"
 
@@ -20,6 +21,7 @@ struct frames {
 	uint32_t kind;
 	uint64_t phys;
 	uint64_t count;
+	uint8_t acct;   /* accounting domain charged (mm_acct) */
 };
 #define FRAMES_MAGIC 0x46524d53u /* "FRMS" */
 compile_assert(frames_fits_desc, sizeof(struct frames) <= MM_DESC_SIZE);
@@ -46,11 +48,21 @@ finish(struct frames *f, enum frames_kind kind, uint64_t phys, uint64_t count)
 	f->kind = kind;
 	f->phys = phys;
 	f->count = count;
+	f->acct = mm_acct_current();
 	objects++;
 	return f;
 }
 
 /* the end of an allocation: f if e is E_OK, else f freed and e reported */
+/* charge (sign 1) or debit (-1) f's domain for f */
+static void
+charge(const struct frames *f, int sign)
+{
+	if (f->kind != KIND_DEVICE)
+		mm_acct_charge(f->acct, ACCT_FRAMES, sign * (int64_t)f->count);
+	mm_acct_charge(f->acct, ACCT_FRAME_OBJS, sign);
+}
+
 static struct frames *
 settle(struct frames *f, int e, int *err)
 {
@@ -58,6 +70,7 @@ settle(struct frames *f, int e, int *err)
 		mm_desc_free(f);
 		return err_null(err, e);
 	}
+	charge(f, 1);
 	return f;
 }
 
@@ -148,10 +161,19 @@ frames_drop(struct frames *f)
 	}
 	objects--;
 	spin_unlock_irq(&lock, irq);
+	charge(f, -1);
 	if (e)
 		log_err("frames [%#lx, %#lx) not returned: %s", f->phys, end, err_str(e));
 	f->magic = 0;
 	mm_desc_free(f);
+}
+
+void
+frames_set_acct(struct frames *f, uint8_t acct)
+{
+	charge(f, -1);
+	f->acct = acct;
+	charge(f, 1);
 }
 
 uint64_t

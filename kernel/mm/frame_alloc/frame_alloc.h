@@ -29,6 +29,8 @@ struct frames *frames_alloc_in(size_t count, uint64_t align, uint64_t lo, uint64
 struct frames *frames_alloc_at(uint64_t phys, size_t count, int *err) OWNED_BY(frames_drop);
 
 uint64_t frames_phys(const struct frames *f);
+/* move f's charge to accounting domain acct (mm_acct) */
+void frames_set_acct(struct frames *f, uint8_t acct);
 size_t frames_count(const struct frames *f);
 
 /* Raw runs without an object, for the memory cells' own metadata (page

@@ -1,8 +1,11 @@
 /*
  * heap.c: slab allocator. A slab is a 16 KiB MappedPages; its header at
  * the start holds the owning MappedPages itself, so freeing the last
- * object can drop the slab without any outside table. Objects are carved
- * from after the header.
+ * object can drop the slab without any outside table. After the header a
+ * slab has one tag byte per object (the accounting domain the object is
+ * charged to, mm_acct), then the objects. A slab is shared by every
+ * domain, so its own mapping is charged to none; a large region's mapping
+ * and its header's tag are charged to the allocating domain.
  */
 #define LOG_TAG "heap"
 #include "cell_mgr.h"
@@ -12,6 +15,7 @@
 #include "klibc.h"
 #include "logger.h"
 #include "memory.h"
+#include "mm_acct.h"
 #include "page_table.h"
 
 #define REGION_SIZE (16 * 1024UL)
@@ -41,6 +45,8 @@ struct region_hdr {
 	struct free_obj *free;     /* slab */
 	struct region_hdr *next, *prev; /* slab: in its class list */
 	size_t size;       /* large: requested size; slab: objects per slab */
+	uint16_t obj_off;  /* slab: offset of the first object (tags before it) */
+	uint8_t acct;      /* large: the accounting domain charged */
 };
 compile_assert(region_hdr_fits, sizeof(struct region_hdr) <= HDR_SIZE);
 
@@ -102,6 +108,13 @@ region_new(size_t npages, uint32_t magic, struct heap *h)
 	return r;
 }
 
+/* a slab's tag bytes: the accounting domain of each object */
+static uint8_t *
+slab_tags(struct region_hdr *s)
+{
+	return (uint8_t *)s + HDR_SIZE;
+}
+
 static void
 region_drop(struct region_hdr *r)
 {
@@ -138,14 +151,20 @@ slab_new(struct heap *h, int cls)
 	struct region_hdr *s = region_new(REGION_PAGES, SLAB_MAGIC, h);
 	if (!s)
 		return NULL;
+	/* shared by all domains: charged to none (mm_acct) */
+	mp_set_acct(s->mp, MM_ACCT_NONE);
 	size_t osz = class_sizes[cls];
-	size_t n = (REGION_SIZE - HDR_SIZE) / osz;
+	/* n tag bytes, rounded up to 16, then n objects */
+	size_t n = (REGION_SIZE - HDR_SIZE) / (osz + 1);
+	while (HDR_SIZE + ALIGN_UP(n, 16) + n * osz > REGION_SIZE)
+		n--;
 	s->cls = (uint16_t)cls;
 	s->size = n;
 	s->nfree = (uint16_t)n;
+	s->obj_off = (uint16_t)(HDR_SIZE + ALIGN_UP(n, 16));
 	s->free = NULL;
 	for (size_t i = n; i-- > 0;) {
-		struct free_obj *o = (struct free_obj *)((uintptr_t)s + HDR_SIZE + i * osz);
+		struct free_obj *o = (struct free_obj *)((uintptr_t)s + s->obj_off + i * osz);
 		o->next = s->free;
 		s->free = o;
 	}
@@ -181,6 +200,10 @@ alloc_small(struct heap *h, int cls)
 	h->st.objects++;
 	h->st.allocs++;
 	spin_unlock_irq(&h->lock, irq);
+	uint8_t d = mm_acct_current();
+	slab_tags(s)[((uintptr_t)o - (uintptr_t)s - s->obj_off) / class_sizes[cls]] = d;
+	mm_acct_charge(d, ACCT_HEAP_BYTES, class_sizes[cls]);
+	mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
 	return o;
 }
 
@@ -192,10 +215,15 @@ free_small(struct region_hdr *s, void *p)
 	struct region_hdr *release = NULL;
 	size_t osz = class_sizes[s->cls];
 
-	if (((uintptr_t)p - (uintptr_t)s - HDR_SIZE) % osz) {
+	uintptr_t off = (uintptr_t)p - (uintptr_t)s;
+	if (off < s->obj_off || (off - s->obj_off) % osz) {
 		log_err("kfree(%p): not an object start in its slab", p);
 		return;
 	}
+	/* read the tag before the object is free: then the slab may go */
+	uint8_t d = slab_tags(s)[(off - s->obj_off) / osz];
+	mm_acct_charge(d, ACCT_HEAP_BYTES, -(int64_t)osz);
+	mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
 	bool irq = spin_lock_irq(&h->lock);
 	if (s->nfree == 0)
 		list_push(c, s);
@@ -233,6 +261,9 @@ alloc_large(struct heap *h, size_t n)
 	if (!r)
 		return NULL;
 	r->size = n;
+	r->acct = mm_acct_current(); /* the region's mapping is charged to it too */
+	mm_acct_charge(r->acct, ACCT_HEAP_BYTES, (int64_t)n);
+	mm_acct_charge(r->acct, ACCT_HEAP_OBJS, 1);
 	bool irq = spin_lock_irq(&h->lock);
 	h->st.large++;
 	h->st.objects++;
@@ -251,6 +282,8 @@ free_large(struct region_hdr *r, void *p)
 		log_err("kfree(%p): not the start of a large allocation", p);
 		return;
 	}
+	mm_acct_charge(r->acct, ACCT_HEAP_BYTES, -(int64_t)r->size);
+	mm_acct_charge(r->acct, ACCT_HEAP_OBJS, -1);
 	bool irq = spin_lock_irq(&h->lock);
 	h->st.large--;
 	h->st.objects--;

@@ -8,6 +8,7 @@
 #include "base.h"
 #include "klibc.h"
 #include "logger.h"
+#include "mm_acct.h"
 #include "mm_desc.h"
 #include "page_table.h"
 
@@ -18,6 +19,7 @@ struct mapped_pages {
 	uint64_t npages;
 	struct pages *pages;
 	struct frames *frames;
+	uint8_t acct;   /* accounting domain charged (mm_acct) */
 };
 #define MP_MAGIC 0x4d415050u /* "MAPP" */
 compile_assert(mp_fits_desc, sizeof(struct mapped_pages) <= MM_DESC_SIZE);
@@ -84,6 +86,8 @@ map_consume(struct pages **pages, struct frames **frames, unsigned flags, int *e
 	mp->npages = n;
 	mp->pages = TAKE_PTR(*pages);
 	mp->frames = TAKE_PTR(*frames);
+	mp->acct = mm_acct_current();
+	mm_acct_charge(mp->acct, ACCT_MAPPINGS, 1);
 	__atomic_add_fetch(&live_mappings, 1, __ATOMIC_RELAXED);
 	return mp;
 }
@@ -142,8 +146,21 @@ mp_drop(struct mapped_pages *mp)
 	mp->magic = 0;
 	frames_drop(TAKE_PTR(mp->frames));
 	pages_drop(TAKE_PTR(mp->pages));
+	mm_acct_charge(mp->acct, ACCT_MAPPINGS, -1);
 	mm_desc_free(mp);
 	__atomic_sub_fetch(&live_mappings, 1, __ATOMIC_RELAXED);
+}
+
+void
+mp_set_acct(struct mapped_pages *mp, uint8_t acct)
+{
+	if (!valid(mp))
+		return;
+	frames_set_acct(mp->frames, acct);
+	pages_set_acct(mp->pages, acct);
+	mm_acct_charge(mp->acct, ACCT_MAPPINGS, -1);
+	mp->acct = acct;
+	mm_acct_charge(mp->acct, ACCT_MAPPINGS, 1);
 }
 
 int

@@ -43,6 +43,9 @@ struct mapped_pages *mp_alloc(enum page_zone z, size_t npages, unsigned flags,
  * memory or reserved RAM such as boot modules */
 struct mapped_pages *mp_map_phys(uint64_t phys, size_t len, unsigned flags,
 				 int *err) OWNED_BY(mp_drop);
+/* move the charge for mp, its pages and frames to accounting domain acct
+ * (mm_acct; e.g. MM_ACCT_NONE for a heap slab every domain shares) */
+void mp_set_acct(struct mapped_pages *mp, uint8_t acct);
 /* change protection; W^X still holds */
 int mp_protect(struct mapped_pages *mp, unsigned flags) __must_check;
 

@@ -6,6 +6,7 @@
 #include "page_alloc.h"
 #include "base.h"
 #include "logger.h"
+#include "mm_acct.h"
 #include "mm_desc.h"
 #include "page_table.h"
 #include "range.h"
@@ -15,6 +16,7 @@ struct pages {
 	uint32_t zone;
 	uint64_t start;
 	uint64_t count;
+	uint8_t acct;   /* accounting domain charged (mm_acct) */
 };
 #define PAGES_MAGIC 0x50414745u /* "PAGE" */
 compile_assert(pages_fits_desc, sizeof(struct pages) <= MM_DESC_SIZE);
@@ -53,7 +55,9 @@ pages_alloc(enum page_zone z, size_t count, uint64_t align, int *err)
 		mm_desc_free(p);
 		return err_null(err, e);
 	}
-	*p = (struct pages){ PAGES_MAGIC, z, va, count };
+	*p = (struct pages){ PAGES_MAGIC, z, va, count, mm_acct_current() };
+	mm_acct_charge(p->acct, ACCT_PAGES, (int64_t)count);
+	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, 1);
 	return p;
 }
 
@@ -66,8 +70,9 @@ pages_split(struct pages *p, size_t at, int *err)
 	if (!tail)
 		return err_null(err, E_NOMEM);
 	/* commit: nothing below fails */
-	*tail = (struct pages){ PAGES_MAGIC, p->zone, p->start + at * PAGE_SIZE, p->count - at };
+	*tail = (struct pages){ PAGES_MAGIC, p->zone, p->start + at * PAGE_SIZE, p->count - at, p->acct };
 	p->count = at;
+	mm_acct_charge(tail->acct, ACCT_PAGE_OBJS, 1);
 	bool irq = spin_lock_irq(&lock);
 	objects++;
 	spin_unlock_irq(&lock, irq);
@@ -87,10 +92,22 @@ pages_drop(struct pages *p)
 	int e = range_set_add(&zones[p->zone], p->start, p->start + p->count * PAGE_SIZE);
 	objects--;
 	spin_unlock_irq(&lock, irq);
+	mm_acct_charge(p->acct, ACCT_PAGES, -(int64_t)p->count);
+	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, -1);
 	if (e)
 		log_err("pages [%#lx +%lu] not returned: %s", p->start, p->count, err_str(e));
 	p->magic = 0;
 	mm_desc_free(p);
+}
+
+void
+pages_set_acct(struct pages *p, uint8_t acct)
+{
+	mm_acct_charge(p->acct, ACCT_PAGES, -(int64_t)p->count);
+	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, -1);
+	p->acct = acct;
+	mm_acct_charge(p->acct, ACCT_PAGES, (int64_t)p->count);
+	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, 1);
 }
 
 uint64_t

@@ -25,6 +25,8 @@ struct pages *pages_alloc(enum page_zone z, size_t count, uint64_t align,
 struct pages *pages_split(struct pages *p, size_t at, int *err) OWNED_BY(pages_drop);
 
 uint64_t pages_start(const struct pages *p);
+/* move p's charge to accounting domain acct (mm_acct) */
+void pages_set_acct(struct pages *p, uint8_t acct);
 size_t pages_count(const struct pages *p);
 
 /* raw runs for the memory cells' metadata (see frame_alloc.h) */

@@ -47,7 +47,10 @@ respawn(struct task *t)
 	struct task_builder b = t->builder;
 	b.name = t->name;
 	int err;
+	/* the new life is charged where the old one was (mm_acct) */
+	uint8_t acct = task_set_acct(t->acct);
 	struct task *n = task_spawn(&b, &err);
+	task_set_acct(acct);
 	if (!n)
 		log_err("restarting %s failed: %s", t->name, err_str(err));
 	return n;

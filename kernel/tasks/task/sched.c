@@ -529,6 +529,7 @@ task_init_cpu(const char *name)
 	err = task_fpu_init_cpu();
 	if (pc->id == 0) {
 		cell_set_tls_hook(task_tls_publish);
+		task_acct_init();
 		if (!err)
 			err = task_unwind_init();
 		if (!err)

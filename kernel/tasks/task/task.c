@@ -10,6 +10,7 @@
 #include "heap.h"
 #include "klibc.h"
 #include "logger.h"
+#include "mm_acct.h"
 #include "stack.h"
 #include "task_int.h"
 #include "tsc.h"
@@ -92,7 +93,9 @@ task_free(struct task *t)
 		__atomic_sub_fetch(&t->entry_cell->users, 1, __ATOMIC_RELEASE);
 	task_fpu_free(t);
 	task_tls_free(t);
+	uint8_t acct = t->acct;
 	kfree(t);
+	mm_acct_charge(acct, ACCT_TASKS, -1);
 	/* last: the task count is what waiters (and memory checks) watch */
 	__atomic_sub_fetch(&ntasks, 1, __ATOMIC_RELEASE);
 }
@@ -138,6 +141,7 @@ task_spawn(const struct task_builder *b, int *err)
 		err_set(err, E_NOMEM);
 		return NULL;
 	}
+	t->acct = mm_acct_current(); /* the spawner's domain */
 	strlcpy(t->name, b->name ? b->name : "task", sizeof(t->name));
 	t->stack = stack_alloc(b->stack_pages ? b->stack_pages : 8, t->name, err);
 	if (!t->stack)
@@ -168,6 +172,7 @@ task_spawn(const struct task_builder *b, int *err)
 	if (t->entry_cell)
 		__atomic_add_fetch(&t->entry_cell->users, 1, __ATOMIC_ACQ_REL);
 	prepare_stack(t);
+	mm_acct_charge(t->acct, ACCT_TASKS, 1);
 	t->refs = 2; /* the caller's, and the task's own until it is reaped */
 	t->state = b->blocked ? TASK_BLOCKED : TASK_RUNNABLE;
 	list_add(t);
@@ -251,6 +256,34 @@ task_list(struct task_info *out, size_t max)
 		n++;
 	}
 	return n;
+}
+
+/* the allocators' view of the current task's domain (mm_acct); none in
+ * interrupt or exception context, which works for no task in particular */
+static uint8_t
+acct_of_current(void)
+{
+	bool irq = irq_save();
+	struct percpu *pc = this_cpu();
+	struct task *t = pc->current;
+	uint8_t d = t && pc->irq_depth == 0 ? t->acct : MM_ACCT_NONE;
+	irq_restore(irq);
+	return d;
+}
+
+uint8_t
+task_set_acct(uint8_t acct)
+{
+	struct task *t = task_current();
+	uint8_t old = t->acct;
+	t->acct = acct;
+	return old;
+}
+
+void
+task_acct_init(void)
+{
+	mm_acct_set_current_hook(acct_of_current);
 }
 
 size_t

@@ -92,6 +92,8 @@ struct task {
 	uint64_t (*restart_entry)(uint64_t); /* task_restart_into: spawn again here */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
+	uint8_t acct;                  /* accounting domain its allocations are
+					* charged to (mm_acct); inherited at spawn */
 };
 
 /* ---- references ---- */
@@ -133,6 +135,12 @@ void task_group_drop(struct task_group *g);
 
 /* ---- the running task ---- */
 struct task *task_current(void);
+/* charge the current task's allocations, and the tasks it spawns from now
+ * on, to accounting domain acct (mm_acct.h); returns the previous one */
+uint8_t task_set_acct(uint8_t acct);
+/* install the hook through which the allocators find the current task's
+ * accounting domain (at boot, once) */
+void task_acct_init(void);
 __noreturn void task_exit(uint64_t value);
 void task_yield(void);
 /* free this CPU's exited tasks (done by voluntary switches and idle) */

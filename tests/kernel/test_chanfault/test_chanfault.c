@@ -223,7 +223,7 @@ run_case(const struct fault_case *fc, struct recovery_stats *d, uint32_t *fired)
 	struct recovery_stats s0, s1;
 	recovery_stats(&s0);
 	uint32_t f0 = chan_fault_fired();
-	size_t tasks_before = task_count();
+	size_t tasks_before = ktest_tasks();
 	if ((e = chan_fault_arm(fc->kind, fc->after)))
 		return e;
 	if ((e = spawn(fc->receiver_first)))
@@ -240,8 +240,7 @@ run_case(const struct fault_case *fc, struct recovery_stats *d, uint32_t *fired)
 	d->reloads = s1.reloads - s0.reloads;
 	*fired = chan_fault_fired() - f0;
 	/* the finished tasks leave (the task count is compared after the test) */
-	for (int i = 0; i < 500 && task_count() > tasks_before; i++)
-		task_sleep_ns(1000000);
+	(void)ktest_wait_tasks(tasks_before, 500000000); /* else the runner reports them */
 	return cv.sender_done && cv.receiver_done ? E_OK : E_TIMEDOUT;
 }
 

@@ -1,0 +1,61 @@
+/*
+ * mm_acct: accounting domains, so a memory check counts what one piece of
+ * work allocated while other tasks allocate and free at the same time.
+ *
+ * A domain is a small number (1..MM_ACCT_MAX-1; 0 is "not counted"). Every
+ * task carries one (inherited at spawn, task cell); the allocators ask
+ * mm_acct_current() at allocation and record the domain in the object
+ * (frames, pages, mapping descriptors; a heap object's tag byte in its slab
+ * or its large region's header), and debit that recorded domain when the
+ * object is freed, whoever frees it (a reaper freeing a test's exited task
+ * debits the test). Heap slabs themselves and raw frames/pages (page
+ * tables, descriptor pool) are infrastructure and never counted.
+ *
+ *   uint8_t d; mm_acct_open(&d);      a fresh domain, all counters zero
+ *   ... run work with d as its tasks' domain ...
+ *   mm_acct_read(d, c);               what is still outstanding
+ *   mm_acct_close(d);                 reusable once its counters are zero
+ *
+ * A closed domain whose objects are still live (a leak) is not reused
+ * until they are freed, so a late free never debits an unrelated domain.
+ * State: the domain table (counters and open flags); plain values.
+ */
+#ifndef MM_ACCT_H
+#define MM_ACCT_H
+
+#include "base.h"
+
+#define MM_ACCT_NONE 0
+#define MM_ACCT_MAX 256
+
+enum mm_acct_kind {
+	ACCT_FRAMES,      /* RAM frames taken from the free/reserved pools */
+	ACCT_PAGES,       /* virtual pages taken from the zones */
+	ACCT_FRAME_OBJS,  /* live struct frames */
+	ACCT_PAGE_OBJS,   /* live struct pages */
+	ACCT_MAPPINGS,    /* live struct mapped_pages */
+	ACCT_HEAP_BYTES,  /* heap bytes in live objects (class size) */
+	ACCT_HEAP_OBJS,   /* live heap objects */
+	ACCT_TASKS,       /* tasks not yet freed */
+	ACCT_KINDS
+};
+/* the counter names, for reports ("frames", "heap bytes", ...) */
+extern const char *const mm_acct_kind_name[ACCT_KINDS];
+
+/* the domain allocations are charged to now: the current task's, or
+ * MM_ACCT_NONE in interrupt context or before tasks exist */
+uint8_t mm_acct_current(void);
+/* the task cell installs how to find the current task's domain */
+void mm_acct_set_current_hook(uint8_t (*fn)(void));
+
+/* add delta to domain d's counter k (no-op for MM_ACCT_NONE) */
+void mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta);
+
+/* a fresh open domain in *d; E_BUSY if every domain is open or holds
+ * objects still */
+int mm_acct_open(uint8_t *d) __must_check;
+/* the counters of d, indexed by enum mm_acct_kind */
+void mm_acct_read(uint8_t d, int64_t out[ACCT_KINDS]);
+void mm_acct_close(uint8_t d);
+
+#endif
