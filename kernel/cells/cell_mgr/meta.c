@@ -13,6 +13,7 @@
 #define LOG_TAG "cells"
 #include "cell_mgr.h"
 #include "cell_mgr_int.h"
+#include "mm_acct.h"
 #include "cpu.h"
 #include "base.h"
 #include "heap.h"
@@ -211,7 +212,9 @@ meta_index_reserve(size_t ncells)
 	size_t cap = 512;
 	while (cap < need)
 		cap *= 2;
+	mm_acct_shared_begin(); /* the index outlives the load that grew it */
 	struct rindex *n = kmalloc(sizeof(*n) + cap * sizeof(n->r[0]));
+	mm_acct_shared_end();
 	if (!n)
 		return E_NOMEM;
 	n->n = 0;

@@ -5,6 +5,7 @@
 #define LOG_TAG "acct"
 #include "mm_acct.h"
 #include "base.h"
+#include "cpu.h"
 
 struct domain {
 	int64_t c[ACCT_KINDS]; /* atomic */
@@ -32,9 +33,27 @@ mm_acct_set_current_hook(uint8_t (*fn)(void))
 	__atomic_store_n(&current_hook, fn, __ATOMIC_RELEASE);
 }
 
+static uint32_t shared_depth[MAX_CPUS]; /* per CPU, changed only by that CPU */
+
+void
+mm_acct_shared_begin(void)
+{
+	preempt_count_inc();
+	shared_depth[cpu_id()]++;
+}
+
+void
+mm_acct_shared_end(void)
+{
+	shared_depth[cpu_id()]--;
+	preempt_count_dec();
+}
+
 uint8_t
 mm_acct_current(void)
 {
+	if (shared_depth[cpu_id()])
+		return MM_ACCT_NONE;
 	uint8_t (*fn)(void) = __atomic_load_n(&current_hook, __ATOMIC_ACQUIRE);
 	return fn ? fn() : MM_ACCT_NONE;
 }

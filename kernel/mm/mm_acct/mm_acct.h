@@ -45,6 +45,11 @@ extern const char *const mm_acct_kind_name[ACCT_KINDS];
 /* the domain allocations are charged to now: the current task's, or
  * MM_ACCT_NONE in interrupt context or before tasks exist */
 uint8_t mm_acct_current(void);
+/* between these, this CPU's allocations are charged to no domain: shared
+ * metadata that outlives whoever happened to make it grow (the cell
+ * manager's address index and symbol tables). Preemption is off inside. */
+void mm_acct_shared_begin(void);
+void mm_acct_shared_end(void);
 /* the task cell installs how to find the current task's domain */
 void mm_acct_set_current_hook(uint8_t (*fn)(void));
 

@@ -196,7 +196,7 @@ KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
 		KT_OK(task_group_spawn(&g, &b));
 	}
 	task_sleep_ns(20000000);
-	size_t tasks = task_count();
+	size_t tasks = ktest_tasks();
 	struct frame_stats fs0, fs1;
 	frame_stats(&fs0);
 	struct swap_times st;
@@ -209,7 +209,7 @@ KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
 		cur, other, st.load / 1000, st.verify / 1000, st.quiesce / 1000, st.rewrite / 1000,
 		st.deps / 1000, st.transfer / 1000, st.cleanup / 1000, st.pause / 1000, st.total / 1000);
 	task_sleep_ns(30000000); /* the tasks keep running under the new policy */
-	KT_EQ(task_count(), tasks);
+	KT_EQ(ktest_tasks(), tasks);
 	const char *o2[] = { other }, *n2[] = { cur };
 	KT_OK(do_swap(o2, 1, n2, 1, adopt_cur, &st, &why));
 	KT_ASSERT(!strcmp(sched_policy()->name, name0));
