@@ -98,6 +98,10 @@ int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first
 /* fill why (if not NULL) with the message and return err (fmt.h) */
 #define cell_errf(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
 
+/* zeroed memory for metadata that outlives whoever makes it grow (the
+ * address index, symbol tables): charged to no accounting domain */
+void *meta_shared_zalloc(size_t bytes);
+
 /* recompute c's seals over its live text and rodata (pristine copies kept) */
 void cell_reseal(struct cell *c);
 

@@ -634,15 +634,7 @@ batch_finish(struct batch *b, int err)
 int
 cell_load(struct cell_ns *ns, const char *const *names, size_t n, struct cell_error *why)
 {
-	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* loads are serialized */
-	struct batch *b = batch_new(ns, why);
-	if (!b)
-		return cell_errf(why, E_NOMEM, "out of memory");
-	int err = E_OK;
-	for (size_t i = 0; i < n && !err; i++)
-		if (!batch_find(b, names[i]))
-			err = add_object(b, names[i], NULL, 0);
-	return batch_finish(b, err);
+	return cell_load_batch(ns, names, NULL, NULL, n, why);
 }
 
 int
@@ -654,9 +646,12 @@ cell_load_batch(struct cell_ns *ns, const char *const *names, const void *const 
 	if (!b)
 		return cell_errf(why, E_NOMEM, "out of memory");
 	int err = E_OK;
-	for (size_t i = 0; i < n && !err; i++)
-		err = add_object(b, names[i], images && images[i] ? images[i] : NULL,
-				 images && images[i] ? sizes[i] : 0);
+	for (size_t i = 0; i < n && !err; i++) {
+		const void *image = images && images[i] ? images[i] : NULL;
+		if (!image && batch_find(b, names[i]))
+			continue; /* a module named twice */
+		err = add_object(b, names[i], image, image ? sizes[i] : 0);
+	}
 	return batch_finish(b, err);
 }
 

@@ -87,6 +87,15 @@ cell_reseal(struct cell *c)
 			c->seal[r] = fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]);
 }
 
+void *
+meta_shared_zalloc(size_t bytes)
+{
+	mm_acct_shared_begin();
+	void *p = kzalloc(bytes);
+	mm_acct_shared_end();
+	return p;
+}
+
 int
 cell_repair(struct cell *c, int *fixed)
 {
@@ -212,12 +221,9 @@ meta_index_reserve(size_t ncells)
 	size_t cap = 512;
 	while (cap < need)
 		cap *= 2;
-	mm_acct_shared_begin(); /* the index outlives the load that grew it */
-	struct rindex *n = kmalloc(sizeof(*n) + cap * sizeof(n->r[0]));
-	mm_acct_shared_end();
+	struct rindex *n = meta_shared_zalloc(sizeof(*n) + cap * sizeof(n->r[0]));
 	if (!n)
 		return E_NOMEM;
-	n->n = 0;
 	n->cap = cap;
 	kfree(spare); /* never published */
 	spare = n;

@@ -7,7 +7,6 @@
  * is published, and a removal clears the name after marking the tomb.
  */
 #include "cell_mgr_int.h"
-#include "mm_acct.h"
 #include "base.h"
 #include "heap.h"
 #include "klibc.h"
@@ -81,9 +80,7 @@ symmap_reserve(struct symmap *m, size_t extra)
 	size_t cap = oldcap ? oldcap : 1024;
 	while ((m->used + extra) * 10 >= cap * 7)
 		cap *= 2;
-	mm_acct_shared_begin(); /* the table outlives the load that grew it */
-	struct symtab *t = kzalloc(sizeof(*t) + cap * sizeof(t->slots[0]));
-	mm_acct_shared_end();
+	struct symtab *t = meta_shared_zalloc(sizeof(*t) + cap * sizeof(t->slots[0]));
 	if (!t)
 		return E_NOMEM;
 	t->cap = cap;

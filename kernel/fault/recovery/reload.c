@@ -230,13 +230,8 @@ int
 recovery_task_start(void)
 {
 	waitq_init(&qwait);
-	int err;
 	struct task_builder b = TASK_BUILDER(recovery_task, (uint64_t)0);
 	b.name = "recovery";
 	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	if (!t)
-		return err;
-	task_unref(t);
-	return E_OK;
+	return task_spawn_detached(&b);
 }

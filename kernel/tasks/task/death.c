@@ -161,14 +161,7 @@ task_unwound(const struct unwind_report *r)
 		panic("idle task %s returned", t->name);
 	}
 	snprintf(t->kill_reason, sizeof(t->kill_reason), "%s", r->fi.msg);
-	irq_disable();
-	{
-		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
-		__atomic_store_n(&t->state, TASK_KILLED, __ATOMIC_RELEASE);
-	}
-	waitq_wake_all(&t->joiners);
-	sched_schedule();
-	panic("killed task %s was scheduled again", t->name);
+	task_finish(t, TASK_KILLED);
 }
 
 static void

@@ -78,14 +78,9 @@ reaper(uint64_t unused)
 int
 task_reaper_start(void)
 {
-	int err;
 	struct task_builder b = TASK_BUILDER(reaper, (uint64_t)0);
 	b.name = "reaper";
 	b.stack_pages = 4;
 	b.restartable = true;
-	struct task *t = task_spawn(&b, &err);
-	if (!t)
-		return err;
-	task_unref(t);
-	return E_OK;
+	return task_spawn_detached(&b);
 }

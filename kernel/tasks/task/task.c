@@ -207,17 +207,36 @@ task_exit(uint64_t value)
 	struct task *t = task_current();
 	t->exit_value = value;
 	task_ended(t); /* other cells' records of it may go */
+	task_finish(t, TASK_EXITED);
+}
+
+/* the end of every task (exit or death): become `state`, wake the
+ * joiners, switch away for good */
+__noreturn void
+task_finish(struct task *t, enum runstate state)
+{
 	/* interrupts stay off from here: a task preempted once it is
-	 * TASK_EXITED would never run again, and its joiners never wake */
+	 * finished would never run again, and its joiners never wake */
 	irq_disable();
 	{
 		/* under the joiners' lock, so a joiner's check cannot miss it */
 		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);
-		__atomic_store_n(&t->state, TASK_EXITED, __ATOMIC_RELEASE);
+		__atomic_store_n(&t->state, state, __ATOMIC_RELEASE);
 	}
 	waitq_wake_all(&t->joiners);
 	sched_schedule();
-	panic("exited task %s was scheduled again", t->name);
+	panic("finished task %s was scheduled again", t->name);
+}
+
+int
+task_spawn_detached(const struct task_builder *b)
+{
+	int err;
+	struct task *t = task_spawn(b, &err);
+	if (!t)
+		return err;
+	task_unref(t);
+	return E_OK;
 }
 
 int

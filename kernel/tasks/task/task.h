@@ -121,6 +121,8 @@ struct task *task_find_id(uint32_t id) OWNED_BY(task_unref);
 })
 
 struct task *task_spawn(const struct task_builder *b, int *err) OWNED_BY(task_unref);
+/* spawn and keep no reference (a system task that lives on its own) */
+int task_spawn_detached(const struct task_builder *b) __must_check;
 
 /* ---- task groups: an owned set of tasks; dropping joins and releases
  * them all. _cleanup_(task_group_drop) struct task_group g = { 0 }; ---- */

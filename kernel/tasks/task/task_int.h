@@ -19,6 +19,7 @@ void sched_schedule(void);          /* call with interrupts disabled */
 void sched_finish_switch(void);
 void sched_make_runnable(struct task *t);
 void sched_ready_remove(struct task *t);
+__noreturn void task_finish(struct task *t, enum runstate state);
 /* t described for introspection (caller keeps t alive) */
 void task_info_of(const struct task *t, struct task_info *i);
 

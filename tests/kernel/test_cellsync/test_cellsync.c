@@ -200,13 +200,21 @@ unload_fixtures(int *unused)
 		log_warn("left loaded: %s", why.msg);
 }
 
+/* swapfix_v1 and its user loaded (unload_fixtures takes them away);
+ * returns the user's entry, NULL if the load failed */
+static long (*load_fixtures(struct cell_error *why))(void)
+{
+	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
+	if (cell_load(K(), start, 2, why))
+		return NULL;
+	return (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
+}
+
 KTEST_FLAGS(cellsync_two_swaps_at_once_are_serialized, KTEST_NO_MEMCHECK)
 {
 	struct cell_error why;
-	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
-	KT_OK(cell_load(K(), start, 2, &why));
+	long (*call)(void) = load_fixtures(&why);
 	_cleanup_(unload_fixtures) int fixtures = 0;
-	long (*call)(void) = (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
 	KT_ASSERT(call);
 	struct cell_stats cs0, cs1;
 	cell_stats(K(), &cs0);
@@ -291,10 +299,8 @@ KTEST_FLAGS(cellsync_swap_without_pause_changes_nothing, KTEST_NO_MEMCHECK)
 	if (cpu_count_online() < 2)
 		return;
 	struct cell_error why;
-	static const char *const start[] = { "swapfix_v1", "swapfix_user" };
-	KT_OK(cell_load(K(), start, 2, &why));
+	long (*call)(void) = load_fixtures(&why);
 	_cleanup_(unload_fixtures) int fixtures = 0;
-	long (*call)(void) = (long (*)(void))(uintptr_t)cell_sym_addr(K(), "swapfix_user_call");
 	KT_ASSERT(call);
 	long v0 = call();
 	struct cell_stats cs0, cs1;

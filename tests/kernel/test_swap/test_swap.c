@@ -162,6 +162,21 @@ KTEST(swap_versions_split_merge_and_back_while_running)
 
 static volatile bool spin_stop;
 
+/* the active policy's cell and transfer function, and the other's; name
+ * gets the active policy's name (its cell may be replaced meanwhile) */
+struct policies {
+	const char *cur, *other, *adopt_cur, *adopt_other;
+};
+
+static struct policies
+policies_now(char *name, size_t n)
+{
+	strlcpy(name, sched_policy()->name, n);
+	bool rr = !strcmp(name, "round-robin");
+	return rr ? (struct policies){ "sched_rr", "sched_prio", "sched_rr_adopt", "sched_prio_adopt" }
+		  : (struct policies){ "sched_prio", "sched_rr", "sched_prio_adopt", "sched_rr_adopt" };
+}
+
 static uint64_t
 worker(uint64_t n)
 {
@@ -183,11 +198,8 @@ KTEST_FLAGS(scheduler_swapped_live_and_back, KTEST_NO_FRAMECHECK)
 	/* p0 lives in the policy cell, which the swap replaces and frees:
 	 * keep what we need of it */
 	char name0[32];
-	strlcpy(name0, p0->name, sizeof(name0));
-	bool rr = !strcmp(name0, "round-robin");
-	const char *cur = rr ? "sched_rr" : "sched_prio", *other = rr ? "sched_prio" : "sched_rr";
-	const char *adopt_other = rr ? "sched_prio_adopt" : "sched_rr_adopt";
-	const char *adopt_cur = rr ? "sched_rr_adopt" : "sched_prio_adopt";
+	struct policies pc = policies_now(name0, sizeof(name0));
+	const char *cur = pc.cur, *other = pc.other, *adopt_cur = pc.adopt_cur, *adopt_other = pc.adopt_other;
 	spin_stop = false;
 	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < 8; i++) {
@@ -264,11 +276,8 @@ busy(uint64_t n)
 KTEST_FLAGS(scheduler_reloaded_into_itself_under_load, KTEST_NO_FRAMECHECK)
 {
 	char name0[32];
-	strlcpy(name0, sched_policy()->name, sizeof(name0));
-	bool rr = !strcmp(name0, "round-robin");
-	const char *cur = rr ? "sched_rr" : "sched_prio", *other = rr ? "sched_prio" : "sched_rr";
-	const char *adopt_cur = rr ? "sched_rr_adopt" : "sched_prio_adopt";
-	const char *adopt_other = rr ? "sched_prio_adopt" : "sched_rr_adopt";
+	struct policies pc = policies_now(name0, sizeof(name0));
+	const char *cur = pc.cur, *other = pc.other, *adopt_cur = pc.adopt_cur, *adopt_other = pc.adopt_other;
 	spin_stop = false;
 	_cleanup_(task_group_drop) struct task_group g = { 0 };
 	for (int i = 0; i < 16; i++) {
