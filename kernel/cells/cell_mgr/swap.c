@@ -285,8 +285,10 @@ move_edges(struct plan *p, bool undo)
  * namesakes of the same size; nothing else is copied: pointers into the
  * old cell, locks and queues must never reach the new one */
 #define CARRY_PREFIX ".data.carry."
+/* copy (or, with copy false, only count) the carried variables that
+ * have a namesake of the same size in the new cells */
 static size_t
-copy_state(struct plan *p)
+copy_state(const struct plan *p, bool copy)
 {
 	size_t copied = 0;
 	for (size_t o = 0; o < p->nold; o++) {
@@ -301,7 +303,9 @@ copy_state(struct plan *p)
 					struct section *t = &n->sections[k];
 					if ((t->kind == SEC_DATA || t->kind == SEC_BSS) && t->size == s->size &&
 					    !strcmp(t->name, s->name)) {
-						memcpy((void *)(uintptr_t)t->addr, (const void *)(uintptr_t)s->addr, s->size);
+						if (copy)
+							memcpy((void *)(uintptr_t)t->addr, (const void *)(uintptr_t)s->addr,
+							       s->size);
 						copied++;
 					}
 				}
@@ -345,11 +349,8 @@ no_pause_needed(const struct plan *p, const struct swap_request *rq)
 {
 	if (p->nrw || !rq->ntransfer)
 		return false;
-	for (size_t o = 0; o < p->nold; o++)
-		for (size_t i = 0; i < p->old[o]->nsections; i++)
-			if (!strncmp(p->old[o]->sections[i].name, CARRY_PREFIX, sizeof(CARRY_PREFIX) - 1) &&
-			    !rq->fresh_data)
-				return false;
+	if (!rq->fresh_data && copy_state(p, false))
+		return false;
 	for (size_t i = 0; i < rq->ntransfer; i++) {
 		char marker[80];
 		snprintf(marker, sizeof(marker), "%s__transfer_live", rq->transfer[i]);
@@ -373,20 +374,6 @@ busy_in_old(struct plan *p)
 	for (size_t o = 0; o < p->nold; o++)
 		if (res[o] == 1)
 			return true;
-	return false;
-}
-
-/* would copy_state copy anything (an old cell has carried variables)? */
-static bool
-carries_data(struct plan *p)
-{
-	for (size_t o = 0; o < p->nold; o++)
-		for (size_t i = 0; i < p->old[o]->nsections; i++) {
-			const struct section *s = &p->old[o]->sections[i];
-			if ((s->kind == SEC_DATA || s->kind == SEC_BSS) && s->size &&
-			    !strncmp(s->name, CARRY_PREFIX, sizeof(CARRY_PREFIX) - 1))
-				return true;
-		}
 	return false;
 }
 
@@ -465,7 +452,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	uint64_t q0 = tsc_ns();
 	while (frame_check && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) && busy_in_old(&p))
 		tsc_delay_us(1000);
-	bool carries = !rq->fresh_data && carries_data(&p);
+	bool carries = !rq->fresh_data && copy_state(&p, false);
 	/* the pause: every other CPU parked within the bound, or no swap. The
 	 * transfer functions are the last check; if one fails, the steps
 	 * before it are undone and the new cells unloaded. */
@@ -516,7 +503,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	uint64_t p1 = tsc_ns();
 	move_edges(&p, false);
 	uint64_t p2 = tsc_ns();
-	tm.data_copied = rq->fresh_data ? 0 : copy_state(&p);
+	tm.data_copied = rq->fresh_data ? 0 : copy_state(&p, true);
 	int terr = E_OK;
 	size_t failed = 0;
 	for (size_t i = 0; i < rq->ntransfer && !terr; i++) {

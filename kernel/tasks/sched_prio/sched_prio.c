@@ -23,17 +23,21 @@
 struct prq {
 	struct task *head;
 	size_t len;
-	uint64_t min_pass;  /* pass of the last task picked */
 };
 
 static struct prq prqs[MAX_CPUS];
+/* per CPU, the pass of the last task picked: the floor a task coming back
+ * (or new) starts from, so it cannot starve the others. A plain value,
+ * kept across rebuilds and carried into a reloaded copy: a fresh 0 would
+ * let new tasks run alone until their pass caught up with the rest */
+static uint64_t min_pass[MAX_CPUS] CELL_CARRY(min_pass);
 
 #define NEXT(t) ((struct task *)(t)->slot.link)
 
 static void
 p_reset(unsigned cpu)
 {
-	prqs[cpu] = (struct prq){ NULL, 0, 0 };
+	prqs[cpu] = (struct prq){ NULL, 0 };
 }
 
 static void
@@ -41,8 +45,8 @@ p_enqueue(struct task *t, unsigned cpu)
 {
 	struct prq *q = &prqs[cpu];
 	/* a task coming back from sleep does not get a burst of credit */
-	if (t->slot.key < q->min_pass)
-		t->slot.key = q->min_pass;
+	if (t->slot.key < min_pass[cpu])
+		t->slot.key = min_pass[cpu];
 	t->slot.link = q->head;
 	q->head = t;
 	q->len++;
@@ -80,7 +84,7 @@ p_pick_next(unsigned cpu)
 		else
 			q->head = NEXT(best);
 		q->len--;
-		q->min_pass = best->slot.key;
+		min_pass[cpu] = best->slot.key;
 		int prio = best->priority;
 		if (prio < 0 || prio > SCHED_PRIO_MAX)
 			prio = 0;

@@ -64,3 +64,12 @@ task_group_drop(struct task_group *g)
 	g->tasks = NULL;
 	g->n = g->cap = 0;
 }
+
+/* a system task that lives on its own (no reference kept) */
+int
+task_spawn_detached(const struct task_builder *b)
+{
+	int err = E_OK;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(b, &err);
+	return t ? E_OK : err;
+}

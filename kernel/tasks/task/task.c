@@ -228,16 +228,6 @@ task_finish(struct task *t, enum runstate state)
 	panic("finished task %s was scheduled again", t->name);
 }
 
-int
-task_spawn_detached(const struct task_builder *b)
-{
-	int err;
-	struct task *t = task_spawn(b, &err);
-	if (!t)
-		return err;
-	task_unref(t);
-	return E_OK;
-}
 
 int
 task_join(struct task *t, uint64_t *value)

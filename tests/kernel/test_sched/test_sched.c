@@ -126,10 +126,8 @@ KTEST(corrupted_policy_queues_are_rebuilt)
 	}
 	if (!err) {
 		bool irq = irq_save(); /* nothing else touches our queue meanwhile */
-		for (size_t i = 0; i < g.n; i++) {
+		for (size_t i = 0; i < g.n; i++)
 			g.tasks[i]->slot.link = blocked;
-			g.tasks[i]->slot.key = 0;
-		}
 		irq_restore(irq);
 	}
 	preempt_enable();
