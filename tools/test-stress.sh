@@ -33,7 +33,7 @@ else
 fi
 expect_line swaps_and_reloads '^STRESS 50 policy swaps, 100 reloads, .* 0 errors$' "$log"
 expect_line stress_passed '^1 passed, 0 failed' "$log"
-expect_line evolved_meanwhile '^Hello from the stressed hello cell!$' "$log"
+expect_line evolved_meanwhile '^Hello from the stressed hello cell!' "$log"
 if grep -Eq 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log"; then
 	bad no_unexpected_fault "$(grep -Em1 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log")"
 else
