@@ -262,12 +262,17 @@ busy(uint64_t n)
 		if (rounds % 32 == 0)
 			task_sleep_ns(50000);
 		if (rounds % 50 == 0) {
-			int err;
+			int err = E_OK;
 			struct task_builder b = TASK_BUILDER(child, rounds);
 			_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
 			uint64_t v = 0;
-			if (!c || task_join(c, &v) || v != rounds + 1)
+			int jerr = c ? task_join(c, &v) : err;
+			if (!c || jerr || v != rounds + 1) {
+				kprintf("busy %lu: child %s: %s, value %lu (want %lu)%s%s\n", n,
+					c ? "joined" : "not spawned", err_str(c ? jerr : err), v, rounds + 1,
+					c && jerr ? ", killed: " : "", c && jerr ? c->kill_reason : "");
 				return UINT64_MAX; /* reported as a wrong exit value */
+			}
 		}
 	}
 	return n;
