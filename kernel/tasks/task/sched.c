@@ -104,12 +104,6 @@ sched_set_policy(const struct sched_policy *p)
 	return E_OK;
 }
 
-int
-sched_replace_policy(const struct sched_policy *p)
-{
-	return sched_set_policy(p);
-}
-
 /* a ready-set member the policy handed back must be a live task of this
  * CPU's set; anything else means its queues are corrupted */
 static bool

@@ -303,8 +303,6 @@ struct sched_policy {
  * previous policy is read; the previous policy's cell is unpinned. Used at
  * boot and by the transfer function of a scheduler cell swap or reload. */
 int sched_set_policy(const struct sched_policy *p) __must_check;
-/* the same (kept for transfer functions written against the old name) */
-int sched_replace_policy(const struct sched_policy *p) __must_check;
 const struct sched_policy *sched_policy(void);
 /* rebuild cpu's queues from the task list (what the task cell does when a
  * policy's answer shows its queues are corrupted); returns how many tasks
