@@ -138,5 +138,6 @@ send(uint32_t id, uint32_t lo)
 }
 
 void apic_send_ipi(uint32_t id, uint8_t vector) { send(id, vector); }
+void apic_send_nmi(uint32_t id) { send(id, 0x400); }
 void apic_send_init(uint32_t id) { send(id, 0x4500); }
 void apic_send_sipi(uint32_t id, uint8_t page) { send(id, 0x4600 | page); }

@@ -22,6 +22,8 @@ void apic_eoi(void);
 int apic_timer_start(unsigned hz, void (*tick)(void)) __must_check;
 uint64_t apic_timer_hz(void);
 void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* an NMI to one CPU (delivered even with its interrupts off; wakes hlt) */
+void apic_send_nmi(uint32_t id);
 void apic_send_init(uint32_t apic_id);
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 

@@ -68,6 +68,7 @@ DEFINE_CR(4)
 
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 
@@ -115,6 +116,7 @@ struct percpu {
 	bool in_unwinder;         /* the unwinder's own code is running */
 	void *fault_catchers;     /* the running task's catcher chain (swapped at switch) */
 	void *stop_frame;         /* while parked by smp_stop_others: the interrupted frame */
+	bool stop_nmi;            /* NMIs sent to wake it from that park (smp/stop.c) */
 	/* cell manager read sections (cell_mgr/sync.c): nesting depth on this
 	 * CPU, and a count of sections left (read by writers on other CPUs) */
 	unsigned cell_rd;

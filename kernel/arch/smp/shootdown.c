@@ -17,6 +17,7 @@
 #include "exceptions.h"
 #include "page_table.h"
 #include "task.h"
+#include "tsc.h"
 
 static struct spinlock req_lock = SPINLOCK_INIT;
 static volatile uint64_t req_va;
@@ -47,11 +48,20 @@ serve(void)
 }
 
 void smp_serve_shootdown(void);
+bool smp_shootdown_pending(void);
+void smp_wake_parked(uint32_t mask);
 
 void
 smp_serve_shootdown(void)
 {
 	serve();
+}
+
+/* a request addressed to this CPU, not served yet */
+bool
+smp_shootdown_pending(void)
+{
+	return __atomic_load_n(&pending, __ATOMIC_ACQUIRE) & (1u << cpu_id());
 }
 
 static void
@@ -83,8 +93,16 @@ shootdown(uint64_t va, size_t n)
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		if (others & (1u << c))
 			apic_send_ipi(percpu_of(c)->apic_id, VEC_TLB);
-	while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE))
+	/* CPUs parked by smp_stop_others halt with interrupts off: wake them
+	 * (again after a while, should one have halted just as we sent) */
+	smp_wake_parked(others);
+	for (uint64_t t1 = tsc_ns(); __atomic_load_n(&pending, __ATOMIC_ACQUIRE);) {
+		if (tsc_ns() - t1 > 50000) {
+			smp_wake_parked(__atomic_load_n(&pending, __ATOMIC_ACQUIRE));
+			t1 = tsc_ns();
+		}
 		cpu_relax();
+	}
 	st.shootdowns++;
 	for (uint32_t m = others; m; m &= m - 1) /* no libgcc: count bits by hand */
 		st.shootdown_ipis++;

@@ -1,11 +1,16 @@
 /*
  * stop.c: stop every other CPU for a short critical section (cell
  * swapping rewrites code that they may be running). Each target parks in
- * the VEC_STOP interrupt with interrupts off, serving TLB shootdowns while
- * it waits (the initiator changes page protections). A CPU inside a
- * preemption-disabled region may hold a lock the initiator needs (the
- * page-table lock is taken with interrupts on), so it does not park then:
- * the initiator asks again until every CPU is parked outside such regions.
+ * the VEC_STOP interrupt with interrupts off, halted: under emulation a
+ * spinning CPU would take the host's cores from the one doing the work
+ * (the pause would stretch by whole host time slices). An NMI wakes a
+ * parked CPU - to serve a TLB shootdown (smp_wake_parked) or to let it go
+ * (release_parked, which sends again until every CPU has left: an NMI
+ * that lands between the last check and hlt is not lost for good).
+ * A CPU inside a preemption-disabled region may hold a lock the initiator
+ * needs (the page-table lock is taken with interrupts on), so it does not
+ * park then: the initiator asks again until every CPU is parked outside
+ * such regions.
  * State: the stop request in flight.
  */
 #include "smp.h"
@@ -22,6 +27,7 @@ static volatile bool stopping;
 static volatile uint32_t parked;    /* bit per parked CPU */
 
 void smp_serve_shootdown(void);
+bool smp_shootdown_pending(void);
 
 static void
 stop_irq(struct trap_frame *f)
@@ -32,14 +38,39 @@ stop_irq(struct trap_frame *f)
 		return; /* not now: the initiator will ask again */
 	uint32_t bit = 1u << pc->id;
 	pc->stop_frame = f; /* where this CPU's task was: swapping checks it */
+	pc->stop_nmi = false; /* (a late NMI of the last park has come by now) */
 	__atomic_or_fetch(&parked, bit, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		smp_serve_shootdown();
-		cpu_relax();
+		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE) && !smp_shootdown_pending())
+			cpu_halt(); /* interrupts are off: only an NMI wakes us */
 	}
 	pc->stop_frame = NULL;
 	__atomic_and_fetch(&parked, ~bit, __ATOMIC_ACQ_REL);
 	/* returning with iretq is serializing: modified code is refetched */
+}
+
+/* an NMI we sent: nothing to do but return (to the instruction after
+ * hlt); any other NMI is reported as before */
+static bool
+stop_nmi(struct trap_frame *f)
+{
+	(void)f;
+	return this_cpu()->stop_nmi;
+}
+
+/* wake the parked CPUs among mask (they go back to hlt if still stopped) */
+void
+smp_wake_parked(uint32_t mask)
+{
+	mask &= __atomic_load_n(&parked, __ATOMIC_ACQUIRE);
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (mask & (1u << c)) {
+			struct percpu *pc = percpu_of(c);
+			pc->stop_nmi = true;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			apic_send_nmi(pc->apic_id);
+		}
 }
 
 static uint32_t
@@ -57,8 +88,12 @@ static void
 release_parked(void)
 {
 	__atomic_store_n(&stopping, false, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE)) {
+		smp_wake_parked(~0u);
+		uint64_t t1 = tsc_ns();
+		while (tsc_ns() - t1 < 50000 && __atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+			cpu_relax();
+	}
 }
 
 /*
@@ -111,5 +146,7 @@ int
 smp_stop_init(void)
 {
 	int err = exc_register_irq(VEC_STOP, stop_irq);
-	return err == E_BUSY ? E_OK : err;
+	if (err && err != E_BUSY)
+		return err;
+	return exc_register_fault_handler(2, stop_nmi);
 }

@@ -102,8 +102,6 @@ int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first
  * address index, symbol tables): charged to no accounting domain */
 void *meta_shared_zalloc(size_t bytes);
 
-/* recompute c's seals over its live text and rodata (pristine copies kept) */
-void cell_reseal(struct cell *c);
 
 /* write through read-only mappings on this CPU only (CR0.WP off), with
  * interrupts off: no page table changes and no TLB shootdowns, so usable

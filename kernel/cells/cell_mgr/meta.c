@@ -77,16 +77,6 @@ cell_seal(struct cell *c)
 	}
 }
 
-/* the seals again, over the live bytes, keeping the pristine copies (the
- * caller patched them as it patched the live bytes) */
-void
-cell_reseal(struct cell *c)
-{
-	for (int r = 0; r < REGION_COUNT; r++)
-		if (sealable(c, r))
-			c->seal[r] = fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]);
-}
-
 void *
 meta_shared_zalloc(size_t bytes)
 {

@@ -93,6 +93,12 @@ struct plan {
 	size_t nedges;
 	struct cell_dep **dead;    /* old edges to unlink and free */
 	size_t ndead, capdead;
+	struct reseal {            /* per rewritten (cell, sealed region) */
+		struct cell *c;
+		int region;
+		uint64_t before, after; /* its seal now, and once rewritten */
+	} *seals;
+	size_t nseals;
 };
 
 static bool
@@ -222,12 +228,45 @@ plan_edges(struct plan *p, struct cell_error *why)
 	return E_OK;
 }
 
+/* the dependents' seals once rewritten, computed now over a rewritten
+ * copy of their pristine bytes, so that the pause only stores them
+ * (hashing a cell's text takes milliseconds under TCG) */
+static int
+plan_seals(struct plan *p, struct cell_error *why)
+{
+	p->seals = kzalloc((p->nrw ? p->nrw : 1) * sizeof(*p->seals));
+	if (!p->seals)
+		return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+	for (size_t i = 0; i < p->nrw; i++) {
+		struct cell *c = p->rw[i].from->cell;
+		int r = p->rw[i].region;
+		bool seen = !c->pristine[r]; /* not sealed: nothing to compute */
+		for (size_t k = 0; k < p->nseals && !seen; k++)
+			seen = p->seals[k].c == c && p->seals[k].region == r;
+		if (seen)
+			continue;
+		uint8_t *copy = kmalloc(c->size[r]);
+		if (!copy)
+			return cell_errf(why, E_NOMEM, "out of memory planning the swap");
+		memcpy(copy, c->pristine[r], c->size[r]);
+		for (size_t k = i; k < p->nrw; k++) {
+			const struct rewrite *w = &p->rw[k];
+			if (w->from->cell == c && w->region == r)
+				memcpy(copy + (w->from->addr + w->offset - c->start[r]), w->bytes, w->width);
+		}
+		p->seals[p->nseals++] = (struct reseal){ c, r, c->seal[r], fnv1a(copy, c->size[r]) };
+		kfree(copy);
+	}
+	return E_OK;
+}
+
 static void
 plan_free(struct plan *p, bool keep_edges)
 {
 	if (!keep_edges)
 		meta_edges_free(p->edges, p->nedges);
 	kfree(p->edges);
+	kfree(p->seals);
 	kfree(p->rw);
 	kfree(p->dead);
 }
@@ -253,8 +292,8 @@ rewrite_relocations(struct plan *p, bool undo)
 	}
 	wp_restore(cr0);
 	/* the dependents' seals and pristine copies follow (repair must not
-	 * put the old addresses back): patch the copies in place and rehash
-	 * each cell once - no allocation, no unmapping in the pause */
+	 * put the old addresses back): patch the copies in place and store
+	 * the seals computed before the pause - no allocation, no hashing */
 	for (size_t i = 0; i < p->nrw; i++) {
 		struct rewrite *w = &p->rw[i];
 		struct cell *c = w->from->cell;
@@ -263,13 +302,8 @@ rewrite_relocations(struct plan *p, bool undo)
 			memcpy((uint8_t *)c->pristine[w->region] + (place - c->start[w->region]), undo ? w->before : w->bytes,
 			       w->width);
 	}
-	for (size_t i = 0; i < p->nrw; i++) {
-		bool first = true;
-		for (size_t k = 0; k < i && first; k++)
-			first = p->rw[k].from->cell != p->rw[i].from->cell;
-		if (first)
-			cell_reseal(p->rw[i].from->cell);
-	}
+	for (size_t i = 0; i < p->nseals; i++)
+		p->seals[i].c->seal[p->seals[i].region] = undo ? p->seals[i].before : p->seals[i].after;
 }
 
 static void
@@ -413,6 +447,8 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		err = verify(&p, why);
 	if (!err)
 		err = plan_edges(&p, why);
+	if (!err)
+		err = plan_seals(&p, why);
 	size_t nsyms = 0;
 	for (struct cell *n = p.tmp->cells; n && !err; n = n->next)
 		nsyms += n->nsyms;
@@ -561,6 +597,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.total = t5 - t0;
 	if (t)
 		*t = tm;
+
 	log_info("swapped %zu cell(s) for %zu in %lu us (pause %lu us): %zu relocations rewritten, %zu data sections carried, %zu task(s) restarted into the new code",
 		 rq->nold, rq->nnew, tm.total / 1000, tm.pause / 1000, tm.relocs, tm.data_copied, tm.restarted);
 	if (tm.stale)

@@ -63,6 +63,18 @@ stack_register_boot_guards(void)
 	}
 }
 
+/* boot.S lays the static stacks out as [guard][stack] each, the boot
+ * CPU's first: it ends where the next guard starts */
+bool
+stack_boot_bounds(uintptr_t *bottom, uintptr_t *top)
+{
+	if (boot_guard_count < 2)
+		return false;
+	*bottom = boot_guard_pages[0] + PAGE_SIZE;
+	*top = boot_guard_pages[1];
+	return *bottom < *top;
+}
+
 const char *
 stack_guard_owner(uint64_t addr)
 {

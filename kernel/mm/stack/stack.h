@@ -26,6 +26,8 @@ const char *stack_guard_owner(uint64_t addr);
 /* map a frame into the guard page holding addr (a stack that overflowed
  * gets room to run its cleanups while it unwinds); dropped with the stack */
 bool stack_guard_extend(uint64_t addr);
+/* the boot CPU's static stack (the captain's): false if unknown */
+bool stack_boot_bounds(uintptr_t *bottom, uintptr_t *top);
 /* register the nano_core's static boot/IST stacks' guard pages */
 void stack_register_boot_guards(void);
 

@@ -27,11 +27,11 @@ struct prq {
 
 static struct prq prqs[MAX_CPUS];
 /* per CPU, the pass of the last task picked: the floor a task coming back
- * (or new) starts from, so it cannot starve the others. A plain value,
- * kept across rebuilds and carried into a reloaded copy: a fresh 0 would
- * let new tasks run alone until their pass caught up with the rest */
-static uint64_t min_pass[MAX_CPUS] CELL_CARRY(min_pass);
-
+ * (or new) starts from, so it cannot starve the others. Derived too: a
+ * fresh copy (a reload) starts at 0 and takes the lowest pass among the
+ * tasks it is given (p_enqueue), so nothing needs carrying and a reload
+ * stops no CPU */
+static uint64_t min_pass[MAX_CPUS];
 #define NEXT(t) ((struct task *)(t)->slot.link)
 
 static void
@@ -44,6 +44,15 @@ static void
 p_enqueue(struct task *t, unsigned cpu)
 {
 	struct prq *q = &prqs[cpu];
+	/* no floor yet (a fresh copy, before its first pick): the lowest
+	 * pass already queued */
+	if (!min_pass[cpu] && q->head) {
+		uint64_t low = q->head->slot.key;
+		for (struct task *c = NEXT(q->head); c; c = NEXT(c))
+			if (c->slot.key < low)
+				low = c->slot.key;
+		min_pass[cpu] = low;
+	}
 	/* a task coming back from sleep does not get a burst of credit */
 	if (t->slot.key < min_pass[cpu])
 		t->slot.key = min_pass[cpu];

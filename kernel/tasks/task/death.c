@@ -338,6 +338,37 @@ all_results(struct frame_query *q, int v)
 			q->result[i] = v;
 }
 
+/* the quick look before the walk: every return address of a task's
+ * frames, and the saved or interrupted rip, is a word on its stack between
+ * its stack pointer and the top. If no word there (and not rip) falls in
+ * any range, no frame does; otherwise the walk decides (a stale word in an
+ * unwritten local is not a frame). A word scan costs microseconds where a
+ * DWARF walk costs a millisecond under TCG: a swap's pause runs this for
+ * every task. */
+static bool
+stack_may_hold(struct task *t, uint64_t rsp, uint64_t rip, const struct frame_query *q)
+{
+	uintptr_t top, bottom;
+	if (t->stack) {
+		top = stack_top(t->stack);
+		bottom = stack_bottom(t->stack);
+	} else if (!stack_boot_bounds(&bottom, &top)) {
+		return true; /* no bounds to scan: walk it */
+	}
+	if (rsp < bottom || rsp > top || (rsp & 7))
+		return true; /* not on its own stack (an IST stack?): walk */
+	for (size_t k = 0; k < q->n; k++)
+		if (rip >= q->lo[k] && rip < q->hi[k])
+			return true;
+	/* a return address follows a call: never a range's first byte, which
+	 * the query's own arrays hold (on the stack of the task asking) */
+	for (const uint64_t *w = (const uint64_t *)(uintptr_t)rsp; w < (const uint64_t *)(uintptr_t)top; w++)
+		for (size_t k = 0; k < q->n; k++)
+			if (*w > q->lo[k] && *w < q->hi[k])
+				return true;
+	return false;
+}
+
 static void
 frames_of_unsafe(struct task *t, struct frame_query *q)
 {
@@ -357,13 +388,19 @@ frames_of_unsafe(struct task *t, struct frame_query *q)
 				all_results(q, -1);
 			return;
 		}
+		if (!stack_may_hold(t, f->rsp, f->rip, q))
+			return;
 		struct unwind_regs r = { .r = {
 			f->rax, f->rdx, f->rcx, f->rbx, f->rsi, f->rdi, f->rbp, f->rsp,
 			f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, f->rip } };
 		n = unwind_backtrace(&r, true, pcs, ARRAY_SIZE(pcs));
 	} else {
+		uint64_t rsp = t == task_current() ? (uint64_t)(uintptr_t)__builtin_frame_address(0) : t->saved_rsp;
+		if (!stack_may_hold(t, rsp, 0, q))
+			return;
 		n = task_backtrace(t, pcs, ARRAY_SIZE(pcs));
 	}
+
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < q->n; k++)
 			if (pcs[i] >= q->lo[k] && pcs[i] < q->hi[k])

@@ -45,8 +45,11 @@ keep_calling(struct caller *c)
 		long v = c->call();
 		long count = v % 1000000000L;
 		int version = (int)VERSION(v);
-		if (count != c->prev_count + 1)
+		if (count != c->prev_count + 1) {
 			c->bad_count++;
+			kprintf("swap test: the counter went from %ld (version %d) to %ld (version %d)\n", c->prev_count,
+				(int)VERSION(c->last), count, version);
+		}
 		c->prev_count = count;
 		c->last = v;
 		seen_mask |= 1 << version;
@@ -298,6 +301,9 @@ KTEST_FLAGS(scheduler_reloaded_into_itself_under_load, KTEST_NO_FRAMECHECK)
 		int err = do_swap(o, 1, n, 1, adopt_cur, &st, &why);
 		if (err)
 			KT_FAIL("reload %d of %s into itself: %s", round, cur, why.msg);
+		/* a policy carries nothing and adopts live: no CPU was stopped */
+		KT_EQ(st.pause, 0);
+		KT_EQ(st.data_copied, 0);
 		task_sleep_ns(5000000);
 		/* and across to the other policy and back */
 		const char *o2[] = { cur }, *n2[] = { other };
