@@ -30,7 +30,7 @@ tools/run-commands --timeout 180 \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
-	hello "!$EV $evo/good" hello rq nosuchcommand2 "!$EV $evo/good" "!$EV $evo/bad" rq hello \
+	"spin &" hello "!$EV $evo/good" hello jobs "kill spin" uptime rq nosuchcommand2 "!$EV $evo/good" "!$EV $evo/bad" rq hello \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
 	"test base" "test nosuch" halt > "$log" 2>&1
 rc=$?
@@ -84,6 +84,12 @@ check evolved_kernel_cell '^policy: round-robin v2$'
 # the shell's own cell was swapped: its task was restarted into the new code
 check evolved_shell '^nosuchcommand2: unknown command \(type `help`\) \[evolved shell\]'
 check evolved_shell_restarted 'swapped .* 1 task\(s\) restarted into the new code'
+check jobs_kept_across_shell_swap '^\[2\] task #[0-9]+ (blocked|runnable) +spin$'
+if [ "$(grep -c '^\[done\] spin: crashed: killed from the shell' "$log")" -ge 2 ]; then
+	ok job_reported_by_new_shell
+else
+	bad job_reported_by_new_shell "the job started before the shell was swapped was not reported done by the new shell"
+fi
 check evolve_up_to_date '^\[host\] evolve: nothing to do: the running system matches the build'
 check evolve_refused '^\[host\] evolve: FAILED: .*evolve_missing_fn'
 # after the refused evolution, `rq` still shows the version before it

@@ -4,6 +4,15 @@
  * whose entry calls the cell's main(argc, argv) and which holds the cell
  * (so it cannot be unloaded under it). The foreground job is watched
  * together with the console, so Ctrl-C can kill it.
+ *
+ * The job table - background jobs and the foreground one - is session
+ * state that must outlive the shell task: a swapped or recovered shell is
+ * restarted, and its jobs (each holding a task reference and the argv its
+ * task reads) must not be lost or freed under a running task. So the table
+ * lives in the state_db ("shell.jobs", like the history); a restarted
+ * shell finds it there, and a foreground job it was waiting for goes on as
+ * a background one. If the state_db cannot hold it, a table in this cell
+ * serves (and a restart then loses it, as it says at the first command).
  */
 #define LOG_TAG "shell"
 #include "shell_int.h"
@@ -12,6 +21,7 @@
 #include "heap.h"
 #include "klibc.h"
 #include "logger.h"
+#include "state_db.h"
 #include "task.h"
 #include "tty.h"
 
@@ -24,11 +34,36 @@ struct job {
 	char line[LINE_MAX];  /* cut into argv by split() */
 	char text[LINE_MAX];  /* the command as typed, for `jobs` */
 	struct task *task;
-	unsigned id;
+	unsigned id;          /* 0: the foreground job */
 };
 
-static struct job *jobs[MAX_JOBS]; /* background jobs */
-static unsigned next_job = 1;
+struct job_table {
+	struct job *slot[MAX_JOBS];
+	unsigned last_id;
+};
+
+static struct state_ref jobs_ref CELL_CARRY(jobs_ref);
+static bool have_jobs_ref CELL_CARRY(have_jobs_ref);
+static struct job_table local_table; /* only if the state_db has no room */
+
+static struct job_table *
+table(void)
+{
+	struct job_table *t = have_jobs_ref ? state_db_get(jobs_ref) : NULL;
+	if (t)
+		return t;
+	int err = state_db_obtain("shell.jobs", sizeof(*t), "shell", NULL, &jobs_ref);
+	if (err) {
+		static bool said;
+		if (!said)
+			kprintf("shell: no room for the job table in the state_db (%s): jobs will not survive a restart of the shell\n",
+				err_str(err));
+		said = true;
+		return &local_table;
+	}
+	have_jobs_ref = true;
+	return state_db_get(jobs_ref);
+}
 
 static uint64_t
 app_entry(struct job *j)
@@ -101,15 +136,22 @@ report(struct job *j, bool background)
 void
 jobs_report_done(void)
 {
+	struct job_table *t = table();
 	for (int i = 0; i < MAX_JOBS; i++) {
-		struct job *j = jobs[i];
+		struct job *j = t->slot[i];
 		if (!j)
 			continue;
+		if (!j->id) {
+			/* we were restarted while waiting for it */
+			j->id = ++t->last_id;
+			kprintf("[%u] task #%u %s: the shell restarted while it ran in the foreground; it goes on in the background\n",
+				j->id, j->task->id, j->text);
+		}
 		uint32_t s = j->task->state;
 		if (s != TASK_EXITED && s != TASK_KILLED)
 			continue;
 		report(j, true);
-		jobs[i] = NULL;
+		t->slot[i] = NULL;
 		job_free(j);
 	}
 }
@@ -117,16 +159,27 @@ jobs_report_done(void)
 void
 jobs_list(void)
 {
+	struct job_table *t = table();
 	bool any = false;
 	for (int i = 0; i < MAX_JOBS; i++) {
-		struct job *j = jobs[i];
-		if (!j)
+		struct job *j = t->slot[i];
+		if (!j || !j->id)
 			continue;
 		any = true;
 		kprintf("[%u] task #%u %-8s %s\n", j->id, j->task->id, runstate_str(j->task->state), j->text);
 	}
 	if (!any)
 		kprintf("no background jobs\n");
+}
+
+/* a free slot of the table, or -1 */
+static int
+free_slot(struct job_table *t)
+{
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (!t->slot[i])
+			return i;
+	return -1;
 }
 
 static void
@@ -192,6 +245,12 @@ jobs_run(char *line)
 		return;
 	}
 	j->main = (int (*)(int, char **))(uintptr_t)m;
+	struct job_table *t = table();
+	int slot = free_slot(t);
+	if (slot < 0) {
+		kprintf("shell: %d jobs running already: wait for one to finish (`jobs`)\n", MAX_JOBS);
+		return;
+	}
 	struct task_builder b = TASK_BUILDER(app_entry, j);
 	b.name = j->argv[0];
 	b.ns = cell_ns_apps();
@@ -201,19 +260,18 @@ jobs_run(char *line)
 		kprintf("%s: cannot start: %s\n", j->argv[0], err_str(err));
 		return;
 	}
-	if (!background) {
-		wait_foreground(j);
-		job_free(TAKE_PTR(j));
+	/* the table owns it from here: should this shell die, the job (and
+	 * the argv its task reads) stays for the next one */
+	if (background)
+		j->id = ++t->last_id;
+	struct job *mine = j;
+	t->slot[slot] = TAKE_PTR(j);
+	if (background) {
+		kprintf("[%u] task #%u %s\n", mine->id, mine->task->id, mine->argv[0]);
 		return;
 	}
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (!jobs[i]) {
-			j->id = next_job++;
-			kprintf("[%u] task #%u %s\n", j->id, j->task->id, j->argv[0]);
-			jobs[i] = TAKE_PTR(j);
-			return;
-		}
-	kprintf("shell: too many background jobs; running it in the foreground\n");
-	wait_foreground(j);
-	job_free(TAKE_PTR(j));
+	wait_foreground(mine);
+	t = table(); /* (the same: the state_db keeps a state's data where it is) */
+	t->slot[slot] = NULL;
+	job_free(mine);
 }
