@@ -65,8 +65,10 @@ struct cell_sym {             /* a global symbol the cell defines */
 	struct section *sec;      /* NULL if absolute */
 };
 
+#define CELL_NAME_MAX 32
+
 struct cell {
-	char name[32];            /* object file name without ".o" */
+	char name[CELL_NAME_MAX]; /* object file name without ".o" */
 	struct cell_ns *ns;
 	bool nano_core;           /* statically linked: regions are not owned */
 	bool is_app;
@@ -111,6 +113,9 @@ void cell_set_wait_hook(void (*wait)(void));
  * a caller keeping their results (a name to print) wraps its use. */
 void cell_read_begin(void);
 void cell_read_end(void);
+/* the same, scoped: _cleanup_(cell_read_endp) bool rd = cell_read_beginp(); */
+static inline bool cell_read_beginp(void) { cell_read_begin(); return true; }
+static inline void cell_read_endp(bool *held) { if (*held) cell_read_end(); }
 /* writers: wait until every other CPU has left the read section it was in
  * (bounded; false: a reader stayed, do not free) */
 bool cell_sync_readers(void);

@@ -126,32 +126,50 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	 * replacement - now or after a reload - can be named */
 	recovery_record_task(t->id);
 	struct recovery_history h = recovery_history_of(t->id);
+	/* the cells' metadata is read in one read section (a load, swap or
+	 * reload elsewhere may be changing it); what is kept is copied out */
+	char code_name[CELL_NAME_MAX] = "?", suspect_name[CELL_NAME_MAX] = "";
+	struct cell_ns *suspect_ns = NULL;
+	bool suspect_nano = false, fresh_data = false, have_mem, bad_code, have_suspect;
+	char repaired[64] = "";
+	cell_read_begin();
 	uint64_t place = place_of(fi->rip);
-	h.same_place = h.restarts && h.last_place == place ? h.same_place + 1 : 1;
-	h.last_place = place;
-	h.restarts++;
 	struct cell *mem = fi->vector == VEC_PF ? cell_memory_at(fi->cr2) : NULL;
 	struct cell *code = cell_at(fi->rip);
+	if (code)
+		strlcpy(code_name, code->name, sizeof(code_name));
 	/* code or constants that are not what was linked: put them back at
 	 * once (the next task to run may need them - the scheduler policy,
 	 * say), then reload for a fresh copy */
-	char repaired[64] = "";
 	bool sealed_bad = code && !code->nano_core && !cell_intact(code, NULL);
 	if (fi->repaired) {
-		snprintf(repaired, sizeof(repaired), "; %s repaired in place", code ? code->name : "?");
+		snprintf(repaired, sizeof(repaired), "; %s repaired in place", code_name);
 	} else if (sealed_bad) {
 		int fixed = 0, e = cell_repair(code, &fixed);
 		snprintf(repaired, sizeof(repaired), e ? "; repair of %s failed: %s" : "; %s repaired in place",
-			 code->name, err_str(e));
+			 code_name, err_str(e));
 		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
 	}
-	bool bad_code = corrupt_code_at(fi, code) || sealed_bad || fi->repaired;
+	bad_code = corrupt_code_at(fi, code) || sealed_bad || fi->repaired;
 	struct cell *suspect = mem ? mem : code;
-	unsigned stage = ((mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
+	have_mem = mem != NULL;
+	have_suspect = suspect != NULL;
+	if (suspect) {
+		strlcpy(suspect_name, suspect->name, sizeof(suspect_name));
+		suspect_ns = suspect->ns;
+		suspect_nano = suspect->nano_core;
+		fresh_data = mem && mem->size[REGION_DATA] && fi->cr2 >= mem->start[REGION_DATA] &&
+			     fi->cr2 - mem->start[REGION_DATA] < mem->size[REGION_DATA];
+	}
+	cell_read_end();
+	h.same_place = h.restarts && h.last_place == place ? h.same_place + 1 : 1;
+	h.last_place = place;
+	h.restarts++;
+	unsigned stage = ((have_mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
 	if (stage > STAGE_REBOOT)
 		stage = STAGE_REBOOT;
 	const char *why = "";
-	if (stage >= STAGE_RELOAD && stage < STAGE_REBOOT && (!suspect || suspect->nano_core)) {
+	if (stage >= STAGE_RELOAD && stage < STAGE_REBOOT && (!have_suspect || suspect_nano)) {
 		why = " (the suspect is in the nano_core: restart instead)";
 		stage = STAGE_RESTART;
 	}
@@ -179,11 +197,10 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	j->builder.name = j->task;
 	j->task_id = t->id;
 	j->rip = fi->rip;
-	if (suspect) {
-		strlcpy(j->cell, suspect->name, sizeof(j->cell));
-		j->ns = suspect->ns;
-		j->fresh_data = mem && mem->size[REGION_DATA] && fi->cr2 >= mem->start[REGION_DATA]
-				&& fi->cr2 - mem->start[REGION_DATA] < mem->size[REGION_DATA];
+	if (have_suspect) {
+		strlcpy(j->cell, suspect_name, sizeof(j->cell));
+		j->ns = suspect_ns;
+		j->fresh_data = fresh_data;
 	}
 	snprintf(action, n, "stage %u: %s %s queued%s", stage, recovery_stage_str(stage), j->cell, repaired);
 	recovery_queue(j);
@@ -197,6 +214,7 @@ static void
 repair_all(const struct fault_info *fi)
 {
 	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
+	_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
 	for (size_t k = 0; k < ARRAY_SIZE(nss); k++)
 		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next) {
 			uint64_t first_diff;
@@ -217,6 +235,7 @@ repair_all(const struct fault_info *fi)
 static void
 on_fault(const struct trap_frame *f, struct fault_info *fi)
 {
+	_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
 	struct cell *c = cell_at(fi->rip);
 	if (!c) {
 		repair_all(fi);

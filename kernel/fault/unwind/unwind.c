@@ -168,6 +168,8 @@ find_pad(const struct unwind_regs *r, bool signal, unsigned *no_pad)
 	const uint8_t *eh;
 	size_t len;
 	struct dw_fde f;
+	/* the FDE and LSDA are in the cell's rodata: keep it until done */
+	_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
 	if (!eh_frame_for(ip, &eh, &len) || !dw_find_fde(eh, len, ip, &f) || !f.lsda)
 		return 0;
 	if (f.personality != (uint64_t)(uintptr_t)__gcc_personality_v0)
