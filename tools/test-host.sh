@@ -1,6 +1,7 @@
 #!/bin/sh
 # test-host.sh: build and run the host unit tests (tests/host/test_*.c,
-# cmocka) against the pure-logic kernel sources, with ASan and UBSan.
+# cmocka) against the pure-logic kernel sources, with ASan and UBSan, and
+# the python ones (tests/host/test_*.py: the fault campaign's classifier).
 #
 # Each test file names the kernel sources it links in a comment line
 #   HOST_TEST_SOURCES: libs/range/range.c libs/base/err.c
@@ -103,6 +104,27 @@ for src in tests/host/test_*.c; do
 	fi
 	if [ $rc -eq 0 ] && [ $fail_n -gt 0 ]; then
 		echo "[  FAILED  ] $name: $fail_n test(s) did not report OK"
+	fi
+	passed=$((passed + ok_n))
+	failed=$((failed + fail_n))
+done
+
+# the fault campaign's classifier (python unittest): "... ok" per pass
+for src in tests/host/test_*.py; do
+	[ -f "$src" ] || continue
+	found=1
+	name=$(basename "$src" .py)
+	log="$OUT/$name.log"
+	echo "=== $name"
+	$TIMEOUT python3 "$src" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	ok_n=$(grep -c '\.\.\. ok$' "$log")
+	total=$(sed -n 's/^Ran \([0-9][0-9]*\) tests\? in .*/\1/p' "$log" | head -n 1)
+	[ -n "$total" ] || total=0
+	fail_n=$((total - ok_n))
+	if [ $rc -ne 0 ] && [ $fail_n -le 0 ]; then
+		fail_n=1
 	fi
 	passed=$((passed + ok_n))
 	failed=$((failed + fail_n))

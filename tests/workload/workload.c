@@ -2,7 +2,13 @@
  * workload.c: the four units and the reporter. A unit's round spawns
  * helper tasks (not restartable) and checks what they return; a helper
  * that dies (an injected fault, unwound) makes the round a retry, not a
- * failure - the unit goes on. A unit that dies is restarted by recovery.
+ * failure - the unit is the helper's supervisor and runs the work again
+ * with a new helper. A unit that dies is restarted by recovery.
+ *
+ * For the injector, every unit publishes the kernel objects it uses at
+ * this moment (objs[]: its own task, the round's channel endpoints or
+ * helper tasks, its mapping) - heap objects the running code reads - and
+ * where its task's saved stack pointer is (the used part of its stack).
  */
 #define LOG_TAG "workload"
 #include "workload.h"
@@ -22,6 +28,22 @@ static volatile uint64_t rounds[WL_UNITS] CELL_CARRY(rounds);
 static volatile uint64_t retries[WL_UNITS] CELL_CARRY(retries);
 static volatile uint64_t fails[WL_UNITS] CELL_CARRY(fails);
 
+/* per unit: its task, and two objects of the current round */
+#define OBJS_PER_UNIT 3
+struct wl_obj {
+	volatile uint64_t addr, size;
+};
+static struct wl_obj objs[WL_UNITS * OBJS_PER_UNIT];
+
+static void
+publish(unsigned unit, unsigned k, const void *p)
+{
+	struct wl_obj *o = &objs[unit * OBJS_PER_UNIT + k];
+	o->addr = 0; /* (the injector reads addr, then size) */
+	o->size = p ? kmalloc_usable_size(p) : 0;
+	o->addr = (uint64_t)(uintptr_t)p;
+}
+
 #define MSGS 50
 #define SUM ((uint64_t)MSGS * (MSGS + 1) / 2)
 
@@ -29,9 +51,28 @@ static void
 announce(unsigned unit, const void *buf, size_t size)
 {
 	struct task *t = task_current();
-	kprintf("WL region %s stack %#lx %#lx heap %#lx %#zx\n", unit_names[unit],
+	publish(unit, 0, t);
+	publish(unit, 1, NULL); /* (a unit that died left its round's) */
+	publish(unit, 2, NULL);
+	kprintf("WL region %s stack %#lx %#lx heap %#lx %#zx task %#lx\n", unit_names[unit],
 		t->stack ? stack_guard(t->stack) + 4096 : 0, t->stack ? stack_top(t->stack) : 0,
-		(uint64_t)(uintptr_t)buf, size);
+		(uint64_t)(uintptr_t)buf, size, (uint64_t)(uintptr_t)t);
+	kprintf("WL objects %#lx %u per unit %u saved_rsp at +%zu\n", (uint64_t)(uintptr_t)objs,
+		(unsigned)ARRAY_SIZE(objs), OBJS_PER_UNIT, offsetof(struct task, saved_rsp));
+}
+
+/* what the consumer must have summed: the messages as the sender
+ * recorded them (read back from its heap buffer, so a fault there is
+ * read, not only overwritten) */
+static uint64_t
+expected(const uint64_t *sent)
+{
+	if (!sent)
+		return SUM;
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < MSGS; i++)
+		sum += sent[i];
+	return sum;
 }
 
 static void
@@ -81,23 +122,30 @@ unit_rchan(uint64_t unit)
 			continue;
 		}
 		_cleanup_(rchan_tx_drop_p) struct rchan_tx *tx = tx0;
+		struct rchan *ch = rchan_of_rx(rx); /* (a reference, for its address) */
+		publish(WL_RCHAN, 1, ch);
+		rchan_drop(ch); /* the endpoints keep it */
 		int err;
 		struct task_builder b = TASK_BUILDER(rconsumer, rx);
 		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
 		if (!c) {
+			publish(WL_RCHAN, 1, NULL);
 			rchan_rx_drop(rx);
 			continue;
 		}
+		publish(WL_RCHAN, 2, c);
 		int e = E_OK;
 		for (uint64_t i = 1; i <= MSGS && !e; i++) {
 			if (sent)
 				sent[i - 1] = i;
 			e = rchan_send_raw(tx, &i, sizeof(i), 1000000000);
 		}
+		publish(WL_RCHAN, 1, NULL);
 		rchan_tx_drop(TAKE_PTR(tx));
 		uint64_t sum = 0;
 		int je = task_join(c, &sum);
-		round_done(WL_RCHAN, e || je, sum == SUM, sum);
+		publish(WL_RCHAN, 2, NULL);
+		round_done(WL_RCHAN, e || je, sum == expected(sent), sum);
 	}
 	return unit;
 }
@@ -116,23 +164,30 @@ unit_bchan(uint64_t unit)
 			continue;
 		}
 		_cleanup_(bchan_tx_drop_p) struct bchan_tx *tx = tx0;
+		struct bchan *ch = bchan_of_rx(rx);
+		publish(WL_BCHAN, 1, ch);
+		bchan_drop(ch);
 		int err;
 		struct task_builder b = TASK_BUILDER(bconsumer, rx);
 		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
 		if (!c) {
+			publish(WL_BCHAN, 1, NULL);
 			bchan_rx_drop(rx);
 			continue;
 		}
+		publish(WL_BCHAN, 2, c);
 		int e = E_OK;
 		for (uint64_t i = 1; i <= MSGS && !e; i++) {
 			if (sent)
 				sent[i - 1] = i;
 			e = bchan_send_raw(tx, &i, sizeof(i), 1000000000);
 		}
+		publish(WL_BCHAN, 1, NULL);
 		bchan_tx_drop(TAKE_PTR(tx));
 		uint64_t sum = 0;
 		int je = task_join(c, &sum);
-		round_done(WL_BCHAN, e || je, sum == SUM, sum);
+		publish(WL_BCHAN, 2, NULL);
+		round_done(WL_BCHAN, e || je, sum == expected(sent), sum);
 	}
 	return unit;
 }
@@ -160,6 +215,8 @@ unit_spawn(uint64_t unit)
 			struct task_builder b = TASK_BUILDER(doubler, i);
 			ts[i] = task_spawn(&b, &e);
 		}
+		publish(WL_SPAWN, 1, ts[0]);
+		publish(WL_SPAWN, 2, ts[7]);
 		for (uint64_t i = 0; i < 8; i++) {
 			uint64_t v = 0;
 			if (!ts[i]) {
@@ -167,6 +224,8 @@ unit_spawn(uint64_t unit)
 				continue;
 			}
 			int je = task_join(ts[i], &v);
+			if (i == 0 || i == 7)
+				publish(WL_SPAWN, i ? 2 : 1, NULL);
 			task_unref(ts[i]);
 			ts[i] = NULL;
 			vals[i] = v;

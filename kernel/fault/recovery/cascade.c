@@ -248,25 +248,11 @@ on_fault(const struct trap_frame *f, struct fault_info *fi)
 		return;
 	fi->repaired = true;
 	__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
-	/* nothing corrupted ran before the faulting instruction (the first
-	 * changed byte is at or after it): run it again, nothing to unwind */
-	if (first_diff < fi->rip || first_diff == UINT64_MAX)
-		return;
-	fi->retry = true;
-	struct fault_record rec = { .cpu = cpu_id(), .vector = fi->vector, .error = fi->error, .rip = fi->rip,
-				    .cr2 = fi->cr2 };
-	struct task *t = task_current();
-	if (t) {
-		rec.task_id = t->id;
-		strlcpy(rec.task, t->name, sizeof(rec.task));
-	}
-	strlcpy(rec.cell, c->name, sizeof(rec.cell));
-	strlcpy(rec.section, "?", sizeof(rec.section));
-	strlcpy(rec.msg, fi->msg, sizeof(rec.msg));
-	snprintf(rec.action, sizeof(rec.action), "stage 0: %s repaired in place (corrupted at %#lx), instruction retried",
-		 c->name, first_diff);
-	fault_log_add(&rec);
-	kprintf("RECOVERED %s at %#lx in %s: code repaired in place, instruction retried\n", fi->msg, fi->rip, c->name);
+	/* and the faulting task unwinds: which corrupted instructions ran
+	 * before this one cannot be known (a loop body or a called function
+	 * at a higher address may have run already), so retrying the
+	 * instruction is not sound. Its cell is reloaded (on_unwound). */
+	(void)first_diff;
 }
 
 void
