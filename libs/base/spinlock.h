@@ -29,12 +29,18 @@ spin_trylock_raw(struct spinlock *l)
 	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
 }
 
+/* spinlock.c: a lock still taken after 2^32 TSC cycles (over a second)
+ * makes the spinner fail
+ * (spin_stuck_hook); meanwhile spin_wait_hook serves other CPUs' needs */
+void spin_lock_slow(struct spinlock *l);
+extern void (*spin_wait_hook)(void);
+extern void (*spin_stuck_hook)(struct spinlock *l);
+
 static inline void
 spin_lock_raw(struct spinlock *l)
 {
-	while (!spin_trylock_raw(l))
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-			__asm__ volatile("pause");
+	if (!spin_trylock_raw(l))
+		spin_lock_slow(l);
 }
 
 static inline void

@@ -18,7 +18,7 @@ import re
 FATAL = re.compile(r"PANIC|!!! CPU \d+ halted|stops; the others go on|double fault|"
                    r"unwinding finished without a task layer|_Unwind_Resume with a bad")
 # something visibly went wrong (a fault was taken or a check failed)
-MANIFEST = re.compile(r" died: | killed: |EXCEPTION|PANIC|WL FAIL|CPU \d+ halted|watchdog|RECOVERED ")
+MANIFEST = re.compile(r" died: | killed: |EXCEPTION|PANIC|STUCK LOCK|WL FAIL|CPU \d+ halted|watchdog|RECOVERED ")
 STAGE = re.compile(r"stage (\d): (restarted|reload|reloaded|last resort|\S+ repaired in place|"
                    r"unwound|restart)")
 ROUNDS = re.compile(r"WL rounds (\d+) (\d+) (\d+) (\d+) retries")
@@ -99,7 +99,7 @@ def judge(seg, base, exited=False, final=False):
         elif stage == 2:
             how = "restart"
         elif stage == 1 or " died: " in seg or " killed: " in seg:
-            how = "unit retried"
+            how, stage = "unit retried", 1
         else:
             how = "masked by the workload"
         return ("recovered", how, stage)

@@ -138,6 +138,7 @@ shootdown_init(void)
 	(void)e1; /* only fails if already registered: then it is ours */
 	(void)e2;
 	pt_set_wait_hook(serve);
+	spin_wait_hook = serve; /* a CPU spinning on a lock still flushes */
 	pt_set_flush_hook(shootdown);
 	task_set_kick_hook(kick);
 }

@@ -230,10 +230,6 @@ exc_dispatch(struct trap_frame *f)
 		fi.stack_overflow = true;
 	if (fault_hook && !pc->in_unwinder)
 		fault_hook(f, &fi);
-	if (fi.retry) { /* the code was put back: run the instruction again */
-		pc->irq_depth--;
-		return;
-	}
 	report(f, &fi);
 	stop_unless_unwindable(pc, &fi, "fault", 1);
 	/* a fault in a task: unwind it (the stack overflow's guard page was
@@ -270,9 +266,35 @@ panic(const char *fmt, ...)
 	unwind_current(&fi);
 }
 
+/* a spin lock that stayed taken for 2^32 TSC cycles (libs/base/spinlock.c):
+ * the spinning task fails like a faulting one, with the lock's address
+ * (recovery reloads the cell whose data holds it). Once per task: the
+ * report itself may need the same lock (the console's), and then this
+ * task only spins on. */
+static void *stuck_task[MAX_CPUS];
+
+static void
+lock_stuck(struct spinlock *l)
+{
+	struct percpu *pc = this_cpu();
+	if (!pc->current || stuck_task[pc->id] == pc->current)
+		return;
+	stuck_task[pc->id] = pc->current;
+	struct fault_info fi = { .vector = VEC_LOCK, .cr2 = (uint64_t)(uintptr_t)l,
+				 .rip = (uint64_t)__builtin_return_address(0) };
+	snprintf(fi.msg, sizeof(fi.msg), "spin lock at %#lx still taken after 2^32 TSC cycles", fi.cr2);
+	kprintf("\n!!! STUCK LOCK on CPU %u: %s\n", cpu_index(), fi.msg);
+	struct unwind_regs r;
+	unwind_capture(&r);
+	unwind_print_backtrace(&r, false);
+	stop_unless_unwindable(pc, &fi, "stuck lock", 0);
+	unwind_current(&fi);
+}
+
 void
 exc_init(void)
 {
+	spin_stuck_hook = lock_stuck;
 	for (int v = 0; v < 256; v++) {
 		uint8_t ist = v == 8 ? IST_DOUBLE_FAULT : v == 2 ? IST_NMI : v == 18 ? IST_MACHINE_CHECK : 0;
 		idt_set_gate((uint8_t)v, exc_stub_table[v], ist);

@@ -20,12 +20,12 @@
 #define VEC_PANIC 256 /* pseudo-vector reported for panic() */
 #define VEC_KILL  257 /* pseudo-vector: killed by task_kill() */
 #define VEC_RECOVERY 258 /* pseudo-vector: a recovery stage's outcome (fault log) */
+#define VEC_LOCK  259 /* pseudo-vector: a spin lock held too long (cr2: its address) */
 
 struct fault_info {
 	uint64_t vector, error, rip, rsp, cr2;
 	bool stack_overflow;
 	bool repaired;  /* the faulting code's cell was repaired in place (fault hook) */
-	bool retry;     /* ... and no corrupted instruction ran before this one: retry it */
 	char msg[96]; /* panic message, or the exception's decoded name */
 };
 

@@ -134,7 +134,8 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	char repaired[64] = "";
 	cell_read_begin();
 	uint64_t place = place_of(fi->rip);
-	struct cell *mem = fi->vector == VEC_PF ? cell_memory_at(fi->cr2) : NULL;
+	/* a bad access, or a lock that stayed taken, in a cell's memory */
+	struct cell *mem = fi->vector == VEC_PF || fi->vector == VEC_LOCK ? cell_memory_at(fi->cr2) : NULL;
 	struct cell *code = cell_at(fi->rip);
 	if (code)
 		strlcpy(code_name, code->name, sizeof(code_name));

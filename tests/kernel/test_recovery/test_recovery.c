@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "base.h"
 #include "exceptions.h"
+#include "heap.h"
 #include "klibc.h"
 #include "ktest.h"
 #include "logger.h"
@@ -375,4 +376,63 @@ KTEST(withdrawn_promise_is_not_watched)
 	recovery_stats(&s1);
 	KT_EQ(s1.watchdog_kills, s0.watchdog_kills);
 	KT_ASSERT(recovery_records_in_use() >= 1);
+}
+
+/* Issue 14: a spin lock whose word was corrupted to "taken" (no holder)
+ * froze every CPU that wanted it with interrupts off, and then every CPU
+ * waiting for their TLB shootdowns. Now the spinner fails after about
+ * 2^32 TSC cycles (over a second) like a faulting task (and is restarted), and other CPUs' TLB
+ * shootdowns are served meanwhile. */
+static struct spinlock *stuck_lock; /* on the heap: a lock in a cell's
+					     * data would have that cell reloaded */
+
+static uint64_t
+lock_taker(struct rarg *a)
+{
+	if (++a->runs == 1) {
+		bool irq = spin_lock_irq(stuck_lock); /* never granted */
+		spin_unlock_irq(stuck_lock, irq);
+		return 1;
+	}
+	a->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(stuck_spin_lock_fails_its_spinner_which_is_restarted, KTEST_NO_FRAMECHECK)
+{
+	if (cpu_count_online() < 2)
+		return;
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	_cleanup_(kfreep) struct spinlock *l = KNEW(struct spinlock);
+	KT_ASSERT(l);
+	stuck_lock = l;
+	l->locked = 1; /* corrupted: taken, by nobody */
+	uint64_t seq = fault_log_last_seq();
+	uint64_t t0 = tsc_ns();
+	struct task_builder b = TASK_BUILDER(lock_taker, &a);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	KT_ASSERT(spawn_restartable(b, "lock_taker"));
+	/* while it spins with interrupts off, unmapping here needs its CPU to
+	 * flush its TLB: served from the spin loop, well before the bound */
+	task_sleep_ns(200000000);
+	KT_EQ(a.runs, 1);
+	uint64_t m0 = tsc_ns();
+	int err;
+	struct mapped_pages *mp = mp_alloc(ZONE_ANY, 1, MP_WRITE, &err);
+	KT_ASSERT(mp);
+	mp_drop(mp);
+	KT_ASSERT(tsc_ns() - m0 < 500000000ULL);
+	KT_ASSERT(wait_for(&a.done, NULL, 0));
+	uint64_t took = tsc_ns() - t0;
+	KT_EQ(a.runs, 2);
+	KT_ASSERT(took >= 500000000ULL); /* not at once: after the bound (in TSC cycles) */
+	static const char *const said[] = { "stage 2: restarted as lock_taker" };
+	KT_ASSERT(wait_log(seq, said, 1));
+	static struct fault_record r[16];
+	size_t got = fault_log_read(r, 16, seq);
+	bool named = false;
+	for (size_t i = 0; i < got; i++)
+		named |= r[i].vector == VEC_LOCK && strstr(r[i].msg, "still taken after 2^32 TSC cycles");
+	KT_ASSERT(named);
 }
