@@ -52,6 +52,9 @@ class Judge(unittest.TestCase):
         self.assertEqual(judge.judge(log("reload_failed"), BASE, final=True),
                          ("failed", "failed cell replacement", 0))
 
+    def test_a_queued_or_refused_reload_is_not_a_reload(self):
+        self.assertEqual(judge.judge(log("reload_refused"), BASE), ("recovered", "restart", 2))
+
     def test_reboot(self):
         self.assertEqual(judge.judge(log("reboot"), BASE, exited=True), ("failed", "reboot", 0))
 

@@ -19,8 +19,7 @@ FATAL = re.compile(r"PANIC|!!! CPU \d+ halted|stops; the others go on|double fau
                    r"unwinding finished without a task layer|_Unwind_Resume with a bad")
 # something visibly went wrong (a fault was taken or a check failed)
 MANIFEST = re.compile(r" died: | killed: |EXCEPTION|PANIC|STUCK LOCK|WL FAIL|CPU \d+ halted|watchdog|RECOVERED ")
-STAGE = re.compile(r"stage (\d): (restarted|reload|reloaded|last resort|\S+ repaired in place|"
-                   r"unwound|restart)")
+STAGE = re.compile(r"stage (\d): [^\n]*")
 ROUNDS = re.compile(r"WL rounds (\d+) (\d+) (\d+) (\d+) retries")
 UPTIME = re.compile(r"^up \d+\.\d+ s, ", re.M)
 WATCHDOG = re.compile(r"watchdog")
@@ -64,6 +63,21 @@ def _last_event(text):
     return end
 
 
+def stage_taken(text):
+    """the highest recovery stage that was carried out (a queued or
+    refused stage does not count): reloaded 3/4, restarted 2, unwound 1"""
+    best = 0
+    for m in STAGE.finditer(text):
+        line, n = m.group(0), int(m.group(1))
+        if "reloaded" in line:
+            best = max(best, n)
+        elif "restarted as" in line:
+            best = max(best, 2)
+        elif "unwound" in line:
+            best = max(best, 1)
+    return best
+
+
 def judge(seg, base, exited=False, final=False):
     """the verdict on `seg`, the log since the fault activated, or None
     while undecided. base: the progress row in force when it activated.
@@ -90,8 +104,7 @@ def judge(seg, base, exited=False, final=False):
     if moved and answered:
         if not manifested:
             return ("masked", "", 0)
-        stages = [int(s) for s, _ in STAGE.findall(seg)]
-        stage = max(stages) if stages else 0
+        stage = stage_taken(seg)
         if WATCHDOG.search(seg):
             how = "watchdog"
         elif stage >= 3:

@@ -39,6 +39,8 @@ timer_irq(struct trap_frame *f)
 		tick_fn();
 }
 
+static void eoi_all(void);
+
 static void
 spurious_irq(struct trap_frame *f)
 {
@@ -55,6 +57,7 @@ apic_init_cpu(void)
 		if (!mp)
 			return err;
 		volatile uint32_t *regs = MP_AS_MUT(mp, uint32_t, 0, &err);
+		exc_set_irq_abort_hook(eoi_all);
 		err = exc_register_irq(VEC_TIMER, timer_irq);
 		if (!err)
 			err = exc_register_irq(VEC_SPURIOUS, spurious_irq);
@@ -82,6 +85,20 @@ void
 apic_eoi(void)
 {
 	wr(REG_EOI, 0);
+}
+
+/* end every interrupt this CPU has in service (one EOI per ISR bit): a
+ * handler that faulted is unwound together with the task it interrupted
+ * and never returns to send its own */
+static void
+eoi_all(void)
+{
+	unsigned n = 0;
+	for (unsigned r = 0; r < 8; r++)
+		for (uint32_t isr = rd(0x100 + r * 0x10); isr; isr &= isr - 1)
+			n++;
+	while (n--)
+		apic_eoi();
 }
 
 static void

@@ -176,12 +176,34 @@ stop_cpu(const char *why, struct fault_info *fi)
  * catcher (a test's) takes fi; else the CPU stops where no unwind can run.
  * what: "fault" or "panic"; task_depth: irq_depth in a task's context (a
  * fault's own entry counts one) */
+static void (*irq_abort_hook)(void);
+
+void
+exc_set_irq_abort_hook(void (*hook)(void))
+{
+	cell_unpin_addr((const void *)irq_abort_hook);
+	irq_abort_hook = hook;
+	cell_pin_addr((const void *)hook);
+}
+
 static void
 stop_unless_unwindable(struct percpu *pc, struct fault_info *fi, const char *what, int task_depth)
 {
 	if (pc->fault_catchers) {
 		pc->irq_depth -= task_depth;
 		deliver(fi);
+	}
+	/* a fault in an interrupt handler: the handler's frames are on the
+	 * interrupted task's stack, below its own; unwinding the task runs
+	 * the handler's cleanups too (its guards release their locks). The
+	 * interrupts in service are ended here, as the handler never returns
+	 * to end them. */
+	if (!pc->in_unwinder && pc->irq_depth > task_depth && irq_abort_hook && unwind_available() &&
+	    pc->current) {
+		kprintf("    in an interrupt handler: the interrupted task unwinds through it\n");
+		irq_abort_hook();
+		pc->irq_depth = task_depth;
+		fi->in_irq = true;
 	}
 	const char *where = pc->in_unwinder ? "inside the unwinder"
 		: pc->irq_depth > task_depth ? "in an interrupt handler"
@@ -311,6 +333,16 @@ exc_register_irq(uint8_t vec, irq_handler_fn h)
 		return E_BUSY;
 	irq_handlers[vec] = h;
 	cell_pin_addr((const void *)h);
+	return E_OK;
+}
+
+int
+exc_unregister_irq(uint8_t vec, irq_handler_fn h)
+{
+	if (vec < 32 || irq_handlers[vec] != h)
+		return E_NOENT;
+	irq_handlers[vec] = NULL;
+	cell_unpin_addr((const void *)h);
 	return E_OK;
 }
 

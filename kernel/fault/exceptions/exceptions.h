@@ -26,6 +26,7 @@ struct fault_info {
 	uint64_t vector, error, rip, rsp, cr2;
 	bool stack_overflow;
 	bool repaired;  /* the faulting code's cell was repaired in place (fault hook) */
+	bool in_irq;    /* it happened in an interrupt handler (the interrupted task unwinds) */
 	char msg[96]; /* panic message, or the exception's decoded name */
 };
 
@@ -47,9 +48,14 @@ void exc_init(void);
 typedef bool (*fault_handler_fn)(struct trap_frame *f);
 int exc_register_fault_handler(uint8_t vec, fault_handler_fn h) __must_check;
 int exc_register_irq(uint8_t vec, irq_handler_fn h) __must_check;
+/* E_NOENT unless h is vec's handler */
+int exc_unregister_irq(uint8_t vec, irq_handler_fn h);
 /* called after an interrupt handler, when returning to task code: the task
  * cell delivers pending kills from here (may not return) */
 void exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
+/* what ends the interrupts in service when a fault in an interrupt
+ * handler unwinds the interrupted task through it (the APIC's EOIs) */
+void exc_set_irq_abort_hook(void (*hook)(void));
 
 /* ---- the fault log: every fault, its place and what recovery did ---- */
 struct fault_record {

@@ -13,6 +13,7 @@
 #include "base.h"
 #include "exceptions.h"
 #include "heap.h"
+#include "apic.h"
 #include "klibc.h"
 #include "ktest.h"
 #include "logger.h"
@@ -435,4 +436,54 @@ KTEST_FLAGS(stuck_spin_lock_fails_its_spinner_which_is_restarted, KTEST_NO_FRAME
 	for (size_t i = 0; i < got; i++)
 		named |= r[i].vector == VEC_LOCK && strstr(r[i].msg, "still taken after 2^32 TSC cycles");
 	KT_ASSERT(named);
+}
+
+/* Issue 14: a fault in an interrupt handler stopped its CPU for good.
+ * Now the interrupted task unwinds through the handler (its interrupts
+ * in service ended) and is restarted; the CPU goes on. */
+#define VEC_TEST_FAULT 0xE7
+static volatile bool irq_fault_armed;
+static volatile uint64_t *volatile bad_pointer = (volatile uint64_t *)8;
+
+static void
+faulting_irq(struct trap_frame *f)
+{
+	(void)f;
+	apic_eoi();
+	if (irq_fault_armed) {
+		irq_fault_armed = false;
+		(void)*bad_pointer; /* a bad pointer in a handler */
+	}
+}
+
+static uint64_t
+interrupted(struct rarg *a)
+{
+	if (++a->runs == 1) {
+		apic_send_ipi(apic_id(), VEC_TEST_FAULT); /* interrupts us at once */
+		for (;;)
+			__asm__ volatile("pause");
+	}
+	task_sleep_ns(20000000); /* this CPU's timer still ticks */
+	a->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(fault_in_an_interrupt_handler_unwinds_the_interrupted_task, KTEST_NO_FRAMECHECK)
+{
+	if (cpu_count_online() < 2)
+		return;
+	KT_OK(exc_register_irq(VEC_TEST_FAULT, faulting_irq));
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	irq_fault_armed = true;
+	uint64_t seq = fault_log_last_seq();
+	struct task_builder b = TASK_BUILDER(interrupted, &a);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	bool ok = run_restartable(b, "interrupted", &a);
+	KT_OK(exc_unregister_irq(VEC_TEST_FAULT, faulting_irq));
+	KT_ASSERT(ok);
+	KT_EQ(a.runs, 2);
+	static const char *const said[] = { "stage 2: restarted as interrupted" };
+	KT_ASSERT(wait_log(seq, said, 1));
 }
