@@ -116,6 +116,11 @@ place_of(uint64_t rip)
 	return fnv1a(s->cell->name, strlen(s->cell->name)) * 31 + fnv1a(s->name, strlen(s->name)) + (rip - s->addr);
 }
 
+/* restart intensity: more than BURST_MAX deaths of one task (and its
+ * restarts) within BURST_NS escalate */
+#define BURST_NS (10 * 1000000000ULL)
+#define BURST_MAX 8
+
 static void
 on_unwound(const struct recovery_event *ev, char *action, size_t n)
 {
@@ -131,6 +136,9 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	char code_name[CELL_NAME_MAX] = "?", suspect_name[CELL_NAME_MAX] = "";
 	struct cell_ns *suspect_ns = NULL;
 	bool suspect_nano = false, fresh_data = false, have_mem, bad_code, have_suspect;
+	char entry_name[CELL_NAME_MAX] = "";
+	struct cell_ns *entry_ns = NULL;
+	bool entry_nano = true;
 	char repaired[64] = "";
 	cell_read_begin();
 	uint64_t place = place_of(fi->rip);
@@ -162,11 +170,37 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		fresh_data = mem && mem->size[REGION_DATA] && fi->cr2 >= mem->start[REGION_DATA] &&
 			     fi->cr2 - mem->start[REGION_DATA] < mem->size[REGION_DATA];
 	}
+	if (t->entry_cell) {
+		strlcpy(entry_name, t->entry_cell->name, sizeof(entry_name));
+		entry_ns = t->entry_cell->ns;
+		entry_nano = t->entry_cell->nano_core;
+	}
 	cell_read_end();
 	h.same_place = h.restarts && h.last_place == place ? h.same_place + 1 : 1;
 	h.last_place = place;
 	h.restarts++;
+	uint64_t now = tsc_ns();
+	if (!h.burst_start || now - h.burst_start > BURST_NS) {
+		h.burst_start = now;
+		h.burst = 0;
+	}
+	h.burst++;
 	unsigned stage = ((have_mem || bad_code) ? STAGE_RELOAD : STAGE_RESTART) + h.same_place - 1;
+	/* restart intensity, as Erlang's supervisors bound it: a task that
+	 * keeps dying, wherever it faults, climbs - its entry cell reloaded,
+	 * then with its dependents, then the last resort */
+	if (h.burst > BURST_MAX) {
+		unsigned by = STAGE_RELOAD + (h.burst - BURST_MAX - 1) / 4;
+		if (by > stage) {
+			stage = by;
+			if (!have_suspect && !entry_nano && entry_name[0]) {
+				strlcpy(suspect_name, entry_name, sizeof(suspect_name));
+				suspect_ns = entry_ns;
+				suspect_nano = false;
+				have_suspect = true;
+			}
+		}
+	}
 	if (stage > STAGE_REBOOT)
 		stage = STAGE_REBOOT;
 	const char *why = "";

@@ -14,6 +14,8 @@ struct recovery_history {
 	uint32_t same_place;          /* consecutive faults at last_place */
 	uint32_t stage;               /* recovery stage taken after the last fault */
 	uint64_t last_place;          /* the last fault's cell+section+offset, hashed */
+	uint64_t burst_start;         /* restart intensity: deaths since then (tsc_ns) */
+	uint32_t burst;
 };
 
 /* a stage the recovery task carries out */

@@ -30,3 +30,20 @@ recfix_work(uint64_t x)
 }
 
 const uint64_t *recfix_consts(void) { return recfix_const; }
+
+/* faults while *faults_left > 0, at one of two places by its parity (no
+ * fault recurs at the same place twice running), then returns 7 */
+uint64_t recfix_wander(volatile int *faults_left);
+
+uint64_t
+recfix_wander(volatile int *faults_left)
+{
+	int left = __atomic_sub_fetch(faults_left, 1, __ATOMIC_ACQ_REL);
+	uintptr_t null = 0;
+	__asm__("" : "+r"(null));
+	if (left >= 0 && (left & 1))
+		return *(volatile uint64_t *)null;
+	if (left >= 0)
+		return *(volatile uint64_t *)(null + 8);
+	return 7;
+}

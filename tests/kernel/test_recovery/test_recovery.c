@@ -487,3 +487,34 @@ KTEST_FLAGS(fault_in_an_interrupt_handler_unwinds_the_interrupted_task, KTEST_NO
 	static const char *const said[] = { "stage 2: restarted as interrupted" };
 	KT_ASSERT(wait_log(seq, said, 1));
 }
+
+/* Issue 14: restart intensity. A task that keeps dying at different
+ * places never climbed (only a recurrence at one place did): it was
+ * restarted for ever. Now more than 8 deaths within 10 s climb - its
+ * entry cell is reloaded. */
+static volatile int wander_left;
+
+static uint64_t
+wanderer(struct rarg *a)
+{
+	a->runs++;
+	uint64_t (*wander)(volatile int *) = (uint64_t (*)(volatile int *))(uintptr_t)sym("recfix_wander");
+	a->result = wander ? wander(&wander_left) : 0;
+	a->done = a->result == 7;
+	return a->result;
+}
+
+KTEST_FLAGS(task_dying_again_and_again_climbs_the_cascade, KTEST_NO_FRAMECHECK)
+{
+	WITH_FIXTURES();
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	wander_left = 10;
+	uint64_t seq = fault_log_last_seq();
+	struct task_builder b = TASK_BUILDER(wanderer, &a);
+	b.cell = cell_find(K(), "recfix"); /* the cell it runs in */
+	KT_ASSERT(run_restartable(b, "wanderer", &a));
+	KT_EQ(a.runs, 11);
+	static const char *const said[] = { "stage 2: restarted as wanderer", "stage 3: reloaded recfix" };
+	KT_ASSERT(wait_log(seq, said, 2));
+}
