@@ -147,15 +147,11 @@ struct section *cell_sym_section(struct cell_ns *ns, const char *name);
 /* Integrity: a cell's text and rodata never change once linked (but for
  * swapping's relocation rewrites, which reseal). false if they did - the
  * code or constants were corrupted; *region says which. nano_core cells
- * are not sealed (always intact). */
+ * are sealed at boot too (they can be repaired in place, not reloaded). */
 bool cell_intact(const struct cell *c, int *region);
 void cell_seal(struct cell *c);
 /* put back the text and rodata as linked, in place (the cell's pristine
- * copies); E_OK if the cell is intact afterwards, *fixed = regions
- * rewritten. For a corrupted cell the system cannot wait to reload (the
- * scheduler policy, say); recovery still reloads it for fresh data. */
-int cell_repair(struct cell *c, int *fixed) __must_check;
-/* the same from an exception handler: no page-table change (CR0.WP is
+ * copies), from anywhere, an exception handler included: no page-table change (CR0.WP is
  * cleared on this CPU for the copy), no sleeping, no allocation;
  * *first_diff = the lowest address that differed */
 int cell_repair_now(struct cell *c, uint64_t *first_diff) __must_check;

@@ -58,7 +58,7 @@ cell_find(struct cell_ns *ns, const char *name)
 static bool
 sealable(const struct cell *c, int r)
 {
-	return !c->nano_core && (r == REGION_TEXT || r == REGION_RODATA) && c->size[r];
+	return (r == REGION_TEXT || r == REGION_RODATA) && c->size[r];
 }
 
 void
@@ -84,28 +84,6 @@ meta_shared_zalloc(size_t bytes)
 	void *p = kzalloc(bytes);
 	mm_acct_shared_end();
 	return p;
-}
-
-int
-cell_repair(struct cell *c, int *fixed)
-{
-	static const unsigned flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
-	*fixed = 0;
-	for (int r = 0; r < REGION_COUNT; r++) {
-		if (!sealable(c, r) || fnv1a((const void *)(uintptr_t)c->start[r], c->size[r]) == c->seal[r])
-			continue;
-		if (!c->pristine[r] || !c->mp[r])
-			return E_NOENT;
-		int err = mp_protect(c->mp[r], MP_WRITE);
-		if (err)
-			return err;
-		memcpy((void *)(uintptr_t)c->start[r], c->pristine[r], c->size[r]);
-		err = mp_protect(c->mp[r], flags[r]);
-		if (err)
-			return err;
-		(*fixed)++;
-	}
-	return cell_intact(c, NULL) ? E_OK : E_FAULT;
 }
 
 bool

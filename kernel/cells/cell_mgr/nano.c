@@ -166,6 +166,11 @@ cell_mgr_init(void)
 		meta_index_add(c);
 	}
 	meta_index_publish();
+	/* sealed like loaded cells: a corrupted nano_core instruction or
+	 * constant is put back in place from the pristine copy on a fault
+	 * (recovery's fault hook), though the cell cannot be reloaded */
+	for (size_t i = 0; i < n; i++)
+		cell_seal(cells[i]);
 	/* the nano_core's own application exports */
 	for (const char *p = __app_exports_start; p < __app_exports_end; p += strlen(p) + 1) {
 		struct sym_entry *e = *p ? symmap_get(&ns->map, p) : NULL;

@@ -150,11 +150,12 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	/* code or constants that are not what was linked: put them back at
 	 * once (the next task to run may need them - the scheduler policy,
 	 * say), then reload for a fresh copy */
-	bool sealed_bad = code && !code->nano_core && !cell_intact(code, NULL);
+	bool sealed_bad = code && !cell_intact(code, NULL);
 	if (fi->repaired) {
 		snprintf(repaired, sizeof(repaired), "; %s repaired in place", code_name);
 	} else if (sealed_bad) {
-		int fixed = 0, e = cell_repair(code, &fixed);
+		uint64_t first_diff;
+		int e = cell_repair_now(code, &first_diff);
 		snprintf(repaired, sizeof(repaired), e ? "; repair of %s failed: %s" : "; %s repaired in place",
 			 code_name, err_str(e));
 		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
@@ -248,15 +249,22 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 static void
 repair_all(const struct fault_info *fi)
 {
+	recovery_repair_all(fi->rip);
+}
+
+/* every cell off its seal put back in place (a stage 0 record each) */
+void
+recovery_repair_all(uint64_t rip)
+{
 	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
 	_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
 	for (size_t k = 0; k < ARRAY_SIZE(nss); k++)
 		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next) {
 			uint64_t first_diff;
-			if (c->nano_core || cell_intact(c, NULL) || cell_repair_now(c, &first_diff))
+			if (cell_intact(c, NULL) || cell_repair_now(c, &first_diff))
 				continue;
 			__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
-			struct fault_record rec = { .cpu = cpu_id(), .vector = VEC_RECOVERY, .rip = fi->rip };
+			struct fault_record rec = { .cpu = cpu_id(), .vector = VEC_RECOVERY, .rip = rip };
 			strlcpy(rec.cell, c->name, sizeof(rec.cell));
 			strlcpy(rec.section, "?", sizeof(rec.section));
 			strlcpy(rec.task, "-", sizeof(rec.task));
@@ -276,7 +284,7 @@ on_fault(const struct trap_frame *f, struct fault_info *fi)
 		repair_all(fi);
 		return;
 	}
-	if (c->nano_core || cell_intact(c, NULL))
+	if (cell_intact(c, NULL))
 		return;
 	uint64_t first_diff;
 	if (cell_repair_now(c, &first_diff))

@@ -59,4 +59,9 @@ struct recovery_overdue {
  * long enough ago */
 size_t recovery_records_overdue(struct recovery_overdue *out, size_t max, uint64_t now);
 
+/* put back in place every cell that is off its seal (cascade.c): on a
+ * fault outside every cell, and before the watchdog kills a hung task
+ * (corrupted code may be why it hangs) */
+void recovery_repair_all(uint64_t rip);
+
 #endif

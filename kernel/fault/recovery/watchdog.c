@@ -29,6 +29,8 @@ recovery_watchdog_scan(void)
 	struct recovery_overdue late[16];
 	uint64_t now = tsc_ns();
 	size_t n = recovery_records_overdue(late, ARRAY_SIZE(late), now);
+	if (n)
+		recovery_repair_all(0); /* a hang may be corrupted code that faults nowhere */
 	for (size_t i = 0; i < n; i++) {
 		struct task *t = task_find_id(late[i].id);
 		if (!t)
