@@ -8,7 +8,8 @@
  * a receiver that dies in the copy (a bad pointer) hands the node back to
  * its sender, which keeps its message and hears E_FAULT; a sender that
  * dies with its node queued takes the node out of the queue. The
- * CHAN_FAULT points are the deterministic faults of test_chanfault.
+ * CHAN_FAULT points are the thesis's 13 channel faults (chan_fault.h,
+ * test_chanfault, docs/chanfaults.md); inert unless a test arms one.
  */
 #include "chan_rendezvous.h"
 #include "chan_core.h"
@@ -113,11 +114,15 @@ queued_drop(struct queued *q)
 int
 rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = CHAN_FAULT_PTR(CF_RV_SEND_CHAN_PTR, CHAN(tx));
+	tx = CHAN_FAULT_PTR(CF_S4_SEND_END_BAD, tx);
+	msg = CHAN_FAULT_NULL(CF_S2_SEND_MSG_NULL, msg);
+	msg = CHAN_FAULT_PTR(CF_S3_SEND_MSG_BAD, msg);
+	CHAN_FAULT_STORE_AT(CF_S1_SEND_PAGE_FAULT, 0);
+	struct rchan *c = CHAN(tx);
 	if (size != c->k.elem)
 		return E_INVAL;
 	uint64_t deadline = chan_core_deadline(timeout);
-	struct rnode n = { CHAN_FAULT_PTR(CF_RV_SEND_MSG_PTR, msg), { NULL }, false, false, false };
+	struct rnode n = { msg, { NULL }, false, CHAN_FAULT(CF_S6_SEND_STATE_TAKEN), false };
 	int result;
 	_cleanup_(queued_drop) struct queued q = { c, NULL };
 	{
@@ -128,12 +133,13 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 			n.queued = true;
 			qlist_push(&c->queue, &n.link);
 			q.n = &n;
+			CHAN_FAULT_STORE_AT(CF_S1_SEND_PAGE_FAULT, 1);
 		}
 	}
 	if (result)
 		return result;
-	if (!CHAN_FAULT(CF_RV_SEND_SKIP_WAKE))
-		waitq_wake_one(&c->k.recv_waiters);
+	waitq_wake_one(&c->k.recv_waiters);
+	CHAN_FAULT_STORE_AT(CF_S1_SEND_PAGE_FAULT, 2);
 	struct send_wait w = { c, &n };
 	/* adaptive: a receiver on another CPU usually takes it within
 	 * microseconds; spin a little before sleeping */
@@ -141,10 +147,12 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 	/* try_send: a receiver was waiting; give it a moment to take it */
 	if (timeout == RCHAN_NOWAIT)
 		deadline = tsc_ns() + 10000000;
-	int e = waitq_wait_deadline(&c->k.send_waiters, taken_or_gone, &w, deadline);
+	int e = waitq_wait_deadline(CHAN_FAULT_PTR(CF_S5_SEND_WAITQ_BAD, &c->k.send_waiters),
+				    taken_or_gone, &w, deadline);
 	if (e == E_TIMEDOUT && timeout == RCHAN_NOWAIT)
 		e = E_WOULDBLOCK;
 	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
+	CHAN_FAULT_STORE_AT(CF_S1_SEND_PAGE_FAULT, 3);
 	q.n = NULL; /* the node leaves the queue below, under the lock */
 	if (n.taken)
 		return E_OK; /* delivered, whatever else happened meanwhile */
@@ -184,7 +192,10 @@ static int
 recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 {
 	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
-	struct rnode *n = qlist_entry(c->queue.head, struct rnode, link);
+	struct qlink *head = c->queue.head;
+	if (!head)
+		head = CHAN_FAULT_PTR(CF_R6_RECV_EMPTY_TAKEN, head);
+	struct rnode *n = qlist_entry(head, struct rnode, link);
 	if (!n) {
 		if (c->k.senders == 0)
 			return E_DISCONNECTED;
@@ -192,11 +203,14 @@ recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 			c->waiting_receivers++;
 		return E_WOULDBLOCK;
 	}
+	CHAN_FAULT_STORE_AT(CF_R3_RECV_PAGE_FAULT, 1);
 	_cleanup_(copying_drop) struct copying cp = { c, n };
-	memcpy(CHAN_FAULT_PTR(CF_RV_RECV_DST_PTR, msg), CHAN_FAULT_PTR(CF_RV_RECV_SRC_PTR, n->msg), size);
+	if (!CHAN_FAULT(CF_R2_RECV_STATE_TAKEN))
+		memcpy(msg, n->msg, size);
 	/* commit: nothing below fails */
 	cp.n = NULL;
-	unlink_node(c, n);
+	if (!CHAN_FAULT(CF_S7_STATE_NOT_RESET))
+		unlink_node(c, n);
 	n->taken = true;
 	return E_OK;
 }
@@ -204,21 +218,26 @@ recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 int
 rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 {
-	struct rchan *c = CHAN_FAULT_PTR(CF_RV_RECV_CHAN_PTR, CHAN(rx));
+	rx = CHAN_FAULT_PTR(CF_R1_RECV_END_BAD, rx);
+	msg = CHAN_FAULT_NULL(CF_R4_RECV_BUF_NULL, msg);
+	CHAN_FAULT_STORE_AT(CF_R3_RECV_PAGE_FAULT, 0);
+	struct rchan *c = CHAN(rx);
 	if (size != c->k.elem)
 		return E_INVAL;
 	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		int r = recv_once(c, msg, size, timeout != RCHAN_NOWAIT);
 		if (r == E_OK) {
+			CHAN_FAULT_STORE_AT(CF_R3_RECV_PAGE_FAULT, 2);
 			/* the sender sees its node taken */
-			if (!CHAN_FAULT(CF_RV_RECV_SKIP_WAKE))
-				waitq_wake_all(CHAN_FAULT_PTR(CF_RV_RECV_WAKE_QUEUE, &c->k.send_waiters));
+			waitq_wake_all(&c->k.send_waiters);
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == RCHAN_NOWAIT)
 			return r;
-		int e = chan_core_wait(&c->k.recv_waiters, sender_or_gone, c, deadline);
+		CHAN_FAULT_STORE_AT(CF_R3_RECV_PAGE_FAULT, 3);
+		int e = chan_core_wait(CHAN_FAULT_PTR(CF_R5_RECV_WAITQ_BAD, &c->k.recv_waiters),
+				       sender_or_gone, c, deadline);
 		{
 			_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 			c->waiting_receivers--;
