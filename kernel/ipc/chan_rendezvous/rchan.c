@@ -6,8 +6,11 @@
  * Unwinding through it leaves the channel consistent: the lock is held by
  * an owned guard; a receiver copies before it commits (unlink, taken), and
  * a receiver that dies in the copy (a bad pointer) hands the node back to
- * its sender, which keeps its message and hears E_FAULT; a sender that
- * dies with its node queued takes the node out of the queue. The
+ * its sender, which keeps its message and hears E_FAULT; one that dies
+ * after the commit still wakes the sender (an owned obligation); a sender
+ * takes its node out of the queue whatever ends its send (a result, a
+ * fault, a kill); a node already taken is never taken again; the
+ * sender's endpoint counts what was taken from it. The
  * CHAN_FAULT points are the thesis's 13 channel faults (chan_fault.h,
  * test_chanfault, docs/chanfaults.md); inert unless a test arms one.
  */
@@ -23,6 +26,7 @@
 
 struct rnode {
 	const void *msg;
+	uint64_t *delivered;         /* the sender endpoint's count (chan_core.h) */
 	struct qlink link;
 	bool queued, taken;
 	bool failed; /* a receiver died copying it: back to the sender */
@@ -71,6 +75,12 @@ struct rchan_tx *rchan_tx_clone(const struct rchan_tx *tx, int *err) { return (s
 struct rchan_tx *rchan_connect_tx(struct rchan *c, int *err) { return (struct rchan_tx *)chan_core_add_tx(&c->k, err); }
 struct rchan_rx *rchan_rx_clone(const struct rchan_rx *rx, int *err) { return (struct rchan_rx *)chan_core_add_rx(END(rx)->k, err); }
 struct rchan *rchan_of_rx(const struct rchan_rx *rx) { return container_of(chan_core_ref(END(rx)->k), struct rchan, k); }
+uint64_t rchan_tx_delivered(const struct rchan_tx *tx)
+{
+	struct rchan *c = CHAN(tx);
+	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
+	return END(tx)->delivered;
+}
 void rchan_drop(struct rchan *c) { free_if_last(chan_core_unref(c ? &c->k : NULL)); }
 void rchan_tx_drop(struct rchan_tx *tx) { free_if_last(chan_core_drop_tx(END(tx))); }
 void rchan_rx_drop(struct rchan_rx *rx) { free_if_last(chan_core_drop_rx(END(rx))); }
@@ -122,7 +132,8 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 	if (size != c->k.elem)
 		return E_INVAL;
 	uint64_t deadline = chan_core_deadline(timeout);
-	struct rnode n = { msg, { NULL }, false, CHAN_FAULT(CF_S6_SEND_STATE_TAKEN), false };
+	struct rnode n = { msg, &END(tx)->delivered, { NULL }, false,
+			   CHAN_FAULT(CF_S6_SEND_STATE_TAKEN), false };
 	int result;
 	_cleanup_(queued_drop) struct queued q = { c, NULL };
 	{
@@ -153,12 +164,13 @@ rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeo
 		e = E_WOULDBLOCK;
 	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 	CHAN_FAULT_STORE_AT(CF_S1_SEND_PAGE_FAULT, 3);
-	q.n = NULL; /* the node leaves the queue below, under the lock */
+	/* whatever the outcome, the node leaves the queue with this frame */
+	unlink_node(c, &n);
+	q.n = NULL;
 	if (n.taken)
 		return E_OK; /* delivered, whatever else happened meanwhile */
 	if (n.failed)
 		return E_FAULT; /* the receiver unlinked it: not delivered */
-	unlink_node(c, &n);
 	return c->k.receivers == 0 ? E_DISCONNECTED : e ? e : E_DISCONNECTED;
 }
 
@@ -181,7 +193,11 @@ copying_drop(struct copying *cp)
 {
 	if (!cp->n)
 		return;
-	unlink_node(cp->c, cp->n);
+	/* only a node found in the queue is a sender's: a wrong pointer
+	 * (read from a corrupted or misread head) is not touched */
+	if (!qlist_unlink(&cp->c->queue, &cp->n->link))
+		return;
+	cp->n->queued = false;
 	cp->n->failed = true;
 	waitq_wake_all(&cp->c->k.send_waiters);
 }
@@ -196,6 +212,12 @@ recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 	if (!head)
 		head = CHAN_FAULT_PTR(CF_R6_RECV_EMPTY_TAKEN, head);
 	struct rnode *n = qlist_entry(head, struct rnode, link);
+	/* a node is taken once: one left queued after its exchange ended
+	 * (taken) leaves the queue, and the next one is the candidate */
+	while (n && n->taken) {
+		unlink_node(c, n);
+		n = qlist_entry(c->queue.head, struct rnode, link);
+	}
 	if (!n) {
 		if (c->k.senders == 0)
 			return E_DISCONNECTED;
@@ -212,7 +234,18 @@ recv_once(struct rchan *c, void *msg, size_t size, bool waiting)
 	if (!CHAN_FAULT(CF_S7_STATE_NOT_RESET))
 		unlink_node(c, n);
 	n->taken = true;
+	(*n->delivered)++;
 	return E_OK;
+}
+
+/* a taken node's sender must hear of it: the wake-up is an obligation
+ * held from the commit on, so a receiver unwound before it wakes the
+ * sender (a fault, a kill) still does - else the sender sleeps forever */
+static void
+wake_senders_drop(struct rchan **cp)
+{
+	if (*cp)
+		waitq_wake_all(&(*cp)->k.send_waiters);
 }
 
 int
@@ -226,11 +259,11 @@ rchan_recv_raw(struct rchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 		return E_INVAL;
 	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
+		_cleanup_(wake_senders_drop) struct rchan *wake = NULL;
 		int r = recv_once(c, msg, size, timeout != RCHAN_NOWAIT);
 		if (r == E_OK) {
+			wake = c; /* the sender sees its node taken (on the way out) */
 			CHAN_FAULT_STORE_AT(CF_R3_RECV_PAGE_FAULT, 2);
-			/* the sender sees its node taken */
-			waitq_wake_all(&c->k.send_waiters);
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == RCHAN_NOWAIT)

@@ -16,10 +16,12 @@
  *    a task that dies does not disconnect the channel; its restarted self
  *    borrows the same endpoints.
  *  - The sender's progress is `next`, the first sequence number not yet
- *    acknowledged. A send and the update of `next` form one kill-shielded
- *    section, so a kill (the watchdog's) lands after the record. E_OK
- *    advances `next`; E_FAULT (a rendezvous receiver died copying it) and
- *    a death before E_OK leave it, and the message is sent again.
+ *    delivered: 1 + the count of messages a receiver took from its
+ *    endpoint (rchan_tx_delivered), read when a life starts and after
+ *    each send - so a sender that died in a send after its message was
+ *    taken does not send it again, and one that died before resends it.
+ *    E_FAULT (a receiver died copying it) and any other result that the
+ *    count contradicts also lead to sending it again.
  *  - The receiver receives straight into its state's `inbox` and records
  *    the message (marks its sequence number seen, empties the inbox) in
  *    the same shielded section. A receiver that dies after the channel
@@ -34,9 +36,12 @@
  * messages recorded exactly once, no error and no last resort; "watchdog"
  * - the same, but a task hung and the watchdog's kill got it going (the
  * thesis counted hangs as failures: reported apart, and the rates are
- * given both ways); "no effect" - it fired and nothing failed or
- * restarted (not manifested); "not reached" - its point was never
- * reached; "failed" - anything else. The floors in chanfault_total come
+ * given both ways); "masked" - it fired, no task died or hung and nothing
+ * was lost (the channel absorbed it, or the corrupted value was never
+ * used: not manifested, left out of the rates); "not reached" - its
+ * point was never reached; "failed" - anything else (a lost, duplicated
+ * or corrupted message, a task that never finished, an error, a last
+ * resort). The floors in chanfault_total come
  * from what was measured with SEED.
  * State: the conversation (one trial at a time) and the tally.
  */
@@ -71,8 +76,9 @@ struct conv {
 	struct rchan_tx *rtx;
 	struct rchan_rx *rrx;
 	/* the sender's state */
-	volatile uint32_t next;
+	volatile uint32_t next;            /* 1 + the endpoint's delivered count */
 	volatile uint32_t send_faults;     /* E_FAULT: sent again */
+	volatile uint32_t ok_undelivered;  /* E_OK, yet the endpoint counted no delivery: sent again */
 	/* the receiver's state */
 	struct msg inbox;
 	volatile uint8_t seen[N_MSGS + 1];
@@ -89,15 +95,20 @@ cf_sender(struct conv *v)
 {
 	__atomic_add_fetch(&v->sender_runs, 1, __ATOMIC_RELAXED);
 	task_progress_period(PROGRESS_NS);
+	/* an earlier life may have died in a send: whether that message got
+	 * through, the endpoint (which outlives the task) knows */
+	v->next = 1 + (uint32_t)rchan_tx_delivered(v->rtx);
 	while (v->next <= N_MSGS) {
-		struct msg m = { v->next, check_of(v->next) };
+		uint32_t seq = v->next;
+		struct msg m = { seq, check_of(seq) };
 		task_shield_kills();
 		int e = msg_rv_send(v->rtx, m, RCHAN_FOREVER);
-		if (e == E_OK)
-			v->next++;
-		else if (e == E_FAULT)
+		v->next = 1 + (uint32_t)rchan_tx_delivered(v->rtx);
+		if (e == E_FAULT)
 			v->send_faults++;
-		else if (e != E_INTR)
+		else if (e == E_OK && v->next == seq)
+			v->ok_undelivered++;
+		else if (e && e != E_INTR)
 			v->errors++;
 		task_unshield_kills(); /* a pending kill lands here, after the record */
 		if (e && e != E_FAULT && e != E_INTR)
@@ -156,7 +167,7 @@ cf_receiver(struct conv *v)
 
 enum outcome { O_RECOVERED, O_WATCHDOG, O_FAILED, O_NO_EFFECT, O_NOT_REACHED, O_COUNT };
 static const char *const outcome_names[O_COUNT] = {
-	"recovered", "recovered through the watchdog", "FAILED", "no effect", "not reached",
+	"recovered", "recovered through the watchdog", "FAILED", "masked", "not reached",
 };
 
 struct trial {
@@ -171,7 +182,7 @@ struct observed {
 };
 
 static unsigned tally[O_COUNT];
-static unsigned faults_run, faults_ok, faults_ok_strict, faults_manifested;
+static unsigned faults_run, faults_ok, faults_ok_strict;
 
 static volatile int last_resorts;
 static void fake_last_resort(const char *why) { (void)why; last_resorts++; }
@@ -245,7 +256,10 @@ run_trial(const struct trial *tr, struct observed *o)
 		return e;
 	uint64_t now = tsc_ns(), until = now + GIVE_UP_NS, moved = now;
 	uint32_t last = 0;
-	while (!(cv.sender_done && cv.receiver_done) && now < until && now - moved < STALL_NS) {
+	/* a last resort (a reboot, here faked), a duplicate or a corrupted
+	 * message already decide the trial: failed */
+	while (!(cv.sender_done && cv.receiver_done) && now < until && now - moved < STALL_NS
+	       && !last_resorts && !cv.dups && !cv.bad) {
 		task_sleep_ns(2000000);
 		now = tsc_ns();
 		uint32_t progress = cv.next + cv.received + cv.sender_runs + cv.receiver_runs;
@@ -306,23 +320,19 @@ run_fault(struct ktest_ctx *kt_ctx_, enum chan_fault_kind kind, const char *thes
 		kprintf("CHANFAULT %s trial %d: %s; fires at its %u%s reach%s%s, bad %#lx, %s first; "
 			"%u lost, %u duplicated, %u corrupted, %u errors%s; %lu restarts (%lu by the "
 			"watchdog), %lu reloads, %u last resorts; sender lives %u, receiver lives %u, "
-			"resent after E_FAULT %u\n",
+			"resent after E_FAULT %u, after E_OK undelivered %u\n",
 			chan_fault_name(kind), t + 1, outcome_names[oc], o.fired ? tr.plan.after + 1 : 0,
 			"th", site ? " at step " : "", site ? (const char *[]){ "0", "1", "2", "3" }[tr.plan.site] : "",
 			(unsigned long)tr.plan.bad, tr.receiver_first ? "receiver" : "sender",
 			N_MSGS - cv.received, cv.dups, cv.bad, cv.errors, o.done ? "" : ", did not finish",
 			o.d.restarts, o.d.watchdog_kills, o.d.reloads, o.last_resorts,
-			cv.sender_runs, cv.receiver_runs, cv.send_faults);
+			cv.sender_runs, cv.receiver_runs, cv.send_faults, cv.ok_undelivered);
 	}
-	unsigned manifested = n[O_RECOVERED] + n[O_WATCHDOG] + n[O_FAILED];
 	faults_run++;
-	if (manifested) {
-		faults_manifested++;
-		faults_ok += !n[O_FAILED];
-		faults_ok_strict += !n[O_FAILED] && !n[O_WATCHDOG];
-	}
+	faults_ok += !n[O_FAILED];
+	faults_ok_strict += !n[O_FAILED] && !n[O_WATCHDOG];
 	kprintf("CHANFAULT %s (%s): %u trials, %u recovered, %u through the watchdog, %u failed, "
-		"%u no effect, %u not reached\n",
+		"%u masked, %u not reached\n",
 		chan_fault_name(kind), thesis, TRIALS, n[O_RECOVERED], n[O_WATCHDOG], n[O_FAILED],
 		n[O_NO_EFFECT], n[O_NOT_REACHED]);
 }
@@ -333,9 +343,14 @@ run_fault(struct ktest_ctx *kt_ctx_, enum chan_fault_kind kind, const char *thes
 /* percent, rounded down; 0 of 0 is 0 */
 static unsigned pct(unsigned a, unsigned b) { return b ? a * 100 / b : 0; }
 
-/* measured with SEED (docs/chanfaults.md); a change that recovers less fails */
-#define FLOOR_PCT_WATCHDOG_OK 1
-#define FLOOR_PCT_THESIS_WAY 1
+/* measured with SEED (docs/chanfaults.md): 38 of 42 manifested trials
+ * recovered (90%), none through the watchdog, 12 of 13 faults with no
+ * failed trial. The floors leave room for timing (which trials manifest,
+ * a slow recovery outlasting a promise on a loaded host); a change that
+ * recovers less fails */
+#define FLOOR_PCT_WATCHDOG_OK 85
+#define FLOOR_PCT_THESIS_WAY 80
+#define FLOOR_FAULTS_OK 11
 
 /* the tally over the faults run before it. GCC emits a file's .ktest
  * records in the reverse order of their definitions, and the runner runs
@@ -346,19 +361,21 @@ KTEST(chanfault_total)
 	unsigned ok = tally[O_RECOVERED] + tally[O_WATCHDOG];
 	kprintf("CHANFAULT total: %u thesis faults x %u trials (seed %#lx) in chan_rendezvous, "
 		"%u messages each: %u manifested, %u recovered by the cascade, %u hangs recovered "
-		"through the watchdog, %u failed; %u had no effect, %u not reached\n",
+		"through the watchdog, %u failed; %u masked (fired, no task died or hung, nothing "
+		"lost), %u not reached\n",
 		faults_run, TRIALS, (unsigned long)SEED, N_MSGS, manifested, tally[O_RECOVERED],
 		tally[O_WATCHDOG], tally[O_FAILED], tally[O_NO_EFFECT], tally[O_NOT_REACHED]);
 	kprintf("CHANFAULT rate: %u%% of manifested trials recovered counting watchdog rescues "
-		"as recovered, %u%% counting them as failures (the thesis's way); faults recovered "
-		"in every manifested trial: %u of %u (%u without the watchdog) (thesis: Theseus 11 "
-		"of 13, MINIX 3 0 of 13)\n",
+		"as recovered, %u%% counting them as failures (the thesis's way); faults with no "
+		"failed trial: %u of %u, %u also with no watchdog rescue (thesis: Theseus 11 of 13, "
+		"MINIX 3 0 of 13)\n",
 		pct(ok, manifested), pct(tally[O_RECOVERED], manifested), faults_ok, faults_run,
 		faults_ok_strict);
 	KT_EQ(faults_run, CF_COUNT - 1);
 	KT_ASSERT(manifested > 0);
 	KT_ASSERT(pct(ok, manifested) >= FLOOR_PCT_WATCHDOG_OK);
 	KT_ASSERT(pct(tally[O_RECOVERED], manifested) >= FLOOR_PCT_THESIS_WAY);
+	KT_ASSERT(faults_ok >= FLOOR_FAULTS_OK);
 }
 
 /* the send routine */
