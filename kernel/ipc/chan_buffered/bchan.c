@@ -7,11 +7,9 @@
  * Unwinding through it leaves the channel consistent: the lock is held by
  * an owned guard and each side copies before it commits (count, head), so
  * a task that dies in a copy (a bad pointer) leaves the ring as it was.
- * The CHAN_FAULT points are the deterministic faults of test_chanfault.
  */
 #include "chan_buffered.h"
 #include "chan_core.h"
-#include "chan_fault.h"
 #include "base.h"
 #include "heap.h"
 #include "klibc.h"
@@ -95,9 +93,8 @@ send_once(struct bchan *c, const void *msg, size_t size)
 		return E_DISCONNECTED;
 	if (c->count == c->cap)
 		return E_FULL;
-	uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_SEND_SLOT_PTR,
-				       c->ring + ((c->head + c->count) % c->cap) * c->k.elem);
-	memcpy(slot, CHAN_FAULT_PTR(CF_BUF_SEND_MSG_PTR, msg), size);
+	uint8_t *slot = c->ring + ((c->head + c->count) % c->cap) * c->k.elem;
+	memcpy(slot, msg, size);
 	/* commit: nothing below fails */
 	c->count++;
 	return E_OK;
@@ -106,15 +103,14 @@ send_once(struct bchan *c, const void *msg, size_t size)
 int
 bchan_send_raw(struct bchan_tx *tx, const void *msg, size_t size, uint64_t timeout)
 {
-	struct bchan *c = CHAN_FAULT_PTR(CF_BUF_SEND_CHAN_PTR, CHAN(tx));
+	struct bchan *c = CHAN(tx);
 	if (size != c->k.elem)
 		return E_INVAL;
 	uint64_t deadline = chan_core_deadline(timeout);
 	for (;;) {
 		int r = send_once(c, msg, size);
 		if (r == E_OK) {
-			if (!CHAN_FAULT(CF_BUF_SEND_SKIP_WAKE))
-				waitq_wake_one(&c->k.recv_waiters);
+			waitq_wake_one(&c->k.recv_waiters);
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)
@@ -132,8 +128,8 @@ recv_once(struct bchan *c, void *msg, size_t size)
 	_cleanup_(guard_drop) struct guard g = spin_irq_lock(&c->k.lock);
 	if (c->count == 0)
 		return c->k.senders == 0 ? E_DISCONNECTED : E_WOULDBLOCK;
-	const uint8_t *slot = CHAN_FAULT_PTR(CF_BUF_RECV_SLOT_PTR, c->ring + c->head * c->k.elem);
-	memcpy(CHAN_FAULT_PTR(CF_BUF_RECV_DST_PTR, msg), slot, size);
+	const uint8_t *slot = c->ring + c->head * c->k.elem;
+	memcpy(msg, slot, size);
 	/* commit: nothing below fails */
 	c->head = (c->head + 1) % c->cap;
 	c->count--;
@@ -150,8 +146,7 @@ bchan_recv_raw(struct bchan_rx *rx, void *msg, size_t size, uint64_t timeout)
 	for (;;) {
 		int r = recv_once(c, msg, size);
 		if (r == E_OK) {
-			if (!CHAN_FAULT(CF_BUF_RECV_SKIP_WAKE))
-				waitq_wake_one(CHAN_FAULT_PTR(CF_BUF_RECV_WAKE_QUEUE, &c->k.send_waiters));
+			waitq_wake_one(&c->k.send_waiters);
 			return E_OK;
 		}
 		if (r == E_DISCONNECTED || timeout == BCHAN_NOWAIT)

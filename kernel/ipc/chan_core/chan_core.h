@@ -31,9 +31,15 @@ struct chan_core {
 	struct waitq send_waiters;   /* senders wait: for room or a taker, or for the last receiver to go */
 };
 
-/* an endpoint: allocated and dropped here only; the channels read k */
+/* an endpoint: allocated and dropped here only; the channels read k.
+ * delivered: the messages sent through this endpoint that a receiver
+ * took, counted under the core's lock in the take's commit (the
+ * rendezvous channel keeps it; 0 in the others) - the endpoint outlives
+ * a sender that dies in a send, so its restarted self can learn whether
+ * its last message got through */
 struct chan_end {
 	struct chan_core *k;
+	uint64_t delivered;
 };
 
 void chan_core_end_free(struct chan_end *e);

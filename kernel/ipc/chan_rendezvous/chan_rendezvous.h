@@ -8,6 +8,10 @@
  * either was taken (E_OK) or was not (the error): never both, never half.
  * E_FAULT from a send: the receiver taking it died in the copy (a bad
  * pointer); it was not taken, and the sender may send it again.
+ * rchan_tx_delivered: how many messages sent through this endpoint a
+ * receiver took - counted in the take's commit, so a sender restarted
+ * after dying in a send (or hearing a wrong result) knows from its
+ * endpoint whether the message got through, without asking the receiver.
  * State: each channel's queue of waiting senders, owned by its endpoints.
  */
 #ifndef RCHAN_H
@@ -34,6 +38,7 @@ struct rchan_tx *rchan_tx_clone(const struct rchan_tx *tx, int *err) OWNED_BY(rc
 struct rchan_rx *rchan_rx_clone(const struct rchan_rx *rx, int *err) OWNED_BY(rchan_rx_drop);
 struct rchan *rchan_of_rx(const struct rchan_rx *rx) OWNED_BY(rchan_drop);
 struct rchan_tx *rchan_connect_tx(struct rchan *c, int *err) OWNED_BY(rchan_tx_drop);
+uint64_t rchan_tx_delivered(const struct rchan_tx *tx);
 
 /* try_ forms (RCHAN_NOWAIT): a send succeeds only if a receiver is waiting */
 int rchan_send_raw(struct rchan_tx *tx, const void *msg, size_t size, uint64_t timeout) __must_check;
