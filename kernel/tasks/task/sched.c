@@ -32,9 +32,79 @@ struct runq {
 	struct spinlock lock;
 	const struct sched_policy *policy;  /* guarded by lock */
 	uint32_t nready;                    /* guarded by lock */
+	bool in_policy;                     /* a policy call is under way */
+	bool broken;                        /* one never returned: rebuild */
 };
 static struct runq runqs[MAX_CPUS];
 static uint64_t rebuilds;
+
+static size_t build_queues(unsigned cpu, const struct sched_policy *p);
+
+/*
+ * The run lock is held in a guard, so that a fault inside the policy (its
+ * code or its queues corrupted) - or anywhere under the lock - releases it
+ * when the task unwinds. A policy call that never returned leaves its
+ * queues half-changed: the guard marks them broken, and whoever takes the
+ * lock next rebuilds them from the task list.
+ *
+ *   _cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
+ *   POLICY(g, enqueue(t, cpu));
+ */
+struct runq_guard {
+	struct runq *q;   /* NULL: holds nothing */
+	unsigned cpu;
+	bool irq_was_on;
+	bool raw;         /* interrupts were off already: leave them so */
+};
+
+static struct runq_guard
+runq_lock_as(unsigned cpu, bool raw)
+{
+	struct runq *q = &runqs[cpu];
+	struct runq_guard g = { q, cpu, false, raw };
+	if (raw)
+		spin_lock_raw(&q->lock);
+	else
+		g.irq_was_on = spin_lock_irq(&q->lock);
+	if (q->broken && q->policy) {
+		q->broken = false;
+		__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
+		build_queues(cpu, q->policy);
+	}
+	return g;
+}
+
+static struct runq_guard runq_lock(unsigned cpu) { return runq_lock_as(cpu, false); }
+
+static void
+runq_unlock(struct runq_guard *g)
+{
+	if (!g->q)
+		return;
+	if (g->q->in_policy) { /* left by a fault inside the policy */
+		g->q->in_policy = false;
+		g->q->broken = true;
+	}
+	if (g->raw)
+		spin_unlock_raw(&g->q->lock);
+	else
+		spin_unlock_irq(&g->q->lock, g->irq_was_on);
+	g->q = NULL;
+}
+
+#define POLICY(g, call)                                                         \
+	({                                                                      \
+		(g).q->in_policy = true;                                        \
+		__auto_type r_ = (g).q->policy->call;                           \
+		(g).q->in_policy = false;                                       \
+		r_;                                                             \
+	})
+#define POLICY_VOID(g, call)                                                    \
+	do {                                                                    \
+		(g).q->in_policy = true;                                        \
+		(g).q->policy->call;                                            \
+		(g).q->in_policy = false;                                       \
+	} while (0)
 
 struct requeue_ctx {
 	unsigned cpu;
@@ -56,20 +126,21 @@ requeue_one(struct task *t, void *ctx)
 static size_t
 build_queues(unsigned cpu, const struct sched_policy *p)
 {
+	struct runq *q = &runqs[cpu];
 	struct requeue_ctx c = { cpu, p, 0 };
+	q->in_policy = true; /* (a fault in here leaves them broken) */
 	p->reset(cpu);
 	task_for_each(requeue_one, &c);
-	runqs[cpu].nready = (uint32_t)c.n;
+	q->in_policy = false;
+	q->nready = (uint32_t)c.n;
 	return c.n;
 }
 
 size_t
 sched_rebuild(unsigned cpu)
 {
-	struct runq *q = &runqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
-	size_t n = q->policy ? build_queues(cpu, q->policy) : 0;
-	spin_unlock_irq(&q->lock, irq);
+	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
+	size_t n = g.q->policy ? build_queues(cpu, g.q->policy) : 0;
 	__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
 	return n;
 }
@@ -92,11 +163,9 @@ sched_set_policy(const struct sched_policy *p)
 	/* commit: nothing below fails. One CPU at a time: the others keep
 	 * scheduling, each under whichever policy it has at the moment */
 	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
-		struct runq *q = &runqs[cpu];
-		bool irq = spin_lock_irq(&q->lock);
+		_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
 		build_queues(cpu, p);
-		q->policy = p;
-		spin_unlock_irq(&q->lock, irq);
+		g.q->policy = p;
 	}
 	__atomic_store_n(&policy, p, __ATOMIC_RELEASE);
 	if (old)
@@ -135,7 +204,9 @@ pick_checked(unsigned cpu)
 {
 	struct runq *q = &runqs[cpu];
 	for (int attempt = 0; attempt < 2; attempt++) {
+		q->in_policy = true;
 		struct task *t = q->policy->pick_next(cpu);
+		q->in_policy = false;
 		if (t ? plausible(t, cpu) : q->nready == 0) {
 			if (t) {
 				t->rq_cpu = -1;
@@ -162,14 +233,12 @@ pick_checked(unsigned cpu)
 static void
 ready_add(struct task *t, unsigned cpu)
 {
-	struct runq *q = &runqs[cpu];
-	bool irq = spin_lock_irq(&q->lock);
+	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
 	if (t->rq_cpu < 0) {
 		t->rq_cpu = (int)cpu;
-		q->nready++;
-		q->policy->enqueue(t, cpu);
+		g.q->nready++;
+		POLICY_VOID(g, enqueue(t, cpu));
 	}
-	spin_unlock_irq(&q->lock, irq);
 }
 
 /* take t out of the ready set it is in, if any */
@@ -180,15 +249,13 @@ sched_ready_remove(struct task *t)
 		int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
 		if (cpu < 0)
 			return;
-		struct runq *q = &runqs[cpu];
-		bool irq = spin_lock_irq(&q->lock);
+		_cleanup_(runq_unlock) struct runq_guard g = runq_lock((unsigned)cpu);
 		bool here = t->rq_cpu == cpu;
 		if (here) {
-			q->policy->dequeue(t, (unsigned)cpu);
+			POLICY_VOID(g, dequeue(t, (unsigned)cpu));
 			t->rq_cpu = -1;
-			q->nready--;
+			g.q->nready--;
 		}
-		spin_unlock_irq(&q->lock, irq);
 		if (here)
 			return;
 	}
@@ -208,15 +275,13 @@ task_set_priority(struct task *t, int prio)
 			__atomic_store_n(&t->priority, prio, __ATOMIC_RELEASE);
 			return E_OK; /* read again when it next becomes ready */
 		}
-		struct runq *q = &runqs[cpu];
-		bool irq = spin_lock_irq(&q->lock);
+		_cleanup_(runq_unlock) struct runq_guard g = runq_lock((unsigned)cpu);
 		bool here = t->rq_cpu == cpu;
 		if (here) {
-			q->policy->dequeue(t, (unsigned)cpu);
+			POLICY_VOID(g, dequeue(t, (unsigned)cpu));
 			t->priority = prio;
-			q->policy->enqueue(t, (unsigned)cpu);
+			POLICY_VOID(g, enqueue(t, (unsigned)cpu));
 		}
-		spin_unlock_irq(&q->lock, irq);
 		if (here)
 			return E_OK;
 	}
@@ -227,10 +292,9 @@ sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *o
 {
 	if (cpu >= MAX_CPUS)
 		return 0;
-	struct runq *q = &runqs[cpu];
 	struct task *ts[64];
-	bool irq = spin_lock_irq(&q->lock);
-	size_t n = q->policy && q->policy->runqueue ? q->policy->runqueue(cpu, ts, ARRAY_SIZE(ts)) : 0;
+	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
+	size_t n = g.q->policy && g.q->policy->runqueue ? POLICY(g, runqueue(cpu, ts, ARRAY_SIZE(ts))) : 0;
 	for (size_t i = 0; i < n && i < max && i < ARRAY_SIZE(ts); i++)
 		task_info_of(ts[i], &out[i]);
 	struct task *cur = percpu_of(cpu)->current;
@@ -239,7 +303,6 @@ sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *o
 		if (cur)
 			task_info_of(cur, running);
 	}
-	spin_unlock_irq(&q->lock, irq);
 	return n;
 }
 
@@ -339,15 +402,16 @@ sched_schedule(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *prev = pc->current;
-	struct runq *q = &runqs[pc->id];
-	spin_lock_raw(&q->lock); /* interrupts are off */
-	if (prev->state == TASK_RUNNABLE && !prev->idle && prev->rq_cpu < 0) {
-		prev->rq_cpu = (int)pc->id;
-		q->nready++;
-		q->policy->enqueue(prev, pc->id);
+	struct task *next;
+	{
+		_cleanup_(runq_unlock) struct runq_guard g = runq_lock_as(pc->id, true); /* interrupts are off */
+		if (prev->state == TASK_RUNNABLE && !prev->idle && prev->rq_cpu < 0) {
+			prev->rq_cpu = (int)pc->id;
+			g.q->nready++;
+			POLICY_VOID(g, enqueue(prev, pc->id));
+		}
+		next = pick_checked(pc->id);
 	}
-	struct task *next = pick_checked(pc->id);
-	spin_unlock_raw(&q->lock);
 	if (!next)
 		next = pc->idle;
 	pc->need_resched = false;

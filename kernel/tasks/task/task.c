@@ -224,6 +224,9 @@ task_finish(struct task *t, enum runstate state)
 		__atomic_store_n(&t->state, state, __ATOMIC_RELEASE);
 	}
 	waitq_wake_all(&t->joiners);
+	/* a task that died inside the scheduler (a fault in the policy while
+	 * it was being queued again) may still be in a ready set */
+	sched_ready_remove(t);
 	sched_schedule();
 	panic("finished task %s was scheduled again", t->name);
 }

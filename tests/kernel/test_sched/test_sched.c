@@ -148,3 +148,87 @@ KTEST(corrupted_policy_queues_are_rebuilt)
 	KT_OK(task_join(blocked, &x));
 	KT_EQ(x, 7);
 }
+
+/* Issue 14: a fault inside the policy (its code or queues corrupted) used
+ * to leave the run lock held - every CPU that wanted it then spun for
+ * ever with interrupts off. Now the run lock is held in a guard: the
+ * faulting task unwinds and releases it, the half-changed queues are
+ * rebuilt from the task list by the next holder, and scheduling goes on.
+ * A wrapper policy whose enqueue faults once, for one task's own yield. */
+static const struct sched_policy *real_policy;
+static struct task *volatile faulting_for;
+static volatile uint64_t *volatile null_ptr;
+
+static void w_reset(unsigned cpu) { real_policy->reset(cpu); }
+static void w_dequeue(struct task *t, unsigned cpu) { real_policy->dequeue(t, cpu); }
+static struct task *w_pick(unsigned cpu) { return real_policy->pick_next(cpu); }
+static size_t w_runqueue(unsigned cpu, struct task **out, size_t max) { return real_policy->runqueue(cpu, out, max); }
+
+static void
+w_enqueue(struct task *t, unsigned cpu)
+{
+	real_policy->enqueue(t, cpu); /* half done, then the fault */
+	if (t == faulting_for && t == task_current()) {
+		faulting_for = NULL;
+		(void)*null_ptr;
+	}
+}
+
+static const struct sched_policy faulty = {
+	.name = "faulty wrapper", .reset = w_reset, .enqueue = w_enqueue, .dequeue = w_dequeue,
+	.pick_next = w_pick, .runqueue = w_runqueue,
+};
+
+static volatile int victim_runs;
+
+static uint64_t
+victim(uint64_t unused)
+{
+	(void)unused;
+	if (++victim_runs == 1) {
+		faulting_for = task_current();
+		task_yield(); /* re-enqueued by the policy: faults in there */
+	}
+	return 5;
+}
+
+static uint64_t
+yielder(uint64_t n)
+{
+	for (int i = 0; i < 50; i++)
+		task_yield();
+	return n;
+}
+
+KTEST_FLAGS(fault_inside_the_policy_releases_the_run_lock, KTEST_NO_FRAMECHECK)
+{
+	real_policy = sched_policy();
+	KT_ASSERT(real_policy && real_policy->runqueue);
+	uint64_t r0 = sched_rebuild_count();
+	KT_OK(sched_set_policy(&faulty));
+	int err;
+	struct task_builder b = TASK_BUILDER(victim, (uint64_t)0);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	b.restartable = true;
+	b.name = "victim";
+	struct task *v = task_spawn(&b, &err);
+	bool ok = v != NULL;
+	task_unref(v);
+	for (int i = 0; i < 3000 && victim_runs < 2; i++)
+		task_sleep_ns(1000000);
+	/* the CPU it ran on schedules on: tasks there yield and finish */
+	_cleanup_(task_group_drop) struct task_group g = { 0 };
+	for (uint64_t i = 0; i < 4 && ok; i++) {
+		struct task_builder yb = TASK_BUILDER(yielder, i);
+		yb.pin = b.pin;
+		ok = task_group_spawn(&g, &yb) == E_OK;
+	}
+	uint64_t res[4] = { 0 };
+	int jerr = ok ? task_group_join(&g, res) : E_NOMEM;
+	KT_OK(sched_set_policy(real_policy));
+	KT_ASSERT(ok);
+	KT_OK(jerr);
+	KT_EQ(res[3], 3);
+	KT_EQ(victim_runs, 2); /* died in the policy, restarted */
+	KT_ASSERT(sched_rebuild_count() > r0); /* its half-changed queues rebuilt */
+}
