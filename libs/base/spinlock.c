@@ -1,10 +1,11 @@
 /*
  * spinlock.c: the slow path of taking a spin lock. A lock that stays
  * taken for over SPIN_STUCK_CYCLES is no longer believed: its word was
- * corrupted, or its holder died without releasing it. The spinning task
- * is then made to fail (the exceptions cell's hook: it unwinds like a
- * fault, with the lock's address, so recovery can reload the cell whose
- * data holds it) instead of spinning for ever with interrupts off.
+ * corrupted, or its holder died without releasing it. The exceptions
+ * cell's hook then resets the lock and makes the spinning task fail (it
+ * unwinds like a faulting one, with the lock's address, so recovery can
+ * reload the cell whose data holds it) instead of spinning for ever with
+ * interrupts off.
  * While it spins, the wait hook serves what other CPUs need from this one
  * (TLB shootdowns), so one stuck CPU does not stop the others.
  * State: the two hooks (set once at boot).

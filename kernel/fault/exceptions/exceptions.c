@@ -289,10 +289,10 @@ panic(const char *fmt, ...)
 }
 
 /* a spin lock that stayed taken for 2^32 TSC cycles (libs/base/spinlock.c):
- * the spinning task fails like a faulting one, with the lock's address
- * (recovery reloads the cell whose data holds it). Once per task: the
- * report itself may need the same lock (the console's), and then this
- * task only spins on. */
+ * the lock is reset and the spinning task fails like a faulting one, with
+ * the lock's address (recovery reloads the cell whose data holds it).
+ * Once per task: should the report itself get stuck, this task only
+ * spins on. */
 static void *stuck_task[MAX_CPUS];
 
 static void
@@ -302,6 +302,11 @@ lock_stuck(struct spinlock *l)
 	if (!pc->current || stuck_task[pc->id] == pc->current)
 		return;
 	stuck_task[pc->id] = pc->current;
+	/* no holder keeps a spin lock that long here: its word is corrupt or
+	 * its holder is gone. It is reset, so that this task's cleanups (and
+	 * everyone else) can take it; this task still fails, as what the lock
+	 * guards may be half-changed. */
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	struct fault_info fi = { .vector = VEC_LOCK, .cr2 = (uint64_t)(uintptr_t)l,
 				 .rip = (uint64_t)__builtin_return_address(0) };
 	snprintf(fi.msg, sizeof(fi.msg), "spin lock at %#lx still taken after 2^32 TSC cycles", fi.cr2);
