@@ -77,6 +77,8 @@ struct task {
 	volatile int rq_cpu;           /* CPU whose ready set holds it, -1: none
 					* (changed under that CPU's run lock) */
 	uint32_t magic;                /* TASK_MAGIC while allocated */
+	struct task_timer *timer;      /* its armed timer, in its frame: the sleeper
+					* list is rebuilt from these (timer.c) */
 	/* the policy's working space: derived state, written only by the
 	 * policy (under the run lock) and rebuilt by it */
 	struct { void *link; uint64_t key; } slot;
@@ -223,14 +225,19 @@ struct task_timer {
 	uint64_t deadline;       /* tsc_ns() */
 	struct task_timer *next;
 	bool armed;              /* on the sleeper list (guarded by its lock) */
+	uint32_t magic;          /* TASK_TIMER_MAGIC while armed */
 };
-#define TASK_TIMER_INIT { NULL, 0, NULL, false }
+#define TASK_TIMER_MAGIC 0x71e3e271u
+#define TASK_TIMER_INIT { NULL, 0, NULL, false, 0 }
 void task_timer_arm(struct task_timer *tm, uint64_t deadline);
 /* the drop function: disarm if armed (a no-op otherwise) */
 void task_timer_cancel(struct task_timer *tm);
 /* armed timers on the sleeper list that belong to t (NULL: all), for
  * introspection and leak checks */
 size_t task_timer_count(const struct task *t);
+/* how many times the tick found the sleeper list corrupted and rebuilt it
+ * from the tasks' armed timers */
+size_t task_timer_rebuilds(void);
 
 /* ---- wait queues ---- */
 void waitq_init(struct waitq *q);

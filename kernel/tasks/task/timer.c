@@ -4,18 +4,74 @@
  * (waitq_wait_deadline holds it in a _cleanup_ variable), so a task that
  * unwinds or is killed leaves no entry behind on the list.
  * State: the sleeper list, sorted by deadline. It holds no memory of its
- * own: every entry is a live task's timer, unlinked by its drop.
+ * own: every entry is a live task's timer, unlinked by its drop. It is
+ * derived state: each task points at its armed timer (t->timer), and a
+ * list found corrupted - a timer in a task's frame is as exposed as the
+ * rest of its stack - is rebuilt from the tasks instead of faulting in
+ * every tick.
  */
 #include "task.h"
 #include "cpu.h"
 #include "task_int.h"
 #include "base.h"
+#include "exceptions.h"
 
 /* guarded by sleep_lock (taken from the tick too, so interrupts are off
  * while it is held) */
 static struct spinlock sleep_lock = SPINLOCK_INIT;
 static struct task_timer *sleepers;
 static size_t nsleepers;
+
+static size_t rebuilds;
+
+/* with sleep_lock held: the list again, from every task's armed timer; a
+ * task whose timer is not one is woken afterwards (its wait checks again;
+ * not here: waking takes a run lock, which ranks before the task list's) */
+struct requeue {
+	struct task *wake[16];
+	size_t n;
+};
+
+static void
+requeue_timer(struct task *t, void *ctx)
+{
+	struct requeue *r = ctx;
+	struct task_timer *tm = t->timer;
+	if (!tm)
+		return;
+	struct fault_catch c;
+	volatile bool ok = false;
+	if (fault_catch_arm(&c) == 0) {
+		ok = tm->magic == TASK_TIMER_MAGIC && tm->t == t;
+		fault_catch_disarm(&c);
+	}
+	if (!ok) {
+		t->timer = NULL;
+		if (r->n < ARRAY_SIZE(r->wake))
+			r->wake[r->n++] = task_ref(t);
+		return;
+	}
+	tm->armed = true;
+	struct task_timer **pp = &sleepers;
+	while (*pp && (*pp)->deadline <= tm->deadline)
+		pp = &(*pp)->next;
+	tm->next = *pp;
+	*pp = tm;
+	nsleepers++;
+}
+
+static void
+rebuild_locked(void)
+{
+	struct requeue r = { .n = 0 };
+	sleepers = NULL;
+	nsleepers = 0;
+	task_for_each(requeue_timer, &r);
+	for (size_t i = 0; i < r.n; i++) {
+		task_wake(r.wake[i]);
+		task_unref(r.wake[i]);
+	}
+}
 
 void
 task_timer_arm(struct task_timer *tm, uint64_t deadline)
@@ -25,6 +81,8 @@ task_timer_arm(struct task_timer *tm, uint64_t deadline)
 		return;
 	tm->t = task_current();
 	tm->deadline = deadline;
+	tm->magic = TASK_TIMER_MAGIC;
+	tm->t->timer = tm;
 	struct task_timer **pp = &sleepers;
 	while (*pp && (*pp)->deadline <= deadline)
 		pp = &(*pp)->next;
@@ -43,10 +101,13 @@ task_timer_cancel(struct task_timer *tm)
 	for (struct task_timer **pp = &sleepers; *pp; pp = &(*pp)->next)
 		if (*pp == tm) {
 			*pp = tm->next;
+			nsleepers--;
 			break;
 		}
 	tm->armed = false;
-	nsleepers--;
+	tm->magic = 0;
+	if (tm->t && tm->t->timer == tm)
+		tm->t->timer = NULL;
 }
 
 size_t
@@ -68,11 +129,33 @@ void
 task_timers_expire(uint64_t now)
 {
 	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&sleep_lock);
-	while (sleepers && sleepers->deadline <= now) {
-		struct task_timer *tm = sleepers;
-		sleepers = tm->next;
-		tm->armed = false;
-		nsleepers--;
-		task_wake(tm->t);
+	struct fault_catch c;
+	if (fault_catch_arm(&c) == 0) {
+		bool sound = true;
+		while (sound && sleepers && sleepers->deadline <= now) {
+			struct task_timer *tm = sleepers;
+			sound = tm->magic == TASK_TIMER_MAGIC && tm->armed && tm->t && tm->t->magic == TASK_MAGIC &&
+				tm->t->timer == tm;
+			if (!sound)
+				break;
+			sleepers = tm->next;
+			tm->armed = false;
+			tm->magic = 0;
+			tm->t->timer = NULL;
+			nsleepers--;
+			task_wake(tm->t);
+		}
+		fault_catch_disarm(&c);
+		if (sound)
+			return;
 	}
+	/* a timer that is not one (or a fault following the list): rebuild */
+	rebuild_locked();
+	rebuilds++;
+}
+
+size_t
+task_timer_rebuilds(void)
+{
+	return rebuilds;
 }

@@ -215,3 +215,36 @@ KTEST(exited_tasks_reaped_while_their_cpu_spins)
 		KT_FAIL("%zu of %d exited tasks on spinning CPU %u not freed after %lu ms", left, N, k,
 			dt / 1000000);
 }
+
+/* Issue 14: the sleeper list runs through timers in the sleeping tasks'
+ * frames; a stack corruption there had every tick fault in the timer
+ * walk. Now a timer that is not one, or a fault while following the list,
+ * has the list rebuilt from the tasks' armed timers. */
+static uint64_t
+sleeper_for(uint64_t ms)
+{
+	task_sleep_ns(ms * 1000000ULL);
+	return ms;
+}
+
+KTEST_FLAGS(corrupted_sleeper_list_is_rebuilt_from_the_tasks, KTEST_NO_FRAMECHECK)
+{
+	int err;
+	size_t r0 = task_timer_rebuilds();
+	struct task_builder ba = TASK_BUILDER(sleeper_for, (uint64_t)100);
+	struct task_builder bb = TASK_BUILDER(sleeper_for, (uint64_t)300);
+	_cleanup_(task_unref_p) struct task *a = task_spawn(&ba, &err);
+	_cleanup_(task_unref_p) struct task *b = task_spawn(&bb, &err);
+	KT_ASSERT(a && b);
+	for (int i = 0; i < 200 && (!a->timer || !b->timer); i++)
+		task_sleep_ns(1000000);
+	KT_ASSERT(a->timer && b->timer);
+	/* a's link to the next sleeper becomes garbage (not even canonical) */
+	a->timer->next = (struct task_timer *)0xdead00000000beefULL;
+	uint64_t va = 0, vb = 0;
+	KT_OK(task_join(a, &va));
+	KT_OK(task_join(b, &vb)); /* found again by the rebuild */
+	KT_EQ(va, 100);
+	KT_EQ(vb, 300);
+	KT_ASSERT(task_timer_rebuilds() > r0);
+}
