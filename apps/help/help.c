@@ -1,6 +1,7 @@
 /*
  * help: the commands, each an application cell (apps/<name>).
  */
+#include "args.h"
 #include "cell_mgr.h"
 #include "klibc.h"
 #include "logger.h"
@@ -31,8 +32,8 @@ static const struct {
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		kprintf("  %-8s %s\n", known[i].name, known[i].text);

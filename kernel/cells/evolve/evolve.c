@@ -56,23 +56,6 @@ DEFINE_DROP(struct manifest, manifest_drop)
 /* a report line, to the host and on the console */
 #define say(...) do { link_printf(__VA_ARGS__); link_printf("\n"); log_info(__VA_ARGS__); } while (0)
 
-static bool
-parse_u64(const char *s, unsigned base, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
-			   : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10) : 99;
-		if (d >= base || v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* split at spaces in place; returns the word count */
 static size_t
 words(char *s, char **w, size_t max)
@@ -125,7 +108,8 @@ static int
 receive_object(struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
 {
 	uint64_t size, hash, app;
-	if (nw != 5 || !parse_u64(w[2], 10, &size) || !parse_u64(w[3], 16, &hash) || !parse_u64(w[4], 10, &app)
+	if (nw != 5 || str_to_u64(w[2], 10, MAX_OBJ_SIZE, &size) || str_to_u64(w[3], 16, UINT64_MAX, &hash) ||
+	    str_to_u64(w[4], 10, 1, &app)
 	    || strlen(w[1]) >= sizeof(m->obj[0].name) || !*w[1]) {
 		snprintf(why, whysz, "malformed OBJECT line");
 		return E_INVAL;
@@ -361,6 +345,7 @@ evolve_start(const char *cmdline)
 	struct task_builder b = TASK_BUILDER(evolve_task, (uint64_t)0);
 	b.name = "evolve";
 	b.restartable = true;
+	b.system = true;
 	struct task *t = task_spawn(&b, &err);
 	if (!t) {
 		log_err("no evolution task: %s", err_str(err));
