@@ -53,12 +53,7 @@ tools/run-commands --reboot --timeout 120 \
 	reboot "echo after reboot" halt > "$elog" 2>&1
 erc=$?
 echk() { expect_line "$1" "$2" "$elog"; }
-if [ $erc = 0 ]; then
-	ok "edges_session (every input answered, reboot rebooted, halt)"
-else
-	bad edges_session "run-commands exit $erc"
-	tail -5 "$elog" | sed 's/^/    | /'
-fi
+session_result edges_session $erc "$elog" "every input answered, reboot rebooted, halt"
 echk refuse_kill_shell '^kill: task #[0-9]+ \(shell\) is a system task: it cannot be killed$'
 echk refuse_kill_recovery '^kill: task #[0-9]+ \(recovery\) is a system task: it cannot be killed$'
 echk refuse_kill_evolve '^kill: task #[0-9]+ \(evolve\) is a system task: it cannot be killed$'

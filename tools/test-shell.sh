@@ -37,14 +37,20 @@ rc=$?
 T_PREFIX=shell/ T_SUITE=shell
 . "$(dirname "$0")/test-lib.sh"
 check() { expect_line "$1" "$2" "$log"; } # name extended-regex
-if [ $rc = 0 ]; then
-	ok "session (boot, every command returned to the prompt, halt)"
-else
-	bad session "run-commands exit $rc"
-	tail -5 "$log" | sed 's/^/    | /'
-fi
+# a run-commands session's own result: NAME RC LOG WHAT
+session_result() {
+	if [ "$2" = 0 ]; then
+		ok "$1 ($4)"
+	else
+		bad "$1" "run-commands exit $2"
+		tail -5 "$3" | sed 's/^/    | /'
+	fi
+}
+session_result session $rc "$log" "boot, every command returned to the prompt, halt"
 check prompt_time 'run-commands: ok \(prompt after [0-2]\.[0-9] s of boot\)'
-check help '^  deps     CELL\|SYMBOL'
+check help '^  deps +\[CELL\|SYMBOL\|SECTION\]'
+# help describes every application cell (none is left in its "other" line)
+if grep -q '^Other application cells' "$log"; then bad help_complete "$(grep '^Other application cells' "$log")"; else ok help_complete; fi
 check ns 'namespace kernel \(parent -\): [0-9]+ cells'
 check ns_bounds '^  cell_mgr +ffffffff8[0-9a-f]+ +[0-9]+ B'
 check ns_recursive '^  apps -> kernel'

@@ -13,11 +13,7 @@ int
 main(int argc, char **argv)
 {
 	uint64_t rounds = 5000;
-	if (argc > 2)
-		return args_bad(argv, 2, "chan-bench [ROUNDS]");
-	if (argc == 2 && argv[1][0] == '-')
-		return args_bad(argv, 1, "chan-bench [ROUNDS]");
-	if (argc == 2 && args_number("chan-bench", "ROUNDS", argv[1], 1, 10000000, &rounds))
+	if (args_opt_number(argc, argv, "chan-bench [ROUNDS]", "ROUNDS", 1, 10000000, &rounds))
 		return ARGS_USAGE;
 	int err = bench_chan_run((unsigned)rounds);
 	if (err)

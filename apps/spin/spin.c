@@ -14,11 +14,7 @@ int
 main(int argc, char **argv)
 {
 	uint64_t secs = 0;
-	if (argc > 2)
-		return args_bad(argv, 2, "spin [SECONDS]");
-	if (argc == 2 && argv[1][0] == '-')
-		return args_bad(argv, 1, "spin [SECONDS]");
-	if (argc == 2 && args_number("spin", "SECONDS", argv[1], 1, 1000000000, &secs))
+	if (args_opt_number(argc, argv, "spin [SECONDS]", "SECONDS", 1, 1000000000, &secs))
 		return ARGS_USAGE;
 	_cleanup_(kfreep) char *held = kmalloc(10000); /* released when killed */
 	uint64_t end = secs ? tsc_ns() + secs * 1000000000ULL : UINT64_MAX;

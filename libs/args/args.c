@@ -35,6 +35,19 @@ args_number(const char *cmd, const char *what, const char *s, uint64_t min, uint
 	return 0;
 }
 
+int
+args_opt_number(int argc, char **argv, const char *usage, const char *what, uint64_t min, uint64_t max,
+		uint64_t *out)
+{
+	if (argc > 2)
+		return args_bad(argv, 2, usage);
+	if (argc == 2 && argv[1][0] == '-')
+		return args_bad(argv, 1, usage);
+	if (argc == 2)
+		return args_number(argv[0], what, argv[1], min, max, out);
+	return 0;
+}
+
 static bool
 all_digits(const char *s)
 {
@@ -86,4 +99,5 @@ args_tasks(const char *cmd, const char *key, uint32_t *ids, size_t max)
 EXPORT_APP(args_bad);
 EXPORT_APP(args_none);
 EXPORT_APP(args_number);
+EXPORT_APP(args_opt_number);
 EXPORT_APP(args_tasks);

@@ -23,6 +23,11 @@ int args_none(int argc, char **argv);
  * ARGS_USAGE */
 int args_number(const char *cmd, const char *what, const char *s, uint64_t min, uint64_t max,
 		uint64_t *out);
+/* a command whose one optional argument is a number (WHAT, in [min, max]):
+ * 0 with *out set if it was given (left alone if not), or ARGS_USAGE
+ * after saying what is wrong (an option, a second argument, a bad number) */
+int args_opt_number(int argc, char **argv, const char *usage, const char *what, uint64_t min,
+		    uint64_t max, uint64_t *out);
 /* the live tasks KEY stands for - an id (decimal, 1..UINT32_MAX), or every
  * task of that name that has not finished: up to max ids into ids, returns
  * how many there are (0 after printing "CMD: no task ..." naming why) */
