@@ -22,7 +22,7 @@
 #define UART_LSR (COM1_BASE + 5)
 #define LSR_DATA 0x01
 #define LSR_OVERRUN 0x02
-#define RESUME_ROOM 256 /* a paused ring takes bytes again with this much room */
+#define RESUME_ROOM (TTY_RING / 2) /* a paused ring takes bytes again once half empty */
 
 static uint8_t ring[TTY_RING];
 static uint32_t head, tail;  /* guarded by lock */
@@ -155,8 +155,13 @@ take_intr_locked(void)
 	if (!nintr)
 		return false;
 	uint32_t i = tail;
-	while (ring[i % TTY_RING] != 0x03)
+	while (i != head && ring[i % TTY_RING] != 0x03)
 		i++;
+	if (i == head) { /* cannot happen: nintr counts the 0x03 in the ring */
+		log_warn("counted %u Ctrl-C the input ring does not hold (a bug): count reset", nintr);
+		nintr = 0;
+		return false;
+	}
 	for (; i + 1 != head; i++)
 		ring[i % TTY_RING] = ring[(i + 1) % TTY_RING];
 	head--;
