@@ -33,6 +33,21 @@ static struct waitq readers = WAITQ_INIT;
 static void (*intr_hook)(void);
 static uint64_t fulls, overruns;
 
+/* one input byte into the ring (any input source), with the lock held;
+ * false if the ring is full. Sets *intr for a Ctrl-C */
+static bool
+ring_put_locked(uint8_t c, bool *intr)
+{
+	if (head - tail == TTY_RING)
+		return false;
+	if (c == 0x03) {
+		*intr = true;
+		nintr++;
+	}
+	ring[head++ % TTY_RING] = c;
+	return true;
+}
+
 /* move what the UART holds into the ring, with the lock held; stops (and
  * masks the receive interrupt) when the ring is full. Returns whether a
  * byte came, and sets *intr for a Ctrl-C */
@@ -46,19 +61,13 @@ drain_locked(bool *intr)
 			overruns++;
 		if (!(lsr & LSR_DATA))
 			break;
-		if (head - tail == TTY_RING) {
+		if (head - tail == TTY_RING) { /* leave it in the UART */
 			paused = true;
 			fulls++;
 			outb(UART_IER, 0x00);
 			break;
 		}
-		uint8_t c = inb(COM1_BASE);
-		if (c == 0x03) {
-			*intr = true;
-			nintr++;
-		}
-		ring[head++ % TTY_RING] = c;
-		got = true;
+		got |= ring_put_locked(inb(COM1_BASE), intr);
 	}
 	return got;
 }
