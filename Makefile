@@ -57,8 +57,11 @@ ALL_INC := $(addprefix -I,$(INC_DIRS))
 
 QEMU_MEM  ?= 512M
 QEMU_SMP  ?= 4
-QEMU_BASE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -no-reboot -cpu qemu64,+nx \
+# QEMU_MACHINE reboots on `reboot` (make run); QEMU_BASE, for make debug,
+# the test and benchmark boots, ends QEMU instead (a debugged triple fault stays)
+QEMU_MACHINE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -cpu qemu64,+nx \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+QEMU_BASE := $(QEMU_MACHINE) -no-reboot
 QEMU_TIMEOUT ?= 300
 
 FUZZ_SECONDS ?= 600
@@ -161,12 +164,13 @@ iso: $(BUILD)/theseus.iso
 EVOLVE_SOCK := $(BUILD)/evolve.sock
 run: bootstrap $(BUILD)/theseus.iso
 	@rm -f $(EVOLVE_SOCK)
-	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -display none \
+	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
 
-# rebuild, then send what changed to the OS that `make run` is running
+# rebuild, then send what changed to the OS that `make run` is running;
+# TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped
 evolve: cells
-	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(MODULE_CELLS)
+	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(if $(TRANSFER),--transfer $(TRANSFER)) $(MODULE_CELLS)
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"

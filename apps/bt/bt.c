@@ -1,6 +1,7 @@
 /*
  * bt ID|NAME: the backtrace of a task, by the DWARF unwinder, symbolized.
  */
+#include "args.h"
 #include "exceptions.h"
 #include "logger.h"
 #include "task.h"
@@ -10,13 +11,26 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	if (argc != 2) {
+	if (argc != 2 || argv[1][0] == '-') {
+		if (argc > 1)
+			return args_bad(argv, argv[1][0] == '-' ? 1 : 2, "bt ID|NAME");
 		kprintf("usage: bt ID|NAME\n");
-		return 2;
+		return ARGS_USAGE;
 	}
-	_cleanup_(task_unref_p) struct task *t = task_find(argv[1]);
+	uint32_t ids[8];
+	size_t found = args_tasks("bt", argv[1], ids, ARRAY_SIZE(ids));
+	if (!found)
+		return 1;
+	if (found > 1) {
+		kprintf("bt: %zu tasks are named %s:", found, argv[1]);
+		for (size_t k = 0; k < found && k < ARRAY_SIZE(ids); k++)
+			kprintf(" #%u", ids[k]);
+		kprintf("; name one by ID\n");
+		return 1;
+	}
+	_cleanup_(task_unref_p) struct task *t = task_find_id(ids[0]);
 	if (!t) {
-		kprintf("bt: no task %s\n", argv[1]);
+		kprintf("bt: task #%u has ended\n", ids[0]);
 		return 1;
 	}
 	uint64_t pcs[32];

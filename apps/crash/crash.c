@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 #pragma GCC diagnostic ignored "-Wanalyzer-null-dereference"
 
+#include "args.h"
 #include "heap.h"
 #include "klibc.h"
 #include "logger.h"
@@ -19,7 +20,7 @@ static volatile int zero;
 int
 main(int argc, char **argv)
 {
-	const char *how = argc > 1 ? argv[1] : "";
+	const char *how = argc == 2 ? argv[1] : "";
 	_cleanup_(kfreep) char *held = kmalloc(4096); /* released by the unwinder */
 	if (!strcmp(how, "panic"))
 		panic("crash: deliberate panic");
@@ -29,6 +30,11 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(how, "div"))
 		return 100 / zero + (held ? 1 : 0);
-	kprintf("usage: crash panic|null|div\n");
-	return 2;
+	if (argc == 2)
+		kprintf("crash: no way to crash called '%s' (usage: crash panic|null|div)\n", argv[1]);
+	else if (argc > 2)
+		return args_bad(argv, 2, "crash panic|null|div");
+	else
+		kprintf("usage: crash panic|null|div\n");
+	return ARGS_USAGE;
 }

@@ -8,6 +8,7 @@
  * the mismatches: undeclared edges (exit 1) and unused declarations.
  */
 #include "cell_mgr.h"
+#include "args.h"
 #include "klibc.h"
 #include "logger.h"
 
@@ -200,16 +201,20 @@ check(void)
 int
 main(int argc, char **argv)
 {
-	bool dot = false;
+	bool dot = false, chk = false;
 	const char *name = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dot"))
+		if (!strcmp(argv[i], "--dot") && !chk)
 			dot = true;
-		else if (!strcmp(argv[i], "--check"))
-			return check();
+		else if (!strcmp(argv[i], "--check") && !dot && !name && i == 1)
+			chk = true;
+		else if (argv[i][0] == '-' || name || chk)
+			return args_bad(argv, i, "deps [CELL|SYMBOL|SECTION] [--dot] | deps --check");
 		else
 			name = argv[i];
 	}
+	if (chk)
+		return check();
 	if (!name) {
 		summary(dot);
 		return 0;

@@ -2,6 +2,7 @@
  * faults: the fault log - when, where (CPU, task, cell, section,
  * instruction, address accessed) and what recovery did.
  */
+#include "args.h"
 #include "exceptions.h"
 #include "heap.h"
 #include "logger.h"
@@ -11,8 +12,8 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	enum { MAX = 64 };
 	_cleanup_(kfreep) struct fault_record *r = kmalloc(MAX * sizeof(*r));
 	if (!r)

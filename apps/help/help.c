@@ -1,6 +1,7 @@
 /*
  * help: the commands, each an application cell (apps/<name>).
  */
+#include "args.h"
 #include "cell_mgr.h"
 #include "klibc.h"
 #include "logger.h"
@@ -11,18 +12,23 @@ static const struct {
 	const char *name, *text;
 } known[] = {
 	{ "help", "this list" },
-	{ "ns", "namespaces and their cells, with bounds and sizes (-r: parents too; -s CELL: its sections)" },
-	{ "deps", "CELL|SYMBOL [--dot]: dependencies and dependents, both ways" },
+	{ "ns", "[-r] | -s CELL: namespaces and their cells, bounds and sizes (-r: lookup chain; -s: a cell's sections)" },
+	{ "deps", "[CELL|SYMBOL|SECTION] [--dot] | --check: dependencies and dependents, both ways" },
 	{ "ps", "tasks: id, name, state, CPU, pin, cell, run time" },
-	{ "kill", "ID|NAME: kill a task (it unwinds, releasing what it holds)" },
+	{ "kill", "[-a] ID|NAME...: kill tasks (they unwind, releasing what they hold); -a: every task of a name" },
 	{ "rq", "each CPU's current task and runqueue" },
 	{ "faults", "the fault log" },
 	{ "mem", "frames, pages, mappings and heap in use" },
 	{ "bt", "ID|NAME: backtrace of a task" },
 	{ "uptime", "time since boot, tasks, CPUs" },
 	{ "echo", "ARGS: print them" },
+	{ "hello", "[ARGS]: a greeting (the smallest application cell)" },
 	{ "test", "[NAME...]: run the test cells (or the named tests/cells)" },
 	{ "crash", "panic|null|div: crash on purpose (recovery demo)" },
+	{ "spin", "[SECONDS]: run until killed (or for SECONDS), holding memory" },
+	{ "swap", "[-v] OLD[,OLD...] NEW[,NEW...] [-t FN]: replace running cells by the image's" },
+	{ "states", "the state_db's states" },
+	{ "chan-bench", "[ROUNDS]: channel round-trip times between two CPUs" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
@@ -31,11 +37,12 @@ static const struct {
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background):\n");
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
+	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background;\n"
+		"arrows, Home, End, Delete edit the line; Up/Down walk the history):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		kprintf("  %-8s %s\n", known[i].name, known[i].text);
+		kprintf("  %-10s %s\n", known[i].name, known[i].text);
 	const char *mods[128];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
 	bool header = false;

@@ -1,6 +1,7 @@
 /*
  * mem: physical frames, virtual pages, mappings and heap in use.
  */
+#include "args.h"
 #include "frame_alloc.h"
 #include "heap.h"
 #include "logger.h"
@@ -12,8 +13,8 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	struct frame_stats f;
 	struct page_stats p;
 	struct heap_stats h;

@@ -6,6 +6,7 @@
  * gdb command theseus-load-cells does this for every cell).
  */
 #include "cell_mgr.h"
+#include "args.h"
 #include "klibc.h"
 #include "logger.h"
 
@@ -66,9 +67,13 @@ main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "-s"))
 		return show_sections(argv[2]);
 	bool recursive = argc > 1 && !strcmp(argv[1], "-r");
-	if (argc > 2 || (argc > 1 && !recursive)) {
+	if (argc > 1 && !recursive && strcmp(argv[1], "-s"))
+		return args_bad(argv, 1, "ns [-r] | ns -s CELL");
+	if (argc > 2 && recursive)
+		return args_bad(argv, 2, "ns [-r] | ns -s CELL");
+	if (argc > 1 && !recursive) {
 		kprintf("usage: ns [-r] | ns -s CELL\n");
-		return 2;
+		return ARGS_USAGE;
 	}
 	show(cell_ns_kernel());
 	show(cell_ns_apps());

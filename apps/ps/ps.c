@@ -1,6 +1,7 @@
 /*
  * ps: every task - id, name, runstate, CPU, pin, entry cell, run time.
  */
+#include "args.h"
 #include "fmt.h"
 #include "heap.h"
 #include "logger.h"
@@ -11,8 +12,8 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	size_t n = task_count() + 16;
 	_cleanup_(kfreep) struct task_info *info = kmalloc(n * sizeof(*info));
 	if (!info)

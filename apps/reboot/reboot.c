@@ -1,6 +1,7 @@
 /*
  * reboot: reset the machine.
  */
+#include "args.h"
 #include "power.h"
 
 int main(int argc, char **argv);
@@ -8,7 +9,7 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	power_reboot();
 }

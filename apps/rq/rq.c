@@ -2,6 +2,7 @@
  * rq: each online CPU's running task and runqueue, as the active
  * scheduling policy cell reports them.
  */
+#include "args.h"
 #include "cpu.h"
 #include "logger.h"
 #include "task.h"
@@ -11,8 +12,8 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	const struct sched_policy *p = sched_policy();
 	kprintf("policy: %s\n", p ? p->name : "none");
 	for (unsigned c = 0; c < MAX_CPUS; c++) {

@@ -2,6 +2,7 @@
  * states: the state_db's states - name, owner, size, soft or not, present,
  * generation, regenerations.
  */
+#include "args.h"
 #include "logger.h"
 #include "state_db.h"
 
@@ -10,8 +11,8 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (args_none(argc, argv))
+		return ARGS_USAGE;
 	static struct state_info info[STATE_MAX];
 	size_t n = state_db_list(info, STATE_MAX);
 	kprintf("%-28s %-12s %8s %-5s %-7s %4s %6s\n", "STATE", "OWNER", "BYTES", "SOFT", "PRESENT", "GEN",

@@ -5,11 +5,59 @@
  * time. New cells come from the boot image.
  */
 #include "cell_mgr.h"
+#include "args.h"
 #include "base.h"
 #include "klibc.h"
 #include "logger.h"
 
 int main(int argc, char **argv);
+
+#define USAGE "swap [-v] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]"
+
+static bool
+in_image(const char *name)
+{
+	const char *mods[128];
+	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++)
+		if (!strcmp(mods[i], name))
+			return true;
+	return false;
+}
+
+/* every old cell is loaded (in one namespace) and every new one is in the
+ * image: else say which is not, and why that may be */
+static bool
+names_ok(const struct swap_request *rq)
+{
+	for (size_t i = 0; i < rq->nold; i++) {
+		if (cell_find(rq->ns, rq->old[i]))
+			continue;
+		struct cell_ns *other = rq->ns == cell_ns_kernel() ? cell_ns_apps() : cell_ns_kernel();
+		if (cell_find(other, rq->old[i]))
+			kprintf("swap: %s is loaded in namespace %s, %s in %s: one swap replaces cells of one namespace\n",
+				rq->old[i], cell_ns_name(other), rq->old[0], cell_ns_name(rq->ns));
+		else if (in_image(rq->old[i]) && cell_module_is_app(rq->old[i]))
+			kprintf("swap: no cell %s is loaded: an application cell is loaded when it first runs (run `%s` "
+				"first); until then its next run loads the image's object anyway\n", rq->old[i],
+				rq->old[i]);
+		else if (in_image(rq->old[i]))
+			kprintf("swap: no cell %s is loaded: it is in the image but nothing has loaded it yet, so its "
+				"next load uses the image's object anyway\n", rq->old[i]);
+		else
+			kprintf("swap: no cell %s (not loaded, not in the image; `ns` lists the loaded cells)\n",
+				rq->old[i]);
+		return false;
+	}
+	for (size_t i = 0; i < rq->nnew; i++) {
+		if (!in_image(rq->new_names[i])) {
+			kprintf("swap: no cell %s in the image to swap in (`help` lists the application cells, "
+				"`ns` the loaded ones)\n", rq->new_names[i]);
+			return false;
+		}
+	}
+	return true;
+}
 
 int
 main(int argc, char **argv)
@@ -21,9 +69,15 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
-		} else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
-			if (rq.ntransfer < SWAP_MAX)
-				rq.transfer[rq.ntransfer++] = argv[++i];
+		} else if (!strcmp(argv[i], "-t")) {
+			if (i + 1 == argc || rq.ntransfer == SWAP_MAX) {
+				kprintf("swap: -t needs a transfer function's name (at most %d; usage: %s)\n", SWAP_MAX,
+					USAGE);
+				return ARGS_USAGE;
+			}
+			rq.transfer[rq.ntransfer++] = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return args_bad(argv, i, USAGE);
 		} else if (pos++ % 2 == 0) {
 			rq.nold += str_split(argv[i], ',', rq.old + rq.nold, SWAP_MAX - rq.nold);
 		} else {
@@ -31,10 +85,12 @@ main(int argc, char **argv)
 		}
 	}
 	if (!rq.nold || !rq.nnew || pos % 2) {
-		kprintf("usage: swap [-v] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]\n");
-		return 2;
+		kprintf("usage: %s\n", USAGE);
+		return ARGS_USAGE;
 	}
 	rq.ns = cell_find(cell_ns_kernel(), rq.old[0]) ? cell_ns_kernel() : cell_ns_apps();
+	if (!names_ok(&rq))
+		return 1;
 	struct swap_times t;
 	struct cell_error why;
 	int err = cell_swap(&rq, &t, &why);

@@ -33,6 +33,7 @@ struct echo {
 	struct rchan_rx *rrx[2];
 	struct fchan *f[2];
 	unsigned rounds;
+	bool stuck; /* the echo task could not be stopped: it keeps the channels */
 };
 
 static int
@@ -70,18 +71,43 @@ echo(struct echo *e)
 	return 0;
 }
 
-/* join the echo task, then print the figure, or BENCH ERROR (and an error)
- * if the task did not start, failed, or the loop stopped early */
-static int
-report(const char *what, struct task *t, int spawn_err, uint64_t cycles, unsigned done, unsigned rounds)
+/* the echo task while it may run: leaving early (a Ctrl-C on chan-bench
+ * unwinds us) kills it and waits for it, so it never stays blocked on
+ * channels we then drop; if it does not end within a second its channels
+ * are left to it (e->stuck) */
+struct echo_task {
+	struct task *t;
+	struct echo *e;
+};
+
+static bool
+ended(struct task *t)
 {
-	if (!t) {
-		kprintf("BENCH ERROR %s: spawn: %s\n", what, err_str(spawn_err));
-		return spawn_err ? spawn_err : E_NOMEM;
+	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	return s == TASK_EXITED || s == TASK_KILLED;
+}
+
+static void
+echo_task_end(struct echo_task *g)
+{
+	if (!g->t)
+		return;
+	if (!ended(g->t)) {
+		int err = task_kill(g->t, "its chan-bench ended first");
+		(void)err; /* it may have ended meanwhile */
+		for (uint64_t end = tsc_ns() + 1000000000ull; !ended(g->t) && tsc_ns() < end;)
+			task_yield();
+		g->e->stuck = !ended(g->t);
 	}
-	uint64_t v = 0;
-	int err = task_join(t, &v);
-	task_unref(t);
+	task_unref(g->t);
+	g->t = NULL;
+}
+
+/* print the figure, or BENCH ERROR (and an error) if the echo task did
+ * not start, failed, or the loop stopped early */
+static int
+report(const char *what, int err, uint64_t v, uint64_t cycles, unsigned done, unsigned rounds)
+{
 	if (err || v || done != rounds) {
 		kprintf("BENCH ERROR %s: %s (%u of %u round trips)\n", what,
 			err ? err_str(err) : "a send or receive failed", done, rounds);
@@ -101,22 +127,26 @@ measure(struct echo *e, unsigned other, const char *what)
 	int err = E_OK;
 	struct task_builder b = TASK_BUILDER(echo, e);
 	b.pin = (int)other;
-	struct task *t = task_spawn(&b, &err);
+	b.name = "chan-echo";
+	_cleanup_(echo_task_end) struct echo_task g = { task_spawn(&b, &err), e };
+	if (!g.t) {
+		kprintf("BENCH ERROR %s: spawn: %s\n", what, err_str(err));
+		return err ? err : E_NOMEM;
+	}
 	uint64_t c0 = rdtsc();
 	uint64_t x = 0;
 	unsigned i;
-	for (i = 0; t && i < e->rounds; i++)
+	for (i = 0; i < e->rounds; i++)
 		if (xsend(e, TO, x) || xrecv(e, BACK, &x))
 			break;
 	uint64_t cyc = rdtsc() - c0;
-	if (t && i != e->rounds) {
+	if (i != e->rounds) {
 		if (e->kind == FASTPATH) {
 			/* cannot happen while we hold both channels (E_DISCONNECTED is
-			 * their only error); the echo task may wait on f[TO] for ever,
-			 * so it and the channels are left alone rather than joined */
+			 * their only error); the echo task may wait on f[TO] for ever:
+			 * echo_task_end kills it */
 			kprintf("BENCH ERROR %s: a send or receive failed (%u of %u round trips)\n", what, i,
 				e->rounds);
-			task_unref(t);
 			return E_DISCONNECTED;
 		}
 		/* the echo task may be blocked on us: our sending end goes first */
@@ -128,22 +158,40 @@ measure(struct echo *e, unsigned other, const char *what)
 			e->rtx[TO] = NULL;
 		}
 	}
-	return report(what, t, err, cyc, i, e->rounds);
+	uint64_t v = 0;
+	int jerr = task_join(g.t, &v);
+	return report(what, jerr, v, cyc, i, e->rounds);
+}
+
+/* every channel end still held (by a run cut short too), unless the echo
+ * task could not be stopped and may still use them */
+static void
+echo_drop(struct echo *e)
+{
+	if (e->stuck)
+		return;
+	for (int d = TO; d <= BACK; d++) {
+		bchan_tx_drop(e->btx[d]);
+		bchan_rx_drop(e->brx[d]);
+		rchan_tx_drop(e->rtx[d]);
+		rchan_rx_drop(e->rrx[d]);
+		fchan_drop(e->f[d]);
+		e->btx[d] = NULL, e->brx[d] = NULL, e->rtx[d] = NULL, e->rrx[d] = NULL, e->f[d] = NULL;
+	}
 }
 
 int
 bench_chan_run(unsigned rounds)
 {
 	unsigned other = (cpu_id() + 1) % cpu_count_online();
-	struct echo e = { .rounds = rounds };
+	_cleanup_(echo_drop) struct echo e = { .rounds = rounds };
 	int err;
 	/* buffered: two channels, one each way */
 	if (bbyte_new(1, &e.btx[TO], &e.brx[TO]) || bbyte_new(1, &e.btx[BACK], &e.brx[BACK]))
 		return E_NOMEM;
 	e.kind = BUFFERED;
 	int bad = measure(&e, other, "buffered channel");
-	for (int d = TO; d <= BACK; d++)
-		bchan_tx_drop(e.btx[d]), bchan_rx_drop(e.brx[d]);
+	echo_drop(&e);
 	if (bad)
 		return bad;
 
@@ -152,26 +200,19 @@ bench_chan_run(unsigned rounds)
 		return E_NOMEM;
 	e.kind = RENDEZVOUS;
 	bad = measure(&e, other, "rendezvous channel");
-	for (int d = TO; d <= BACK; d++)
-		rchan_tx_drop(e.rtx[d]), rchan_rx_drop(e.rrx[d]);
+	echo_drop(&e);
 	if (bad)
 		return bad;
 
 	/* fastpath */
 	e.f[TO] = fchan_new(&err);
 	e.f[BACK] = fchan_new(&err);
-	bool made = e.f[TO] && e.f[BACK];
-	if (made) {
-		e.kind = FASTPATH;
-		bad = measure(&e, other, "fastpath");
-		if (bad == E_DISCONNECTED)
-			return bad; /* the channels stay with the echo task */
-	} else {
+	if (!e.f[TO] || !e.f[BACK]) {
 		kprintf("BENCH ERROR fastpath: %s\n", err_str(err));
+		return err;
 	}
-	fchan_drop(e.f[TO]);
-	fchan_drop(e.f[BACK]);
-	return made ? bad : err;
+	e.kind = FASTPATH;
+	return measure(&e, other, "fastpath");
 }
 
 void

@@ -23,6 +23,10 @@ size_t strlcpy(char *dst, const char *src, size_t size);
 bool str_starts_with(const char *s, const char *prefix);
 /* split s in place at each sep into up to max pieces; returns how many */
 size_t str_split(char *s, char sep, const char **out, size_t max);
+/* the whole of s as a number in base (10 or 16, lower or upper case
+ * digits): E_OK with *out, E_INVAL if s is empty or holds a non-digit,
+ * E_RANGE if it is above max (no wrap-around) */
+int str_to_u64(const char *s, unsigned base, uint64_t max, uint64_t *out) __must_check;
 
 /* the first element of arr[0..n) whose member .name is the string key, or
  * NULL: the linear search by name of the small tables cells keep (a load

@@ -144,6 +144,31 @@ str_split(char *s, char sep, const char **out, size_t max)
 	return n;
 }
 
+int
+str_to_u64(const char *s, unsigned base, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool big = false;
+	if (!s || !*s)
+		return E_INVAL;
+	for (; *s; s++) {
+		char c = *s;
+		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 99;
+		if (d >= base)
+			return E_INVAL;
+		if (v > (UINT64_MAX - d) / base)
+			big = true; /* keep checking the digits: "99x" is E_INVAL */
+		else
+			v = v * base + d;
+	}
+	if (big || v > max)
+		return E_RANGE;
+	*out = v;
+	return E_OK;
+}
+
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(memcpy);
 EXPORT_APP(memmove);
@@ -158,3 +183,4 @@ EXPORT_APP(strstr);
 EXPORT_APP(strlcpy);
 EXPORT_APP(str_starts_with);
 EXPORT_APP(str_split);
+EXPORT_APP(str_to_u64);

@@ -142,6 +142,7 @@ captain_main(const struct boot_info *bi)
 	struct task_builder sb = TASK_BUILDER(shell_main, (uint64_t)0);
 	sb.name = "shell";
 	sb.restartable = true; /* a shell that crashes comes back */
+	sb.system = true;
 	struct task *sh = err ? NULL : task_spawn(&sb, &err);
 	if (!sh)
 		log_err("no shell: %s", err_str(err));

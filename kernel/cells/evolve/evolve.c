@@ -56,23 +56,6 @@ DEFINE_DROP(struct manifest, manifest_drop)
 /* a report line, to the host and on the console */
 #define say(...) do { link_printf(__VA_ARGS__); link_printf("\n"); log_info(__VA_ARGS__); } while (0)
 
-static bool
-parse_u64(const char *s, unsigned base, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d = *s >= '0' && *s <= '9' ? (unsigned)(*s - '0')
-			   : *s >= 'a' && *s <= 'f' ? (unsigned)(*s - 'a' + 10) : 99;
-		if (d >= base || v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* split at spaces in place; returns the word count */
 static size_t
 words(char *s, char **w, size_t max)
@@ -88,6 +71,40 @@ words(char *s, char **w, size_t max)
 			s++;
 	}
 	return n;
+}
+
+/* s for a message: printable ASCII as it is, any other byte as \xNN, at
+ * most 40 bytes of s (junk on the link is never echoed raw) */
+static const char *
+shown(const char *s, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, i = 0;
+	for (; s[i] && i < 40 && n + 5 < outsz; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	if (s[i] && n + 4 < outsz)
+		out[n++] = '.', out[n++] = '.', out[n++] = '.';
+	out[n] = '\0';
+	return out;
+}
+
+/* only printable ASCII: a manifest line, not junk */
+static bool
+is_text(const char *s)
+{
+	for (; *s; s++)
+		if ((uint8_t)*s < 0x20 || (uint8_t)*s >= 0x7f)
+			return false;
+	return true;
 }
 
 static size_t
@@ -125,7 +142,8 @@ static int
 receive_object(struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
 {
 	uint64_t size, hash, app;
-	if (nw != 5 || !parse_u64(w[2], 10, &size) || !parse_u64(w[3], 16, &hash) || !parse_u64(w[4], 10, &app)
+	if (nw != 5 || str_to_u64(w[2], 10, MAX_OBJ_SIZE, &size) || str_to_u64(w[3], 16, UINT64_MAX, &hash) ||
+	    str_to_u64(w[4], 10, 1, &app)
 	    || strlen(w[1]) >= sizeof(m->obj[0].name) || !*w[1]) {
 		snprintf(why, whysz, "malformed OBJECT line");
 		return E_INVAL;
@@ -239,10 +257,69 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 	return E_OK;
 }
 
+/* is o the new cell of one of the manifest's swaps? */
+static bool
+swapped_in(struct manifest *m, const struct evo_obj *o)
+{
+	for (size_t i = 0; i < m->nswap; i++) {
+		char copy[sizeof(m->swap[i].news)];
+		strlcpy(copy, m->swap[i].news, sizeof(copy));
+		const char *names[SWAP_MAX];
+		size_t n = str_split_commas(copy, names, SWAP_MAX);
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(names[k], o->name))
+				return true;
+	}
+	return false;
+}
+
+/* load the objects to be staged (not those a swap loads: cell_swap checks
+ * them) into scratch namespaces below the ones they will load into -
+ * kernel cells below `kernel`, apps below those - and unload them: an
+ * object that would not link is refused now, not at its first use */
+static int
+link_check(struct manifest *m, char *why, size_t whysz)
+{
+	const char *names[2][MAX_OBJ];
+	const void *images[2][MAX_OBJ];
+	size_t sizes[2][MAX_OBJ], n[2] = { 0, 0 };
+	for (size_t i = 0; i < m->nobj; i++) {
+		struct evo_obj *o = &m->obj[i];
+		if (swapped_in(m, o))
+			continue;
+		size_t k = o->app;
+		names[k][n[k]] = o->name;
+		images[k][n[k]] = o->data;
+		sizes[k][n[k]++] = o->size;
+	}
+	if (!n[0] && !n[1])
+		return E_OK;
+	struct cell_ns *kns = cell_ns_create("evolve-check", cell_ns_kernel(), false);
+	struct cell_ns *ans = kns ? cell_ns_create("evolve-check-apps", kns, true) : NULL;
+	struct cell_error ce = { "" };
+	int err = ans ? E_OK : E_NOMEM;
+	if (!err && n[0])
+		err = cell_load_batch(kns, names[0], images[0], sizes[0], n[0], &ce);
+	if (!err && n[1])
+		err = cell_load_batch(ans, names[1], images[1], sizes[1], n[1], &ce);
+	struct cell_error de;
+	if (ans && cell_ns_destroy(ans, &de))
+		log_warn("evolve: link check: %s", de.msg);
+	if (kns && cell_ns_destroy(kns, &de))
+		log_warn("evolve: link check: %s", de.msg);
+	if (err == E_NOMEM && !ce.msg[0])
+		snprintf(ce.msg, sizeof(ce.msg), "out of memory for the check");
+	if (err)
+		snprintf(why, whysz, "a staged cell would not load: %s; nothing changed", ce.msg);
+	return err;
+}
+
 static int
 apply(struct manifest *m, char *why, size_t whysz)
 {
 	int err = check(m, why, whysz);
+	if (!err)
+		err = link_check(m, why, whysz);
 	if (err)
 		return err;
 	for (size_t i = 0; i < m->nswap; i++) {
@@ -292,6 +369,13 @@ session(void)
 		snprintf(why, sizeof(why), "out of memory");
 	static char line[700];
 	while (link_read_line(line, sizeof(line), BYTE_TIMEOUT_NS)) {
+		char shown_buf[200];
+		if (!err && !is_text(line)) {
+			err = E_FORMAT;
+			snprintf(why, sizeof(why), "a manifest line holds non-text bytes: '%s'",
+				 shown(line, shown_buf, sizeof(shown_buf)));
+			continue;
+		}
 		char *w[8];
 		size_t nw = words(line, w, ARRAY_SIZE(w));
 		if (!nw)
@@ -316,6 +400,8 @@ session(void)
 			continue; /* read the rest of the manifest, then report */
 		if (!strcmp(w[0], "OBJECT")) {
 			err = receive_object(m, w, nw, why, sizeof(why));
+			if (err == E_TIMEDOUT)
+				break; /* the host stopped in the middle of an object */
 		} else if (!strcmp(w[0], "SWAP") && nw == 5 && m->nswap < MAX_SWAP) {
 			struct evo_swap *s = &m->swap[m->nswap++];
 			strlcpy(s->ns, w[1], sizeof(s->ns));
@@ -326,10 +412,16 @@ session(void)
 			strlcpy(m->remove[m->nremove++], w[1], sizeof(m->remove[0]));
 		} else {
 			err = E_INVAL;
-			snprintf(why, sizeof(why), "unknown or malformed manifest line '%s'", w[0]);
+			snprintf(why, sizeof(why), "unknown or malformed manifest line '%s' (or too many of them)",
+				 shown(w[0], shown_buf, sizeof(shown_buf)));
 		}
 	}
-	log_warn("evolution manifest cut short (no COMMIT within 10 s); nothing changed");
+	/* every upload gets an answer, even one cut short */
+	char cut[260];
+	snprintf(cut, sizeof(cut), "the manifest was cut short (%s); nothing changed",
+		 err ? why : "no COMMIT within 10 s");
+	link_printf("DONE ERR %s\n", cut);
+	log_warn("evolution failed: %s", cut);
 }
 
 static uint64_t
@@ -343,8 +435,10 @@ evolve_task(uint64_t unused)
 			inventory();
 		else if (!strcmp(line, "BEGIN"))
 			session();
-		else if (line[0])
-			link_printf("DONE ERR unknown request '%.40s' (HELLO or BEGIN)\n", line);
+		else if (line[0]) {
+			char buf[200];
+			link_printf("DONE ERR unknown request '%s' (HELLO or BEGIN)\n", shown(line, buf, sizeof(buf)));
+		}
 	}
 	return 0;
 }
@@ -361,6 +455,7 @@ evolve_start(const char *cmdline)
 	struct task_builder b = TASK_BUILDER(evolve_task, (uint64_t)0);
 	b.name = "evolve";
 	b.restartable = true;
+	b.system = true;
 	struct task *t = task_spawn(&b, &err);
 	if (!t) {
 		log_err("no evolution task: %s", err_str(err));

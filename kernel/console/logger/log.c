@@ -10,6 +10,7 @@
 #include "serial.h"
 #include "tsc.h"
 #include "cell_mgr.h"
+#include "klibc.h"
 
 #define MAX_SINKS 4
 #define LOCK_SPINS 10000000
@@ -19,13 +20,69 @@ static log_sink_fn sinks[MAX_SINKS];
 static unsigned nsinks;
 static enum log_level threshold = LOG_INFO;
 
+/* the edit line (guarded by the console lock): prompt and text in one
+ * buffer, the cursor's column in it, whether it is on the screen */
+static struct {
+	char buf[LOG_EDIT_MAX];
+	size_t plen, len, cursor; /* bytes: prompt, prompt + text, prompt + cursor */
+	bool active, shown;
+} edit;
+static char last_out = '\n'; /* the last byte written: is the cursor at column 0? */
+
 static void
 emit(void *ctx, const char *s, size_t n)
 {
 	(void)ctx;
+	if (!n)
+		return;
 	serial_write(COM1, s, n);
 	for (unsigned i = 0; i < nsinks; i++)
 		sinks[i](s, n);
+	last_out = s[n - 1];
+}
+
+static size_t
+columns(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((uint8_t)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+static void
+emit_repeat(char ch, size_t n)
+{
+	char chunk[32];
+	for (size_t i = 0; i < sizeof(chunk); i++)
+		chunk[i] = ch;
+	for (; n; n -= n < sizeof(chunk) ? n : sizeof(chunk))
+		emit(NULL, chunk, n < sizeof(chunk) ? n : sizeof(chunk));
+}
+
+/* before other output: take the edit line off the screen */
+static void
+edit_hide(void)
+{
+	if (!edit.active || !edit.shown)
+		return;
+	emit(NULL, "\r", 1);
+	emit_repeat(' ', columns(edit.buf, edit.len));
+	emit(NULL, "\r", 1);
+	edit.shown = false;
+}
+
+/* after other output: draw it again once that output ended its line (the
+ * \r first: a redraw is not a fresh prompt to tools reading the console) */
+static void
+edit_show(void)
+{
+	if (!edit.active || edit.shown || last_out != '\n')
+		return;
+	emit(NULL, "\r", 1);
+	emit(NULL, edit.buf, edit.len);
+	emit_repeat('\b', columns(edit.buf + edit.cursor, edit.len - edit.cursor));
+	edit.shown = true;
 }
 
 static bool
@@ -69,12 +126,14 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 		return;
 	uint64_t ns = tsc_ns();
 	bool locked = console_enter(&irq_on);
+	edit_hide();
 	out("[%5lu.%06lu] %c %s: ", ns / 1000000000UL, (ns / 1000UL) % 1000000UL,
 	    letters[lvl], tag);
 	va_start(ap, fmt);
 	fmt_vformat(emit, NULL, fmt, ap);
 	va_end(ap);
 	emit(NULL, "\n", 1);
+	edit_show();
 	console_leave(locked, irq_on);
 }
 
@@ -83,7 +142,57 @@ kvprintf(const char *fmt, va_list ap)
 {
 	bool irq_on;
 	bool locked = console_enter(&irq_on);
+	edit_hide();
 	fmt_vformat(emit, NULL, fmt, ap);
+	edit_show();
+	console_leave(locked, irq_on);
+}
+
+void
+log_edit_begin(const char *prompt)
+{
+	bool irq_on;
+	bool locked = console_enter(&irq_on);
+	size_t n = strnlen(prompt, sizeof(edit.buf) / 2);
+	memcpy(edit.buf, prompt, n);
+	edit.plen = edit.len = edit.cursor = n;
+	edit.active = edit.shown = true;
+	emit(NULL, prompt, n);
+	console_leave(locked, irq_on);
+}
+
+void
+log_edit_set(const char *text, size_t cursor, const char *echo, size_t echo_len)
+{
+	bool irq_on;
+	bool locked = console_enter(&irq_on);
+	size_t n = strnlen(text, sizeof(edit.buf) - edit.plen);
+	memcpy(edit.buf + edit.plen, text, n);
+	edit.len = edit.plen + n;
+	edit.cursor = edit.plen + (cursor < n ? cursor : n);
+	if (edit.shown) {
+		emit(NULL, echo, echo_len);
+	} else {
+		/* other output left it off the screen: draw it whole */
+		if (last_out != '\n')
+			emit(NULL, "\n", 1);
+		edit_show();
+	}
+	console_leave(locked, irq_on);
+}
+
+void
+log_edit_end(void)
+{
+	bool irq_on;
+	bool locked = console_enter(&irq_on);
+	if (edit.active && !edit.shown && last_out != '\n')
+		emit(NULL, "\n", 1);
+	if (edit.shown) /* the cursor to the end of the line */
+		emit(NULL, edit.buf + edit.cursor, edit.len - edit.cursor);
+	edit.cursor = edit.len;
+	edit_show(); /* the line as entered stays on the screen */
+	edit.active = false;
 	console_leave(locked, irq_on);
 }
 

@@ -26,6 +26,20 @@ void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_add_sink(log_sink_fn sink) __must_check;
 
+/* The console's edit line: the prompt and the line being typed at it (the
+ * shell's). Other output first erases it and, once that output has ended
+ * its line, draws it again below, so log lines never print over what is
+ * being typed. Column arithmetic counts UTF-8 code points, and redraws use
+ * only \r, \b and spaces (any terminal, and the VGA mirror).
+ * log_edit_begin starts one (writing the prompt); log_edit_set records its
+ * new text and cursor (a byte offset) and writes `echo`, the update the
+ * editor computed from what is shown; log_edit_end forgets it (entered or
+ * abandoned: later output goes below it). */
+#define LOG_EDIT_MAX 1100
+void log_edit_begin(const char *prompt);
+void log_edit_set(const char *text, size_t cursor, const char *echo, size_t echo_len);
+void log_edit_end(void);
+
 #define log_err(...)   log_write(LOG_ERROR, LOG_TAG, __VA_ARGS__)
 #define log_warn(...)  log_write(LOG_WARN, LOG_TAG, __VA_ARGS__)
 #define log_info(...)  log_write(LOG_INFO, LOG_TAG, __VA_ARGS__)

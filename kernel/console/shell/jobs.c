@@ -25,7 +25,7 @@
 #include "task.h"
 #include "tty.h"
 
-#define MAX_JOBS 16
+#define MAX_JOBS (MAX_BG + 2)
 
 struct job {
 	int (*main)(int, char **);
@@ -80,7 +80,9 @@ job_free(struct job *j)
 	kfree(j);
 }
 
-/* split in place: words separated by spaces, "double quotes" group */
+/* split in place: words separated by spaces, "double quotes" group; -1
+ * for a quote left open. A line of LINE_MAX bytes has at most MAX_ARGS
+ * words, so none is dropped. */
 static int
 split(char *s, char **argv)
 {
@@ -94,6 +96,8 @@ split(char *s, char **argv)
 			argv[argc++] = ++s;
 			while (*s && *s != '"')
 				s++;
+			if (!*s)
+				return -1;
 		} else {
 			argv[argc++] = s;
 			while (*s && *s != ' ')
@@ -119,14 +123,18 @@ jobs_commands(const char **out, size_t max)
 	return k;
 }
 
+/* how it ended: done (exit status), killed (by whom) or crashed (why) */
 static void
 report(struct job *j, bool background)
 {
 	uint64_t v = 0;
 	int err = task_join(j->task, &v);
 	const char *name = j->argv[0];
-	if (err == E_FAULT)
-		kprintf("%s%s: crashed: %s\n", background ? "[done] " : "", name, j->task->kill_reason);
+	bool killed = __atomic_load_n(&j->task->kill_pending, __ATOMIC_ACQUIRE) == TASK_KILL_DIE;
+	if (err == E_FAULT && background)
+		kprintf("[%u] %s %s: %s\n", j->id, killed ? "killed" : "crashed", name, j->task->kill_reason);
+	else if (err == E_FAULT)
+		kprintf("%s: %s: %s\n", name, killed ? "killed" : "crashed", j->task->kill_reason);
 	else if (background)
 		kprintf("[%u] done %s (exit %d)\n", j->id, name, (int)v);
 	else if ((int)v != 0)
@@ -172,16 +180,23 @@ jobs_list(void)
 		kprintf("no background jobs\n");
 }
 
-/* a free slot of the table, or -1 */
+/* a free slot of the table, or -1; *bg counts the background jobs */
 static int
-free_slot(struct job_table *t)
+free_slot(struct job_table *t, unsigned *bg)
 {
-	for (int i = 0; i < MAX_JOBS; i++)
+	int free = -1;
+	*bg = 0;
+	for (int i = 0; i < MAX_JOBS; i++) {
 		if (!t->slot[i])
-			return i;
-	return -1;
+			free = free < 0 ? i : free;
+		else if (t->slot[i]->id)
+			(*bg)++;
+	}
+	return free;
 }
 
+/* wait for the foreground job; a Ctrl-C kills it. Only Ctrl-C is taken
+ * from the console: lines typed meanwhile stay whole for the editor */
 static void
 wait_foreground(struct job *j)
 {
@@ -189,13 +204,10 @@ wait_foreground(struct job *j)
 		uint32_t s = __atomic_load_n(&j->task->state, __ATOMIC_ACQUIRE);
 		if (s == TASK_EXITED || s == TASK_KILLED)
 			break;
-		int c = tty_getc_typed(20000000);
-		if (c == 0x03) {
+		if (tty_take_intr(20000000)) {
 			kprintf("^C\n");
-			int err = task_kill(j->task, "interrupted (Ctrl-C)");
+			int err = task_kill(j->task, "interrupted by Ctrl-C");
 			(void)err; /* it may have finished meanwhile */
-		} else if (c >= 0) {
-			tty_unget(c); /* type-ahead: for the next line */
 		}
 	}
 	report(j, false);
@@ -221,10 +233,21 @@ jobs_run(char *line)
 	strlcpy(j->line, line, sizeof(j->line));
 	strlcpy(j->text, line, sizeof(j->text));
 	j->argc = split(j->line, j->argv);
-	if (j->argc == 0)
+	if (j->argc < 0) {
+		kprintf("shell: a \" is not closed: nothing run\n");
 		return;
+	}
+	if (j->argc == 0) {
+		if (background)
+			kprintf("shell: `&` needs a command before it\n");
+		return;
+	}
 	if (!strcmp(j->argv[0], "jobs")) {
-		jobs_list();
+		if (j->argc > 1 || background)
+			kprintf("jobs: %s (usage: jobs, in the foreground)\n",
+				j->argc > 1 ? "takes no arguments" : "is the shell's own: it cannot run in the background");
+		else
+			jobs_list();
 		return;
 	}
 	if (!cell_module_is_app(j->argv[0])) {
@@ -246,9 +269,16 @@ jobs_run(char *line)
 	}
 	j->main = (int (*)(int, char **))(uintptr_t)m;
 	struct job_table *t = table();
-	int slot = free_slot(t);
+	unsigned bg;
+	int slot = free_slot(t, &bg);
+	if (background && bg >= MAX_BG) {
+		kprintf("shell: %u background jobs already, the most the shell keeps: %s not started (`jobs` lists "
+			"them, `kill` ends one)\n", bg, j->argv[0]);
+		return;
+	}
 	if (slot < 0) {
-		kprintf("shell: %d jobs running already: wait for one to finish (`jobs`)\n", MAX_JOBS);
+		kprintf("shell: the job table is full (%d jobs): %s not started (`jobs` lists them, `kill` ends one)\n",
+			MAX_JOBS, j->argv[0]);
 		return;
 	}
 	struct task_builder b = TASK_BUILDER(app_entry, j);

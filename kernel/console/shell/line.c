@@ -1,8 +1,14 @@
 /*
- * line.c: the line editor. Printable characters insert at the end;
- * backspace/DEL erases; Ctrl-U clears the line; Ctrl-C abandons it;
- * up/down arrows walk the history; Tab completes a command name (or lists
- * the candidates). Terminal echo is ours: the serial line does not echo.
+ * line.c: the line editor, as in a terminal: characters insert at the
+ * cursor; Left/Right (Ctrl-B/F) move it by a character, Home/End (Ctrl-A/E)
+ * to the ends; Backspace erases before it, Delete (Ctrl-D) under it,
+ * Ctrl-K to the end of the line, Ctrl-U the whole line; Ctrl-C abandons
+ * the line; Up/Down walk the history; Tab completes a command name (or
+ * lists the candidates). UTF-8 input is kept whole: a character's bytes
+ * are inserted together and the cursor moves over them as one. A line
+ * longer than the buffer is refused when entered, saying so. Terminal
+ * echo is ours (the serial line does not echo), written through the
+ * logger's edit line so that log output never prints over the line.
  */
 #include "shell_int.h"
 #include "klibc.h"
@@ -11,6 +17,7 @@
 #include "tty.h"
 
 #define HISTORY 32
+#define ESC_WAIT_NS 50000000ull /* the rest of an escape sequence */
 
 /*
  * The history is session state that must outlive the shell task (a
@@ -37,48 +44,191 @@ hist(void)
 	return h;
 }
 
+/* the line being edited */
+struct ed {
+	char *buf;
+	size_t cap, len, cur; /* bytes; cur is on a character's first byte */
+	bool overflow;        /* a character did not fit: the line is refused */
+};
+
+/* the terminal update for one edit, written with the new line */
+static struct {
+	char s[4 * LINE_MAX + 64];
+	size_t n;
+} echo;
+
 static void
-redraw(const char *buf, size_t old_len)
+put(const char *s, size_t n)
 {
-	kprintf("\r%s%s", SHELL_PROMPT, buf);
-	size_t n = strlen(buf);
-	for (size_t i = n; i < old_len; i++)
-		kprintf(" ");
-	for (size_t i = n; i < old_len; i++)
-		kprintf("\b");
+	for (size_t i = 0; i < n && echo.n < sizeof(echo.s); i++)
+		echo.s[echo.n++] = s[i];
 }
 
 static void
-complete(char *buf, size_t cap, size_t *len)
+put_repeat(char c, size_t n)
+{
+	while (n--)
+		put(&c, 1);
+}
+
+static bool
+cont_byte(char c)
+{
+	return ((uint8_t)c & 0xc0) == 0x80;
+}
+
+static size_t
+cols(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += !cont_byte(s[i]);
+	return c;
+}
+
+static size_t
+prev_char(const struct ed *e, size_t i)
+{
+	while (i && cont_byte(e->buf[--i]))
+		;
+	return i;
+}
+
+static size_t
+next_char(const struct ed *e, size_t i)
+{
+	if (i < e->len)
+		i++;
+	while (i < e->len && cont_byte(e->buf[i]))
+		i++;
+	return i;
+}
+
+/* write the new line and this edit's echo */
+static void
+show(struct ed *e)
+{
+	log_edit_set(e->buf, e->cur, echo.s, echo.n);
+	echo.n = 0;
+}
+
+/* echo: the text from the cursor on, `blank` spaces over what was longer,
+ * then back to the cursor */
+static void
+put_tail(const struct ed *e, size_t blank)
+{
+	put(e->buf + e->cur, e->len - e->cur);
+	put_repeat(' ', blank);
+	put_repeat('\b', cols(e->buf + e->cur, e->len - e->cur) + blank);
+}
+
+/* the whole line again (history, completion, Ctrl-U), cursor at its end */
+static void
+replace(struct ed *e, const char *text)
+{
+	size_t old = cols(e->buf, e->len);
+	e->len = strlcpy(e->buf, text, e->cap);
+	if (e->len >= e->cap)
+		e->len = e->cap - 1;
+	e->cur = e->len;
+	size_t now = cols(e->buf, e->len);
+	put("\r", 1);
+	put(SHELL_PROMPT, strlen(SHELL_PROMPT));
+	put(e->buf, e->len);
+	put_repeat(' ', old > now ? old - now : 0);
+	put_repeat('\b', old > now ? old - now : 0);
+	show(e);
+}
+
+static void
+insert(struct ed *e, const char *s, size_t n)
+{
+	if (e->len + n + 1 > e->cap) {
+		if (!e->overflow)
+			put("\a", 1); /* the bell: it did not fit */
+		e->overflow = true;
+		show(e);
+		return;
+	}
+	memmove(e->buf + e->cur + n, e->buf + e->cur, e->len - e->cur + 1);
+	memcpy(e->buf + e->cur, s, n);
+	e->len += n;
+	put(s, n);
+	e->cur += n;
+	put_tail(e, 0);
+	show(e);
+}
+
+/* remove bytes [from, to) around the cursor; the cursor goes to from */
+static void
+erase(struct ed *e, size_t from, size_t to)
+{
+	if (from >= to)
+		return;
+	size_t gone = cols(e->buf + from, to - from);
+	put_repeat('\b', cols(e->buf + from, e->cur - from));
+	memmove(e->buf + from, e->buf + to, e->len - to + 1);
+	e->len -= to - from;
+	e->cur = from;
+	put_tail(e, gone);
+	show(e);
+}
+
+static void
+move_to(struct ed *e, size_t to)
+{
+	if (to < e->cur)
+		put_repeat('\b', cols(e->buf + to, e->cur - to));
+	else
+		put(e->buf + e->cur, to - e->cur);
+	e->cur = to;
+	show(e);
+}
+
+static void
+complete(struct ed *e)
 {
 	const char *cands[64];
 	size_t n = jobs_commands(cands, ARRAY_SIZE(cands));
-	if (strchr(buf, ' '))
-		return; /* only the command name completes */
+	if (strchr(e->buf, ' ') || e->cur != e->len)
+		return; /* only the command name completes, from its end */
 	const char *hit = NULL;
 	size_t hits = 0;
 	for (size_t i = 0; i < n; i++)
-		if (str_starts_with(cands[i], buf)) {
+		if (str_starts_with(cands[i], e->buf)) {
 			hit = cands[i];
 			hits++;
 		}
 	if (hits == 1) {
-		strlcpy(buf, hit, cap);
-		size_t n2 = strlen(buf);
-		if (n2 + 1 < cap) {
-			buf[n2] = ' ';
-			buf[n2 + 1] = '\0';
+		char done[LINE_MAX];
+		size_t k = strlcpy(done, hit, sizeof(done));
+		if (k + 1 < sizeof(done)) {
+			done[k] = ' ';
+			done[k + 1] = '\0';
 		}
-		*len = strlen(buf);
-		redraw(buf, 0);
+		replace(e, done);
 	} else if (hits > 1) {
-		kprintf("\n");
+		/* the candidates print below; the logger draws the line again */
 		for (size_t i = 0; i < n; i++)
-			if (str_starts_with(cands[i], buf))
+			if (str_starts_with(cands[i], e->buf))
 				kprintf("%s  ", cands[i]);
 		kprintf("\n");
-		redraw(buf, 0);
 	}
+}
+
+static void
+history_step(struct ed *e, unsigned *back, bool up)
+{
+	struct history *h = hist();
+	if (!h)
+		return;
+	if (up && *back < h->len)
+		(*back)++;
+	else if (!up && *back > 0)
+		(*back)--;
+	else
+		return;
+	replace(e, *back ? h->lines[(h->next + HISTORY - *back) % HISTORY] : "");
 }
 
 static void
@@ -93,61 +243,150 @@ remember(const char *line)
 		h->len++;
 }
 
+enum key { K_NONE, K_UP, K_DOWN, K_LEFT, K_RIGHT, K_HOME, K_END, K_DELETE };
+
+/* the rest of an escape sequence (CSI "ESC [ params final" or SS3 "ESC O
+ * final"); unknown ones are read to their end and ignored */
+static enum key
+escape(void)
+{
+	int c = tty_getc(ESC_WAIT_NS);
+	if (c == 'O') {
+		c = tty_getc(ESC_WAIT_NS);
+		return c == 'H' ? K_HOME : c == 'F' ? K_END : K_NONE;
+	}
+	if (c != '[')
+		return K_NONE;
+	unsigned param = 0;
+	for (int i = 0; i < 16; i++) {
+		c = tty_getc(ESC_WAIT_NS);
+		if (c < 0)
+			return K_NONE;
+		if (c >= '0' && c <= '9') {
+			param = param * 10 + (unsigned)(c - '0');
+			continue;
+		}
+		if (c < 0x40 || c > 0x7e)
+			continue; /* ';' and other parameter bytes */
+		switch (c) {
+		case 'A': return K_UP;
+		case 'B': return K_DOWN;
+		case 'C': return K_RIGHT;
+		case 'D': return K_LEFT;
+		case 'H': return K_HOME;
+		case 'F': return K_END;
+		case '~': return param == 1 || param == 7 ? K_HOME : param == 4 || param == 8 ? K_END
+			       : param == 3 ? K_DELETE : K_NONE;
+		default: return K_NONE;
+		}
+	}
+	return K_NONE;
+}
+
+static void
+key(struct ed *e, enum key k, unsigned *back)
+{
+	switch (k) {
+	case K_UP: history_step(e, back, true); break;
+	case K_DOWN: history_step(e, back, false); break;
+	case K_LEFT: move_to(e, prev_char(e, e->cur)); break;
+	case K_RIGHT: move_to(e, next_char(e, e->cur)); break;
+	case K_HOME: move_to(e, 0); break;
+	case K_END: move_to(e, e->len); break;
+	case K_DELETE: erase(e, e->cur, next_char(e, e->cur)); break;
+	case K_NONE: break;
+	}
+}
+
+/* how many bytes a UTF-8 sequence starting with c has (1: not a lead byte) */
+static size_t
+utf8_len(uint8_t c)
+{
+	return c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+static void
+edit_endp(bool *editing)
+{
+	if (*editing)
+		log_edit_end();
+}
+
 bool
 line_read(char *buf, size_t cap)
 {
-	size_t len = 0;
+	static bool after_cr; /* a \n right after the \r that ended a line is part of it */
+	struct ed e = { .buf = buf, .cap = cap };
 	unsigned back = 0; /* how far up the history we are */
+	char utf[4];
+	size_t nutf = 0, want = 0;
 	buf[0] = '\0';
-	kprintf("%s", SHELL_PROMPT);
+	log_edit_begin(SHELL_PROMPT);
+	_cleanup_(edit_endp) bool editing = true;
 	for (;;) {
 		int c = tty_getc(UINT64_MAX);
 		if (c < 0)
 			return false;
+		bool lf_of_crlf = after_cr && c == '\n';
+		after_cr = c == '\r';
+		if (lf_of_crlf)
+			continue;
+		if (nutf && (c & 0xc0) == 0x80) { /* the rest of a UTF-8 character */
+			utf[nutf++] = (char)c;
+			if (nutf == want) {
+				insert(&e, utf, nutf);
+				nutf = 0;
+			}
+			continue;
+		}
+		if (nutf) { /* a character cut short: keep its bytes as they came */
+			insert(&e, utf, nutf);
+			nutf = 0;
+		}
 		if (c == '\r' || c == '\n') {
+			log_edit_end();
+			editing = false;
 			kprintf("\n");
+			if (e.overflow) {
+				kprintf("shell: line longer than %zu bytes: not run (nothing was kept past byte %zu)\n",
+					cap - 1, e.len);
+				buf[0] = '\0';
+				return true;
+			}
 			remember(buf);
 			return true;
 		}
-		if (c == 0x7f || c == '\b') {
-			if (len) {
-				buf[--len] = '\0';
-				kprintf("\b \b");
-			}
+		if (c >= 0xc0 && c < 0xf8) {
+			utf[nutf++] = (char)c;
+			want = utf8_len((uint8_t)c);
+		} else if (c >= 0x20 && c != 0x7f) {
+			char ch = (char)c;
+			insert(&e, &ch, 1);
+		} else if (c == 0x7f || c == '\b') {
+			erase(&e, prev_char(&e, e.cur), e.cur);
+		} else if (c == 0x04) { /* Ctrl-D */
+			erase(&e, e.cur, next_char(&e, e.cur));
+		} else if (c == 0x0b) { /* Ctrl-K */
+			erase(&e, e.cur, e.len);
 		} else if (c == 0x15) { /* Ctrl-U */
-			size_t old = len;
-			len = 0;
-			buf[0] = '\0';
-			redraw(buf, old);
+			e.overflow = false;
+			replace(&e, "");
+		} else if (c == 0x01 || c == 0x05) { /* Ctrl-A, Ctrl-E */
+			move_to(&e, c == 0x01 ? 0 : e.len);
+		} else if (c == 0x02 || c == 0x06) { /* Ctrl-B, Ctrl-F */
+			move_to(&e, c == 0x02 ? prev_char(&e, e.cur) : next_char(&e, e.cur));
 		} else if (c == 0x03) { /* Ctrl-C */
+			log_edit_end();
 			kprintf("^C\n");
-			len = 0;
+			e.len = e.cur = 0;
+			e.overflow = false;
 			buf[0] = '\0';
-			kprintf("%s", SHELL_PROMPT);
+			back = 0;
+			log_edit_begin(SHELL_PROMPT);
 		} else if (c == '\t') {
-			complete(buf, cap, &len);
-		} else if (c == 0x1b) { /* escape sequence: arrows */
-			int c1 = tty_getc(50000000), c2 = tty_getc(50000000);
-			if (c1 != '[' || (c2 != 'A' && c2 != 'B'))
-				continue;
-			struct history *h = hist();
-			if (!h)
-				continue;
-			if (c2 == 'A' && back < h->len)
-				back++;
-			else if (c2 == 'B' && back > 0)
-				back--;
-			size_t old = len;
-			if (back)
-				strlcpy(buf, h->lines[(h->next + HISTORY - back) % HISTORY], cap);
-			else
-				buf[0] = '\0';
-			len = strlen(buf);
-			redraw(buf, old);
-		} else if (c >= 0x20 && c < 0x7f && len + 1 < cap) {
-			buf[len++] = (char)c;
-			buf[len] = '\0';
-			kprintf("%c", c);
+			complete(&e);
+		} else if (c == 0x1b) {
+			key(&e, escape(), &back);
 		}
 	}
 }

@@ -4,6 +4,24 @@
 #define LOG_TAG "shell"
 #include "shell_int.h"
 #include "logger.h"
+#include "tty.h"
+
+static uint64_t fulls CELL_CARRY(fulls), overruns CELL_CARRY(overruns);
+
+/* what the console's input reported since the last prompt */
+static void
+input_notes(void)
+{
+	uint64_t f = tty_full_count(), o = tty_overruns();
+	if (f != fulls)
+		kprintf("shell: type-ahead filled the console's %u-byte buffer; the rest waited in the sender (nothing "
+			"was lost)\n", TTY_RING);
+	if (o != overruns)
+		kprintf("shell: the serial port lost %lu byte(s) of input (UART overrun): a line may be garbled\n",
+			o - overruns);
+	fulls = f;
+	overruns = o;
+}
 
 uint64_t
 shell_main(uint64_t unused)
@@ -13,6 +31,7 @@ shell_main(uint64_t unused)
 	kprintf("\nTheseus/C shell. Commands are cells: type `help`; Tab completes.\n");
 	for (;;) {
 		jobs_report_done();
+		input_notes();
 		if (!line_read(line, sizeof(line)))
 			return 0;
 		jobs_run(line);

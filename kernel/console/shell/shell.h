@@ -6,7 +6,8 @@
  * kills the foreground job (by unwinding it). A command that crashes is
  * reported with its kill reason and the prompt returns.
  * State: the history and the job table - the shell's own session state,
- * held by the shell task (it is the client here, not a server).
+ * kept in the state_db ("shell.history", "shell.jobs") so that a restarted
+ * or swapped shell finds them (docs/shell.md).
  */
 #ifndef SHELL_H
 #define SHELL_H

@@ -6,8 +6,14 @@
 
 #include "shell.h"
 
-#define MAX_ARGS 16
-#define LINE_MAX 256
+/* a line's bytes with its NUL; a longer line is refused when entered */
+#define LINE_MAX 1024
+/* words are separated by spaces, so a line has at most this many: no
+ * argument is ever dropped */
+#define MAX_ARGS (LINE_MAX / 2)
+/* background jobs at once (the table has two more slots: the foreground
+ * job, and one a restarted shell adopts) */
+#define MAX_BG 32
 
 /* jobs.c */
 void jobs_run(char *line);

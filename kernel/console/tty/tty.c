@@ -1,5 +1,8 @@
 /*
- * tty.c: COM1 receive interrupt -> ring buffer -> readers.
+ * tty.c: COM1 receive interrupt -> ring buffer -> readers. A full ring
+ * masks the UART's receive interrupt and leaves the bytes in the UART (and
+ * behind it, in the sender): a reader that takes bytes unmasks it and
+ * drains what waited.
  */
 #define LOG_TAG "tty"
 #include "cell_mgr.h"
@@ -14,41 +17,74 @@
 #include "tsc.h"
 
 #define VEC_COM1 0x24
-#define RING 1024
 #define COM1_BASE 0x3F8
-#define LINE_PUSHBACK 256
+#define UART_IER (COM1_BASE + 1)
+#define UART_LSR (COM1_BASE + 5)
+#define LSR_DATA 0x01
+#define LSR_OVERRUN 0x02
+#define RESUME_ROOM (TTY_RING / 2) /* a paused ring takes bytes again once half empty */
 
-static uint8_t ring[RING];
-static volatile uint32_t head, tail; /* guarded by lock */
+static uint8_t ring[TTY_RING];
+static uint32_t head, tail;  /* guarded by lock */
+static uint32_t nintr;       /* Ctrl-C bytes in the ring; guarded by lock */
+static bool paused;          /* the ring was full: receive interrupt masked */
 static struct spinlock lock = SPINLOCK_INIT;
 static struct waitq readers = WAITQ_INIT;
 static void (*intr_hook)(void);
-static uint64_t dropped;
-static uint8_t pushback[LINE_PUSHBACK];
-static unsigned npushback; /* owned by the reading task */
+static uint64_t fulls, overruns;
+
+/* one input byte into the ring (any input source), with the lock held;
+ * false if the ring is full. Sets *intr for a Ctrl-C */
+static bool
+ring_put_locked(uint8_t c, bool *intr)
+{
+	if (head - tail == TTY_RING)
+		return false;
+	if (c == 0x03) {
+		*intr = true;
+		nintr++;
+	}
+	ring[head++ % TTY_RING] = c;
+	return true;
+}
+
+/* move what the UART holds into the ring, with the lock held; stops (and
+ * masks the receive interrupt) when the ring is full. Returns whether a
+ * byte came, and sets *intr for a Ctrl-C */
+static bool
+drain_locked(bool *intr)
+{
+	bool got = false;
+	while (!paused) {
+		uint8_t lsr = inb(UART_LSR);
+		if (lsr & LSR_OVERRUN)
+			overruns++;
+		if (!(lsr & LSR_DATA))
+			break;
+		if (head - tail == TTY_RING) { /* leave it in the UART */
+			paused = true;
+			fulls++;
+			outb(UART_IER, 0x00);
+			break;
+		}
+		got |= ring_put_locked(inb(COM1_BASE), intr);
+	}
+	return got;
+}
 
 static void
 rx_irq(struct trap_frame *f)
 {
 	(void)f;
-	bool got = false, intr = false;
+	bool intr = false;
 	spin_lock_raw(&lock);
-	while (inb(COM1_BASE + 5) & 1) {
-		uint8_t c = inb(COM1_BASE);
-		if (c == 0x03)
-			intr = true;
-		if (head - tail < RING) {
-			ring[head++ % RING] = c;
-			got = true;
-		} else {
-			dropped++;
-		}
-	}
+	bool got = drain_locked(&intr);
+	bool full = paused;
 	spin_unlock_raw(&lock);
 	apic_eoi();
 	if (intr && intr_hook)
 		intr_hook();
-	if (got)
+	if (got || full)
 		waitq_wake_all(&readers);
 }
 
@@ -61,12 +97,11 @@ tty_init(void)
 	err = ioapic_route(acpi_info()->isa_irq_gsi[4], VEC_COM1, percpu_of(0)->apic_id, false, false);
 	if (err)
 		return err;
-	outb(COM1_BASE + 1, 0x01); /* interrupt on received data */
-	log_info("console input on COM1 (IRQ %u -> vector %#x)", acpi_info()->isa_irq_gsi[4], VEC_COM1);
+	outb(UART_IER, 0x01); /* interrupt on received data */
+	log_info("console input on COM1 (IRQ %u -> vector %#x), %u bytes of type-ahead", acpi_info()->isa_irq_gsi[4],
+		 VEC_COM1, TTY_RING);
 	return E_OK;
 }
-
-static int tty_getc_from(uint64_t timeout_ns, bool pushed);
 
 static bool
 available(void *ctx)
@@ -75,33 +110,38 @@ available(void *ctx)
 	return head != tail;
 }
 
+/* after a read, with the lock held: a paused ring with room again takes
+ * what waited in the UART; returns whether bytes came */
+static bool
+resume_locked(void)
+{
+	if (!paused || TTY_RING - (head - tail) < RESUME_ROOM)
+		return false;
+	paused = false;
+	outb(UART_IER, 0x01);
+	bool intr = false;
+	return drain_locked(&intr);
+}
+
+/* the byte at ring position i, the oldest first; with the lock held */
+static uint8_t
+take_locked(void)
+{
+	uint8_t c = ring[tail++ % TTY_RING];
+	if (c == 0x03)
+		nintr--;
+	return c;
+}
+
 int
 tty_getc(uint64_t timeout_ns)
 {
-	return tty_getc_from(timeout_ns, true);
-}
-
-int
-tty_getc_typed(uint64_t timeout_ns)
-{
-	return tty_getc_from(timeout_ns, false);
-}
-
-static int
-tty_getc_from(uint64_t timeout_ns, bool pushed)
-{
-	if (pushed && npushback) {
-		int c = pushback[0];
-		for (unsigned i = 1; i < npushback; i++)
-			pushback[i - 1] = pushback[i];
-		npushback--;
-		return c;
-	}
 	uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : tsc_ns() + timeout_ns;
 	for (;;) {
 		bool irq = spin_lock_irq(&lock);
 		if (head != tail) {
-			int c = ring[tail++ % RING];
+			int c = take_locked();
+			resume_locked();
 			spin_unlock_irq(&lock, irq);
 			return c;
 		}
@@ -116,11 +156,43 @@ tty_getc_from(uint64_t timeout_ns, bool pushed)
 	}
 }
 
-void
-tty_unget(int c)
+/* take the first Ctrl-C out of the ring (the bytes after it move up one);
+ * with the lock held */
+static bool
+take_intr_locked(void)
 {
-	if (c >= 0 && npushback < LINE_PUSHBACK)
-		pushback[npushback++] = (uint8_t)c;
+	if (!nintr)
+		return false;
+	uint32_t i = tail;
+	while (i != head && ring[i % TTY_RING] != 0x03)
+		i++;
+	if (i == head) { /* cannot happen: nintr counts the 0x03 in the ring */
+		log_warn("counted %u Ctrl-C the input ring does not hold (a bug): count reset", nintr);
+		nintr = 0;
+		return false;
+	}
+	for (; i + 1 != head; i++)
+		ring[i % TTY_RING] = ring[(i + 1) % TTY_RING];
+	head--;
+	nintr--;
+	resume_locked();
+	return true;
+}
+
+bool
+tty_take_intr(uint64_t timeout_ns)
+{
+	uint64_t deadline = tsc_ns() + timeout_ns;
+	for (;;) {
+		bool irq = spin_lock_irq(&lock);
+		bool got = take_intr_locked();
+		spin_unlock_irq(&lock, irq);
+		if (got)
+			return true;
+		if (tsc_ns() >= deadline)
+			return false;
+		task_sleep_ns(2000000);
+	}
 }
 
 void
@@ -132,7 +204,13 @@ tty_set_intr_hook(void (*hook)(void))
 }
 
 uint64_t
-tty_dropped(void)
+tty_full_count(void)
 {
-	return dropped;
+	return fulls;
+}
+
+uint64_t
+tty_overruns(void)
+{
+	return overruns;
 }

@@ -233,5 +233,6 @@ recovery_task_start(void)
 	struct task_builder b = TASK_BUILDER(recovery_task, (uint64_t)0);
 	b.name = "recovery";
 	b.restartable = true;
+	b.system = true;
 	return task_spawn_detached(&b);
 }

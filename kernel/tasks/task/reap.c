@@ -82,5 +82,6 @@ task_reaper_start(void)
 	b.name = "reaper";
 	b.stack_pages = 4;
 	b.restartable = true;
+	b.system = true;
 	return task_spawn_detached(&b);
 }

@@ -328,24 +328,23 @@ EXPORT_APP(runstate_str);
 struct task *
 task_find(const char *key)
 {
-	uint32_t id = 0;
-	bool numeric = *key != '\0';
-	for (const char *p = key; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			numeric = false;
-			break;
-		}
-		id = id * 10 + (uint32_t)(*p - '0');
-	}
+	/* all digits: an id, which must fit (no wrap-around to a small one) */
+	uint64_t id = 0;
+	bool numeric = *key >= '0' && *key <= '9';
+	if (numeric && str_to_u64(key, 10, UINT32_MAX, &id))
+		return NULL;
+	for (const char *p = key; numeric && *p; p++)
+		numeric = *p >= '0' && *p <= '9';
 	struct task *found = NULL;
 	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	for (struct task *t = all_tasks; t && !found; t = t->all_next)
-		if ((numeric && t->id == id) || (!numeric && !strcmp(t->name, key)))
+		if (numeric ? t->id == id : !strcmp(t->name, key) && !finished(t))
 			found = ref_unless_dying(t);
 	return found;
 }
 
 EXPORT_APP(task_find);
+EXPORT_APP(task_find_id);
 
 struct task *
 task_find_id(uint32_t id)

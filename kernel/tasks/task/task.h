@@ -50,6 +50,8 @@ struct task_builder {
 	bool idle;                    /* an idle task: never on a runqueue */
 	int priority;                 /* for priority schedulers; default 0 */
 	bool restartable;             /* spawn again after a fault (not a kill) */
+	bool system;                  /* the system needs it (shell, recovery, evolve,
+				       * reaper): the shell's `kill` refuses it */
 	struct cell *cell;            /* cell to hold (default: the entry's) */
 };
 
@@ -102,7 +104,8 @@ struct task {
 void task_unref(struct task *t);
 DEFINE_DROP(struct task, task_unref)
 struct task *task_ref(struct task *t);
-/* a reference to the task with this id (decimal) or name; NULL if none */
+/* a reference to the task with this id (decimal, at most UINT32_MAX) or
+ * name (a live task: not one that has exited or been killed); NULL if none */
 struct task *task_find(const char *key) OWNED_BY(task_unref);
 /* a reference to the live task with this id (ids are never reused); NULL if
  * it has been freed. What cells that keep records per task (keyed by id)
