@@ -137,7 +137,7 @@ KTEST_FLAGS(cellsync_loads_unloads_race_readers_and_faults, KTEST_NO_MEMCHECK)
 	/* meanwhile: tasks that fault and are unwound (the exception handler
 	 * and the unwinder look every frame up) */
 	uint64_t t0 = tsc_ns();
-	while (tsc_ns() - t0 < 8000000000ULL && (r.faults < 6 || r.loads < 8)) {
+	while (tsc_ns() - t0 < 8000000000ULL && (r.faults < 6 || r.loads < 8 || r.hits < 1)) {
 		struct task_builder b = TASK_BUILDER(fault_once, (volatile uint64_t *)NULL);
 		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
 		if (t && task_join(t, NULL) == E_FAULT)
