@@ -23,6 +23,8 @@ size_t strlcpy(char *dst, const char *src, size_t size);
 bool str_starts_with(const char *s, const char *prefix);
 /* split s in place at each sep into up to max pieces; returns how many */
 size_t str_split(char *s, char sep, const char **out, size_t max);
+/* decimal, or hex with 0x: E_OK, E_INVAL (not a number), E_OVERFLOW */
+int str_to_u64(const char *s, uint64_t *out) __must_check;
 
 /* the first element of arr[0..n) whose member .name is the string key, or
  * NULL: the linear search by name of the small tables cells keep (a load

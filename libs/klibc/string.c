@@ -144,6 +144,33 @@ str_split(char *s, char sep, const char **out, size_t max)
 	return n;
 }
 
+/* decimal, or hex with 0x: E_OK, E_INVAL (not a number), E_OVERFLOW */
+int
+str_to_u64(const char *s, uint64_t *out)
+{
+	unsigned base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return E_INVAL;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f'))
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			return E_INVAL;
+		if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, d, &v))
+			return E_OVERFLOW;
+	}
+	*out = v;
+	return E_OK;
+}
+
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(memcpy);
 EXPORT_APP(memmove);
@@ -158,3 +185,4 @@ EXPORT_APP(strstr);
 EXPORT_APP(strlcpy);
 EXPORT_APP(str_starts_with);
 EXPORT_APP(str_split);
+EXPORT_APP(str_to_u64);
