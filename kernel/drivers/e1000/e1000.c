@@ -16,6 +16,7 @@
 static struct nic *nics[E1000_MAX_NICS] CELL_CARRY(nics);
 static size_t nnics CELL_CARRY(nnics);
 
+#define IRQ_CAUSES (ICR_LSC | ICR_RXT0 | ICR_RXO | ICR_RXDMT)
 #define RING_BYTES (E1000_RING * 16)
 #define DMA_BYTES (RING_BYTES + E1000_RING * E1000_BUF)
 
@@ -85,7 +86,7 @@ reset(struct nic *n)
 		wr(n, R_MTA + 4 * i, 0);
 	arm_rings(n);
 	n->link = rd(n, R_STATUS) & STATUS_LU;
-	wr(n, R_IMS, ICR_LSC | ICR_RXT0 | ICR_RXO | ICR_RXDMT);
+	wr(n, R_IMS, IRQ_CAUSES);
 	return E_OK;
 }
 
@@ -167,7 +168,9 @@ irq_handler(void *ctx)
 		volatile uint32_t *volatile bad = NULL;
 		*bad = 0xdead; /* the injected bug */
 	}
-	uint32_t icr = rd(n, R_ICR);
+	/* the cause register also latches causes not enabled (transmit done,
+	 * queue empty): only the enabled ones make the interrupt ours */
+	uint32_t icr = rd(n, R_ICR) & IRQ_CAUSES;
 	n->c.irqs++;
 	if (!icr) {
 		n->c.spurious_irqs++;

@@ -120,7 +120,9 @@ dispatch(struct trap_frame *f)
 {
 	uint8_t vec = (uint8_t)f->vector;
 	struct line *l = line_of(vec);
-	if (!l || l->faulted || !l->fn) {
+	pci_irq_fn fn = l ? __atomic_load_n(&l->fn, __ATOMIC_ACQUIRE) : NULL;
+	void *ctx = l ? l->ctx : NULL;
+	if (!fn || l->faulted) {
 		if (l)
 			l->spurious_masked++;
 		apic_eoi();
@@ -129,7 +131,7 @@ dispatch(struct trap_frame *f)
 	l->count++;
 	struct fault_catch c;
 	if (fault_catch_arm(&c) == 0) {
-		l->fn(l->ctx);
+		fn(ctx);
 		fault_catch_disarm(&c);
 	} else {
 		handler_faulted(l, vec, &c.info);
@@ -169,7 +171,8 @@ bind(struct line *l, pci_irq_fn fn, pci_recover_fn rec, void *ctx)
 	__atomic_store_n(&l->fn, fn, __ATOMIC_RELEASE);
 	cell_pin_addr((const void *)fn);
 	cell_pin_addr((const void *)rec);
-	owner_of(fn, l->owner, sizeof(l->owner));
+	if (fn)
+		owner_of(fn, l->owner, sizeof(l->owner));
 }
 
 static int
@@ -288,6 +291,20 @@ pci_irq_rebind(uint8_t vector, pci_irq_fn fn, pci_recover_fn rec, void *ctx, boo
 	bind(l, fn, rec, ctx);
 	if (was_faulted)
 		*was_faulted = l->faulted;
+	spin_unlock_irq(&lock, irq);
+	return E_OK;
+}
+
+int
+pci_irq_detach(uint8_t vector)
+{
+	struct line *l = line_of(vector);
+	if (!l)
+		return E_NOENT;
+	bool irq = spin_lock_irq(&lock);
+	mask_line(l, true);
+	bind(l, NULL, NULL, NULL);
+	l->used = false;
 	spin_unlock_irq(&lock, irq);
 	return E_OK;
 }

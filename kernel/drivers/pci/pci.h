@@ -105,6 +105,9 @@ int pci_irq_attach_isa(unsigned isa_irq, pci_irq_fn fn, pci_recover_fn rec, void
  * *was_faulted says whether the line faulted (the device needs a reset) */
 int pci_irq_rebind(uint8_t vector, pci_irq_fn fn, pci_recover_fn rec, void *ctx,
 		   bool *was_faulted) __must_check;
+/* mask the line at its source and let its vector go (the registration's
+ * pin on the handler's cell with it) */
+int pci_irq_detach(uint8_t vector) __must_check;
 /* unmask a line a fault masked (the driver's recover function, after the
  * reset) */
 int pci_irq_unmask(uint8_t vector) __must_check;
