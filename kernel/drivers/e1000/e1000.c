@@ -165,8 +165,9 @@ irq_handler(void *ctx)
 	struct nic *n = ctx;
 	if (n->inject_fault) {
 		n->inject_fault = false;
-		volatile uint32_t *volatile bad = NULL;
-		*bad = 0xdead; /* the injected bug */
+		volatile uint32_t *bad = NULL;
+		__asm__ volatile("" : "+r"(bad)); /* hidden from the analyzer: the bug is wanted */
+		*bad = 0xdead;                    /* the injected bug */
 	}
 	/* the cause register also latches causes not enabled (transmit done,
 	 * queue empty): only the enabled ones make the interrupt ours */

@@ -368,10 +368,8 @@ any_pending(void *ctx)
 	return false;
 }
 
-/* swap the handler's cell for a fresh copy of itself; its <cell>_adopt
- * rebinds the line to the new code */
-static int
-reload(const char *name, char *note, size_t n)
+int
+pci_driver_reload(const char *name, struct swap_times *t, char *note, size_t n)
 {
 	cell_read_begin();
 	struct cell *c = cell_find(cell_ns_kernel(), name);
@@ -381,18 +379,17 @@ reload(const char *name, char *note, size_t n)
 		snprintf(note, n, "cell %s is not loaded in the kernel namespace", name);
 		return E_NOENT;
 	}
-	static char adopt[48];
+	char adopt[48];
 	snprintf(adopt, sizeof(adopt), "%s_adopt", name);
 	struct swap_request rq = { .ns = cell_ns_kernel(), .nold = 1, .nnew = 1, .ntransfer = 1 };
 	rq.old[0] = rq.new_names[0] = name;
 	rq.transfer[0] = adopt;
-	struct swap_times t;
 	struct cell_error why;
-	int err = cell_swap(&rq, &t, &why);
+	int err = cell_swap(&rq, t, &why);
 	if (err)
 		snprintf(note, n, "%s", why.msg);
 	else
-		snprintf(note, n, "reloaded %s in %lu us", name, t.total / 1000);
+		snprintf(note, n, "reloaded %s in %lu us (pause %lu us)", name, t->total / 1000, t->pause / 1000);
 	return err;
 }
 
@@ -401,7 +398,8 @@ recover_line(struct line *l, uint8_t vec)
 {
 	char name[24], note[CELL_ERR_MAX];
 	strlcpy(name, l->owner, sizeof(name));
-	int err = reload(name, note, sizeof(note));
+	struct swap_times t;
+	int err = pci_driver_reload(name, &t, note, sizeof(note));
 	/* after a reload, l->rec is the new copy's (its adopt rebound it); if
 	 * the reload failed, the running copy resets the device */
 	pci_recover_fn rec = __atomic_load_n(&l->rec, __ATOMIC_ACQUIRE);

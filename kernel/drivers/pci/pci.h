@@ -117,6 +117,12 @@ int pci_irq_get(uint8_t vector, struct pci_irq_info *out) __must_check;
 int pci_irq_self(uint8_t vector) __must_check;
 /* the number of lines attached; their vectors in out */
 size_t pci_irq_lines(uint8_t *out, size_t max);
+/* swap a driver cell in the kernel namespace for a fresh copy of itself,
+ * carrying its data, with its transfer function "<cell>_adopt" (what
+ * pci-recover does after a handler fault; tests swap drivers with it);
+ * note says what happened or why not */
+struct swap_times;
+int pci_driver_reload(const char *cell, struct swap_times *t, char *note, size_t n) __must_check;
 /* wait until the recovery of a faulted line is done (tests); E_TIMEDOUT */
 int pci_irq_wait_recovered(uint8_t vector, uint64_t timeout_ns) __must_check;
 

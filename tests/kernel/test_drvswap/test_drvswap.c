@@ -23,30 +23,6 @@
 #include "tsc.h"
 #include "virtio_blk.h"
 
-/* swap `cell` for a fresh copy (carried data, its adopt function) */
-static int
-reload(const char *cell, uint64_t *text)
-{
-	char adopt[48];
-	snprintf(adopt, sizeof(adopt), "%s_adopt", cell);
-	struct swap_request rq = { .ns = cell_ns_kernel(), .nold = 1, .nnew = 1, .ntransfer = 1 };
-	rq.old[0] = rq.new_names[0] = cell;
-	rq.transfer[0] = adopt;
-	struct swap_times t;
-	struct cell_error why;
-	int err = cell_swap(&rq, &t, &why);
-	if (err) {
-		kprintf("swap %s: %s\n", cell, why.msg);
-		return err;
-	}
-	kprintf("SWAP driver %s: pause %lu us, total %lu us\n", cell, t.pause / 1000, t.total / 1000);
-	cell_read_begin();
-	struct cell *c = cell_find(cell_ns_kernel(), cell);
-	*text = c ? c->start[REGION_TEXT] : 0;
-	cell_read_end();
-	return E_OK;
-}
-
 static uint64_t
 text_of(const char *cell)
 {
@@ -55,6 +31,18 @@ text_of(const char *cell)
 	uint64_t t = c ? c->start[REGION_TEXT] : 0;
 	cell_read_end();
 	return t;
+}
+
+/* swap `cell` for a fresh copy (carried data, its adopt function) */
+static int
+reload(const char *cell, uint64_t *text)
+{
+	struct swap_times t;
+	char note[CELL_ERR_MAX];
+	int err = pci_driver_reload(cell, &t, note, sizeof(note));
+	kprintf("SWAP driver %s: %s\n", cell, note);
+	*text = text_of(cell);
+	return err;
 }
 
 /* ---- e1000 ---- */
