@@ -335,14 +335,46 @@ pci_irq_get(uint8_t vector, struct pci_irq_info *out)
 	return E_OK;
 }
 
+static bool
+remote_irr(const struct line *l)
+{
+	uint64_t e;
+	return !ioapic_entry_get(l->gsi, &e) && (e & (1u << 14));
+}
+
 int
 pci_irq_self(uint8_t vector)
 {
-	if (!line_of(vector))
+	struct line *l = line_of(vector);
+	if (!l)
 		return E_NOENT;
+	/* An IPI on the vector of a level-triggered line must not meet one
+	 * of the device's interrupts in the local APIC: the EOI would then not
+	 * reach the IOAPIC (the vector's trigger mode is the IPI's, edge),
+	 * whose pin would wait for it for ever. So the pin is masked first and
+	 * the IPI sent once no level interrupt is outstanding (remote IRR
+	 * clear), then unmasked after the dispatcher ran. */
+	bool level = l->kind == PCI_IRQ_INTX;
+	if (level) {
+		bool irq = spin_lock_irq(&lock);
+		mask_line(l, true);
+		spin_unlock_irq(&lock, irq);
+		uint64_t t0 = tsc_ns();
+		while (remote_irr(l) && tsc_ns() - t0 < 100000000)
+			task_yield();
+	}
+	uint64_t seen = __atomic_load_n(&l->count, __ATOMIC_ACQUIRE) + l->spurious_masked;
 	bool on = irq_save();
 	apic_send_ipi(apic_id(), vector);
 	irq_restore(on);
+	uint64_t t0 = tsc_ns();
+	while (__atomic_load_n(&l->count, __ATOMIC_ACQUIRE) + l->spurious_masked == seen && tsc_ns() - t0 < 100000000)
+		task_yield();
+	if (level && !l->faulted) {
+		bool irq = spin_lock_irq(&lock);
+		mask_line(l, false);
+		spin_unlock_irq(&lock, irq);
+	}
 	return E_OK;
 }
 

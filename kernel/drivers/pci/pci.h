@@ -113,7 +113,8 @@ int pci_irq_detach(uint8_t vector) __must_check;
 int pci_irq_unmask(uint8_t vector) __must_check;
 int pci_irq_get(uint8_t vector, struct pci_irq_info *out) __must_check;
 /* deliver the line's interrupt by IPI to this CPU (tests: a spurious
- * interrupt, nothing from the device) */
+ * interrupt, nothing from the device) and wait until it was dispatched;
+ * a level-triggered line is masked meanwhile (irq.c says why) */
 int pci_irq_self(uint8_t vector) __must_check;
 /* the number of lines attached; their vectors in out */
 size_t pci_irq_lines(uint8_t *out, size_t max);
