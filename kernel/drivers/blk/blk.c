@@ -70,14 +70,21 @@ blk_rw(const char *name, bool write, uint64_t lba, uint32_t count, void *buf, ui
 	for (size_t i = 0; i < ndisks; i++)
 		if (!strcmp(disks[i].info.name, name))
 			d = disks[i];
+	/* the driver's cell stays while this call may be in it, even if a
+	 * swap moves the registration meanwhile (cell_use_addr says why) */
+	struct cell *use = d.rw ? cell_use_addr((const void *)d.rw) : NULL;
 	spin_unlock_irq(&lock, irq);
 	if (!d.rw)
 		return E_NOENT;
+	int err;
 	if (!buf || count == 0)
-		return E_INVAL;
-	if (lba >= d.info.sectors || count > d.info.sectors - lba)
-		return E_RANGE;
-	return d.rw(d.ctx, write, lba, count, buf, timeout_ns);
+		err = E_INVAL;
+	else if (lba >= d.info.sectors || count > d.info.sectors - lba)
+		err = E_RANGE;
+	else
+		err = d.rw(d.ctx, write, lba, count, buf, timeout_ns);
+	cell_unuse(use);
+	return err;
 }
 
 /* what applications may call (the blk app; see export.h) */

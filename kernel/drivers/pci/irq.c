@@ -434,9 +434,13 @@ recover_line(struct line *l, uint8_t vec)
 	int err = pci_driver_reload(name, &t, note, sizeof(note));
 	/* after a reload, l->rec is the new copy's (its adopt rebound it); if
 	 * the reload failed, the running copy resets the device */
-	pci_recover_fn rec = __atomic_load_n(&l->rec, __ATOMIC_ACQUIRE);
+	bool irq = spin_lock_irq(&lock);
+	pci_recover_fn rec = l->rec;
+	struct cell *use = cell_use_addr((const void *)rec); /* see cell_use_addr */
+	spin_unlock_irq(&lock, irq);
 	if (rec) {
 		rec(l->ctx);
+		cell_unuse(use);
 	} else {
 		l->faulted = false;
 		mask_line(l, false);
