@@ -63,6 +63,9 @@ QEMU_MACHINE := -m $(QEMU_MEM) -smp $(QEMU_SMP) -cpu qemu64,+nx \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 QEMU_BASE := $(QEMU_MACHINE) -no-reboot
 QEMU_TIMEOUT ?= 300
+# the devices the drivers serve (PCI, e1000, virtio-blk, IDE disk, edu):
+# tools/qemu-devices.sh DIR prints them, disk images in DIR
+QEMU_DEV_ARGS = $(shell tools/qemu-devices.sh $(BUILD)/disks/$(1))
 
 FUZZ_SECONDS ?= 600
 .PHONY: test-slow evolve print-cflags test-evolve faults
@@ -165,7 +168,8 @@ EVOLVE_SOCK := $(BUILD)/evolve.sock
 run: bootstrap $(BUILD)/theseus.iso
 	@rm -f $(EVOLVE_SOCK)
 	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus.iso -display none \
-		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
+		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off \
+		$(call QEMU_DEV_ARGS,run)
 
 # rebuild, then send what changed to the OS that `make run` is running;
 # TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped
@@ -226,8 +230,8 @@ test-live: $(BUILD)/theseus.iso $(BUILD)/theseus-prio.iso
 
 # the whole in-kernel suite, once under each scheduling policy
 test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
-	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
-	@PREFIX=prio/ LOG=build/ktest-prio.log tools/test-kernel.sh $(BUILD)/theseus-test-prio.iso $(QEMU_TIMEOUT) $(QEMU_BASE)
+	@tools/test-kernel.sh $(BUILD)/theseus-test.iso $(QEMU_TIMEOUT) $(QEMU_BASE) $(call QEMU_DEV_ARGS,ktest)
+	@PREFIX=prio/ LOG=build/ktest-prio.log tools/test-kernel.sh $(BUILD)/theseus-test-prio.iso $(QEMU_TIMEOUT) $(QEMU_BASE) $(call QEMU_DEV_ARGS,ktest-prio)
 
 # -fanalyzer over every cell source (the allocators' malloc(dealloc)
 # annotations make it check ownership); any warning fails.

@@ -31,7 +31,8 @@ else
 	bad session "run-commands exit $rc"
 	tail -5 "$log" | sed 's/^/    | /'
 fi
-expect_line swaps_and_reloads '^STRESS 50 policy swaps, 100 reloads, .* 0 errors$' "$log"
+# (the line may follow a prompt on the same row: the job ends while the shell waits)
+expect_line swaps_and_reloads '^(theseus> )?STRESS 50 policy swaps, 100 reloads, .* 0 errors$' "$log"
 expect_line stress_passed '^1 passed, 0 failed' "$log"
 expect_line evolved_meanwhile '^Hello from the stressed hello cell!' "$log"
 if grep -Eq 'EXCEPTION|PANIC|CPU [0-9]+ stops' "$log"; then

@@ -24,6 +24,7 @@ static const char *const err_names[E__COUNT] = {
 	[-E_TIMEDOUT]  = "timed out",
 	[-E_FULL]      = "full",
 	[-E_INTR]      = "interrupted (task being killed)",
+	[-E_IO]        = "device I/O error",
 };
 
 const char *

@@ -26,7 +26,8 @@ enum err {
 	E_TIMEDOUT  = -16, /* the deadline passed first */
 	E_FULL      = -17, /* a bounded buffer has no room */
 	E_INTR      = -18, /* interrupted: the task is being killed */
-	E__COUNT    = 19
+	E_IO        = -19, /* a device reported an error or was reset mid-request */
+	E__COUNT    = 20
 };
 
 const char *err_str(int err);

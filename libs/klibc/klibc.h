@@ -27,6 +27,8 @@ size_t str_split(char *s, char sep, const char **out, size_t max);
  * digits): E_OK with *out, E_INVAL if s is empty or holds a non-digit,
  * E_RANGE if it is above max (no wrap-around) */
 int str_to_u64(const char *s, unsigned base, uint64_t max, uint64_t *out) __must_check;
+/* decimal, or hexadecimal after 0x: str_to_u64 up to UINT64_MAX */
+int str_to_u64_any(const char *s, uint64_t *out) __must_check;
 
 /* the first element of arr[0..n) whose member .name is the string key, or
  * NULL: the linear search by name of the small tables cells keep (a load

@@ -184,3 +184,11 @@ EXPORT_APP(strlcpy);
 EXPORT_APP(str_starts_with);
 EXPORT_APP(str_split);
 EXPORT_APP(str_to_u64);
+
+int
+str_to_u64_any(const char *s, uint64_t *out)
+{
+	if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return str_to_u64(s + 2, 16, UINT64_MAX, out);
+	return str_to_u64(s, 10, UINT64_MAX, out);
+}

@@ -103,6 +103,14 @@ acpi_init(void)
 			have_madt = true;
 		} else if (!memcmp(t->sig, "HPET", 4) && t->length >= 56) {
 			memcpy(&info.hpet_addr, (const uint8_t *)t + 44, 8);
+		} else if (!memcmp(t->sig, "MCFG", 4) && t->length >= 44 + 16) {
+			/* after the header and 8 reserved bytes: base, segment,
+			 * first and last bus of the first configuration space */
+			const uint8_t *e = (const uint8_t *)t + 44;
+			memcpy(&info.ecam_base, e, 8);
+			memcpy(&info.ecam_segment, e + 8, 2);
+			info.ecam_bus_start = e[10];
+			info.ecam_bus_end = e[11];
 		}
 	}
 	if (!have_madt)

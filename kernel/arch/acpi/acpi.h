@@ -1,7 +1,7 @@
 /*
  * acpi: the ACPI tables the kernel needs - RSDP (copied by the loader into
  * the boot information), RSDT/XSDT, MADT (CPUs, IOAPICs, interrupt source
- * overrides) and HPET. Tables are copied into the heap through short-lived
+ * overrides), HPET and MCFG (PCI Express ECAM). Tables are copied into the heap through short-lived
  * MappedPages (tables often share pages, and a frame is mapped at most
  * once), checksummed, and parsed from the copies.
  * State: the parsed facts (struct acpi_info), written once at boot.
@@ -22,6 +22,11 @@ struct acpi_info {
 	size_t nioapics;
 	uint32_t isa_irq_gsi[16];      /* after interrupt source overrides */
 	uint64_t hpet_addr;            /* 0 if no HPET */
+	/* PCI Express configuration space (MCFG's first entry; ecam_base 0 if
+	 * there is no MCFG, as on QEMU's pc machine; q35 has one) */
+	uint64_t ecam_base;
+	uint16_t ecam_segment;
+	uint8_t ecam_bus_start, ecam_bus_end;
 	char oem[7];
 };
 

@@ -127,6 +127,7 @@ captain_main(const struct boot_info *bi)
 	log_info("tasks up on %u CPUs: timer %lu Hz, timeslice %lu ms", ncpus, apic_timer_hz(),
 		 task_timeslice_ns() / 1000000);
 	run_cell("recovery", "recovery_start", bi->cmdline);
+	run_cell("pci", "pci_start", bi->cmdline); /* devices: PCI, then their drivers */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);

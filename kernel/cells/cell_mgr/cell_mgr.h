@@ -84,7 +84,7 @@ struct cell {
 	uint64_t seal[REGION_COUNT];   /* FNV-1a of text and rodata as linked (integrity) */
 	void *pristine[REGION_COUNT];  /* owned copies of them as linked (repair) */
 	uint64_t load_ns;              /* time to load and link */
-	uint32_t users;                /* tasks whose entry is here (atomic) */
+	uint32_t users;                /* tasks whose entry is here, calls in flight (cell_use_addr) (atomic) */
 	uint32_t pins;                 /* run-time registrations of its code (atomic) */
 	size_t tls_off, tls_size;      /* its TLS range below the thread pointer */
 	const char *deps;              /* its .cell_deps: own name, then the declared */
@@ -190,6 +190,15 @@ int cell_load_batch(struct cell_ns *ns, const char *const *names, const void *co
  * function that takes its place. No-op for nano_core cells and NULL. */
 void cell_pin_addr(const void *addr);
 void cell_unpin_addr(const void *addr);
+/* A call through a registered function pointer (a driver's request
+ * function) may be preempted between reading the pointer and entering
+ * the cell, while a swap moves the registration and frees the old cell,
+ * whose stack walk found no frame there yet. Take a use of the cell while
+ * the registration still pins it (under the registry's lock), call, then
+ * drop the use: a cell with users is not freed. Unlike a pin, a use does
+ * not stop a swap. NULL for nano_core cells and unknown addresses. */
+struct cell *cell_use_addr(const void *addr);
+void cell_unuse(struct cell *c);
 
 /* ---- live evolution (swap.c, thesis 8.1) ---- */
 #define SWAP_MAX 8

@@ -603,3 +603,23 @@ cell_unpin_addr(const void *addr)
 	if (c && !c->nano_core && __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
 		__atomic_sub_fetch(&c->pins, 1, __ATOMIC_ACQ_REL);
 }
+
+struct cell *
+cell_use_addr(const void *addr)
+{
+	cell_read_begin();
+	struct cell *c = addr ? cell_at((uint64_t)(uintptr_t)addr) : NULL;
+	if (c && !c->nano_core)
+		__atomic_add_fetch(&c->users, 1, __ATOMIC_ACQ_REL);
+	else
+		c = NULL;
+	cell_read_end();
+	return c;
+}
+
+void
+cell_unuse(struct cell *c)
+{
+	if (c)
+		__atomic_sub_fetch(&c->users, 1, __ATOMIC_ACQ_REL);
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# qemu-devices.sh DIR: the QEMU arguments that attach the devices the
+# drivers serve (issue 17: PCI, e1000, block storage), printed on one line.
+# DIR gets the disk images (created zeroed if absent, 4 MiB each):
+#   DIR/virtio.img  virtio-blk disk (legacy/transitional virtio-pci)
+#   DIR/ide.img     IDE disk, primary master of QEMU's PIIX3 controller
+# The e1000 is on QEMU's user-mode network with restrict=on: nothing
+# leaves QEMU (its gateway 10.0.2.2 answers ARP). The edu device (QEMU's
+# teaching device) has MSI and a DMA engine: the pci tests use it.
+# -boot d: the blank IDE disk is not a boot device; boot the CD.
+set -eu
+dir=$1
+mkdir -p "$dir"
+for img in virtio ide; do
+	[ -f "$dir/$img.img" ] || truncate -s 4M "$dir/$img.img"
+done
+echo "-boot d" \
+	"-netdev user,id=net0,restrict=on -device e1000,netdev=net0,romfile=,mac=52:54:00:12:34:56" \
+	"-drive file=$dir/virtio.img,format=raw,if=none,id=vd0 -device virtio-blk-pci,drive=vd0,romfile=" \
+	"-drive file=$dir/ide.img,format=raw,if=ide,index=0" \
+	"-device edu"
