@@ -192,3 +192,4 @@ str_to_u64_any(const char *s, uint64_t *out)
 		return str_to_u64(s + 2, 16, UINT64_MAX, out);
 	return str_to_u64(s, 10, UINT64_MAX, out);
 }
+EXPORT_APP(str_to_u64_any);
