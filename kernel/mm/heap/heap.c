@@ -23,6 +23,7 @@
 #define HDR_SIZE 64
 #define SLAB_MAGIC  0x534c4142u /* "SLAB" */
 #define LARGE_MAGIC 0x4c524745u /* "LRGE" */
+#define CACHED_MAGIC 0x43414348u /* "CACH": a freed large region kept mapped */
 #define MAG_SIZE 32             /* free objects a CPU keeps per class */
 #define LARGE_CACHE 4           /* freed large regions a heap keeps */
 #define LARGE_CACHE_PAGES 64    /* ... of at most this many pages each */
@@ -426,10 +427,12 @@ alloc_large(struct heap *h, size_t n)
 	size_t npages = DIV_ROUND_UP(total, PAGE_SIZE);
 	uint8_t d = mm_acct_current();
 	struct region_hdr *r = cache_take(h, npages);
-	if (r)
+	if (r) {
 		mp_set_acct(r->mp, d); /* the mapping is charged to the new owner */
-	else
+		r->magic = LARGE_MAGIC;
+	} else {
 		r = region_new(npages, LARGE_MAGIC, h);
+	}
 	if (!r)
 		return NULL;
 	r->size = n;
@@ -459,6 +462,7 @@ free_large(struct region_hdr *r, void *p)
 	/* a cached region is the heap's, like a slab: charged to none */
 	mp_set_acct(r->mp, MM_ACCT_NONE);
 	r->acct = MM_ACCT_NONE;
+	r->magic = CACHED_MAGIC; /* a second kfree is refused */
 	if (!cache_put(r))
 		region_drop(r);
 }
