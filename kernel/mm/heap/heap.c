@@ -75,7 +75,7 @@ struct heap {
 	struct spinlock lock;       /* guards cls[] and cache[] */
 	struct heap_class cls[NCLASSES];
 	struct region_hdr *cache[LARGE_CACHE]; /* freed large regions, mapped */
-	/* this CPU's alone, changed with preemption off while busy */
+	/* its CPU's, changed with preemption off by whoever holds busy */
 	bool busy;
 	struct mag mag[NCLASSES];
 	uint64_t bytes, objects, allocs, frees; /* what this CPU did (sums wrap right) */
@@ -276,7 +276,22 @@ mag_drain(struct mag *m, uint32_t keep, struct region_hdr **out)
 	return n;
 }
 
-/* one object of class cls straight from h's slabs (interrupts off), or NULL */
+/* the right to use h's magazines (and its per-CPU counters): their own
+ * CPU takes it on the fast path; heap_trim takes it from any CPU to empty
+ * them. Whoever finds it taken goes to the slabs under their lock. */
+static bool
+magazine_take(struct heap *h)
+{
+	return !__atomic_exchange_n(&h->busy, true, __ATOMIC_ACQUIRE);
+}
+
+static void
+magazine_give(struct heap *h)
+{
+	__atomic_store_n(&h->busy, false, __ATOMIC_RELEASE);
+}
+
+/* one object of class cls straight from h's slabs, or NULL */
 static void *
 slab_take(struct heap *h, int cls)
 {
@@ -298,10 +313,11 @@ slab_take(struct heap *h, int cls)
 
 /*
  * The fast path takes and gives objects through this CPU's magazine with
- * preemption off and no lock (the heap's `busy` says it is in use). An
- * interrupt handler that finds the magazine busy - it interrupted the
- * fast path on its own CPU - goes to the slabs under their lock instead
- * and counts in the shared atomic counters.
+ * preemption off and no lock but the heap's `busy` flag (one atomic
+ * exchange). Who finds it taken - an interrupt handler that interrupted
+ * the fast path on its own CPU, or any CPU while heap_trim empties this
+ * one's magazines - goes to the slabs under their lock instead and
+ * counts in the shared atomic counters.
  */
 static void *
 alloc_small(int cls)
@@ -310,8 +326,7 @@ alloc_small(int cls)
 		preempt_count_inc();
 		struct heap *h = &heaps[cpu_id()];
 		void *o = NULL;
-		if (!h->busy) {
-			h->busy = true;
+		if (magazine_take(h)) {
 			struct mag *m = &h->mag[cls];
 			if (m->n || refill(h, cls, m)) {
 				o = m->obj[--m->n];
@@ -319,7 +334,7 @@ alloc_small(int cls)
 				h->objects++;
 				h->allocs++;
 			}
-			h->busy = false;
+			magazine_give(h);
 		} else if ((o = slab_take(h, cls))) {
 			__atomic_add_fetch(&irq_counts.bytes, class_sizes[cls], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
@@ -363,8 +378,7 @@ free_small(struct region_hdr *s, void *p)
 	size_t nrel = 0;
 	preempt_count_inc();
 	struct heap *h = &heaps[cpu_id()];
-	if (!h->busy) {
-		h->busy = true;
+	if (magazine_take(h)) {
 		struct mag *m = &h->mag[s->cls];
 		if (m->n == MAG_SIZE)
 			nrel = mag_drain(m, MAG_SIZE / 2, release);
@@ -372,7 +386,7 @@ free_small(struct region_hdr *s, void *p)
 		h->bytes -= osz;
 		h->objects--;
 		h->frees++;
-		h->busy = false;
+		magazine_give(h);
 	} else {
 		if ((release[0] = slab_put(p)))
 			nrel = 1;
@@ -524,6 +538,8 @@ kmalloc_usable_size(const void *p)
 	return r->magic == SLAB_MAGIC ? class_sizes[r->cls] : r->size;
 }
 
+static void release_cached_large(void);
+
 void
 heap_init(void)
 {
@@ -537,29 +553,49 @@ heap_init(void)
 	}
 	for (unsigned i = 0; i < NCLASSES; i++)
 		class_recip[i] = ((1ULL << RECIP_SHIFT) + class_sizes[i] - 1) / class_sizes[i];
-	/* cached slabs and large regions go back before counters are read */
-	if (mm_acct_add_settle_hook(heap_trim))
+	/* cached large regions go back before counters are read */
+	if (mm_acct_add_settle_hook(release_cached_large))
 		log_err("no room for the heap's settle hook");
+}
+
+/* every heap's cached large regions go back (the settle hook: memory
+ * held for speed only; slabs and magazines stay, as a live system's
+ * steady state needs them) */
+static void
+release_cached_large(void)
+{
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		struct heap *h = &heaps[i];
+		for (unsigned k = 0; k < LARGE_CACHE; k++) {
+			bool irq = spin_lock_irq(&h->lock);
+			struct region_hdr *r = h->cache[k];
+			h->cache[k] = NULL;
+			spin_unlock_irq(&h->lock, irq);
+			if (r)
+				region_drop(r);
+		}
+	}
 }
 
 void
 heap_trim(void)
 {
-	/* this CPU's free objects go back to their slabs (other CPUs' stay
-	 * with them: only their own CPU touches them) */
-	for (unsigned c = 0; c < NCLASSES; c++) {
-		struct region_hdr *rel[MAG_SIZE];
-		size_t n = 0;
-		preempt_count_inc();
-		struct heap *h = &heaps[cpu_id()];
-		if (!h->busy) {
-			h->busy = true;
-			n = mag_drain(&h->mag[c], 0, rel);
-			h->busy = false;
+	/* every CPU's free objects go back to their slabs (a magazine in use
+	 * right now is passed over: its CPU is allocating from it) */
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		for (unsigned c = 0; c < NCLASSES; c++) {
+			struct region_hdr *rel[MAG_SIZE];
+			size_t n = 0;
+			struct heap *h = &heaps[i];
+			preempt_count_inc();
+			if (magazine_take(h)) {
+				n = mag_drain(&h->mag[c], 0, rel);
+				magazine_give(h);
+			}
+			preempt_count_dec();
+			for (size_t k = 0; k < n; k++)
+				slab_release(rel[k]);
 		}
-		preempt_count_dec();
-		for (size_t k = 0; k < n; k++)
-			slab_release(rel[k]);
 	}
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		struct heap *h = &heaps[i];
@@ -581,15 +617,8 @@ heap_trim(void)
 				slab_release(victim);
 			}
 		}
-		for (unsigned k = 0; k < LARGE_CACHE; k++) {
-			bool irq = spin_lock_irq(&h->lock);
-			struct region_hdr *r = h->cache[k];
-			h->cache[k] = NULL;
-			spin_unlock_irq(&h->lock, irq);
-			if (r)
-				region_drop(r);
-		}
 	}
+	release_cached_large();
 }
 
 void

@@ -144,7 +144,10 @@ mp_drop(struct mapped_pages *mp)
 	if (!mp || !valid(mp))
 		return;
 	mp->magic = 0;
-	if (mp_lazy_fits(mp->npages)) {
+	/* cells' sections (the code zone) are unmapped everywhere at once: a
+	 * task still in an unloaded cell must fault, not run on */
+	bool any_zone = mp->start >= ZONE_ANY_START && mp->start < ZONE_ANY_END;
+	if (any_zone && mp_lazy_fits(mp->npages)) {
 		/* flushed on other CPUs with the next batch (lazy_unmap.c) */
 		mp_lazy_release(mp->start, mp->npages, TAKE_PTR(mp->pages), TAKE_PTR(mp->frames));
 	} else {
