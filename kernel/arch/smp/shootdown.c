@@ -6,8 +6,8 @@
  * flushed. One request is in flight at a time; a CPU that waits (for the
  * request lock or for acknowledgements) also serves a request addressed
  * to itself, so two CPUs shooting at each other with interrupts off
- * cannot deadlock. Protection changes, large unmaps and page-table
- * reclaim use it.
+ * cannot deadlock. Protection changes, unmaps of cells' sections and of
+ * large ranges, and page-table reclaim use it.
  *
  * Asynchronous full flushes (pt_flush_all_start/pt_flush_done, for the
  * memory cell's lazy unmaps): generation numbers. Starting one bumps
