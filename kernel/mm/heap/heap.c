@@ -75,7 +75,7 @@ struct heap {
 	struct spinlock lock;       /* guards cls[] and cache[] */
 	struct heap_class cls[NCLASSES];
 	struct region_hdr *cache[LARGE_CACHE]; /* freed large regions, mapped */
-	/* its CPU's, changed with preemption off by whoever holds busy */
+	/* its CPU's, changed with interrupts off by whoever holds busy */
 	bool busy;
 	struct mag mag[NCLASSES];
 	uint64_t bytes, objects, allocs, frees; /* what this CPU did (sums wrap right) */
@@ -313,17 +313,19 @@ slab_take(struct heap *h, int cls)
 
 /*
  * The fast path takes and gives objects through this CPU's magazine with
- * preemption off and no lock but the heap's `busy` flag (one atomic
- * exchange). Who finds it taken - an interrupt handler that interrupted
- * the fast path on its own CPU, or any CPU while heap_trim empties this
- * one's magazines - goes to the slabs under their lock instead and
- * counts in the shared atomic counters.
+ * interrupts off and no lock but the heap's `busy` flag (one atomic
+ * exchange). Who finds it taken - any CPU while heap_trim empties this
+ * one's magazines - goes to the slabs under their lock instead and counts
+ * in the shared atomic counters. (Interrupts off rather than preemption:
+ * a CPU asked to park for a swap (smp_stop_others) then takes the request
+ * when it leaves the fast path; with preemption off it would take it
+ * inside, refuse, and an allocation-heavy task could keep it refusing.)
  */
 static void *
 alloc_small(int cls)
 {
 	for (;;) {
-		preempt_count_inc();
+		bool irq = irq_save();
 		struct heap *h = &heaps[cpu_id()];
 		void *o = NULL;
 		if (magazine_take(h)) {
@@ -340,7 +342,7 @@ alloc_small(int cls)
 			__atomic_add_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
 			__atomic_add_fetch(&irq_counts.allocs, 1, __ATOMIC_RELAXED);
 		}
-		preempt_count_dec();
+		irq_restore(irq);
 		if (o) {
 			struct region_hdr *s = hdr_of(o);
 			uint8_t d = mm_acct_current();
@@ -354,7 +356,7 @@ alloc_small(int cls)
 		struct region_hdr *s = slab_new(h, cls);
 		if (!s)
 			return NULL;
-		bool irq = spin_lock_irq(&h->lock);
+		irq = spin_lock_irq(&h->lock);
 		list_push(&h->cls[cls], s);
 		h->cls[cls].empty++;
 		spin_unlock_irq(&h->lock, irq);
@@ -376,7 +378,7 @@ free_small(struct region_hdr *s, void *p)
 	mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
 	struct region_hdr *release[MAG_SIZE];
 	size_t nrel = 0;
-	preempt_count_inc();
+	bool irq = irq_save();
 	struct heap *h = &heaps[cpu_id()];
 	if (magazine_take(h)) {
 		struct mag *m = &h->mag[s->cls];
@@ -394,7 +396,7 @@ free_small(struct region_hdr *s, void *p)
 		__atomic_sub_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&irq_counts.frees, 1, __ATOMIC_RELAXED);
 	}
-	preempt_count_dec();
+	irq_restore(irq);
 	for (size_t k = 0; k < nrel; k++)
 		slab_release(release[k]);
 }
@@ -587,12 +589,12 @@ heap_trim(void)
 			struct region_hdr *rel[MAG_SIZE];
 			size_t n = 0;
 			struct heap *h = &heaps[i];
-			preempt_count_inc();
+			bool irq = irq_save();
 			if (magazine_take(h)) {
 				n = mag_drain(&h->mag[c], 0, rel);
 				magazine_give(h);
 			}
-			preempt_count_dec();
+			irq_restore(irq);
 			for (size_t k = 0; k < n; k++)
 				slab_release(rel[k]);
 		}
