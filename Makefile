@@ -185,12 +185,18 @@ debug: bootstrap $(BUILD)/theseus.iso
 # Every cell bench/bench_NAME is a benchmark: `make bench-NAME` boots
 # build/theseus-bench-NAME.iso, prints its BENCH lines and fails (naming the
 # benchmark) if QEMU did not exit with the kernel's "success" (33) or a line
-# says BENCH ERROR. `make bench` runs them all, one after the other, and
-# fails if any failed, naming them. (tools/test-make.sh runs
-# `make bench BENCHES=nosuch` to see a failing benchmark fail it.)
+# says BENCH ERROR. `make bench` runs them all, one after the other, then
+# prints one table of every figure (tools/bench-table, rows in
+# tools/benchtab.py) and fails if any benchmark failed, naming them, or a
+# row is missing. (tools/test-make.sh runs `make bench BENCHES=nosuch` to
+# see a failing benchmark fail it.) `make bench-linux` runs the same
+# microbenchmarks on Debian's Linux under the same QEMU settings;
+# `make bench-compare` runs both in turn (BENCH_ROUNDS rounds each) and
+# prints medians side by side (docs/performance.md).
 BENCHES := $(patsubst bench_%,%,$(notdir $(wildcard bench/bench_*)))
 BENCH_TARGETS := $(addprefix bench-,$(BENCHES))
-.PHONY: bench $(BENCH_TARGETS)
+BENCH_ROUNDS ?= 3
+.PHONY: bench bench-linux bench-compare $(BENCH_TARGETS)
 
 $(BENCH_TARGETS): bench-%: bootstrap $(BUILD)/theseus-bench-%.iso
 	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
@@ -203,8 +209,15 @@ bench: bootstrap
 		echo "== bench-$$b"; \
 		$(MAKE) -s --no-print-directory bench-$$b || failed="$$failed bench-$$b"; \
 	done; \
+	echo "== table"; tools/bench-table $(BUILD) $(BENCHES) || failed="$$failed table"; \
 	if [ -n "$$failed" ]; then echo "bench: FAILED:$$failed"; exit 1; fi; \
 	echo "bench: all $(words $(BENCHES)) benchmarks ran"
+
+bench-linux: bootstrap
+	@tools/bench-linux.sh $(BUILD) $(QEMU_TIMEOUT) $(QEMU_BASE)
+
+bench-compare: bootstrap $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
+	@tools/bench-compare --rounds $(BENCH_ROUNDS) --build $(BUILD) --out $(BUILD)/bench-compare.md
 
 test: bootstrap
 	@tools/test-all.sh

@@ -1,5 +1,7 @@
 /*
- * bench_tasks: context switch time (two tasks pinned to one CPU yielding
+ * bench_tasks: null call (thesis Table 9.4: the current task's id through
+ * task_current(), an exported function of the task cell, where Linux
+ * calls getpid), context switch time (two tasks pinned to one CPU yielding
  * to each other) and spawn + join of an empty task, in ns and TSC cycles
  * ("bench=tasks"; `make bench-tasks`). Prints BENCH lines, exits QEMU.
  * No state.
@@ -16,6 +18,7 @@ void bench_tasks_main(const char *cmdline);
 
 #define SWITCH_ROUNDS 20000
 #define SPAWN_ROUNDS 2000
+#define NULL_CALLS 1000000
 
 static uint64_t
 yielder(uint64_t rounds)
@@ -29,6 +32,33 @@ static uint64_t
 empty(uint64_t x)
 {
 	return x;
+}
+
+/* ps with two decimals of ns, e.g. "3.57" */
+static void
+print_ns2(const char *key, uint64_t ps, const char *note)
+{
+	kprintf("BENCH %s %lu.%02lu ns%s\n", key, ps / 1000, ps % 1000 / 10, note);
+}
+
+static bool
+bench_null_call(void)
+{
+	uint64_t sum = 0;
+	uint64_t c0 = rdtsc();
+	for (int i = 0; i < NULL_CALLS; i++) {
+		struct task *t = task_current();
+		__asm__ volatile("" : "+r"(t)); /* one call per iteration, not hoisted */
+		sum += t->id;
+	}
+	uint64_t cycles = rdtsc() - c0;
+	if (sum != (uint64_t)task_current()->id * NULL_CALLS) {
+		kprintf("BENCH ERROR null_call: the current task's id changed under us\n");
+		return false;
+	}
+	print_ns2("null_call", tsc_cycles_to_ns(cycles * 1000 / NULL_CALLS),
+		  " (task_current()->id, a call into the task cell)");
+	return true;
 }
 
 static bool
@@ -93,7 +123,8 @@ bench_tasks_main(const char *cmdline)
 {
 	(void)cmdline;
 	kprintf("BENCH START tasks (%u CPUs, TSC %lu MHz)\n", cpu_count_online(), tsc_hz() / 1000000);
-	bool ok = bench_switch();
+	bool ok = bench_null_call();
+	ok &= bench_switch();
 	ok &= bench_spawn();
 	kprintf("BENCH DONE\n");
 	ktest_qemu_exit(ok);

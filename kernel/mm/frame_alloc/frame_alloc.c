@@ -107,11 +107,19 @@ frames_alloc_in(size_t count, uint64_t align, uint64_t lo, uint64_t hi, int *err
 struct frames *
 frames_alloc(size_t count, int *err)
 {
-	return alloc_in(count, PAGE_SIZE, 0, UINT64_MAX, err);
+	int e = E_OK;
+	struct frames *f = alloc_in(count, PAGE_SIZE, 0, UINT64_MAX, &e);
+	if (!f && e == E_NOMEM) {
+		/* frames held back for speed (mm_acct.h: settling) first */
+		mm_acct_settle();
+		f = alloc_in(count, PAGE_SIZE, 0, UINT64_MAX, &e);
+	}
+	err_set(err, e);
+	return f;
 }
 
-struct frames *
-frames_alloc_at(uint64_t phys, size_t count, int *err)
+static struct frames *
+alloc_at(uint64_t phys, size_t count, int *err)
 {
 	uint64_t end = phys + count * PAGE_SIZE;
 	if (count == 0 || !IS_ALIGNED(phys, PAGE_SIZE) || end <= phys)
@@ -140,6 +148,20 @@ frames_alloc_at(uint64_t phys, size_t count, int *err)
 	}
 	spin_unlock_irq(&lock, irq);
 	return settle(f, e, err);
+}
+
+struct frames *
+frames_alloc_at(uint64_t phys, size_t count, int *err)
+{
+	int e = E_OK;
+	struct frames *f = alloc_at(phys, count, &e);
+	if (!f && e == E_BUSY) {
+		/* owned still by a lazily unmapped range (mm_acct.h: settling)? */
+		mm_acct_settle();
+		f = alloc_at(phys, count, &e);
+	}
+	err_set(err, e);
+	return f;
 }
 
 void
@@ -270,6 +292,7 @@ frame_alloc_init(const struct boot_info *bi, uint64_t kstart, uint64_t kend)
 void
 frame_stats(struct frame_stats *o)
 {
+	mm_acct_settle(); /* what is held back for speed counts as free */
 	bool irq = spin_lock_irq(&lock);
 	o->ram = range_set_total(&ram) / PAGE_SIZE;
 	o->free = range_set_total(&free_set) / PAGE_SIZE;

@@ -23,12 +23,22 @@
 #define HDR_SIZE 64
 #define SLAB_MAGIC  0x534c4142u /* "SLAB" */
 #define LARGE_MAGIC 0x4c524745u /* "LRGE" */
+#define CACHED_MAGIC 0x43414348u /* "CACH": a freed large region kept mapped */
+#define MAG_SIZE 32             /* free objects a CPU keeps per class */
+#define LARGE_CACHE 4           /* freed large regions a heap keeps */
+#define LARGE_CACHE_PAGES 64    /* ... of at most this many pages each */
 
 static const uint16_t class_sizes[] = {
 	16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
 };
 #define NCLASSES ARRAY_SIZE(class_sizes)
 #define MAX_SMALL 2048
+#define RECIP_SHIFT 40
+/* class_of_16[(n + 15) / 16]: the class of a request of n bytes */
+static uint8_t class_of_16[MAX_SMALL / 16 + 1];
+/* ceil(2^40 / size): an object's index is (offset * recip) >> 40, exact
+ * for offsets below 2^14 (a slab) without a division */
+static uint64_t class_recip[NCLASSES];
 
 struct heap;
 
@@ -55,29 +65,34 @@ struct heap_class {
 	uint32_t empty;             /* fully free slabs in the list */
 };
 
+/* a CPU's free objects of one class, taken and given without a lock */
+struct mag {
+	uint32_t n;
+	void *obj[MAG_SIZE];
+};
+
 struct heap {
-	struct spinlock lock;
+	struct spinlock lock;       /* guards cls[] and cache[] */
 	struct heap_class cls[NCLASSES];
-	struct heap_stats st;
+	struct region_hdr *cache[LARGE_CACHE]; /* freed large regions, mapped */
+	/* its CPU's, changed with interrupts off by whoever holds busy */
+	bool busy;
+	struct mag mag[NCLASSES];
+	uint64_t bytes, objects, allocs, frees; /* what this CPU did (sums wrap right) */
 };
 
 static struct heap heaps[MAX_CPUS];
-
-static struct heap *
-heap_current(void)
-{
-	/* one heap per CPU; objects freed on another CPU go back to their
-	 * slab's own heap (region_hdr.heap) under that heap's lock */
-	return &heaps[cpu_id()];
-}
+/* rare events, any CPU (atomic) */
+static uint64_t n_slabs, n_large, n_mapped;
+/* what interrupt handlers and large allocations did (atomic) */
+static struct {
+	uint64_t bytes, objects, allocs, frees;
+} irq_counts;
 
 static int
 class_of(size_t n)
 {
-	for (unsigned i = 0; i < NCLASSES; i++)
-		if (n <= class_sizes[i])
-			return (int)i;
-	return -1;
+	return n <= MAX_SMALL ? class_of_16[(n + 15) / 16] : -1;
 }
 
 static struct region_hdr *
@@ -105,6 +120,7 @@ region_new(size_t npages, uint32_t magic, struct heap *h)
 	r->magic = magic;
 	r->mp = mp;
 	r->heap = h;
+	__atomic_add_fetch(&n_mapped, npages * PAGE_SIZE, __ATOMIC_RELAXED);
 	return r;
 }
 
@@ -119,6 +135,7 @@ static void
 region_drop(struct region_hdr *r)
 {
 	struct mapped_pages *mp = r->mp;
+	__atomic_sub_fetch(&n_mapped, mp_size(mp), __ATOMIC_RELAXED);
 	r->magic = 0;
 	mp_drop(mp);
 }
@@ -168,86 +185,253 @@ slab_new(struct heap *h, int cls)
 		o->next = s->free;
 		s->free = o;
 	}
+	__atomic_add_fetch(&n_slabs, 1, __ATOMIC_RELAXED);
 	return s;
 }
 
-static void *
-alloc_small(struct heap *h, int cls)
+/* the object index of p in slab s, or -1 if p is not an object start */
+static long
+obj_index(const struct region_hdr *s, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)s;
+	if (off < s->obj_off || off >= REGION_SIZE)
+		return -1;
+	off -= s->obj_off;
+	uint64_t i = ((uint64_t)off * class_recip[s->cls]) >> RECIP_SHIFT;
+	return i * class_sizes[s->cls] == off && i < s->size ? (long)i : -1;
+}
+
+/* fill m from h's slabs of class cls (interrupts off); false if h has no
+ * free object of that class */
+static bool
+refill(struct heap *h, int cls, struct mag *m)
 {
 	struct heap_class *c = &h->cls[cls];
 	bool irq = spin_lock_irq(&h->lock);
 	struct region_hdr *s = c->partial;
-	if (!s) {
-		/* map outside the lock: the page-table path takes other locks */
-		spin_unlock_irq(&h->lock, irq);
-		s = slab_new(h, cls);
-		if (!s)
-			return NULL;
-		irq = spin_lock_irq(&h->lock);
-		list_push(c, s);
-		c->empty++;
-		h->st.slabs++;
-		h->st.mapped_bytes += REGION_SIZE;
+	while (s && m->n < MAG_SIZE / 2) {
+		if (s->nfree == s->size)
+			c->empty--;
+		while (s->free && m->n < MAG_SIZE / 2) {
+			m->obj[m->n++] = s->free;
+			s->free = s->free->next;
+			s->nfree--;
+		}
+		struct region_hdr *next = s->next;
+		if (s->nfree == 0)
+			list_remove(c, s);
+		s = next;
 	}
-	if (s->nfree == s->size)
-		c->empty--;
-	struct free_obj *o = s->free;
-	s->free = o->next;
-	s->nfree--;
-	if (s->nfree == 0)
-		list_remove(c, s);
-	h->st.bytes_in_use += class_sizes[cls];
-	h->st.objects++;
-	h->st.allocs++;
 	spin_unlock_irq(&h->lock, irq);
-	uint8_t d = mm_acct_current();
-	slab_tags(s)[((uintptr_t)o - (uintptr_t)s - s->obj_off) / class_sizes[cls]] = d;
-	mm_acct_charge(d, ACCT_HEAP_BYTES, class_sizes[cls]);
-	mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
-	return o;
+	return m->n > 0;
 }
 
-static void
-free_small(struct region_hdr *s, void *p)
+/* give object o back to its slab; a slab left empty beyond the one per
+ * class each heap keeps is returned for the caller to drop */
+static struct region_hdr *
+slab_put(void *o)
 {
+	struct region_hdr *s = hdr_of(o);
 	struct heap *h = s->heap;
 	struct heap_class *c = &h->cls[s->cls];
 	struct region_hdr *release = NULL;
-	size_t osz = class_sizes[s->cls];
-
-	uintptr_t off = (uintptr_t)p - (uintptr_t)s;
-	if (off < s->obj_off || (off - s->obj_off) % osz) {
-		log_err("kfree(%p): not an object start in its slab", p);
-		return;
-	}
-	/* read the tag before the object is free: then the slab may go */
-	uint8_t d = slab_tags(s)[(off - s->obj_off) / osz];
-	mm_acct_charge(d, ACCT_HEAP_BYTES, -(int64_t)osz);
-	mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
 	bool irq = spin_lock_irq(&h->lock);
 	if (s->nfree == 0)
 		list_push(c, s);
-	struct free_obj *o = p;
-	o->next = s->free;
-	s->free = o;
+	struct free_obj *f = o;
+	f->next = s->free;
+	s->free = f;
 	s->nfree++;
-	h->st.bytes_in_use -= osz;
-	h->st.objects--;
-	h->st.frees++;
 	if (s->nfree == s->size) {
 		/* keep one empty slab per class to absorb alloc/free churn */
 		if (c->empty >= 1) {
 			list_remove(c, s);
-			h->st.slabs--;
-			h->st.mapped_bytes -= REGION_SIZE;
 			release = s;
 		} else {
 			c->empty++;
 		}
 	}
 	spin_unlock_irq(&h->lock, irq);
-	if (release)
-		region_drop(release);
+	return release;
+}
+
+static void
+slab_release(struct region_hdr *s)
+{
+	__atomic_sub_fetch(&n_slabs, 1, __ATOMIC_RELAXED);
+	region_drop(s);
+}
+
+/* the objects of m beyond keep go back to their slabs (interrupts off);
+ * slabs to drop afterwards (interrupts on) are put in out[] */
+static size_t
+mag_drain(struct mag *m, uint32_t keep, struct region_hdr **out)
+{
+	size_t n = 0;
+	while (m->n > keep) {
+		struct region_hdr *r = slab_put(m->obj[--m->n]);
+		if (r)
+			out[n++] = r;
+	}
+	return n;
+}
+
+/* the right to use h's magazines (and its per-CPU counters): their own
+ * CPU takes it on the fast path; heap_trim takes it from any CPU to empty
+ * them. Whoever finds it taken goes to the slabs under their lock. */
+static bool
+magazine_take(struct heap *h)
+{
+	return !__atomic_exchange_n(&h->busy, true, __ATOMIC_ACQUIRE);
+}
+
+static void
+magazine_give(struct heap *h)
+{
+	__atomic_store_n(&h->busy, false, __ATOMIC_RELEASE);
+}
+
+/* one object of class cls straight from h's slabs, or NULL */
+static void *
+slab_take(struct heap *h, int cls)
+{
+	struct heap_class *c = &h->cls[cls];
+	bool irq = spin_lock_irq(&h->lock);
+	struct region_hdr *s = c->partial;
+	struct free_obj *o = NULL;
+	if (s) {
+		if (s->nfree == s->size)
+			c->empty--;
+		o = s->free;
+		s->free = o->next;
+		if (--s->nfree == 0)
+			list_remove(c, s);
+	}
+	spin_unlock_irq(&h->lock, irq);
+	return o;
+}
+
+/*
+ * The fast path takes and gives objects through this CPU's magazine with
+ * interrupts off and no lock but the heap's `busy` flag (one atomic
+ * exchange). Who finds it taken - any CPU while heap_trim empties this
+ * one's magazines - goes to the slabs under their lock instead and counts
+ * in the shared atomic counters. (Interrupts off rather than preemption:
+ * a CPU asked to park for a swap (smp_stop_others) then takes the request
+ * when it leaves the fast path; with preemption off it would take it
+ * inside, refuse, and an allocation-heavy task could keep it refusing.)
+ */
+static void *
+alloc_small(int cls)
+{
+	for (;;) {
+		bool irq = irq_save();
+		struct heap *h = &heaps[cpu_id()];
+		void *o = NULL;
+		if (magazine_take(h)) {
+			struct mag *m = &h->mag[cls];
+			if (m->n || refill(h, cls, m)) {
+				o = m->obj[--m->n];
+				h->bytes += class_sizes[cls];
+				h->objects++;
+				h->allocs++;
+			}
+			magazine_give(h);
+		} else if ((o = slab_take(h, cls))) {
+			__atomic_add_fetch(&irq_counts.bytes, class_sizes[cls], __ATOMIC_RELAXED);
+			__atomic_add_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&irq_counts.allocs, 1, __ATOMIC_RELAXED);
+		}
+		irq_restore(irq);
+		if (o) {
+			struct region_hdr *s = hdr_of(o);
+			uint8_t d = mm_acct_current();
+			slab_tags(s)[obj_index(s, o)] = d;
+			mm_acct_charge(d, ACCT_HEAP_BYTES, class_sizes[cls]);
+			mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
+			return o;
+		}
+		/* map outside any lock: the page-table path takes other locks;
+		 * the slab goes to the heap it names */
+		struct region_hdr *s = slab_new(h, cls);
+		if (!s)
+			return NULL;
+		irq = spin_lock_irq(&h->lock);
+		list_push(&h->cls[cls], s);
+		h->cls[cls].empty++;
+		spin_unlock_irq(&h->lock, irq);
+	}
+}
+
+static void
+free_small(struct region_hdr *s, void *p)
+{
+	long i = obj_index(s, p);
+	if (i < 0) {
+		log_err("kfree(%p): not an object start in its slab", p);
+		return;
+	}
+	size_t osz = class_sizes[s->cls];
+	/* read the tag before the object is free: then the slab may go */
+	uint8_t d = slab_tags(s)[i];
+	mm_acct_charge(d, ACCT_HEAP_BYTES, -(int64_t)osz);
+	mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
+	struct region_hdr *release[MAG_SIZE];
+	size_t nrel = 0;
+	bool irq = irq_save();
+	struct heap *h = &heaps[cpu_id()];
+	if (magazine_take(h)) {
+		struct mag *m = &h->mag[s->cls];
+		if (m->n == MAG_SIZE)
+			nrel = mag_drain(m, MAG_SIZE / 2, release);
+		m->obj[m->n++] = p;
+		h->bytes -= osz;
+		h->objects--;
+		h->frees++;
+		magazine_give(h);
+	} else {
+		if ((release[0] = slab_put(p)))
+			nrel = 1;
+		__atomic_sub_fetch(&irq_counts.bytes, osz, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&irq_counts.frees, 1, __ATOMIC_RELAXED);
+	}
+	irq_restore(irq);
+	for (size_t k = 0; k < nrel; k++)
+		slab_release(release[k]);
+}
+
+/* a cached region of exactly npages from h, or NULL */
+static struct region_hdr *
+cache_take(struct heap *h, size_t npages)
+{
+	struct region_hdr *r = NULL;
+	bool irq = spin_lock_irq(&h->lock);
+	for (unsigned i = 0; i < LARGE_CACHE && !r; i++)
+		if (h->cache[i] && mp_size(h->cache[i]->mp) == npages * PAGE_SIZE) {
+			r = h->cache[i];
+			h->cache[i] = NULL;
+		}
+	spin_unlock_irq(&h->lock, irq);
+	return r;
+}
+
+/* keep r mapped in its heap's cache; false if full or r too large */
+static bool
+cache_put(struct region_hdr *r)
+{
+	struct heap *h = r->heap;
+	if (mp_size(r->mp) > LARGE_CACHE_PAGES * PAGE_SIZE)
+		return false;
+	bool done = false;
+	bool irq = spin_lock_irq(&h->lock);
+	for (unsigned i = 0; i < LARGE_CACHE && !done; i++)
+		if (!h->cache[i]) {
+			h->cache[i] = r;
+			done = true;
+		}
+	spin_unlock_irq(&h->lock, irq);
+	return done;
 }
 
 static void *
@@ -257,41 +441,46 @@ alloc_large(struct heap *h, size_t n)
 	if (__builtin_add_overflow(n, HDR_SIZE, &total))
 		return NULL;
 	size_t npages = DIV_ROUND_UP(total, PAGE_SIZE);
-	struct region_hdr *r = region_new(npages, LARGE_MAGIC, h);
+	uint8_t d = mm_acct_current();
+	struct region_hdr *r = cache_take(h, npages);
+	if (r) {
+		mp_set_acct(r->mp, d); /* the mapping is charged to the new owner */
+		r->magic = LARGE_MAGIC;
+	} else {
+		r = region_new(npages, LARGE_MAGIC, h);
+	}
 	if (!r)
 		return NULL;
 	r->size = n;
-	r->acct = mm_acct_current(); /* the region's mapping is charged to it too */
+	r->acct = d; /* the region's mapping is charged to it too */
 	mm_acct_charge(r->acct, ACCT_HEAP_BYTES, (int64_t)n);
 	mm_acct_charge(r->acct, ACCT_HEAP_OBJS, 1);
-	bool irq = spin_lock_irq(&h->lock);
-	h->st.large++;
-	h->st.objects++;
-	h->st.allocs++;
-	h->st.bytes_in_use += n;
-	h->st.mapped_bytes += npages * PAGE_SIZE;
-	spin_unlock_irq(&h->lock, irq);
+	__atomic_add_fetch(&n_large, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&irq_counts.allocs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&irq_counts.bytes, n, __ATOMIC_RELAXED);
 	return (char *)r + HDR_SIZE;
 }
 
 static void
 free_large(struct region_hdr *r, void *p)
 {
-	struct heap *h = r->heap;
 	if ((char *)p != (char *)r + HDR_SIZE) {
 		log_err("kfree(%p): not the start of a large allocation", p);
 		return;
 	}
 	mm_acct_charge(r->acct, ACCT_HEAP_BYTES, -(int64_t)r->size);
 	mm_acct_charge(r->acct, ACCT_HEAP_OBJS, -1);
-	bool irq = spin_lock_irq(&h->lock);
-	h->st.large--;
-	h->st.objects--;
-	h->st.frees++;
-	h->st.bytes_in_use -= r->size;
-	h->st.mapped_bytes -= mp_size(r->mp);
-	spin_unlock_irq(&h->lock, irq);
-	region_drop(r);
+	__atomic_sub_fetch(&n_large, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&irq_counts.frees, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&irq_counts.bytes, r->size, __ATOMIC_RELAXED);
+	/* a cached region is the heap's, like a slab: charged to none */
+	mp_set_acct(r->mp, MM_ACCT_NONE);
+	r->acct = MM_ACCT_NONE;
+	r->magic = CACHED_MAGIC; /* a second kfree is refused */
+	if (!cache_put(r))
+		region_drop(r);
 }
 
 /*
@@ -307,7 +496,7 @@ heap_alloc(size_t n)
 	if (n == 0)
 		n = 1;
 	int cls = class_of(n);
-	return cls >= 0 ? alloc_small(heap_current(), cls) : alloc_large(heap_current(), n);
+	return cls >= 0 ? alloc_small(cls) : alloc_large(&heaps[cpu_id()], n);
 }
 
 void *
@@ -351,16 +540,65 @@ kmalloc_usable_size(const void *p)
 	return r->magic == SLAB_MAGIC ? class_sizes[r->cls] : r->size;
 }
 
+static void release_cached_large(void);
+
 void
 heap_init(void)
 {
 	for (unsigned i = 0; i < MAX_CPUS; i++)
 		heaps[i].lock = (struct spinlock)SPINLOCK_INIT;
+	unsigned c = 0;
+	for (unsigned k = 0; k <= MAX_SMALL / 16; k++) {
+		while (class_sizes[c] < k * 16)
+			c++;
+		class_of_16[k] = (uint8_t)c;
+	}
+	for (unsigned i = 0; i < NCLASSES; i++)
+		class_recip[i] = ((1ULL << RECIP_SHIFT) + class_sizes[i] - 1) / class_sizes[i];
+	/* cached large regions go back before counters are read */
+	if (mm_acct_add_settle_hook(release_cached_large))
+		log_err("no room for the heap's settle hook");
+}
+
+/* every heap's cached large regions go back (the settle hook: memory
+ * held for speed only; slabs and magazines stay, as a live system's
+ * steady state needs them) */
+static void
+release_cached_large(void)
+{
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		struct heap *h = &heaps[i];
+		for (unsigned k = 0; k < LARGE_CACHE; k++) {
+			bool irq = spin_lock_irq(&h->lock);
+			struct region_hdr *r = h->cache[k];
+			h->cache[k] = NULL;
+			spin_unlock_irq(&h->lock, irq);
+			if (r)
+				region_drop(r);
+		}
+	}
 }
 
 void
 heap_trim(void)
 {
+	/* every CPU's free objects go back to their slabs (a magazine in use
+	 * right now is passed over: its CPU is allocating from it) */
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		for (unsigned c = 0; c < NCLASSES; c++) {
+			struct region_hdr *rel[MAG_SIZE];
+			size_t n = 0;
+			struct heap *h = &heaps[i];
+			bool irq = irq_save();
+			if (magazine_take(h)) {
+				n = mag_drain(&h->mag[c], 0, rel);
+				magazine_give(h);
+			}
+			irq_restore(irq);
+			for (size_t k = 0; k < n; k++)
+				slab_release(rel[k]);
+		}
+	}
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		struct heap *h = &heaps[i];
 		for (unsigned c = 0; c < NCLASSES; c++) {
@@ -372,18 +610,17 @@ heap_trim(void)
 						victim = s;
 						list_remove(&h->cls[c], s);
 						h->cls[c].empty--;
-						h->st.slabs--;
-						h->st.mapped_bytes -= REGION_SIZE;
 						break;
 					}
 				}
 				spin_unlock_irq(&h->lock, irq);
 				if (!victim)
 					break;
-				region_drop(victim);
+				slab_release(victim);
 			}
 		}
 	}
+	release_cached_large();
 }
 
 void
@@ -391,17 +628,19 @@ heap_stats(struct heap_stats *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
-		struct heap *h = &heaps[i];
-		bool irq = spin_lock_irq(&h->lock);
-		o->bytes_in_use += h->st.bytes_in_use;
-		o->objects += h->st.objects;
-		o->slabs += h->st.slabs;
-		o->large += h->st.large;
-		o->mapped_bytes += h->st.mapped_bytes;
-		o->allocs += h->st.allocs;
-		o->frees += h->st.frees;
-		spin_unlock_irq(&h->lock, irq);
+		const struct heap *h = &heaps[i];
+		o->bytes_in_use += __atomic_load_n(&h->bytes, __ATOMIC_RELAXED);
+		o->objects += __atomic_load_n(&h->objects, __ATOMIC_RELAXED);
+		o->allocs += __atomic_load_n(&h->allocs, __ATOMIC_RELAXED);
+		o->frees += __atomic_load_n(&h->frees, __ATOMIC_RELAXED);
 	}
+	o->bytes_in_use += __atomic_load_n(&irq_counts.bytes, __ATOMIC_RELAXED);
+	o->objects += __atomic_load_n(&irq_counts.objects, __ATOMIC_RELAXED);
+	o->allocs += __atomic_load_n(&irq_counts.allocs, __ATOMIC_RELAXED);
+	o->frees += __atomic_load_n(&irq_counts.frees, __ATOMIC_RELAXED);
+	o->slabs = __atomic_load_n(&n_slabs, __ATOMIC_RELAXED);
+	o->large = __atomic_load_n(&n_large, __ATOMIC_RELAXED);
+	o->mapped_bytes = __atomic_load_n(&n_mapped, __ATOMIC_RELAXED);
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */

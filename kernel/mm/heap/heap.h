@@ -1,8 +1,9 @@
 /*
  * heap: the kernel's one allocator interface (thesis 6.1: a single global
  * allocator, which may hold several heaps inside). Size classes from 16 to
- * 2048 bytes come from 16 KiB slabs, each slab its own MappedPages; larger
- * requests map pages directly. Every region is 16 KiB-aligned with its
+ * 2048 bytes come from 16 KiB slabs, each slab its own MappedPages, through
+ * per-CPU magazines of free objects; larger requests map pages directly (a
+ * few freed regions stay mapped for reuse). docs/memory.md. Every region is 16 KiB-aligned with its
  * header at the start, so kfree finds the owner by masking the pointer.
  * Each slab records which heap owns it, so per-CPU heaps (one per CPU,
  * same interface) can be switched on when SMP arrives.
@@ -33,7 +34,8 @@ static inline void kfreep(void *pp)
 #define KNEW(T) ((T *)kzalloc(sizeof(T)))
 
 void heap_init(void);
-/* give every cached empty slab back to the page and frame allocators */
+/* every CPU's free objects back to their slabs (magazines), every empty
+ * slab and cached large region back to the page and frame allocators */
 void heap_trim(void);
 
 struct heap_stats {

@@ -5,6 +5,7 @@
  */
 #define LOG_TAG "mm"
 #include "memory.h"
+#include "mem_int.h"
 #include "base.h"
 #include "klibc.h"
 #include "logger.h"
@@ -142,10 +143,18 @@ mp_drop(struct mapped_pages *mp)
 {
 	if (!mp || !valid(mp))
 		return;
-	pt_unmap_range(mp->start, mp->npages);
 	mp->magic = 0;
-	frames_drop(TAKE_PTR(mp->frames));
-	pages_drop(TAKE_PTR(mp->pages));
+	/* cells' sections (the code zone) are unmapped everywhere at once: a
+	 * task still in an unloaded cell must fault, not run on */
+	bool any_zone = mp->start >= ZONE_ANY_START && mp->start < ZONE_ANY_END;
+	if (any_zone && mp_lazy_fits(mp->npages)) {
+		/* flushed on other CPUs with the next batch (lazy_unmap.c) */
+		mp_lazy_release(mp->start, mp->npages, TAKE_PTR(mp->pages), TAKE_PTR(mp->frames));
+	} else {
+		pt_unmap_range(mp->start, mp->npages);
+		frames_drop(TAKE_PTR(mp->frames));
+		pages_drop(TAKE_PTR(mp->pages));
+	}
 	mm_acct_charge(mp->acct, ACCT_MAPPINGS, -1);
 	mm_desc_free(mp);
 	__atomic_sub_fetch(&live_mappings, 1, __ATOMIC_RELAXED);

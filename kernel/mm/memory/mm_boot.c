@@ -10,6 +10,8 @@
 #define LOG_TAG "mm"
 #include "cell_mgr.h"
 #include "memory.h"
+#include "mm_acct.h"
+#include "mem_int.h"
 #include "cpu.h"
 #include "base.h"
 #include "klibc.h"
@@ -124,6 +126,10 @@ mm_init(const struct boot_info *bi)
 	/* commit: the identity map and the loader's tables end here */
 	write_cr3(p4);
 	mm_desc_set_grow(desc_grow);
+	/* lazily unmapped ranges are released before counters are read */
+	err = mm_acct_add_settle_hook(mp_lazy_settle);
+	if (err)
+		return err;
 	log_info("page tables at %#lx: text %p-%p RX, rodata %p-%p R, data %p-%p RW, %lu guard pages",
 		 p4, (void *)__text_start, (void *)__text_end, (void *)__rodata_start,
 		 (void *)__rodata_end, (void *)__data_start, (void *)__kernel_virt_end,

@@ -15,6 +15,7 @@ struct domain {
 static struct spinlock lock = SPINLOCK_INIT;
 static struct domain domains[MM_ACCT_MAX];
 static uint8_t (*current_hook)(void);
+static void (*settle_hooks[MM_ACCT_SETTLE_HOOKS])(void); /* set once each, at boot */
 
 const char *const mm_acct_kind_name[ACCT_KINDS] = {
 	[ACCT_FRAMES] = "frames",
@@ -91,9 +92,34 @@ mm_acct_open(uint8_t *d)
 	return e;
 }
 
+int
+mm_acct_add_settle_hook(void (*fn)(void))
+{
+	for (unsigned i = 0; i < MM_ACCT_SETTLE_HOOKS; i++) {
+		void (*none)(void) = NULL;
+		if (__atomic_compare_exchange_n(&settle_hooks[i], &none, fn, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return E_OK;
+	}
+	return E_NOSPC;
+}
+
+void
+mm_acct_settle(void)
+{
+	/* last added first: a cache above (the heap's) releases into the
+	 * layer below (lazy unmaps), which then releases to the allocators */
+	for (unsigned i = MM_ACCT_SETTLE_HOOKS; i-- > 0;) {
+		void (*fn)(void) = __atomic_load_n(&settle_hooks[i], __ATOMIC_ACQUIRE);
+		if (fn)
+			fn();
+	}
+}
+
 void
 mm_acct_read(uint8_t d, int64_t out[ACCT_KINDS])
 {
+	mm_acct_settle();
 	for (int k = 0; k < ACCT_KINDS; k++)
 		out[k] = __atomic_load_n(&domains[d].c[k], __ATOMIC_RELAXED);
 }

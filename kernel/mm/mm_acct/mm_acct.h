@@ -56,6 +56,17 @@ void mm_acct_set_current_hook(uint8_t (*fn)(void));
 /* add delta to domain d's counter k (no-op for MM_ACCT_NONE) */
 void mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta);
 
+/* Settling: the memory cells keep some releases back for speed (the
+ * pages and frames of a lazily unmapped range until every CPU has
+ * flushed its TLB, the heap's cached large regions: docs/memory.md).
+ * mm_acct_settle() runs every settle hook, the last added first, so that what those hold is
+ * given back and the counters read afterwards are exact; mm_acct_read,
+ * frame_stats, page_stats and mm_usage call it first. Task context only
+ * (a hook may wait for other CPUs). At most MM_ACCT_SETTLE_HOOKS. */
+#define MM_ACCT_SETTLE_HOOKS 4
+int mm_acct_add_settle_hook(void (*fn)(void)) __must_check;
+void mm_acct_settle(void);
+
 /* a fresh open domain in *d; E_BUSY if every domain is open or holds
  * objects still */
 int mm_acct_open(uint8_t *d) __must_check;

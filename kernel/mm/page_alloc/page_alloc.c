@@ -136,6 +136,7 @@ page_alloc_raw(enum page_zone z, size_t count, uint64_t *va)
 void
 page_stats(struct page_stats *o)
 {
+	mm_acct_settle(); /* what is held back for speed counts as free */
 	bool irq = spin_lock_irq(&lock);
 	o->free_code = range_set_total(&zones[ZONE_CODE]) / PAGE_SIZE;
 	o->free_any = range_set_total(&zones[ZONE_ANY]) / PAGE_SIZE;

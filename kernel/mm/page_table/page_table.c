@@ -16,17 +16,22 @@
  */
 static void (*wait_hook)(void);
 
+void
+pt_wait_step(void)
+{
+	if (wait_hook)
+		wait_hook();
+	cpu_relax();
+}
+
 static bool
 pt_lock_take(struct spinlock *l)
 {
 	preempt_count_inc();
 	/* the holder may be waiting for this CPU to flush its TLB, and this
 	 * CPU may have interrupts off: serve shootdowns while waiting */
-	while (!spin_trylock_raw(l)) {
-		if (wait_hook)
-			wait_hook();
-		cpu_relax();
-	}
+	while (!spin_trylock_raw(l))
+		pt_wait_step();
 	return false;
 }
 
@@ -69,6 +74,10 @@ pt_flush(uint64_t va, size_t npages)
 {
 	if (flush_hook) {
 		flush_hook(va, npages);
+		return;
+	}
+	if (npages > 64) {
+		write_cr3(read_cr3()); /* the whole TLB (PT_FLUSH_ALL) */
 		return;
 	}
 	for (size_t i = 0; i < npages; i++)
@@ -127,10 +136,28 @@ table_empty(const uint64_t *t)
 	return true;
 }
 
-/* free the level-`level` table covering va if it is empty (levels 1, 2;
- * level-3 tables are permanent so no P4 entry ever changes) */
+/* Tables freed by pt_reclaim_blocks wait here (guarded by pt_lock) for the one
+ * flush that covers them all: another CPU may cache a pointer to a
+ * table (paging-structure caches) until it has flushed. */
+#define SYNC_TABLES 64
+static uint64_t sync_tables[SYNC_TABLES];
+static size_t sync_ntables;
+
 static void
-reclaim_table(uint64_t va, int level)
+free_synced_tables(void)
+{
+	pt_flush(0, PT_FLUSH_ALL);
+	for (size_t i = 0; i < sync_ntables; i++)
+		frame_free_raw(sync_tables[i], 1);
+	table_frames -= sync_ntables;
+	sync_ntables = 0;
+}
+
+/* free the level-`level` table covering va if it is empty (levels 1, 2;
+ * level-3 tables are permanent so no P4 entry ever changes); batched:
+ * into sync_tables, freed after pt_reclaim_blocks's one flush */
+static void
+reclaim_table(uint64_t va, int level, bool batched)
 {
 	uint64_t *parent = entry_ptr(va, level + 1);
 
@@ -141,15 +168,22 @@ reclaim_table(uint64_t va, int level)
 		return;
 	uint64_t phys = *parent & PTE_ADDR_MASK;
 	*parent = 0;
+	if (batched) {
+		invlpg(tva); /* this CPU's view of the recursive slot */
+		if (sync_ntables == SYNC_TABLES)
+			free_synced_tables();
+		sync_tables[sync_ntables++] = phys;
+		return;
+	}
 	pt_flush(tva, 1);
 	frame_free_raw(phys, 1);
 	table_frames--;
 }
 
-void
-pt_unmap_range(uint64_t va, size_t npages)
+/* clear the entries of [va, va+n pages) (pt_lock held) */
+static void
+clear_range(uint64_t va, size_t npages)
 {
-	bool irq = pt_lock_take(&pt_lock);
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t a = va + i * PAGE_SIZE;
 		if (!(*entry_ptr(a, 4) & PTE_PRESENT) || !(*entry_ptr(a, 3) & PTE_PRESENT) ||
@@ -157,16 +191,90 @@ pt_unmap_range(uint64_t va, size_t npages)
 			continue;
 		*entry_ptr(a, 1) = 0;
 	}
-	pt_flush(va, npages);
-	/* every 2 MiB block touched (at least the one holding va) */
+}
+
+/* reclaim the tables of every 2 MiB block [va, va+n pages) touches (at
+ * least the one holding va) that are left empty (pt_lock held) */
+static void
+reclaim_blocks(uint64_t va, size_t npages, bool batched)
+{
 	uint64_t end = va + (npages ? npages : 1) * PAGE_SIZE;
 	for (uint64_t b = ALIGN_DOWN(va, pt_entry_span(2)); b < end; b += pt_entry_span(2)) {
 		if (!(*entry_ptr(b, 4) & PTE_PRESENT) || !(*entry_ptr(b, 3) & PTE_PRESENT))
 			continue;
-		reclaim_table(b, 1);
-		reclaim_table(b, 2);
+		reclaim_table(b, 1, batched);
+		reclaim_table(b, 2, batched);
 	}
+}
+
+void
+pt_unmap_range(uint64_t va, size_t npages)
+{
+	bool irq = pt_lock_take(&pt_lock);
+	clear_range(va, npages);
+	pt_flush(va, npages);
+	reclaim_blocks(va, npages, false);
 	pt_lock_drop(&pt_lock, irq);
+}
+
+void
+pt_unmap_range_local(uint64_t va, size_t npages)
+{
+	bool irq = pt_lock_take(&pt_lock);
+	clear_range(va, npages);
+	if (npages > 64)
+		write_cr3(read_cr3());
+	else
+		for (size_t i = 0; i < npages; i++)
+			invlpg(va + i * PAGE_SIZE);
+	pt_lock_drop(&pt_lock, irq);
+}
+
+void
+pt_reclaim_blocks(const uint64_t *blocks, size_t n)
+{
+	bool irq = pt_lock_take(&pt_lock);
+	for (size_t i = 0; i < n; i++)
+		reclaim_blocks(blocks[i], 1, true);
+	/* one flush of every CPU's TLB covers every table freed */
+	free_synced_tables();
+	pt_lock_drop(&pt_lock, irq);
+}
+
+static uint64_t (*async_start)(void);
+static bool (*async_done)(uint64_t ticket);
+
+void
+pt_set_async_flush_hooks(uint64_t (*start)(void), bool (*done)(uint64_t ticket))
+{
+	cell_unpin_addr((const void *)async_start);
+	cell_unpin_addr((const void *)async_done);
+	async_start = start;
+	async_done = done;
+	cell_pin_addr((const void *)start);
+	cell_pin_addr((const void *)done);
+}
+
+uint64_t
+pt_flush_all_start(void)
+{
+	if (async_start)
+		return async_start();
+	write_cr3(read_cr3()); /* one CPU: done at once */
+	return 0;
+}
+
+bool
+pt_flush_done(uint64_t ticket)
+{
+	return !async_done || async_done(ticket);
+}
+
+void
+pt_flush_wait(uint64_t ticket)
+{
+	while (!pt_flush_done(ticket))
+		pt_wait_step();
 }
 
 int

@@ -1,0 +1,65 @@
+#!/bin/sh
+# bench-linux.sh BUILD TIMEOUT QEMU-ARGS... : the Linux side of the
+# benchmarks (docs/performance.md). Boots Debian's kernel (the package
+# linux-image-amd64 depends on) with a busybox-static initramfs whose
+# /init runs tools/linux-bench.c (built here with the host's gcc -static)
+# under the QEMU arguments given (the Makefile passes ours), serial to
+# BUILD/bench-linux.log. Prints the BENCH lines; exits non-zero if a
+# benchmark failed, the guest did not exit with success (33), or the
+# packages cannot be had.
+#
+# The packages are fetched with `apt-get download` (apt checks each
+# .deb's SHA256 against Debian's signed index) and unpacked into
+# BUILD/linux with dpkg-deb: installing linux-image-amd64 on the host
+# would pull in initramfs-tools, udev and systemd for nothing.
+set -eu
+build=$1; timeout_s=$2; shift 2
+mkdir -p "$build/linux/debs"
+dir=$(cd "$build/linux" && pwd)
+if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/busybox" ]; then
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	if [ -z "$kpkg" ]; then
+		echo "bench-linux: apt knows no linux-image-amd64 (run apt-get update)" >&2
+		exit 1
+	fi
+	rm -f "$dir"/debs/*.deb
+	(cd "$dir/debs" && apt-get download "$kpkg" busybox-static >/dev/null 2>"$dir/download.err") || {
+		cat "$dir/download.err" >&2
+		echo "bench-linux: apt-get download $kpkg busybox-static failed" >&2
+		exit 1
+	}
+	rm -rf "$dir/unpack"
+	for d in "$dir"/debs/*.deb; do dpkg-deb -x "$d" "$dir/unpack"; done
+	cp "$dir"/unpack/boot/vmlinuz-* "$dir/vmlinuz"
+	cp "$dir/unpack/bin/busybox" "$dir/busybox"
+	(cd "$dir/debs" && ls *.deb) > "$dir/packages.txt"
+	rm -rf "$dir/unpack"
+fi
+# the benchmark program and the initramfs: /init mounts what the program
+# reads (CPU count, console) and runs it; it exits QEMU itself
+gcc -static -O2 -Wall -Werror -pthread -o "$dir/linux-bench" tools/linux-bench.c
+rm -rf "$dir/root"
+mkdir -p "$dir/root/bin" "$dir/root/proc" "$dir/root/sys" "$dir/root/dev"
+cp "$dir/busybox" "$dir/root/bin/busybox"
+cp "$dir/linux-bench" "$dir/root/linux-bench"
+cat > "$dir/root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+exec /linux-bench </dev/console >/dev/console 2>&1
+INIT
+chmod +x "$dir/root/init"
+(cd "$dir/root" && find . | "$dir/busybox" cpio -o -H newc 2>/dev/null) > "$dir/initrd.cpio"
+log=$build/bench-linux.log
+: > "$log"
+echo "bench-linux: $(tr '\n' ' ' < "$dir/packages.txt")"
+rc=0
+timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 "$@" -kernel "$dir/vmlinuz" \
+	-initrd "$dir/initrd.cpio" -append "console=ttyS0 quiet panic=-1" \
+	-display none -serial "file:$log" -monitor none </dev/null || rc=$?
+grep '^BENCH' "$log" || true
+if [ "$rc" != 33 ] || grep -q '^BENCH ERROR' "$log" || ! grep -q '^BENCH DONE' "$log"; then
+	echo "bench-linux: FAILED (QEMU exit $rc); see $log"
+	exit 1
+fi
