@@ -139,6 +139,7 @@ captain_main(const struct boot_info *bi)
 		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
 	/* the shell: console input, then its task (the captain's work ends) */
 	err = tty_init();
+	run_cell("kbd", "kbd_start", bi->cmdline); /* a second console input */
 	struct task_builder sb = TASK_BUILDER(shell_main, (uint64_t)0);
 	sb.name = "shell";
 	sb.restartable = true; /* a shell that crashes comes back */

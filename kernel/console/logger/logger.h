@@ -25,6 +25,9 @@ void kvprintf(const char *fmt, va_list ap);
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_add_sink(log_sink_fn sink) __must_check;
+/* add, replace (NULL: remove) the sink called `name` (under 16 chars): a
+ * sink cell's transfer function takes its place over this way */
+int log_set_sink(const char *name, log_sink_fn sink) __must_check;
 
 #define log_err(...)   log_write(LOG_ERROR, LOG_TAG, __VA_ARGS__)
 #define log_warn(...)  log_write(LOG_WARN, LOG_TAG, __VA_ARGS__)

@@ -136,3 +136,30 @@ tty_dropped(void)
 {
 	return dropped;
 }
+
+/* a second input source (the PS/2 keyboard): bytes go into the same ring
+ * as COM1's, in order, with the same Ctrl-C hook; callable from an
+ * interrupt handler or a task */
+size_t
+tty_input(const char *s, size_t n)
+{
+	bool intr = false;
+	size_t taken = 0;
+	bool irq = spin_lock_irq(&lock);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == 0x03)
+			intr = true;
+		if (head - tail < RING) {
+			ring[head++ % RING] = (uint8_t)s[i];
+			taken++;
+		} else {
+			dropped++;
+		}
+	}
+	spin_unlock_irq(&lock, irq);
+	if (intr && intr_hook)
+		intr_hook();
+	if (taken)
+		waitq_wake_all(&readers);
+	return taken;
+}

@@ -19,6 +19,9 @@ int tty_getc_typed(uint64_t timeout_ns);
 void tty_unget(int c);
 /* called from the interrupt when Ctrl-C (0x03) arrives */
 void tty_set_intr_hook(void (*hook)(void));
+/* input from another source (the PS/2 keyboard), as if typed on COM1;
+ * returns how many bytes fitted (the rest are counted as dropped) */
+size_t tty_input(const char *s, size_t n);
 /* bytes dropped because the ring was full */
 uint64_t tty_dropped(void);
 

@@ -1,0 +1,55 @@
+/*
+ * ps2: the i8042 PS/2 controller (ports 0x60 data, 0x64 status/command):
+ * controller init and self-tests, device reset, the interrupt enables in
+ * its configuration byte, and the recovery of its device cells. The
+ * devices' bytes are decoded by their own cells (kbd); this cell only
+ * moves bytes and keeps the controller sane.
+ *
+ * Recovery: a device cell whose interrupt handler faulted (and unwound
+ * through its fault catcher) calls ps2_device_failed() from the handler;
+ * the ps2 task then reloads that cell from the image (fresh data, its
+ * <cell>_adopt transfer function takes the interrupt over), resets the
+ * controller and the device, and turns its interrupt back on.
+ *
+ * State: counters and the pending recovery request (plain values); the
+ * controller's own state is the device's, re-read, never mirrored.
+ */
+#ifndef PS2_H
+#define PS2_H
+
+#include "base.h"
+
+#define PS2_DATA   0x60
+#define PS2_STATUS 0x64
+#define PS2_ST_OUT_FULL 0x01 /* a byte waits in 0x60 */
+#define PS2_ST_IN_FULL  0x02 /* the controller has not taken our last byte */
+#define PS2_ST_AUX      0x20 /* the waiting byte came from port 2 (mouse) */
+
+/* bring the controller up: ports disabled, flushed, self-test, port 1
+ * tested and enabled, the keyboard reset and scanning (scancode set 2,
+ * translated by the controller to set 1); its interrupt stays off until
+ * ps2_irq_enable. E_TIMEDOUT or E_FORMAT (an unexpected answer), naming the failing step in the log. */
+int ps2_init(void) __must_check;
+/* the keyboard's interrupt (port 1) on or off in the configuration byte */
+int ps2_irq_enable(bool on) __must_check;
+/* true while a command sequence owns the data port: interrupt handlers
+ * must not read it then (they would steal a reply) */
+bool ps2_busy(void);
+/* the controller presents `byte` as if the keyboard had sent it (command
+ * 0xD2), interrupt included: tests feed the real interrupt path this way */
+int ps2_inject(uint8_t byte) __must_check;
+
+/* from a device cell's interrupt handler: it faulted; reload `cell` and
+ * reset its device (done by the ps2 task; E_BUSY if one is pending) */
+int ps2_device_failed(const char *cell);
+/* start the ps2 task (the captain, through kbd_start) */
+int ps2_start(void) __must_check;
+
+struct ps2_stats {
+	uint64_t inits, init_failures, resets, injected;
+	uint64_t recoveries, recovery_failures;
+	uint64_t last_recovery_ns; /* failure reported -> input on again */
+};
+void ps2_stats(struct ps2_stats *out);
+
+#endif

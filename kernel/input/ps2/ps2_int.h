@@ -1,0 +1,10 @@
+/* ps2_int.h: between ps2.c (the controller) and service.c (recovery) */
+#ifndef PS2_INT_H
+#define PS2_INT_H
+
+#include "ps2.h"
+
+extern struct ps2_stats ps2_counters;
+void ps2_irq_off_now(void);
+
+#endif
