@@ -110,6 +110,13 @@ $(BUILD)/obj/%.o: %.S Makefile
 	@echo "  AS    $<"
 	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $< -o $@
 
+# the framebuffer terminal's console font, fetched from Debian at build time
+# and embedded by kernel/display/font/font_data.S (tools/fetch-font.sh)
+FONT_PSF := $(BUILD)/font/console.psf
+$(FONT_PSF): tools/fetch-font.sh
+	$(Q)tools/fetch-font.sh $@
+$(BUILD)/obj/kernel/display/font/font_data.o: $(FONT_PSF)
+
 # the link-level check: every cell's undefined symbols against its deps
 $(BUILD)/deps.ok: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) tools/cell-deps-check.sh
 	@echo "  DEPS  checking every cell's links against its declared cells"

@@ -138,6 +138,7 @@ captain_main(const struct boot_info *bi)
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",
 		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
 	/* the shell: console input, then its task (the captain's work ends) */
+	run_cell("fbterm", "fbterm_start", bi->cmdline); /* the console on the framebuffer */
 	err = tty_init();
 	run_cell("kbd", "kbd_start", bi->cmdline); /* a second console input */
 	struct task_builder sb = TASK_BUILDER(shell_main, (uint64_t)0);
