@@ -127,6 +127,8 @@ captain_main(const struct boot_info *bi)
 	log_info("tasks up on %u CPUs: timer %lu Hz, timeslice %lu ms", ncpus, apic_timer_hz(),
 		 task_timeslice_ns() / 1000000);
 	run_cell("recovery", "recovery_start", bi->cmdline);
+	run_cell("fbterm", "fbterm_start", bi->cmdline); /* the console on the framebuffer */
+	run_cell("kbd", "kbd_start", bi->cmdline);       /* a second console input (tty_input) */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);
@@ -138,9 +140,7 @@ captain_main(const struct boot_info *bi)
 	log_info("boot complete in %lu ms: %zu cells, %zu sections, %zu symbols, %zu cross-cell dependencies",
 		 tsc_ns() / 1000000, st.cells, st.sections, st.symbols, st.deps);
 	/* the shell: console input, then its task (the captain's work ends) */
-	run_cell("fbterm", "fbterm_start", bi->cmdline); /* the console on the framebuffer */
 	err = tty_init();
-	run_cell("kbd", "kbd_start", bi->cmdline); /* a second console input */
 	struct task_builder sb = TASK_BUILDER(shell_main, (uint64_t)0);
 	sb.name = "shell";
 	sb.restartable = true; /* a shell that crashes comes back */

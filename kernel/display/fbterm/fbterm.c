@@ -56,7 +56,10 @@ setup(void)
 	return E_OK;
 }
 
-static uint64_t
+/* the drawing task; global, so a swap restarts it into the new cell's */
+uint64_t fbterm_task(uint64_t arg);
+
+uint64_t
 fbterm_task(uint64_t arg)
 {
 	(void)arg;
@@ -117,4 +120,19 @@ fbterm_info(struct fbterm_info *out)
 	};
 }
 
+int
+fbterm_line(uint32_t row, char *buf, size_t cap)
+{
+	if (!term.ready || row >= term.rows || !cap)
+		return E_RANGE;
+	const uint8_t *text = term.text[(term.top + row) % term.rows];
+	size_t n = term.cols < cap - 1 ? term.cols : cap - 1;
+	memcpy(buf, text, n);
+	while (n && buf[n - 1] == ' ')
+		n--;
+	buf[n] = 0;
+	return E_OK;
+}
+
 EXPORT_APP(fbterm_info);
+EXPORT_APP(fbterm_line);

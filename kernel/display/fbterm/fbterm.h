@@ -37,5 +37,8 @@ struct fbterm_info {
 	uint64_t frame_ns_max, frame_ns_last;/* the longest and the last frame's drawing time */
 };
 void fbterm_info(struct fbterm_info *out);
+/* the text of screen row `row` (0 = top), trailing blanks dropped, as the
+ * grid holds it (drawn within a frame); E_RANGE past the last row */
+int fbterm_line(uint32_t row, char *buf, size_t cap) __must_check;
 
 #endif

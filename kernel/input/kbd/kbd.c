@@ -137,6 +137,7 @@ void
 kbd_stats(struct kbd_stats *out)
 {
 	*out = st;
+	out->mods = dec.mods;
 }
 
 void

@@ -31,6 +31,7 @@ struct kbd_stats {
 	uint64_t delivered;       /* bytes given to the tty */
 	uint64_t dropped;         /* ... that did not fit in its ring */
 	uint64_t faults;          /* faults in the handler (this copy of the cell) */
+	uint8_t mods;             /* modifiers held now (enum kbd_mod) */
 };
 
 /* bring the controller and keyboard up and route IRQ 1 (the captain) */

@@ -69,8 +69,11 @@ reload(const char *cell)
 	return err;
 }
 
-static uint64_t
-service(uint64_t arg)
+/* global, so a swap of this cell restarts the task into the new copy */
+uint64_t ps2_service(uint64_t arg);
+
+uint64_t
+ps2_service(uint64_t arg)
 {
 	(void)arg;
 	for (;;) {
@@ -106,7 +109,7 @@ ps2_start(void)
 {
 	if (started)
 		return E_OK;
-	struct task_builder b = TASK_BUILDER(service, (uint64_t)0);
+	struct task_builder b = TASK_BUILDER(ps2_service, (uint64_t)0);
 	b.name = "ps2";
 	b.restartable = true;
 	int err = task_spawn_detached(&b);
