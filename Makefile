@@ -171,6 +171,20 @@ run: bootstrap $(BUILD)/theseus.iso
 	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
 
+# the same with a window: the framebuffer terminal (fbterm) and the PS/2
+# keyboard, beside the serial console here (README, "With a window")
+RUN_GUI_DISPLAY ?= gtk
+.PHONY: run-gui test-devices
+run-gui: bootstrap $(BUILD)/theseus.iso
+	@$(QEMU) -display help 2>/dev/null | grep -qx '$(RUN_GUI_DISPLAY)' || { echo "run-gui: QEMU has no $(RUN_GUI_DISPLAY) display here; as root: apt-get install -y --no-install-recommends qemu-system-gui"; exit 1; }
+	@rm -f $(EVOLVE_SOCK)
+	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -display $(RUN_GUI_DISPLAY) \
+		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
+
+# keys through QEMU's QMP socket, the screen read back (tools/test-devices-input.sh)
+test-devices: $(BUILD)/theseus.iso
+	@tools/test-devices-input.sh
+
 # rebuild, then send what changed to the OS that `make run` is running
 evolve: cells
 	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(MODULE_CELLS)
