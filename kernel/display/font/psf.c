@@ -11,13 +11,9 @@
 #define PSF2_MAGIC 0x864ab572u
 #define PSF2_HAS_UNICODE_TABLE 0x01
 
-static uint32_t
-rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
+struct psf2_header {
+	uint32_t magic, version, header_size, flags, nglyphs, glyph_bytes, height, width;
+};
 
 static void
 map(struct font *f, uint32_t cp, uint32_t glyph, bool *seen)
@@ -74,6 +70,9 @@ font_parse(const uint8_t *d, size_t len, struct font *out)
 	struct font f = { 0 };
 	size_t hdr;
 	bool table;
+	struct psf2_header h = { 0 };
+	if (len >= sizeof(h))
+		memcpy(&h, d, sizeof(h));
 	if (len >= 4 && (d[0] | d[1] << 8) == PSF1_MAGIC) {
 		hdr = 4;
 		f.width = 8;
@@ -81,14 +80,14 @@ font_parse(const uint8_t *d, size_t len, struct font *out)
 		f.nglyphs = (d[2] & PSF1_MODE512) ? 512 : 256;
 		table = d[2] & PSF1_MODEHASTAB;
 		f.glyph_bytes = f.height;
-	} else if (len >= 32 && rd32(d) == PSF2_MAGIC) {
-		hdr = rd32(d + 8);
-		table = rd32(d + 12) & PSF2_HAS_UNICODE_TABLE;
-		f.nglyphs = rd32(d + 16);
-		f.glyph_bytes = rd32(d + 20);
-		f.height = rd32(d + 24);
-		f.width = rd32(d + 28);
-		if (hdr < 32 || hdr > len || f.width == 0 || f.width > 64 || f.nglyphs == 0 || f.nglyphs > 65536)
+	} else if (h.magic == PSF2_MAGIC) {
+		hdr = h.header_size;
+		table = h.flags & PSF2_HAS_UNICODE_TABLE;
+		f.nglyphs = h.nglyphs;
+		f.glyph_bytes = h.glyph_bytes;
+		f.height = h.height;
+		f.width = h.width;
+		if (hdr < sizeof(h) || hdr > len || f.width == 0 || f.width > 64 || f.nglyphs == 0 || f.nglyphs > 65536)
 			return E_FORMAT;
 	} else {
 		return E_FORMAT;
