@@ -1,7 +1,12 @@
 /*
  * draw.c: pixels. Glyphs are drawn cell by cell straight into the
  * framebuffer (no shadow copy: reading video memory back is what makes
- * framebuffer consoles slow); 32-, 24- and 16-bit RGB modes.
+ * framebuffer consoles slow); 32-, 24- and 16-bit RGB modes. For 8-pixel
+ * wide fonts each of the 256 bit patterns of a glyph row is expanded once
+ * into its pixels (normal and inverted), so a glyph row is a copy of 16
+ * to 32 bytes instead of eight packed pixels.
+ * State: the expansion tables (derived from the colours and the mode;
+ * rebuilt by a new copy of the cell before its first frame).
  */
 #include "fbterm_int.h"
 #include "klibc.h"
@@ -35,10 +40,36 @@ pixel(uint8_t *p, uint32_t v)
 	}
 }
 
+#define ROW_MAX 32 /* 8 pixels of 4 bytes */
+static uint64_t expand[2][256][ROW_MAX / 8];
+static bool expanded;
+
+static void
+build_expansion(void)
+{
+	uint32_t bytes = screen.bpp / 8;
+	for (unsigned inv = 0; inv < 2; inv++)
+		for (unsigned bits = 0; bits < 256; bits++)
+			for (unsigned x = 0; x < 8; x++) {
+				bool on = (bits & (0x80 >> x)) != !!inv;
+				pixel((uint8_t *)expand[inv][bits] + x * bytes, on ? screen.fg : screen.bg);
+			}
+	expanded = true;
+}
+
 static void
 glyph(const struct font *f, uint32_t row, uint32_t col, uint8_t c, bool inverse)
 {
 	uint32_t bytes = screen.bpp / 8;
+	if (f->width == 8) { /* 8 pixels are 2-4 aligned words (pitch: a multiple of 8 here) */
+		uint8_t *line = screen.px + (size_t)row * f->height * screen.pitch + (size_t)col * 8 * bytes;
+		for (uint32_t y = 0; y < f->height; y++, line += screen.pitch) {
+			const uint64_t *src = expand[inverse][*font_row(f, c, y)];
+			for (uint32_t w = 0; w < bytes; w++)
+				((volatile uint64_t *)line)[w] = src[w];
+		}
+		return;
+	}
 	uint32_t fg = inverse ? screen.bg : screen.fg, bg = inverse ? screen.fg : screen.bg;
 	uint8_t *line = screen.px + (size_t)row * f->height * screen.pitch + (size_t)col * f->width * bytes;
 	for (uint32_t y = 0; y < f->height; y++, line += screen.pitch) {
@@ -73,6 +104,8 @@ void
 draw_frame(const struct font *f)
 {
 	uint64_t t0 = tsc_ns();
+	if (!expanded)
+		build_expansion();
 	bool all = __atomic_exchange_n(&term.full, 0, __ATOMIC_ACQ_REL);
 	uint32_t cursor = term.row;
 	for (uint32_t r = 0; r < term.rows; r++) {

@@ -26,7 +26,7 @@ setup(void)
 	if (!f)
 		return E_FORMAT;
 	if ((fb->bpp != 32 && fb->bpp != 24 && fb->bpp != 16) || fb->red_size > 8 || fb->green_size > 8 ||
-	    fb->blue_size > 8) {
+	    fb->blue_size > 8 || fb->pitch % 8) {
 		log_warn("framebuffer %ux%ux%u: pixel format not supported", fb->width, fb->height, fb->bpp);
 		return E_NOTSUP;
 	}
@@ -69,12 +69,15 @@ fbterm_task(uint64_t arg)
 	const struct font *f = font_console();
 	uint64_t drawn = term.gen - 1;
 	for (;;) {
-		uint64_t gen = term.gen;
+		uint64_t gen = term.gen, pause = FRAME_NS;
 		if (gen != drawn || term.full) {
 			draw_frame(f);
 			drawn = gen;
+			/* at most a third of a CPU, however fast lines arrive */
+			if (2 * screen.frame_ns_last > pause)
+				pause = 2 * screen.frame_ns_last;
 		}
-		task_sleep_ns(FRAME_NS);
+		task_sleep_ns(pause);
 	}
 	return 0;
 }
