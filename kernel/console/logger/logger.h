@@ -1,6 +1,7 @@
 /*
  * logger: leveled, timestamped log lines to every registered console sink
- * (COM1 always, the VGA text mirror once mapped). A file sets LOG_TAG
+ * (COM1 always, the VGA text mirror once mapped, the framebuffer terminal
+ * once started: log_set_sink). A file sets LOG_TAG
  * before including this header to name its lines.
  *   [    1.234567] I mm: 2 regions, 510 MiB free
  * State: the sink list, the level threshold and the console lock.
