@@ -5,8 +5,8 @@
 # reach the shell (Shift, Caps Lock, the up arrow, Ctrl-C), garbage
 # scancodes injected through the controller are rejected and counted, an
 # injected fault in the keyboard's interrupt handler is recovered (cell
-# reloaded, keyboard reset, typing works again), kbd and fbterm are
-# swapped live, and a screendump read back with the same PSF font
+# reloaded, keyboard reset, typing works again), QEMU's mouse moves the
+# PS/2 mouse's pointer, kbd and fbterm are swapped live, and a screendump read back with the same PSF font
 # (tools/screen-text) shows the prompt and what was typed.
 # Last line: RESULT devices <passed> <failed>.
 #   tools/test-devices-input.sh --shot SOCK OUT   (used by the session)
@@ -50,6 +50,8 @@ tools/run-commands --timeout 180 \
 	"keyboard fault" "!$Q type x" '~kbd: recovered' \
 	"!$Q type 'echo after the fault' key ret" '~\nafter the fault\r?\n' \
 	faults \
+	"!$Q hmp 'mouse_move 30 20' hmp 'mouse_button 1'" "!sleep 0.5" pointer \
+	"!$Q hmp 'mouse_button 0'" "pointer inject 00" pointer \
 	"swap -v kbd kbd -t kbd_adopt" \
 	"!$Q type 'echo after swapping kbd' key ret" '~\nafter swapping kbd\r?\n' \
 	"swap -v fbterm fbterm -t fbterm_adopt" \
@@ -76,14 +78,17 @@ check garbage_counted '^rejected: 1 keyboard error code; 1 reply with no command
 check garbage_logged 'W kbd: rejected byte 0xfa from the keyboard: reply with no command$'
 check fault_caught '-> caught by the fault catcher'
 check fault_logged 'E kbd: interrupt handler faulted \(read from an unmapped page at 0x[0-9a-f]+\): interrupt handler unwound; keyboard masked; ps2 reloads kbd'
-check fault_recovered 'I ps2: kbd: recovered: cell reloaded, controller and keyboard reset, input on again'
+check fault_recovered 'I ps2: kbd: recovered: cell reloaded, controller and devices reset, input on again'
 check typing_after_fault '^after the fault$'
 check fault_in_log 'task \(kbd interrupt\) \(#0\): #PF page fault at 0x[0-9a-f]+ in kbd:'
 check kbd_swapped '^swapped: kbd -> kbd \([0-9]+ relocations rewritten, 2 data sections carried'
 check typing_after_swap '^after swapping kbd$'
 check fbterm_swapped '^swapped: fbterm -> fbterm \([0-9]+ relocations rewritten, 2 data sections carried'
 check fbterm_task_restarted '^  1 task\(s\) restarted into the new code$'
-check counters_after '^controller: 2 inits \(0 failed\), 2 keyboard resets, 6 bytes injected, 1 recoveries \(0 failed\)'
+check counters_after '^controller: 2 inits \(0 failed\), 2 keyboard resets, 7 bytes injected, 1 recoveries \(0 failed\)'
+check mouse_started '^\[ *[0-9.]+\] I mouse: PS/2 mouse on IRQ 12 \(GSI [0-9]+ -> vector 0x2c\), pointer within 800x600'
+check mouse_moved '^pointer at 430,320 of 800x600, buttons L--$'
+check mouse_garbage_counted 'rejected: 1 first byte without bit 3 \(out of step\), 0 overflow;'
 if [ -s "$shot.png" ] && [ "$(head -c 8 "$shot.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]; then
 	ok screendump_png
 else

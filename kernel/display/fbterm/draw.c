@@ -92,9 +92,19 @@ void
 draw_clear(void)
 {
 	uint32_t bytes = screen.bpp / 8;
-	for (uint32_t y = 0; y < screen.height; y++)
-		for (uint32_t x = 0; x < screen.width; x++)
-			pixel(screen.px + (size_t)y * screen.pitch + (size_t)x * bytes, screen.bg);
+	if (!expanded)
+		build_expansion();
+	/* eight background pixels at a time (a blank glyph row), the rest one by one */
+	const uint64_t *blank = expand[0][0];
+	for (uint32_t y = 0; y < screen.height; y++) {
+		uint8_t *line = screen.px + (size_t)y * screen.pitch;
+		uint32_t x = 0;
+		for (; x + 8 <= screen.width; x += 8)
+			for (uint32_t w = 0; w < bytes; w++)
+				((volatile uint64_t *)(line + (size_t)x * bytes))[w] = blank[w];
+		for (; x < screen.width; x++)
+			pixel(line + (size_t)x * bytes, screen.bg);
+	}
 }
 
 /* A scroll (full) redraws every row; else the rows marked dirty and the

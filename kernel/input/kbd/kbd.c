@@ -45,8 +45,10 @@ drain(void)
 		uint8_t s = inb(PS2_STATUS);
 		if (!(s & PS2_ST_OUT_FULL))
 			break;
+		if ((s & PS2_ST_AUX) && ps2_aux_irq_on())
+			break; /* the mouse's byte: its handler reads it */
 		uint8_t b = inb(PS2_DATA);
-		if (s & PS2_ST_AUX) {
+		if (s & PS2_ST_AUX) { /* port 2 with no mouse driver on: noise */
 			st.aux++;
 			continue;
 		}
@@ -83,7 +85,7 @@ faulted(const struct fault_info *fi)
 	const char *sym = exc_symbolize(fi->rip, &off, &cell);
 	strlcpy(r.cell, cell, sizeof(r.cell));
 	strlcpy(r.section, sym ? sym : "?", sizeof(r.section));
-	int err = ps2_device_failed("kbd");
+	int err = ps2_device_failed("kbd", PS2_PORT_KBD);
 	strlcpy(r.action, err ? "interrupt handler unwound; a recovery was already pending"
 			      : "interrupt handler unwound; keyboard masked; ps2 reloads kbd and resets the keyboard",
 		sizeof(r.action));
@@ -118,7 +120,7 @@ kbd_start(const char *cmdline)
 	}
 	if ((err = exc_register_irq(VEC_KBD, kbd_irq)) ||
 	    (err = ioapic_route(gsi, VEC_KBD, percpu_of(0)->apic_id, false, false)) ||
-	    (err = ps2_irq_enable(true)) || (err = ps2_start())) {
+	    (err = ps2_irq_enable(PS2_PORT_KBD, true)) || (err = ps2_start())) {
 		log_err("PS/2 keyboard not started: %s", err_str(err));
 		return;
 	}

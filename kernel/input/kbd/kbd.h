@@ -23,8 +23,8 @@
 
 struct kbd_stats {
 	uint64_t irqs;            /* interrupts taken */
-	uint64_t spurious;        /* ... that found no byte waiting */
-	uint64_t aux;             /* bytes from the mouse port seen on IRQ 1 (dropped) */
+	uint64_t spurious;        /* ... that found no byte of the keyboard's waiting */
+	uint64_t aux;             /* mouse-port bytes read and dropped (no mouse driver on) */
 	uint64_t busy;            /* interrupts left alone: a command owned the port */
 	uint64_t bytes;           /* scancode bytes accepted */
 	uint64_t rejected[KBD_NVERDICTS]; /* bytes rejected, by kbd_verdict */

@@ -5,6 +5,7 @@
 #include "ps2.h"
 
 extern struct ps2_stats ps2_counters;
-void ps2_irq_off_now(void);
+void ps2_irq_off_now(unsigned port);
+int ps2_irqs_restore(void) __must_check;
 
 #endif

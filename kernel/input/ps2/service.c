@@ -1,12 +1,12 @@
 /*
  * service.c: the ps2 task. It sleeps until a device cell reports that its
  * interrupt handler faulted (ps2_device_failed, from the handler, which
- * has already unwound through its fault catcher and masked its
- * interrupt), then: reloads that cell from the image with fresh data (the
- * new copy's <cell>_adopt takes the interrupt vector over), resets the
- * controller and the keyboard, and turns the interrupt back on. Input
- * typed meanwhile waits in the keyboard (QEMU's queue) or is lost with
- * the reset; what was already delivered to the tty stays.
+ * has already unwound through its fault catcher; the port's interrupt is
+ * masked there and then), then: reloads that cell from the image with
+ * fresh data (the new copy's <cell>_adopt takes the interrupt vector
+ * over), resets the controller and its devices, and turns the interrupts
+ * that were on back on. Input typed meanwhile waits in the device (QEMU's
+ * queue) or is lost with the reset; what was already delivered stays.
  * State: the one pending request (a cell name) and when it was made.
  */
 #define LOG_TAG "ps2"
@@ -26,9 +26,9 @@ static struct waitq req_wait = WAITQ_INIT;
 static bool started;
 
 int
-ps2_device_failed(const char *cell)
+ps2_device_failed(const char *cell, unsigned port)
 {
-	if (!cell || strlen(cell) >= sizeof(req_cell))
+	if (!cell || strlen(cell) >= sizeof(req_cell) || (port != PS2_PORT_KBD && port != PS2_PORT_AUX))
 		return E_INVAL;
 	bool irq = spin_lock_irq(&req_lock);
 	int err = req_cell[0] ? E_BUSY : E_OK;
@@ -38,7 +38,7 @@ ps2_device_failed(const char *cell)
 	}
 	spin_unlock_irq(&req_lock, irq);
 	if (!err)
-		ps2_irq_off_now();
+		ps2_irq_off_now(port);
 	waitq_wake_all(&req_wait);
 	return err;
 }
@@ -87,14 +87,14 @@ ps2_service(uint64_t arg)
 		if (!err)
 			err = ps2_init();
 		if (!err)
-			err = ps2_irq_enable(true);
+			err = ps2_irqs_restore();
 		if (err) {
 			ps2_counters.recovery_failures++;
-			log_err("%s: recovery failed (%s); the keyboard stays off", cell, err_str(err));
+			log_err("%s: recovery failed (%s); its device stays off", cell, err_str(err));
 		} else {
 			ps2_counters.recoveries++;
 			ps2_counters.last_recovery_ns = tsc_ns() - at;
-			log_info("%s: recovered: cell reloaded, controller and keyboard reset, input on again (%lu us)",
+			log_info("%s: recovered: cell reloaded, controller and devices reset, input on again (%lu us)",
 				 cell, ps2_counters.last_recovery_ns / 1000);
 		}
 		irq = spin_lock_irq(&req_lock);
