@@ -1,12 +1,13 @@
 #!/bin/sh
-# test-devices-input.sh: the PS/2 keyboard and the framebuffer terminal in
+# test-devices-input.sh: the PS/2 keyboard and mouse and the framebuffer terminal in
 # one normal boot, driven through QEMU's QMP socket (tools/qmp) beside the
 # serial console (tools/run-commands): keys typed with QEMU's send-key
 # reach the shell (Shift, Caps Lock, the up arrow, Ctrl-C), garbage
-# scancodes injected through the controller are rejected and counted, an
+# scancodes injected through the controller (`input inject`) are rejected and counted, an
 # injected fault in the keyboard's interrupt handler is recovered (cell
 # reloaded, keyboard reset, typing works again), QEMU's mouse moves the
-# PS/2 mouse's pointer, kbd and fbterm are swapped live, and a screendump read back with the same PSF font
+# PS/2 mouse's pointer, kbd and fbterm are swapped live, and a screendump
+# read back with the same PSF font
 # (tools/screen-text) shows the prompt and what was typed.
 # Last line: RESULT devices <passed> <failed>.
 #   tools/test-devices-input.sh --shot SOCK OUT   (used by the session)
@@ -46,18 +47,18 @@ tools/run-commands --timeout 180 \
 	"!$Q type spin key ret" \
 	"!sleep 2; $Q key ctrl-c" \
 	'~spin: crashed: interrupted \(Ctrl-C\)' \
-	"keyboard inject 00 fa a3 7f e0 e0" keyboard \
-	"keyboard fault" "!$Q type x" '~kbd: recovered' \
+	"input inject kbd 00 fa a3 7f e0 e0" input \
+	"input fault kbd" "!$Q type x" '~kbd: recovered' \
 	"!$Q type 'echo after the fault' key ret" '~\nafter the fault\r?\n' \
 	faults \
-	"!$Q hmp 'mouse_move 30 20' hmp 'mouse_button 1'" "!sleep 0.5" pointer \
-	"!$Q hmp 'mouse_button 0'" "pointer inject 00" pointer \
+	"!$Q hmp 'mouse_move 30 20' hmp 'mouse_button 1'" "!sleep 0.5" input \
+	"!$Q hmp 'mouse_button 0'" "input inject mouse 00" input \
 	"swap -v kbd kbd -t kbd_adopt" \
 	"!$Q type 'echo after swapping kbd' key ret" '~\nafter swapping kbd\r?\n' \
 	"swap -v fbterm fbterm -t fbterm_adopt" \
 	"!$Q type 'echo on the screen' key ret" '~\non the screen\r?\n' \
 	"!tools/test-devices-input.sh --shot $sock $shot" \
-	keyboard > "$log" 2>&1
+	input > "$log" 2>&1
 rc=$?
 T_PREFIX=devices/ T_SUITE=devices
 . "$(dirname "$0")/test-lib.sh"

@@ -29,7 +29,7 @@ reject(uint8_t b, enum kbd_verdict v)
 		all += st.rejected[i];
 	if (all <= LOG_REJECTS)
 		log_warn("rejected byte %#x from the keyboard: %s%s", b, kbd_verdict_str(v),
-			 all == LOG_REJECTS ? " (further rejections are only counted: `keyboard`)" : "");
+			 all == LOG_REJECTS ? " (further rejections are only counted: `input`)" : "");
 }
 
 /* every byte waiting in the controller */
@@ -73,38 +73,12 @@ drain(void)
 }
 
 static void
-faulted(const struct fault_info *fi)
-{
-	st.faults++;
-	struct fault_record r = { .cpu = cpu_id(), .vector = fi->vector, .error = fi->error,
-				  .rip = fi->rip, .cr2 = fi->cr2 };
-	strlcpy(r.task, "(kbd interrupt)", sizeof(r.task));
-	strlcpy(r.msg, fi->msg, sizeof(r.msg));
-	uint64_t off;
-	const char *cell = "?";
-	const char *sym = exc_symbolize(fi->rip, &off, &cell);
-	strlcpy(r.cell, cell, sizeof(r.cell));
-	strlcpy(r.section, sym ? sym : "?", sizeof(r.section));
-	int err = ps2_device_failed("kbd", PS2_PORT_KBD);
-	strlcpy(r.action, err ? "interrupt handler unwound; a recovery was already pending"
-			      : "interrupt handler unwound; keyboard masked; ps2 reloads kbd and resets the keyboard",
-		sizeof(r.action));
-	fault_log_add(&r);
-	log_err("interrupt handler faulted (%s at %#lx): %s", fi->msg, fi->rip, r.action);
-}
-
-static void
 kbd_irq(struct trap_frame *f)
 {
 	(void)f;
 	st.irqs++;
-	struct fault_catch c;
-	if (fault_catch_arm(&c) == 0) {
-		drain();
-		fault_catch_disarm(&c);
-	} else {
-		faulted(&c.info);
-	}
+	if (ps2_guarded(drain, "kbd", PS2_PORT_KBD))
+		st.faults++;
 	apic_eoi();
 }
 

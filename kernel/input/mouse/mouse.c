@@ -73,38 +73,12 @@ drain(void)
 }
 
 static void
-faulted(const struct fault_info *fi)
-{
-	st.faults++;
-	struct fault_record r = { .cpu = cpu_id(), .vector = fi->vector, .error = fi->error,
-				  .rip = fi->rip, .cr2 = fi->cr2 };
-	strlcpy(r.task, "(mouse interrupt)", sizeof(r.task));
-	strlcpy(r.msg, fi->msg, sizeof(r.msg));
-	uint64_t off;
-	const char *cell = "?";
-	const char *sym = exc_symbolize(fi->rip, &off, &cell);
-	strlcpy(r.cell, cell, sizeof(r.cell));
-	strlcpy(r.section, sym ? sym : "?", sizeof(r.section));
-	int err = ps2_device_failed("mouse", PS2_PORT_AUX);
-	strlcpy(r.action, err ? "interrupt handler unwound; a recovery was already pending"
-			      : "interrupt handler unwound; mouse masked; ps2 reloads mouse and resets the devices",
-		sizeof(r.action));
-	fault_log_add(&r);
-	log_err("interrupt handler faulted (%s at %#lx): %s", fi->msg, fi->rip, r.action);
-}
-
-static void
 mouse_irq(struct trap_frame *f)
 {
 	(void)f;
 	st.irqs++;
-	struct fault_catch c;
-	if (fault_catch_arm(&c) == 0) {
-		drain();
-		fault_catch_disarm(&c);
-	} else {
-		faulted(&c.info);
-	}
+	if (ps2_guarded(drain, "mouse", PS2_PORT_AUX))
+		st.faults++;
 	apic_eoi();
 }
 

@@ -5,8 +5,8 @@
  * devices' bytes are decoded by their own cells (kbd on port 1, mouse on
  * port 2); this cell only moves bytes and keeps the controller sane.
  *
- * Recovery: a device cell whose interrupt handler faulted (and unwound
- * through its fault catcher) calls ps2_device_failed() from the handler;
+ * Recovery: a device cell's interrupt handler runs its work through
+ * ps2_guarded (a fault catcher); after a fault there, ps2_device_failed;
  * the ps2 task then reloads that cell from the image (fresh data, its
  * <cell>_adopt transfer function takes the interrupt over), resets the
  * controller and the device, and turns its interrupt back on.
@@ -53,6 +53,10 @@ int ps2_inject(uint8_t byte) __must_check;
 /* the same for port 2 (command 0xD3): as if the mouse had sent it */
 int ps2_inject_aux(uint8_t byte) __must_check;
 
+/* a device cell's interrupt handler runs its work this way: under a
+ * fault catcher; true if it faulted (then the fault is in the fault log
+ * and on the console, and ps2_device_failed was called) */
+bool ps2_guarded(void (*work)(void), const char *cell, unsigned port);
 /* from a device cell's interrupt handler: it faulted; its port's
  * interrupt is turned off now, then the ps2 task reloads `cell` and
  * resets the controller and devices (E_BUSY if a recovery is pending) */
