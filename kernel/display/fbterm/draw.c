@@ -110,7 +110,7 @@ draw_clear(void)
 /* A scroll (full) redraws every row; else the rows marked dirty and the
  * row the cursor left. A flag is cleared before its row is drawn, so a
  * write meanwhile marks it again for the next frame. */
-void
+bool
 draw_frame(const struct font *f)
 {
 	uint64_t t0 = tsc_ns();
@@ -129,4 +129,5 @@ draw_frame(const struct font *f)
 	screen.frame_ns_last = tsc_ns() - t0;
 	if (screen.frame_ns_last > screen.frame_ns_max)
 		screen.frame_ns_max = screen.frame_ns_last;
+	return all;
 }

@@ -10,7 +10,8 @@
 #include "nano_core.h"
 #include "task.h"
 
-#define FRAME_NS (30 * 1000000ULL)
+#define FRAME_NS (30 * 1000000ULL)       /* after a few rows (typing) */
+#define FULL_FRAME_NS (150 * 1000000ULL) /* after a whole screen (scrolling) */
 #define SINK "fbterm"
 
 /* map the boot framebuffer and size the grid; nothing changes on failure */
@@ -71,11 +72,14 @@ fbterm_task(uint64_t arg)
 	for (;;) {
 		uint64_t gen = term.gen, pause = FRAME_NS;
 		if (gen != drawn || term.full) {
-			draw_frame(f);
+			bool all = draw_frame(f);
 			drawn = gen;
-			/* at most a third of a CPU, however fast lines arrive */
-			if (2 * screen.frame_ns_last > pause)
-				pause = 2 * screen.frame_ns_last;
+			/* scrolling output is drawn a few times a second, and
+			 * drawing takes at most a fifth of a CPU however fast
+			 * lines arrive (under emulation every guest cycle is
+			 * taken from the other virtual CPUs) */
+			uint64_t min = all ? FULL_FRAME_NS : FRAME_NS;
+			pause = 4 * screen.frame_ns_last > min ? 4 * screen.frame_ns_last : min;
 		}
 		task_sleep_ns(pause);
 	}

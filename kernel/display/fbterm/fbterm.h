@@ -8,7 +8,8 @@
  * writes characters into the grid (a ring of rows: scrolling moves its
  * top, no pixels); the fbterm task draws what changed, at most every
  * 30 ms, outside the lock (a whole frame after a scroll, else the changed
- * rows), with the cursor as an inverted cell. Output right before a crash
+ * rows; after a whole-screen frame it waits 150 ms, and at least four
+ * times the frame's time), with the cursor as an inverted cell. Output right before a crash
  * may therefore be on the serial console and not yet on the screen.
  *
  * Swapping: fbterm_adopt (the transfer function) takes the sink over;

@@ -39,8 +39,8 @@ extern struct screen screen;
 
 void fbterm_sink(const char *s, size_t n);
 void term_reset(uint32_t cols, uint32_t rows);
-/* draw what changed since the last frame */
-void draw_frame(const struct font *f);
+/* draw what changed since the last frame; true if that was every row */
+bool draw_frame(const struct font *f);
 /* the whole framebuffer in the background colour */
 void draw_clear(void);
 uint32_t draw_pack(uint8_t r, uint8_t g, uint8_t b, const struct mb2_framebuffer *fb);
