@@ -37,30 +37,38 @@ mkdir -p build
 rm -f "$sock" "$shot".*
 # Keys are sent from a background host command that waits a moment
 # first: run-commands notes the command's end in the transcript at once,
-# before the OS answers, so the answer's lines come out whole. Each is
+# before the OS answers, so the answer's lines come out whole. Each comes
+# a second after the OS's last answer (its output has ended) and is
 # followed by a wait (~) for its effect.
 keys() { printf '!(sleep 0.3; tools/qmp %s %s) >/dev/null 2>&1 &' "$sock" "$1"; }
 Q="tools/qmp $sock"
 QEMU_EXTRA="-qmp unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 180 \
+	"!sleep 1" \
 	"$(keys "type 'echo typed on the PS/2 keyboard: Shift+1=!' key ret")" \
 	'~\ntyped on the PS/2 keyboard: Shift\+1=!\r?\n' \
+	"!sleep 1" \
 	"$(keys "type 'echo ' key caps_lock type 'caps' key caps_lock type ' lock' key ret")" \
 	'~\nCAPS lock\r?\n' \
+	"!sleep 1" \
 	"$(keys "key up ret")" \
 	'~\nCAPS lock\r?\n(?s:.*)\nCAPS lock\r?\n' \
-	"$(keys "type spin key ret")" '~theseus> spin\r?\n' "!sleep 1" \
+	"!sleep 1" \
+	"$(keys "type spin key ret")" '~spin\r?\n$' \
 	"$(keys "key ctrl-c")" \
-	'~spin: crashed: interrupted \(Ctrl-C\)' \
+	'~spin: crashed: interrupted \(Ctrl-C\)\r?\n' \
 	"input inject kbd 00 fa a3 7f e0 e0" input \
-	"input fault kbd" "$(keys "type x")" '~kbd: recovered' \
+	"input fault kbd" "$(keys "type x")" '~kbd: recovered[^\n]*\n' \
+	"!sleep 1" \
 	"$(keys "type 'echo after the fault' key ret")" '~\nafter the fault\r?\n' \
 	faults \
 	"!$Q hmp 'mouse_move 30 20' hmp 'mouse_button 1'" "!sleep 0.5" input \
 	"!$Q hmp 'mouse_button 0'" "input inject mouse 00" input \
 	"swap -v kbd kbd -t kbd_adopt" \
+	"!sleep 1" \
 	"$(keys "type 'echo after swapping kbd' key ret")" '~\nafter swapping kbd\r?\n' \
 	"swap -v fbterm fbterm -t fbterm_adopt" \
+	"!sleep 1" \
 	"$(keys "type 'echo on the screen' key ret")" '~\non the screen\r?\n' \
 	"!tools/test-devices-input.sh --shot $sock $shot" \
 	input > "$log" 2>&1
