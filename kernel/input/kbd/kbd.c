@@ -63,10 +63,11 @@ drain(void)
 			reject(b, v);
 			continue;
 		}
-		st.bytes++;
 		size_t took = n ? tty_input(out, n) : 0;
 		st.delivered += took;
 		st.dropped += n - took;
+		/* last: whoever sees the byte counted sees what it did */
+		__atomic_store_n(&st.bytes, st.bytes + 1, __ATOMIC_RELEASE);
 	}
 	if (!got)
 		st.spurious++;

@@ -60,13 +60,14 @@ drain(void)
 			reject(b, v);
 			continue;
 		}
-		st.bytes++;
 		if (v == MOUSE_PACKET) {
 			st.packets++;
 			st.x = clamp(st.x + p.dx, st.width);
 			st.y = clamp(st.y - p.dy, st.height); /* the mouse's y is up */
 			st.buttons = p.buttons;
 		}
+		/* last: whoever sees the byte counted sees what it did */
+		__atomic_store_n(&st.bytes, st.bytes + 1, __ATOMIC_RELEASE);
 	}
 	if (!got)
 		st.spurious++;
