@@ -116,6 +116,13 @@ $(BUILD)/obj/%.o: %.S Makefile
 	@echo "  AS    $<"
 	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $< -o $@
 
+# the framebuffer terminal's console font, fetched from Debian at build time
+# and embedded by kernel/display/font/font_data.S (tools/fetch-font.sh)
+FONT_PSF := $(BUILD)/font/console.psf
+$(FONT_PSF): tools/fetch-font.sh
+	$(Q)tools/fetch-font.sh $@
+$(BUILD)/obj/kernel/display/font/font_data.o: $(FONT_PSF)
+
 # the link-level check: every cell's undefined symbols against its deps
 $(BUILD)/deps.ok: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) tools/cell-deps-check.sh
 	@echo "  DEPS  checking every cell's links against its declared cells"
@@ -170,6 +177,20 @@ run: bootstrap $(BUILD)/theseus.iso
 	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off \
 		$(call QEMU_DEV_ARGS,run)
+
+# the same with a window: the framebuffer terminal (fbterm) and the PS/2
+# keyboard, beside the serial console here (README, "With a window")
+RUN_GUI_DISPLAY ?= gtk
+.PHONY: run-gui test-devices-input
+run-gui: bootstrap $(BUILD)/theseus.iso
+	@$(QEMU) -display help 2>/dev/null | grep -qx '$(RUN_GUI_DISPLAY)' || { echo "run-gui: QEMU has no $(RUN_GUI_DISPLAY) display here; as root: apt-get install -y --no-install-recommends qemu-system-gui"; exit 1; }
+	@rm -f $(EVOLVE_SOCK)
+	$(QEMU) $(QEMU_BASE) -cdrom $(BUILD)/theseus.iso -display $(RUN_GUI_DISPLAY) \
+		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off
+
+# keys through QEMU's QMP socket, the screen read back (tools/test-devices-input.sh)
+test-devices-input: $(BUILD)/theseus.iso
+	@tools/test-devices-input.sh
 
 # rebuild, then send what changed to the OS that `make run` is running;
 # TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped

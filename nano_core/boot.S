@@ -28,6 +28,13 @@ mb2_header:
 	.align 8
 	.short 6, 0
 	.long 8
+	/* framebuffer tag (optional): a linear framebuffer if GRUB can set
+	 * one; no preferred geometry here: grub.cfg's gfxpayload chooses
+	 * (tools/mkiso.sh), the fbterm cell draws on it */
+	.align 8
+	.short 5, 1
+	.long 20
+	.long 0, 0, 0
 	/* end tag */
 	.align 8
 	.short 0, 0

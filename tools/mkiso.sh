@@ -15,7 +15,10 @@ cp "$build/nano_core.syms" "$stage/boot/nano_core.syms"
 	echo "set default=0"
 	echo "serial --unit=0 --speed=115200"
 	echo "terminal_output serial console"
+	# a linear framebuffer for the fbterm cell (multiboot2 framebuffer tag)
+	echo "insmod all_video"
 	echo "menuentry \"Theseus/C\" {"
+	echo "	set gfxpayload=800x600x32"
 	echo "	multiboot2 /boot/nano_core.elf $cmdline"
 	echo "	module2 /boot/nano_core.syms nano_core.syms"
 	for cell in "$@"; do

@@ -69,6 +69,7 @@ run_with kernel build/theseus-test.iso make -s test-kernel
 run_with shell build/theseus.iso tools/test-shell.sh
 run_with stress build/theseus.iso tools/test-stress.sh
 run_with live-suite build/theseus-prio.iso tools/test-suite-live.sh 1
+run_with input build/theseus.iso tools/test-devices-input.sh
 run_with faults build/theseus-workload.iso tools/test-faults.sh
 # the drivers in a normal boot, disk images read back on the host (issue 17)
 run_with devices build/theseus.iso tools/test-devices.sh

@@ -32,6 +32,8 @@ static const struct {
 	{ "lspci", "[-v]: PCI functions and the device interrupt lines (-v: BARs, INTx, capabilities)" },
 	{ "nic", "| nic arp [N]: the e1000's MAC, link and counters; N ARP requests to the gateway" },
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
+	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
+	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },

@@ -580,6 +580,71 @@ test_tables_full_nospc(void **state)
 	too_many_mmap_entries(state);
 }
 
+/* a framebuffer tag (8) as GRUB writes it for an RGB mode */
+static size_t
+mb_fb(uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h, uint8_t bpp, uint8_t type, size_t n)
+{
+	uint8_t p[30] = { 0 };
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &pitch, 4);
+	memcpy(p + 12, &w, 4);
+	memcpy(p + 16, &h, 4);
+	p[20] = bpp;
+	p[21] = type;
+	/* 22-23 reserved; RGB: red 16/8, green 8/8, blue 0/8 */
+	p[24] = 16, p[25] = 8, p[26] = 8, p[27] = 8, p[28] = 0, p[29] = 8;
+	return mb_tag(8, p, n);
+}
+
+static void
+test_framebuffer(void **state)
+{
+	(void)state;
+	/* absent: type NONE */
+	mb_str(1, "x");
+	mb_end();
+	assert_int_equal(parse(), E_OK);
+	assert_int_equal(BI.fb.type, MB2_FB_NONE);
+	/* an 800x600x32 RGB mode */
+	mb_begin();
+	mb_fb(0xfd000000ULL, 3200, 800, 600, 32, MB2_FB_RGB, 30);
+	mb_end();
+	assert_int_equal(parse(), E_OK);
+	assert_int_equal(BI.fb.type, MB2_FB_RGB);
+	assert_true(BI.fb.addr == 0xfd000000ULL);
+	assert_int_equal(BI.fb.pitch, 3200);
+	assert_int_equal(BI.fb.width, 800);
+	assert_int_equal(BI.fb.height, 600);
+	assert_int_equal(BI.fb.bpp, 32);
+	assert_int_equal(BI.fb.red_pos, 16);
+	assert_int_equal(BI.fb.green_pos, 8);
+	assert_int_equal(BI.fb.blue_size, 8);
+	/* EGA text, no colour fields */
+	mb_begin();
+	mb_fb(0xb8000, 160, 80, 25, 16, MB2_FB_EGA_TEXT, 24);
+	mb_end();
+	assert_int_equal(parse(), E_OK);
+	assert_int_equal(BI.fb.type, MB2_FB_EGA_TEXT);
+	/* RGB without its colour fields, a pitch shorter than a line, a
+	 * mode whose end wraps the address space, an unknown type */
+	mb_begin();
+	mb_fb(0xfd000000ULL, 3200, 800, 600, 32, MB2_FB_RGB, 24);
+	mb_end();
+	assert_int_equal(parse(), E_FORMAT);
+	mb_begin();
+	mb_fb(0xfd000000ULL, 3199, 800, 600, 32, MB2_FB_RGB, 30);
+	mb_end();
+	assert_int_equal(parse(), E_FORMAT);
+	mb_begin();
+	mb_fb(~0ULL - 4096, 3200, 800, 600, 32, MB2_FB_RGB, 30);
+	mb_end();
+	assert_int_equal(parse(), E_FORMAT);
+	mb_begin();
+	mb_fb(0xfd000000ULL, 3200, 800, 600, 32, 3, 30);
+	mb_end();
+	assert_int_equal(parse(), E_FORMAT);
+}
+
 int
 main(void)
 {
@@ -595,6 +660,7 @@ main(void)
 		cmocka_unit_test_setup(test_mmap_entry_size, setup),
 		cmocka_unit_test_setup(test_mmap_huge_entry_size, setup),
 		cmocka_unit_test_setup(test_cmdline_has, setup),
+		cmocka_unit_test_setup(test_framebuffer, setup),
 		cmocka_unit_test_setup(test_mutations_are_safe, setup),
 	};
 

@@ -13,6 +13,7 @@ enum {
 	TAG_LOADER = 2,
 	TAG_MODULE = 3,
 	TAG_MMAP = 6,
+	TAG_FRAMEBUFFER = 8,
 	TAG_ACPI_OLD = 14,
 	TAG_ACPI_NEW = 15,
 };
@@ -69,6 +70,37 @@ parse_mmap(const uint8_t *t, uint32_t size, struct boot_info *out)
 	return E_OK;
 }
 
+/* framebuffer: addr, pitch, width, height, bpp, type, reserved (u16),
+ * then for RGB the six colour-field bytes. A geometry whose last line
+ * would wrap the address space, or a pitch shorter than a line of
+ * pixels, is malformed. */
+static int
+parse_fb(const uint8_t *t, uint32_t size, struct boot_info *out)
+{
+	if (size < 32)
+		return E_FORMAT;
+	struct mb2_framebuffer fb = {
+		.addr = rd64(t + 8), .pitch = rd32(t + 16), .width = rd32(t + 20),
+		.height = rd32(t + 24), .bpp = t[28], .type = t[29],
+	};
+	if (fb.type == MB2_FB_RGB) {
+		if (size < 38)
+			return E_FORMAT;
+		fb.red_pos = t[32];
+		fb.red_size = t[33];
+		fb.green_pos = t[34];
+		fb.green_size = t[35];
+		fb.blue_pos = t[36];
+		fb.blue_size = t[37];
+	}
+	uint64_t line = fb.type == MB2_FB_EGA_TEXT ? (uint64_t)fb.width * 2 : ((uint64_t)fb.width * fb.bpp + 7) / 8;
+	if (fb.type > MB2_FB_EGA_TEXT || fb.pitch < line || fb.height == 0 ||
+	    fb.addr + (uint64_t)fb.pitch * fb.height < fb.addr)
+		return E_FORMAT;
+	out->fb = fb;
+	return E_OK;
+}
+
 static int
 parse_tag(const uint8_t *t, uint32_t type, uint32_t size, struct boot_info *out)
 {
@@ -95,6 +127,8 @@ parse_tag(const uint8_t *t, uint32_t type, uint32_t size, struct boot_info *out)
 	}
 	case TAG_MMAP:
 		return parse_mmap(t, size, out);
+	case TAG_FRAMEBUFFER:
+		return parse_fb(t, size, out);
 	case TAG_ACPI_OLD:
 	case TAG_ACPI_NEW: {
 		size_t n = size - 8;
@@ -118,6 +152,7 @@ mb2_parse(const void *info, size_t avail, uint64_t info_phys, struct boot_info *
 	const uint8_t *p = info;
 
 	memset(out, 0, sizeof(*out));
+	out->fb.type = MB2_FB_NONE;
 	if (avail < 8)
 		return E_FORMAT;
 	uint32_t total = rd32(p);

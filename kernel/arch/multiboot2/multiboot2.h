@@ -33,6 +33,16 @@ struct mb2_module {
 	char name[MB2_NAME_MAX];
 };
 
+/* the framebuffer GRUB set up (tag 8); type MB2_FB_NONE if there is none */
+enum mb2_fb_type { MB2_FB_INDEXED = 0, MB2_FB_RGB = 1, MB2_FB_EGA_TEXT = 2, MB2_FB_NONE = 0xff };
+struct mb2_framebuffer {
+	uint64_t addr;                 /* physical */
+	uint32_t pitch, width, height; /* bytes per line; pixels (characters for EGA text) */
+	uint8_t bpp, type;
+	/* RGB only: bit position and width of each colour field */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
+};
+
 struct boot_info {
 	uint64_t info_phys, info_size; /* where GRUB put the original */
 	char cmdline[MB2_CMDLINE_MAX];
@@ -43,6 +53,7 @@ struct boot_info {
 	size_t nmodules;
 	uint8_t rsdp[36]; /* ACPI RSDP copy (v1: 20 bytes, v2: 36) */
 	size_t rsdp_len;
+	struct mb2_framebuffer fb;
 };
 
 /* Parse `avail` readable bytes at `info`. Returns E_OK, E_FORMAT for a

@@ -128,6 +128,9 @@ captain_main(const struct boot_info *bi)
 		 task_timeslice_ns() / 1000000);
 	run_cell("recovery", "recovery_start", bi->cmdline);
 	run_cell("pci", "pci_start", bi->cmdline); /* devices: PCI, then their drivers */
+	run_cell("fbterm", "fbterm_start", bi->cmdline); /* the console on the framebuffer */
+	run_cell("kbd", "kbd_start", bi->cmdline);       /* a second console input (tty_input) */
+	run_cell("mouse", "mouse_start", bi->cmdline);   /* the pointer (port 2 of the same controller) */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);

@@ -368,8 +368,14 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 		ns->ncells++;
 		if (!n->is_app)
 			for (size_t k = 0; k < n->nsyms; k++) {
+				/* the mark .app_exports gave it at load moves too */
+				struct sym_entry *te = symmap_get(&p->tmp->map, n->syms[k].name);
+				bool exported = te && te->app_export;
 				symmap_remove(&p->tmp->map, n->syms[k].name);
 				symmap_put(&ns->map, n->syms[k].name, n->syms[k].addr, n->syms[k].sec);
+				struct sym_entry *e = exported ? symmap_get(&ns->map, n->syms[k].name) : NULL;
+				if (e)
+					e->app_export = true;
 			}
 	}
 }

@@ -7,6 +7,7 @@
 #include "logger.h"
 #include "base.h"
 #include "fmt.h"
+#include "klibc.h"
 #include "serial.h"
 #include "tsc.h"
 #include "cell_mgr.h"
@@ -17,6 +18,7 @@
 
 static struct spinlock console_lock = SPINLOCK_INIT;
 static log_sink_fn sinks[MAX_SINKS];
+static char sink_names[MAX_SINKS][16]; /* "" for an anonymous sink */
 static unsigned nsinks;
 static enum log_level threshold = LOG_INFO;
 
@@ -37,7 +39,8 @@ emit(void *ctx, const char *s, size_t n)
 		return;
 	serial_write(COM1, s, n);
 	for (unsigned i = 0; i < nsinks; i++)
-		sinks[i](s, n);
+		if (sinks[i])
+			sinks[i](s, n);
 	last_out = s[n - 1];
 }
 
@@ -225,6 +228,39 @@ log_add_sink(log_sink_fn sink)
 	sinks[nsinks++] = sink;
 	cell_pin_addr((const void *)sink);
 	return E_OK;
+}
+
+/* the named sink is added, replaced (a new version of the cell that
+ * registered it takes over) or, with NULL, removed; under the console lock,
+ * so no line is half in the old sink and half in the new one */
+int
+log_set_sink(const char *name, log_sink_fn sink)
+{
+	if (!name || !*name || strlen(name) >= sizeof(sink_names[0]))
+		return E_INVAL;
+	bool irq_on;
+	bool locked = console_enter(&irq_on);
+	unsigned i = 0;
+	while (i < nsinks && strcmp(sink_names[i], name))
+		i++;
+	int err = E_OK;
+	if (i == nsinks && !sink)
+		err = E_NOENT;
+	else if (i == nsinks && nsinks == MAX_SINKS)
+		err = E_NOSPC;
+	if (!err) {
+		/* commit: nothing below fails */
+		cell_pin_addr((const void *)sink);
+		log_sink_fn old = i < nsinks ? sinks[i] : NULL;
+		sinks[i] = sink; /* a slot emptied by NULL stays, skipped by emit */
+		if (i == nsinks) {
+			strlcpy(sink_names[i], name, sizeof(sink_names[i]));
+			nsinks++;
+		}
+		cell_unpin_addr((const void *)old);
+	}
+	console_leave(locked, irq_on);
+	return err;
 }
 
 EXPORT_APP(kprintf);

@@ -1,6 +1,7 @@
 /*
  * logger: leveled, timestamped log lines to every registered console sink
- * (COM1 always, the VGA text mirror once mapped). A file sets LOG_TAG
+ * (COM1 always, the VGA text mirror once mapped, the framebuffer terminal
+ * once started: log_set_sink). A file sets LOG_TAG
  * before including this header to name its lines.
  *   [    1.234567] I mm: 2 regions, 510 MiB free
  * State: the sink list, the level threshold and the console lock.
@@ -25,6 +26,9 @@ void kvprintf(const char *fmt, va_list ap);
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_add_sink(log_sink_fn sink) __must_check;
+/* add, replace (NULL: remove) the sink called `name` (under 16 chars): a
+ * sink cell's transfer function takes its place over this way */
+int log_set_sink(const char *name, log_sink_fn sink) __must_check;
 
 /* The console's edit line: the prompt and the line being typed at it (the
  * shell's). Other output first erases it and, once that output has ended

@@ -31,7 +31,7 @@ static bool paused;          /* the ring was full: receive interrupt masked */
 static struct spinlock lock = SPINLOCK_INIT;
 static struct waitq readers = WAITQ_INIT;
 static void (*intr_hook)(void);
-static uint64_t fulls, overruns;
+static uint64_t fulls, overruns, dropped;
 
 /* one input byte into the ring (any input source), with the lock held;
  * false if the ring is full. Sets *intr for a Ctrl-C */
@@ -213,4 +213,33 @@ uint64_t
 tty_overruns(void)
 {
 	return overruns;
+}
+
+/* a second input source (the PS/2 keyboard): bytes go into the same ring
+ * as COM1's, in order, with the same Ctrl-C hook; callable from an
+ * interrupt handler or a task */
+size_t
+tty_input(const char *s, size_t n)
+{
+	bool intr = false;
+	size_t taken = 0;
+	bool irq = spin_lock_irq(&lock);
+	for (size_t i = 0; i < n; i++) {
+		if (ring_put_locked((uint8_t)s[i], &intr))
+			taken++;
+		else
+			dropped++; /* (a keyboard cannot be made to wait, as the UART is) */
+	}
+	spin_unlock_irq(&lock, irq);
+	if (intr && intr_hook)
+		intr_hook();
+	if (taken)
+		waitq_wake_all(&readers);
+	return taken;
+}
+
+uint64_t
+tty_dropped(void)
+{
+	return dropped;
 }

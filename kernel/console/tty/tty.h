@@ -29,5 +29,10 @@ void tty_set_intr_hook(void (*hook)(void));
  * itself lost (overrun: the ring was not the cause) */
 uint64_t tty_full_count(void);
 uint64_t tty_overruns(void);
+/* input from another source (the PS/2 keyboard), as if typed on COM1;
+ * returns how many bytes fitted (the rest are counted as dropped) */
+size_t tty_input(const char *s, size_t n);
+/* bytes dropped because the ring was full */
+uint64_t tty_dropped(void);
 
 #endif

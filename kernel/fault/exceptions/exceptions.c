@@ -341,6 +341,23 @@ exc_register_irq(uint8_t vec, irq_handler_fn h)
 	return E_OK;
 }
 
+/* a driver's transfer function takes its vector over from the cell it
+ * replaces (swap or reload): one store, so an interrupt runs either the
+ * old handler or the new one, never none */
+int
+exc_replace_irq(uint8_t vec, irq_handler_fn h)
+{
+	if (vec < 32 || !h)
+		return E_INVAL;
+	irq_handler_fn old = irq_handlers[vec];
+	if (!old)
+		return E_NOENT;
+	cell_pin_addr((const void *)h);
+	__atomic_store_n(&irq_handlers[vec], h, __ATOMIC_RELEASE);
+	cell_unpin_addr((const void *)old);
+	return E_OK;
+}
+
 int
 exc_unregister_irq(uint8_t vec, irq_handler_fn h)
 {

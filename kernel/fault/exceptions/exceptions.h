@@ -50,6 +50,9 @@ int exc_register_fault_handler(uint8_t vec, fault_handler_fn h) __must_check;
 int exc_register_irq(uint8_t vec, irq_handler_fn h) __must_check;
 /* E_NOENT unless h is vec's handler */
 int exc_unregister_irq(uint8_t vec, irq_handler_fn h);
+/* replace the handler registered for vec (E_NOENT if none): a driver
+ * cell's transfer function takes its interrupt over this way */
+int exc_replace_irq(uint8_t vec, irq_handler_fn h) __must_check;
 /* called after an interrupt handler, when returning to task code: the task
  * cell delivers pending kills from here (may not return) */
 void exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
