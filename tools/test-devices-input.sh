@@ -56,7 +56,7 @@ tools/run-commands --timeout 180 \
 	"!sleep 1" \
 	"$(keys "type spin key ret")" '~spin\r?\n$' \
 	"$(keys "key ctrl-c")" \
-	'~spin: crashed: interrupted \(Ctrl-C\)\r?\n' \
+	'~spin: killed: interrupted by Ctrl-C\r?\n' \
 	"input inject kbd 00 fa a3 7f e0 e0" input \
 	"input fault kbd" "$(keys "type x")" '~kbd: recovered[^\n]*\n' \
 	"!sleep 1" \
@@ -87,7 +87,7 @@ check fbterm_started '^\[ *[0-9.]+\] I fbterm: framebuffer terminal: 800x600x(24
 check typed_keys '^typed on the PS/2 keyboard: Shift\+1=!$'
 check caps_lock '^CAPS lock$'
 if [ "$(grep -c '^CAPS lock$' "$log")" -ge 2 ]; then ok up_arrow_history; else bad up_arrow_history "the up arrow did not run the last line again"; fi
-check ctrl_c '^spin: crashed: interrupted \(Ctrl-C\)'
+check ctrl_c '^spin: killed: interrupted by Ctrl-C'
 check garbage_counted '^rejected: 1 keyboard error code; 1 reply with no command; 1 no such key; 1 release of a key not down; 1 broken prefix;$'
 check garbage_logged 'W kbd: rejected byte 0xfa from the keyboard: reply with no command$'
 check fault_caught '-> caught by the fault catcher'
