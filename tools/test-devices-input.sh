@@ -54,7 +54,7 @@ tools/run-commands --timeout 180 \
 	"$(keys "key up ret")" \
 	'~\nCAPS lock\r?\n(?s:.*)\nCAPS lock\r?\n' \
 	"!sleep 1" \
-	"$(keys "type spin key ret")" '~spin\r?\n$' \
+	"$(keys "type spin key ret")" '~\nspin\r?\n' "!sleep 1" \
 	"$(keys "key ctrl-c")" \
 	'~spin: killed: interrupted by Ctrl-C\r?\n' \
 	"input inject kbd 00 fa a3 7f e0 e0" input \
