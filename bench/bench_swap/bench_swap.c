@@ -57,19 +57,8 @@ receiver(uint64_t unused)
 static int
 swap_once(const char *old, const char *new, struct swap_times *t)
 {
-	struct cell_ns *k = cell_ns_kernel();
-	struct swap_request rq = { .ns = k, .nold = 1, .nnew = 1 };
-	rq.old[0] = old;
-	rq.new_names[0] = new;
-	static char adopt[48];
-	snprintf(adopt, sizeof(adopt), "%s_adopt", new);
-	struct cell *c = cell_find(k, old);
-	if (c && c->pins) {
-		rq.transfer[0] = adopt;
-		rq.ntransfer = 1;
-	}
 	struct cell_error why;
-	int err = cell_swap(&rq, t, &why);
+	int err = cell_swap_one(cell_ns_kernel(), old, new, t, &why);
 	if (err)
 		kprintf("BENCH ERROR swap %s -> %s: %s\n", old, new, why.msg);
 	return err;

@@ -224,6 +224,11 @@ struct swap_times {
 };
 /* check, then commit: on any error nothing in the running system changed */
 int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why) __must_check;
+/* one cell for one other (or a fresh copy of itself) in ns, with the new
+ * cell's <new>_adopt transfer function when the old one is registered in
+ * the running system (pinned) */
+int cell_swap_one(struct cell_ns *ns, const char *old, const char *new, struct swap_times *t,
+		  struct cell_error *why) __must_check;
 /* stop the other CPUs for the pause (the SMP cell installs them) */
 void cell_set_quiesce_hooks(int (*stop)(uint64_t bound_ns, bool *irq, uint32_t *missing),
 			    void (*resume)(bool irq));

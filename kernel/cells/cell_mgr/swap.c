@@ -687,3 +687,19 @@ cell_retired(void)
 EXPORT_APP(cell_swap);
 EXPORT_APP(cell_retired);
 EXPORT_APP(cell_reclaim);
+
+int
+cell_swap_one(struct cell_ns *ns, const char *old, const char *new, struct swap_times *t, struct cell_error *why)
+{
+	struct swap_request rq = { .ns = ns, .nold = 1, .nnew = 1 };
+	rq.old[0] = old;
+	rq.new_names[0] = new;
+	char adopt[CELL_NAME_MAX + 8];
+	snprintf(adopt, sizeof(adopt), "%s_adopt", new);
+	struct cell *c = cell_find(ns, old);
+	if (c && __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE)) {
+		rq.transfer[0] = adopt;
+		rq.ntransfer = 1;
+	}
+	return cell_swap(&rq, t, why);
+}

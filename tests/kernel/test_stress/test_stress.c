@@ -151,20 +151,9 @@ static struct {
 static int
 swap_cell(const char *old, const char *new, char *why_out, size_t n)
 {
-	struct cell_ns *k = cell_ns_kernel();
-	struct swap_request rq = { .ns = k, .nold = 1, .nnew = 1 };
-	rq.old[0] = old;
-	rq.new_names[0] = new;
-	static char adopt[48];
-	snprintf(adopt, sizeof(adopt), "%s_adopt", new);
-	struct cell *c = cell_find(k, old);
-	if (c && c->pins) {
-		rq.transfer[0] = adopt;
-		rq.ntransfer = 1;
-	}
 	struct swap_times t;
 	struct cell_error why;
-	int err = cell_swap(&rq, &t, &why);
+	int err = cell_swap_one(cell_ns_kernel(), old, new, &t, &why);
 	if (err)
 		snprintf(why_out, n, "%s", why.msg);
 	sum.load += t.load;
