@@ -25,6 +25,17 @@ static const char *const err_names[E__COUNT] = {
 	[-E_FULL]      = "full",
 	[-E_INTR]      = "interrupted (task being killed)",
 	[-E_IO]        = "device I/O error",
+	[-E_NOTDIR]    = "not a directory",
+	[-E_ISDIR]     = "is a directory",
+	[-E_NOTEMPTY]  = "directory not empty",
+	[-E_ROFS]      = "read-only file system",
+	[-E_NAMETOOLONG] = "name too long",
+	[-E_CORRUPT]   = "corrupted file system",
+	[-E_CONNREFUSED] = "connection refused",
+	[-E_CONNRESET] = "connection reset",
+	[-E_NOTCONN]   = "not connected",
+	[-E_ADDRINUSE] = "address in use",
+	[-E_UNREACH]   = "host unreachable",
 };
 
 const char *

@@ -27,7 +27,18 @@ enum err {
 	E_FULL      = -17, /* a bounded buffer has no room */
 	E_INTR      = -18, /* interrupted: the task is being killed */
 	E_IO        = -19, /* a device reported an error or was reset mid-request */
-	E__COUNT    = 20
+	E_NOTDIR    = -20, /* a path component is not a directory */
+	E_ISDIR     = -21, /* the object is a directory */
+	E_NOTEMPTY  = -22, /* the directory is not empty */
+	E_ROFS      = -23, /* the file system is read-only */
+	E_NAMETOOLONG = -24, /* a name or path is too long */
+	E_CORRUPT   = -25, /* a medium's structures are malformed (disk image, ...) */
+	E_CONNREFUSED = -26, /* nobody listens at that address and port */
+	E_CONNRESET = -27, /* the peer reset or the stack aborted the connection */
+	E_NOTCONN   = -28, /* the socket is not connected */
+	E_ADDRINUSE = -29, /* the address or port is already bound */
+	E_UNREACH   = -30, /* no route to the host or network */
+	E__COUNT    = 31
 };
 
 const char *err_str(int err);
