@@ -193,9 +193,10 @@ test-devices-input: $(BUILD)/theseus.iso
 	@tools/test-devices-input.sh
 
 # rebuild, then send what changed to the OS that `make run` is running;
-# TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped
+# TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped;
+# PROBATION=ms keeps the old cells until then, a fault rolling the swap back
 evolve: cells
-	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(if $(TRANSFER),--transfer $(TRANSFER)) $(MODULE_CELLS)
+	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(if $(TRANSFER),--transfer $(TRANSFER)) $(if $(PROBATION),--probation $(PROBATION)) $(MODULE_CELLS)
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"

@@ -91,7 +91,7 @@ echk args_40 "^$(echo "$ARGS40" | sed 's/ $//')\$"
 echk long_line_ok '^z{990}$'
 echk long_line_refused '^shell: line longer than 1023 bytes: not run \(nothing was kept past byte 1023\)$'
 if grep -q '^y\{100\}' "$elog"; then bad long_line_not_run "a part of the over-long line ran"; else ok long_line_not_run; fi
-echk evolve_junk_request "^\\[host\\] junk: DONE ERR unknown request '\\\\x01\\\\x02junk\\\\xff' \\(HELLO or BEGIN\\)"
+echk evolve_junk_request "^\\[host\\] junk: DONE ERR unknown request '\\\\x01\\\\x02junk\\\\xff' \\(HELLO, BEGIN or STATUS id\\)"
 echk evolve_junk_manifest "^\\[host\\] junkmanifest: DONE ERR a manifest line holds non-text bytes: '\\\\x01bad\\\\x02line'"
 if LC_ALL=C grep -q "$(printf '\001')" "$elog"; then bad evolve_junk_not_echoed "a raw control byte reached the console"; else ok evolve_junk_not_echoed; fi
 echk evolve_cut_short '^\[host\] cut: DONE ERR the manifest was cut short \(OBJECT hello: the host stopped sending\); nothing changed'

@@ -20,6 +20,12 @@ cp "$evo/good/hello.o" "$evo/good/shell.o" "$evo/bad/" &&
 tools/evolve-variant.sh "$evo/bad" kernel/tasks/sched_rr \
 	's/"round-robin"/"round-robin v3"/;$a void evolve_missing_fn(void); int evolve_bad_probe(void); int evolve_bad_probe(void) { evolve_missing_fn(); return 0; }' ||
 	echo "  (could not build the evolve variants)"
+# a bad new shell, evolved on probation: its unknown-command path faults,
+# which rolls the evolution back to the shell before it
+mkdir -p "$evo/faulty" && cp "$evo/good/"*.o "$evo/faulty/" &&
+tools/evolve-variant.sh "$evo/faulty" kernel/console/shell \
+	'/unknown command (type `help`)/c { uintptr_t z = 0; __asm__("" : "+r"(z)); *(volatile int *)z = 1; }' ||
+	echo "  (could not build the faulty shell variant)"
 sock=build/shell-evolve.sock
 rm -f "$sock"
 EV="tools/evolve --sock $sock --manifest $evo/manifest.txt --cells"
@@ -31,6 +37,8 @@ tools/run-commands --timeout 180 \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
 	"spin &" hello "!$EV $evo/good" hello jobs "kill spin" uptime rq nosuchcommand2 "!$EV $evo/good" "!$EV $evo/bad" rq hello \
+	"!$EV $evo/faulty --probation 60000 --no-wait" nosuchcommand5 nosuchcommand6 \
+	"!tools/evolve --sock $sock --status last" "ns log kernel" \
 	"swap -v sched_rr sched_prio -t sched_prio_adopt" rq "swap sched_prio swapfix_v1" \
 	"test base" "test nosuch" halt > "$log" 2>&1
 rc=$?
@@ -104,6 +112,14 @@ check evolve_refused '^\[host\] evolve: FAILED: .*evolve_missing_fn'
 # after the refused evolution, `rq` still shows the version before it
 after=$(awk '/^\[host\] evolve: FAILED/ { f = 1 } f && /^policy: / { print; exit }' "$log")
 check evolve_refused_unchanged "$( [ "$after" = 'policy: round-robin v2' ] && echo '^policy: round-robin v2$' || echo 'NO-RQ-AFTER-THE-REFUSAL-SHOWING-v2')"
+# the faulty shell on probation: its fault rolled the evolution back, the
+# shell before it answers again, and the host's status query says so
+check probation_evolved '^\[host\] evolve: on probation for 60000 ms \(commit #[0-9]+\)'
+check probation_fault_rolled_back 'recovery: stage 3: rollback of commit #[0-9]+ queued \(fault in shell, on probation\)'
+check probation_old_shell_back '^nosuchcommand6: unknown command \(type `help`\) \[evolved shell\]'
+check probation_status_rolled_back '^\[host\] evolve: ROLLED BACK: commit #[0-9]+: fault in shell at 0x[0-9a-f]+ \(task shell\)'
+check probation_log '^#[0-9]+ kernel +evolve +rolled back '
+check probation_log_rollback '^#[0-9]+ kernel +rollback of #[0-9]+ +committed '
 check swap '^swapped: sched_rr -> sched_prio \([0-9]+ relocations rewritten'
 check swap_stages '^  pause \(all CPUs\) +none  \(live transfer: no CPU stopped\)'
 check swap_live_policy '^policy: priority \(stride\)'

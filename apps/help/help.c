@@ -12,7 +12,7 @@ static const struct {
 	const char *name, *text;
 } known[] = {
 	{ "help", "this list" },
-	{ "ns", "[-r] | -s CELL: namespaces and their cells, bounds and sizes (-r: lookup chain; -s: a cell's sections)" },
+	{ "ns", "[-r] | -s CELL | log [NS] | diff A B | checkout N | rollback N: namespaces and their cells; their history of evolutions" },
 	{ "deps", "[CELL|SYMBOL|SECTION] [--dot] | --check: dependencies and dependents, both ways" },
 	{ "ps", "tasks: id, name, state, CPU, pin, cell, run time" },
 	{ "kill", "[-a] ID|NAME...: kill tasks (they unwind, releasing what they hold); -a: every task of a name" },
@@ -26,7 +26,7 @@ static const struct {
 	{ "test", "[NAME...]: run the test cells (or the named tests/cells)" },
 	{ "crash", "panic|null|div: crash on purpose (recovery demo)" },
 	{ "spin", "[SECONDS]: run until killed (or for SECONDS), holding memory" },
-	{ "swap", "[-v] OLD[,OLD...] NEW[,NEW...] [-t FN]: replace running cells by the image's" },
+	{ "swap", "[-v] [-p MS] OLD[,OLD...] NEW[,NEW...] [-t FN]: replace running cells by the image's (-p: on probation)" },
 	{ "states", "the state_db's states" },
 	{ "chan-bench", "[ROUNDS]: channel round-trip times between two CPUs" },
 	{ "lspci", "[-v]: PCI functions and the device interrupt lines (-v: BARs, INTx, capabilities)" },

@@ -4,13 +4,134 @@
  * `ns -s CELL` lists one cell's sections at their run-time addresses, and
  * the gdb command that loads its symbols there (docs/debugging.md; the
  * gdb command theseus-load-cells does this for every cell).
+ * The namespace history (docs/evolution.md, "History"): `ns log [NS]`
+ * lists the commits, `ns diff A B` what differs between two, `ns checkout
+ * N` evolves the live system back or forward to what commit N ran,
+ * `ns rollback N` rolls back a commit still on probation.
  */
 #include "cell_mgr.h"
 #include "args.h"
 #include "klibc.h"
 #include "logger.h"
+#include "tsc.h"
 
 int main(int argc, char **argv);
+
+#define USAGE "ns [-r] | ns -s CELL | ns log [NS] | ns diff A B | ns checkout N | ns rollback N"
+
+static struct cell_ns *
+ns_named(const char *name)
+{
+	struct cell_ns *all[] = { cell_ns_kernel(), cell_ns_apps() };
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (!strcmp(cell_ns_name(all[i]), name))
+			return all[i];
+	return NULL;
+}
+
+static void
+show_cells(const char *sign, const struct commit_cell *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kprintf("%s%s %016lx", i ? ", " : sign, c[i].name, c[i].hash);
+}
+
+static int
+show_log(const char *nsname)
+{
+	struct cell_ns *ns = nsname ? ns_named(nsname) : NULL;
+	if (nsname && !ns) {
+		kprintf("ns: no namespace '%s' (kernel, apps)\n", nsname);
+		return 1;
+	}
+	static struct commit_info log[48];
+	size_t n = cell_commits(ns, log, ARRAY_SIZE(log));
+	if (!n)
+		kprintf("no evolution yet%s%s\n", nsname ? " in " : "", nsname ? nsname : "");
+	uint64_t now = tsc_ns();
+	for (size_t i = 0; i < n; i++) {
+		const struct commit_info *c = &log[i];
+		kprintf("#%u %-6s %-18s %-12s %lu s ago, %zu cells, manifest %016lx", c->id, c->ns, c->label,
+			commit_outcome_str(c->outcome), (uint64_t)((now - c->time_ns) / 1000000000u), c->ncells,
+			c->manifest_hash);
+		if (c->outcome == COMMIT_PROBATION)
+			kprintf(" (%lu ms left)", c->probation_until > now ? (c->probation_until - now) / 1000000 : 0);
+		kprintf("\n");
+		if (c->nout) {
+			show_cells("    - ", c->out, c->nout);
+			kprintf("\n");
+			show_cells("    + ", c->in, c->nin);
+			kprintf("\n");
+		}
+		if (c->t.total)
+			kprintf("    swap %lu us (pause %lu us)\n", c->t.total / 1000, c->t.pause / 1000);
+		if (c->outcome == COMMIT_ROLLED_BACK)
+			kprintf("    rolled back in %lu us (pause %lu us): %s\n", c->back.total / 1000,
+				c->back.pause / 1000, c->note);
+	}
+	return 0;
+}
+
+static bool
+commit_id(char **argv, int i, uint32_t *id)
+{
+	uint64_t v;
+	if (*argv[i] == '#')
+		argv[i]++;
+	if (str_to_u64(argv[i], 10, UINT32_MAX, &v) || !v) {
+		args_bad(argv, i, USAGE);
+		return false;
+	}
+	*id = (uint32_t)v;
+	return true;
+}
+
+static int
+show_diff(char **argv)
+{
+	uint32_t a, b;
+	if (!commit_id(argv, 2, &a) || !commit_id(argv, 3, &b))
+		return ARGS_USAGE;
+	static struct commit_cell from[64], to[64];
+	size_t changes = 0;
+	int err = cell_commit_diff(a, b, from, to, ARRAY_SIZE(from), &changes);
+	if (err == E_NOENT || err == E_INVAL) {
+		kprintf("ns: %s\n", err == E_NOENT ? "a commit named is not in the history (`ns log` lists them)"
+						   : "the two commits are of different namespaces");
+		return 1;
+	}
+	for (size_t i = 0; i < changes; i++) {
+		if (!from[i].hash)
+			kprintf("+ %-16s %016lx\n", to[i].name, to[i].hash);
+		else if (!to[i].hash)
+			kprintf("- %-16s %016lx\n", from[i].name, from[i].hash);
+		else
+			kprintf("~ %-16s %016lx -> %016lx\n", from[i].name, from[i].hash, to[i].hash);
+	}
+	if (err)
+		kprintf("(more than %zu cells differ; the first shown)\n", changes);
+	kprintf("#%u -> #%u: %zu cell(s) differ\n", a, b, changes);
+	return 0;
+}
+
+static int
+do_checkout(char **argv, bool rollback)
+{
+	uint32_t id;
+	if (!commit_id(argv, 2, &id))
+		return ARGS_USAGE;
+	struct swap_times t = { 0 };
+	struct cell_error why;
+	int err = rollback ? cell_rollback(id, "by hand (ns rollback)", &t, &why) : cell_checkout(id, &t, &why);
+	if (err) {
+		kprintf("ns: %s\n", why.msg);
+		return 1;
+	}
+	kprintf("%s #%u: commit #%u, %zu relocations rewritten, %zu data sections carried, %lu us (pause %lu us)\n",
+		rollback ? "rolled back" : "checked out", id, t.commit, t.relocs, t.data_copied, t.total / 1000,
+		t.pause / 1000);
+	return 0;
+}
 
 static void
 show(struct cell_ns *ns)
@@ -66,13 +187,32 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "-s"))
 		return show_sections(argv[2]);
+	if (argc > 1 && !strcmp(argv[1], "log")) {
+		if (argc > 3)
+			return args_bad(argv, 3, USAGE);
+		return show_log(argc == 3 ? argv[2] : NULL);
+	}
+	if (argc > 1 && !strcmp(argv[1], "diff")) {
+		if (argc != 4) {
+			kprintf("usage: %s\n", USAGE);
+			return ARGS_USAGE;
+		}
+		return show_diff(argv);
+	}
+	if (argc > 1 && (!strcmp(argv[1], "checkout") || !strcmp(argv[1], "rollback"))) {
+		if (argc != 3) {
+			kprintf("usage: %s\n", USAGE);
+			return ARGS_USAGE;
+		}
+		return do_checkout(argv, argv[1][0] == 'r');
+	}
 	bool recursive = argc > 1 && !strcmp(argv[1], "-r");
 	if (argc > 1 && !recursive && strcmp(argv[1], "-s"))
-		return args_bad(argv, 1, "ns [-r] | ns -s CELL");
+		return args_bad(argv, 1, USAGE);
 	if (argc > 2 && recursive)
-		return args_bad(argv, 2, "ns [-r] | ns -s CELL");
+		return args_bad(argv, 2, USAGE);
 	if (argc > 1 && !recursive) {
-		kprintf("usage: ns [-r] | ns -s CELL\n");
+		kprintf("usage: %s\n", USAGE);
 		return ARGS_USAGE;
 	}
 	show(cell_ns_kernel());

@@ -1,8 +1,10 @@
 /*
- * swap [-v] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]...
+ * swap [-v] [-p MS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]...
  * Replace running cells by new ones (N for M, so cells can be split or
  * merged), without stopping the tasks using them. -v prints each stage's
- * time. New cells come from the boot image.
+ * time. -p puts the new cells on probation for MS milliseconds: the old
+ * ones stay loaded, and a fault in a new one rolls the swap back (`ns log`
+ * shows how it ended). New cells come from the boot image.
  */
 #include "cell_mgr.h"
 #include "args.h"
@@ -12,7 +14,7 @@
 
 int main(int argc, char **argv);
 
-#define USAGE "swap [-v] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]"
+#define USAGE "swap [-v] [-p MS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]"
 
 static bool
 in_image(const char *name)
@@ -69,6 +71,14 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
+		} else if (!strcmp(argv[i], "-p")) {
+			uint64_t ms;
+			if (i + 1 == argc || str_to_u64(argv[i + 1], 10, 3600000, &ms) || !ms) {
+				kprintf("swap: -p needs a probation in milliseconds, 1 to 3600000 (usage: %s)\n", USAGE);
+				return ARGS_USAGE;
+			}
+			rq.probation_ms = (uint32_t)ms;
+			i++;
 		} else if (!strcmp(argv[i], "-t")) {
 			if (i + 1 == argc || rq.ntransfer == SWAP_MAX) {
 				kprintf("swap: -t needs a transfer function's name (at most %d; usage: %s)\n", SWAP_MAX,
@@ -106,6 +116,8 @@ main(int argc, char **argv)
 		kprintf(" %s", rq.new_names[i]);
 	kprintf(" (%zu relocations rewritten, %zu data sections carried, %zu old cells freed, %zu retired)\n",
 		t.relocs, t.data_copied, t.freed, cell_retired());
+	if (t.commit)
+		kprintf("  commit #%u%s\n", t.commit, rq.probation_ms ? ", on probation (the old cells are kept)" : "");
 	if (t.restarted)
 		kprintf("  %zu task(s) restarted into the new code\n", t.restarted);
 	if (t.stale)

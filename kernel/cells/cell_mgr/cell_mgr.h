@@ -92,6 +92,9 @@ struct cell {
 	struct cell *next;             /* in ns->cells */
 	uint32_t magic;                /* CELL_MAGIC while allocated (poisoned when freed) */
 	uint64_t gen;                  /* distinct for every cell ever indexed (tests spot reuse) */
+	uint32_t commit;               /* the namespace commit that brought it in (history.c), 0: none */
+	uint64_t kept_until;           /* swapped out but kept for a rollback until then (tsc_ns) */
+	uint64_t probation_until;      /* swapped in on probation until then (tsc_ns) */
 };
 #define CELL_MAGIC 0xce11ce11u
 
@@ -213,6 +216,13 @@ struct swap_request {
 	const char *transfer[SWAP_MAX];     /* int fn(void) in the new cells, run in the pause */
 	size_t ntransfer;
 	bool fresh_data;                    /* reload: the new cells keep their initial .data/.bss */
+	uint32_t probation_ms;              /* > 0: the new cells are on probation this long; the old
+					     * ones are kept, and a fault in a new one rolls back */
+	const char *label;                  /* what the history calls it ("swap", "evolve", ...) */
+	/* internal (a rollback or checkout): retired cells kept on probation,
+	 * reinstated instead of loading new ones */
+	struct cell *reuse[SWAP_MAX];
+	size_t nreuse;
 };
 struct swap_times {
 	uint64_t load, verify, quiesce, rewrite, deps, transfer, cleanup, pause, total; /* ns */
@@ -221,6 +231,7 @@ struct swap_times {
 	 * (restartable ones), or still running the old code (named here) */
 	size_t restarted, stale;
 	char stale_names[96];
+	uint32_t commit;                    /* its namespace commit (history.c), 0: not recorded */
 };
 /* check, then commit: on any error nothing in the running system changed */
 int cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error *why) __must_check;
@@ -242,6 +253,55 @@ void cell_set_frame_check(void (*check)(const uint64_t *lo, const uint64_t *hi, 
  * in one of the old cells into the new cells of ns (and counts the rest) */
 void cell_set_swap_hook(void (*after)(struct cell *const *old, size_t nold, struct cell_ns *ns,
 				      struct swap_times *t));
+/* ---- namespace history and transactions (history.c) ----
+ * Every swap that changes what a namespace runs (not a reload: same
+ * objects) is a commit: what went out and came in (names, object hashes),
+ * the namespace's manifest after it, the time, the outcome. A swap with a
+ * probation keeps the old cells loaded (not running) until it ends; a
+ * fault in a new cell before then rolls the commit back: the same swap
+ * machinery in reverse, state carried back, the old cells reinstated. */
+enum commit_outcome { COMMIT_DONE, COMMIT_PROBATION, COMMIT_ROLLED_BACK };
+struct commit_cell {
+	char name[CELL_NAME_MAX];
+	uint64_t hash;
+};
+struct commit_info {
+	uint32_t id, parent;               /* parent: the commit this one followed in its namespace */
+	char ns[16], label[32];
+	uint64_t time_ns;                  /* tsc_ns when committed */
+	struct commit_cell out[SWAP_MAX], in[SWAP_MAX];
+	size_t nout, nin, ncells;          /* ncells: cells in the manifest */
+	uint64_t manifest_hash;            /* over every cell's (name, object hash), in any order */
+	enum commit_outcome outcome;
+	uint64_t probation_until;          /* tsc_ns */
+	char note[120];                    /* why it was rolled back, ... */
+	struct swap_times t, back;         /* the swap, and its rollback */
+};
+const char *commit_outcome_str(enum commit_outcome o);
+/* up to max commits of ns (NULL: all), newest first; returns how many */
+size_t cell_commits(struct cell_ns *ns, struct commit_info *out, size_t max);
+int cell_commit_get(uint32_t id, struct commit_info *out) __must_check;
+/* the cells the evolutions between commits a and b changed: each one's
+ * object as of a (from[i], hash 0: not there) and as of b (to[i]); E_NOENT
+ * for a commit no longer kept, E_INVAL for two namespaces' commits */
+int cell_commit_diff(uint32_t a, uint32_t b, struct commit_cell *from, struct commit_cell *to, size_t max,
+		     size_t *n) __must_check;
+/* the namespace's current manifest the same way (up to max entries, the
+ * count returned is all of them) and its hash (of all of them) */
+size_t cell_ns_manifest(struct cell_ns *ns, struct commit_cell *out, size_t max, uint64_t *hash);
+/* the commit whose probation covers cell c (a new cell of it), 0 if none:
+ * safe from fault context (reads two fields) */
+uint32_t cell_probation_of(const struct cell *c);
+/* roll commit id back now (E_INVAL if it is not on probation); reason goes
+ * into its note and the log */
+int cell_rollback(uint32_t id, const char *reason, struct swap_times *t, struct cell_error *why) __must_check;
+/* evolve ns back (or forward) to what commit id ran: the cells commits
+ * since then changed are swapped for the versions id had; a new commit */
+int cell_checkout(uint32_t id, struct swap_times *t, struct cell_error *why) __must_check;
+/* end the probations whose time is up (their old cells become free to
+ * reclaim); returns how many ended */
+size_t cell_probation_tick(void);
+
 /* free retired (swapped-out) cells nothing uses any more; returns how many */
 size_t cell_reclaim(void);
 size_t cell_retired(void);

@@ -57,6 +57,8 @@ void meta_index_add(struct cell *c);
 void meta_index_publish(void);
 void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
+/* mark the symbols a kernel cell's .app_exports section lists (load.c) */
+void meta_mark_exports(struct cell_ns *ns, const struct section *s);
 /* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */
 int meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym) __must_check;
 /* out of line on purpose: the cell owns these (GCC 12's analyzer does not
@@ -97,6 +99,12 @@ int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first
 
 /* fill why (if not NULL) with the message and return err (fmt.h) */
 #define cell_errf(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
+
+/* history.c, from cell_swap under the writer lock: a first commit of ns
+ * (its manifest before any evolution), and a committed swap */
+void history_base(struct cell_ns *ns);
+void history_record(const struct swap_request *rq, struct cell *const *old, size_t nold, struct cell *const *newc,
+		    size_t nnew, const void *const *images, const size_t *sizes, struct swap_times *t);
 
 /* zeroed memory for metadata that outlives whoever makes it grow (the
  * address index, symbol tables): charged to no accounting domain */

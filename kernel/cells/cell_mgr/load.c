@@ -483,8 +483,8 @@ protect(struct batch *b, struct load_obj *o)
 /* ---------------------------------------------------------------- commit */
 
 /* app exports listed by a kernel cell's .app_exports section */
-static void
-mark_exports(struct cell_ns *ns, const struct section *s)
+void
+meta_mark_exports(struct cell_ns *ns, const struct section *s)
 {
 	const char *p = (const char *)(uintptr_t)s->addr, *end = p + s->size;
 	while (p < end) {
@@ -516,7 +516,7 @@ commit(struct batch *b, struct cell_dep **edges, size_t nedges)
 		struct cell *c = b->obj[i].cell;
 		for (size_t k = 0; k < c->nsections; k++)
 			if (c->sections[k].kind == SEC_APP_EXPORTS && !c->is_app)
-				mark_exports(ns, &c->sections[k]);
+				meta_mark_exports(ns, &c->sections[k]);
 	}
 	for (size_t i = 0; i < b->n; i++)
 		cell_tls_published(b->obj[i].cell->tls_off, b->obj[i].cell->tls_size);

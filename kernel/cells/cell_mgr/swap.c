@@ -384,6 +384,61 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
  * executes or reads (no relocation into the old cells), carries nothing,
  * and each of its transfer functions is declared live (CELL_TRANSFER_LIVE:
  * it switches the system over under its own locks) */
+/* a rollback's new cells: kept cells taken off the retired list into tmp */
+static int
+reinstate(struct cell_ns *tmp, struct cell *const *cells, size_t n, struct cell_error *why)
+{
+	size_t nsyms = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct cell **pp = &retired;
+		while (*pp && *pp != cells[i])
+			pp = &(*pp)->next;
+		if (!*pp || cells[i]->magic != CELL_MAGIC || !cells[i]->kept_until)
+			return cell_errf(why, E_NOENT, "rollback: the old cell %s is no longer kept", cells[i]->name);
+		nsyms += cells[i]->nsyms;
+	}
+	if (symmap_reserve(&tmp->map, nsyms))
+		return cell_errf(why, E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct cell *c = cells[i];
+		for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				nretired--;
+				break;
+			}
+		c->ns = tmp;
+		c->next = tmp->cells;
+		tmp->cells = c;
+		tmp->ncells++;
+		if (!c->is_app) {
+			for (size_t k = 0; k < c->nsyms; k++)
+				symmap_put(&tmp->map, c->syms[k].name, c->syms[k].addr, c->syms[k].sec);
+			for (size_t k = 0; k < c->nsections; k++)
+				if (c->sections[k].kind == SEC_APP_EXPORTS)
+					meta_mark_exports(tmp, &c->sections[k]);
+		}
+	}
+	return E_OK;
+}
+
+/* a swap that failed: its new cells unloaded, or (rollback) kept again */
+static void
+drop_tmp(struct plan *p, const struct swap_request *rq)
+{
+	while (rq->nreuse && p->tmp->cells) {
+		struct cell *c = p->tmp->cells;
+		meta_ns_remove(p->tmp, c);
+		c->ns = rq->ns;
+		c->next = retired;
+		retired = c;
+		nretired++;
+	}
+	struct cell_error ignore;
+	int e2 = cell_ns_destroy(p->tmp, &ignore);
+	(void)e2; /* nothing depends on cells only the failed swap loaded */
+}
+
 static bool
 no_pause_needed(const struct plan *p, const struct swap_request *rq)
 {
@@ -441,11 +496,17 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 					 c->name, c->pins);
 		p.old[p.nold++] = c;
 	}
-	/* load */
+	history_base(rq->ns);
+	/* load (or, rolling back, take the kept cells back from the retired list) */
 	p.tmp = cell_ns_create("swap", rq->ns, rq->ns->apps);
 	if (!p.tmp)
 		return cell_errf(why, E_NOMEM, "out of memory");
-	int err = cell_load_batch(p.tmp, rq->new_names, rq->new_images, rq->new_sizes, rq->nnew, why);
+	int err = rq->nreuse ? reinstate(p.tmp, rq->reuse, rq->nreuse, why)
+			     : cell_load_batch(p.tmp, rq->new_names, rq->new_images, rq->new_sizes, rq->nnew, why);
+	struct cell *newc[SWAP_MAX];
+	size_t nnewc = 0;
+	for (struct cell *n = err ? NULL : p.tmp->cells; n && nnewc < SWAP_MAX; n = n->next)
+		newc[nnewc++] = n;
 	t1 = tsc_ns();
 	tm.load = t1 - t0;
 	/* verify */
@@ -471,10 +532,8 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	}
 	tm.verify = tsc_ns() - t1;
 	if (err) {
-		struct cell_error ignore;
 		plan_free(&p, false);
-		int e2 = cell_ns_destroy(p.tmp, &ignore);
-		(void)e2; /* nothing depends on cells only the failed swap loaded */
+		drop_tmp(&p, rq);
 		return err;
 	}
 
@@ -522,10 +581,8 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.quiesce = tsc_ns() - q0; /* the look, then parking the other CPUs */
 	if (serr) {
 		cell_sync_pause_refused();
-		struct cell_error ignore;
 		plan_free(&p, false);
-		int e2 = cell_ns_destroy(p.tmp, &ignore);
-		(void)e2;
+		drop_tmp(&p, rq);
 		unsigned cpu = 0;
 		while (cpu < 31 && !(missing & (1u << cpu)))
 			cpu++;
@@ -570,10 +627,8 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	else
 		irq_restore(irq);
 	if (terr) {
-		struct cell_error ignore;
 		plan_free(&p, false);
-		int e2 = cell_ns_destroy(p.tmp, &ignore);
-		(void)e2;
+		drop_tmp(&p, rq);
 		return cell_errf(why, terr, "swap: transfer function %s failed (%s); nothing changed",
 				 rq->transfer[failed], err_str(terr));
 	}
@@ -583,6 +638,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.pause = live ? 0 : p4 - p0; /* no CPU was stopped */
 	tm.relocs = p.nrw;
 	tm.edges = p.nedges;
+
+	for (size_t i = 0; i < nnewc; i++)
+		newc[i]->kept_until = 0; /* reinstated: running again */
+	history_record(rq, p.old, p.nold, newc, nnewc, rq->new_images, rq->new_sizes, &tm);
 
 	/* tasks looping in the old cells go on in the new ones */
 	if (swap_hook)
@@ -617,6 +676,8 @@ held(struct cell *c)
 {
 	if (__atomic_load_n(&c->users, __ATOMIC_ACQUIRE) || __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
 		return true;
+	if (c->kept_until && tsc_ns() < c->kept_until)
+		return true; /* kept for a rollback (history.c) */
 	for (size_t i = 0; i < c->nsections; i++)
 		if (c->sections[i].deps_in)
 			return true;

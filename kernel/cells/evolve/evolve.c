@@ -40,6 +40,7 @@ struct manifest {
 	size_t nswap;
 	char remove[MAX_REMOVE][32];
 	size_t nremove;
+	uint32_t probation_ms; /* PROBATION: the swaps' new cells on probation */
 };
 
 static void
@@ -220,6 +221,8 @@ check(struct manifest *m, char *why, size_t whysz)
 	return E_OK;
 }
 
+static uint32_t last_commit; /* the newest commit an evolution made (STATUS last) */
+
 static int
 apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 {
@@ -241,6 +244,8 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 	}
 	if (strcmp(tr, "-"))
 		rq.ntransfer = str_split_commas(tr, rq.transfer, SWAP_MAX);
+	rq.probation_ms = m->probation_ms;
+	rq.label = "evolve";
 	struct swap_times t;
 	struct cell_error ce;
 	int err = cell_swap(&rq, &t, &ce);
@@ -254,6 +259,10 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 		say("%zu task(s) restarted into the new code", t.restarted);
 	if (t.stale)
 		say("still running the old code (not restartable): %s", t.stale_names);
+	if (t.commit)
+		last_commit = t.commit;
+	if (t.commit)
+		say("commit #%u%s", t.commit, m->probation_ms ? ", on probation (STATUS tells how it ends)" : "");
 	return E_OK;
 }
 
@@ -408,6 +417,13 @@ session(void)
 			strlcpy(s->olds, w[2], sizeof(s->olds));
 			strlcpy(s->news, w[3], sizeof(s->news));
 			strlcpy(s->transfers, w[4], sizeof(s->transfers));
+		} else if (!strcmp(w[0], "PROBATION") && nw == 2) {
+			uint64_t ms;
+			if (str_to_u64(w[1], 10, 3600000, &ms)) {
+				err = E_INVAL;
+				snprintf(why, sizeof(why), "PROBATION takes milliseconds (at most an hour)");
+			}
+			m->probation_ms = err ? 0 : (uint32_t)ms;
 		} else if (!strcmp(w[0], "REMOVE") && nw == 2 && m->nremove < MAX_REMOVE) {
 			strlcpy(m->remove[m->nremove++], w[1], sizeof(m->remove[0]));
 		} else {
@@ -424,6 +440,32 @@ session(void)
 	log_warn("evolution failed: %s", cut);
 }
 
+/* STATUS id|last: how a commit went (a probation ends committed or rolled back) */
+static void
+status(const char *arg)
+{
+	uint64_t id;
+	static struct commit_info ci;
+	cell_probation_tick();
+	if (!strcmp(arg, "last"))
+		id = last_commit;
+	else if (str_to_u64(arg, 10, UINT32_MAX, &id))
+		id = 0;
+	if (!id || cell_commit_get((uint32_t)id, &ci)) {
+		link_printf("DONE ERR no commit '%s' in the history\n", arg);
+		return;
+	}
+	link_printf("COMMIT %u %s %s\n", ci.id, ci.outcome == COMMIT_PROBATION ? "probation"
+					    : ci.outcome == COMMIT_ROLLED_BACK ? "rolled-back" : "committed",
+		    ci.note[0] ? ci.note : "-");
+	if (ci.outcome == COMMIT_ROLLED_BACK)
+		link_printf("ROLLBACK load %lu verify %lu quiesce %lu rewrite %lu deps %lu transfer %lu cleanup %lu pause %lu total %lu us\n",
+			    ci.back.load / 1000, ci.back.verify / 1000, ci.back.quiesce / 1000, ci.back.rewrite / 1000,
+			    ci.back.deps / 1000, ci.back.transfer / 1000, ci.back.cleanup / 1000, ci.back.pause / 1000,
+			    ci.back.total / 1000);
+	link_printf("DONE OK\n");
+}
+
 static uint64_t
 evolve_task(uint64_t unused)
 {
@@ -435,9 +477,12 @@ evolve_task(uint64_t unused)
 			inventory();
 		else if (!strcmp(line, "BEGIN"))
 			session();
+		else if (!strncmp(line, "STATUS ", 7))
+			status(line + 7);
 		else if (line[0]) {
 			char buf[200];
-			link_printf("DONE ERR unknown request '%s' (HELLO or BEGIN)\n", shown(line, buf, sizeof(buf)));
+			link_printf("DONE ERR unknown request '%s' (HELLO, BEGIN or STATUS id)\n",
+				    shown(line, buf, sizeof(buf)));
 		}
 	}
 	return 0;

@@ -13,7 +13,11 @@
  *     OBJECT name size hash app    followed by size bytes of ELF object
  *     SWAP ns old,old new,new transfer,transfer|-
  *     REMOVE name
- *   COMMIT (apply) or ABORT        -> report lines, DONE ...
+ *     PROBATION ms                 the swapped-in cells on probation (a
+ *                                  fault in one rolls its swap back)
+ *   COMMIT (apply) or ABORT        -> report lines ("commit #N"), DONE ...
+ *   STATUS N|last                  -> COMMIT N probation|committed|rolled-back note
+ *                                     [ROLLBACK stage times], DONE ...
  * State: the manifest being received (owned by the evolution task).
  */
 #ifndef EVOLVE_H

@@ -161,6 +161,10 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
 	}
 	bad_code = corrupt_code_at(fi, code) || sealed_bad || fi->repaired;
+	/* a new cell on probation (history.c): the evolution is rolled back */
+	uint32_t rollback = code ? cell_probation_of(code) : 0;
+	if (!rollback && mem)
+		rollback = cell_probation_of(mem);
 	struct cell *suspect = mem ? mem : code;
 	have_mem = mem != NULL;
 	have_suspect = suspect != NULL;
@@ -209,6 +213,8 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		why = " (the suspect is in the nano_core: restart instead)";
 		stage = STAGE_RESTART;
 	}
+	if (rollback && stage < STAGE_RELOAD)
+		stage = STAGE_RELOAD;
 	h.stage = stage;
 	struct task_builder b = t->builder;
 	b.name = t->name;
@@ -238,7 +244,12 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		j->ns = suspect_ns;
 		j->fresh_data = fresh_data;
 	}
-	snprintf(action, n, "stage %u: %s %s queued%s", stage, recovery_stage_str(stage), j->cell, repaired);
+	j->rollback = rollback;
+	if (rollback)
+		snprintf(action, n, "stage %u: rollback of commit #%u queued (fault in %s, on probation)%s", stage,
+			 rollback, code_name, repaired);
+	else
+		snprintf(action, n, "stage %u: %s %s queued%s", stage, recovery_stage_str(stage), j->cell, repaired);
 	recovery_queue(j);
 }
 

@@ -31,6 +31,7 @@ struct recovery_job {
 	char task[32];
 	uint32_t task_id;
 	uint64_t rip;
+	uint32_t rollback;         /* the commit on probation to roll back (0: none) */
 };
 
 extern struct recovery_stats recovery_counters;

@@ -157,9 +157,57 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 	return E_OK;
 }
 
+/* the evolution on probation that brought the faulting cell in, rolled
+ * back: the old cells reinstated with the state carried back, the task
+ * restarted on them (its entry found by name); false if it could not be
+ * (its probation just ended, say: then the cascade goes on) */
+static bool
+roll_back(struct recovery_job *j)
+{
+	char entry[64] = "", reason[120];
+	{
+		_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
+		uint64_t off = 1;
+		const char *cell = NULL;
+		const char *name = cell_symbolize((uint64_t)(uintptr_t)j->builder.entry, &off, &cell);
+		if (name && !off && cell && cell_find(j->ns, cell) && cell_probation_of(cell_find(j->ns, cell)))
+			strlcpy(entry, name, sizeof(entry));
+	}
+	snprintf(reason, sizeof(reason), "fault in %s at %#lx (task %s)", j->cell, j->rip, j->task);
+	struct swap_times t = { 0 };
+	struct cell_error why;
+	int err = cell_rollback(j->rollback, reason, &t, &why);
+	if (err && err != E_EXIST) {
+		recovery_log(j->task, j->task_id, j->rip, "stage %u: rollback of commit #%u failed: %s", j->stage,
+			     j->rollback, why.msg);
+		return false;
+	}
+	if (entry[0]) {
+		uint64_t addr = cell_sym_addr(j->ns, entry);
+		if (addr)
+			j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr;
+	}
+	if (!err)
+		__atomic_add_fetch(&recovery_counters.rollbacks, 1, __ATOMIC_RELAXED);
+	char restarted[80] = "not restartable";
+	j->history.stage = j->stage;
+	if (j->restartable)
+		recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
+	if (err)
+		recovery_log(j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s", j->stage,
+			     j->rollback, restarted);
+	else
+		recovery_log(j->task, j->task_id, j->rip,
+			     "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
+			     j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
+	return true;
+}
+
 static void
 run_job(struct recovery_job *j)
 {
+	if (j->rollback && j->ns && roll_back(j))
+		return;
 	while (j->stage == STAGE_RELOAD || j->stage == STAGE_DEPENDENTS) {
 		char note[120];
 		if (j->stage == STAGE_DEPENDENTS)
@@ -217,6 +265,7 @@ recovery_task(uint64_t unused)
 		int e = waitq_wait_deadline(&qwait, has_job, NULL, tsc_ns() + recovery_watchdog_period());
 		(void)e; /* a job or the watchdog's period */
 		recovery_watchdog_scan();
+		cell_probation_tick(); /* probations whose time is up are committed */
 		struct recovery_job *j;
 		while ((j = pop())) {
 			run_job(j);
