@@ -141,7 +141,7 @@ $(BUILD)/nano_core.ld: tools/gen-nano-ld.sh Makefile
 	tools/gen-nano-ld.sh $(BUILD)/cells $(NANO_CORE_CELLS) > $@
 
 $(BUILD)/nano_core.elf: $(NANO_OBJS) $(BUILD)/nano_core.ld $(BUILD)/deps.ok
-	$(LD) -n -nostdlib -z max-page-size=0x1000 --eh-frame-hdr \
+	$(LD) -n -nostdlib -z max-page-size=0x1000 --eh-frame-hdr --emit-relocs \
 		-T $(BUILD)/nano_core.ld -o $@ $(NANO_OBJS)
 
 $(BUILD)/nano_core.syms: $(BUILD)/nano_core.elf
@@ -149,7 +149,8 @@ $(BUILD)/nano_core.syms: $(BUILD)/nano_core.elf
 
 # --- images --------------------------------------------------------------
 MODULE_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(MODULE_CELLS)))
-ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) $(BUILD)/deps.ok tools/mkiso.sh
+ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) $(BUILD)/deps.ok tools/mkiso.sh \
+	nano_core/replaceable
 
 $(BUILD)/theseus.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)

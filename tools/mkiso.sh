@@ -2,7 +2,7 @@
 # mkiso.sh OUT.iso CMDLINE BUILD_DIR MODULE_CELL... : a GRUB BIOS ISO that
 # boots the nano_core with CMDLINE and carries, as multiboot2 modules, the
 # nano_core's symbol table and every other cell object (one module2 line
-# per cell).
+# per cell), and copies of the nano_core cells nano_core/replaceable names.
 set -eu
 out=$1; cmdline=$2; build=$3; shift 3
 stage=$(mktemp -d "${TMPDIR:-/tmp}/theseus-iso.XXXXXX")
@@ -29,6 +29,12 @@ cp "$build/nano_core.syms" "$stage/boot/nano_core.syms"
 		else
 			echo "	module2 /cells/$cell.o $cell.o"
 		fi
+	done
+	# copies of the replaceable nano_core cells, loaded only by a swap
+	# (docs/evolution.md, "A replaceable nano_core")
+	for cell in $(grep -v '^#' nano_core/replaceable); do
+		strip --strip-debug -o "$stage/cells/$cell.o" "$build/cells/$cell.o"
+		echo "	module2 /cells/$cell.o $cell.o nano"
 	done
 	echo "	boot"
 	echo "}"

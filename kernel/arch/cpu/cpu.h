@@ -168,5 +168,7 @@ void gdt_init_cpu(unsigned cpu, const uintptr_t ist_tops[IST_COUNT]);
 /* Interrupt gates. handler addresses come from the exceptions cell. */
 void idt_set_gate(uint8_t vec, uintptr_t handler, uint8_t ist);
 void idt_load(void);
+/* the handler a gate points to */
+uintptr_t idt_gate_addr(uint8_t vec);
 
 #endif

@@ -30,6 +30,13 @@ idt_set_gate(uint8_t vec, uintptr_t h, uint8_t ist)
 	};
 }
 
+uintptr_t
+idt_gate_addr(uint8_t vec)
+{
+	const struct idt_gate *g = &idt[vec];
+	return (uintptr_t)g->off_lo | (uintptr_t)g->off_mid << 16 | (uintptr_t)g->off_hi << 32;
+}
+
 void
 idt_load(void)
 {

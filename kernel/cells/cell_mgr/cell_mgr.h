@@ -95,6 +95,8 @@ struct cell {
 	uint32_t commit;               /* the namespace commit that brought it in (history.c), 0: none */
 	uint64_t kept_until;           /* swapped out but kept for a rollback until then (tsc_ns) */
 	uint64_t probation_until;      /* swapped in on probation until then (tsc_ns) */
+	struct cell *data_of;          /* a copy of a nano_core cell: its .data/.bss are that
+					* cell's, in place (every swap of it keeps them) */
 };
 #define CELL_MAGIC 0xce11ce11u
 
@@ -323,6 +325,8 @@ int cell_module_copy(const char *name, void **data, size_t *size) __must_check;
 size_t cell_modules(const char **names, size_t max);
 /* true if the image marks this module as an application cell */
 bool cell_module_is_app(const char *name);
+/* a copy of a nano_core cell (nano_core/replaceable), for swaps only */
+bool cell_module_is_nano(const char *name);
 /* the content hash of cell objects (64-bit FNV-1a; tools/evolve computes
  * the same on the host) */
 uint64_t fnv1a(const void *data, size_t n);

@@ -57,6 +57,9 @@ void meta_index_add(struct cell *c);
 void meta_index_publish(void);
 void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
+/* the next batch loads copies of these nano_core cells (by name): their
+ * .data/.bss stay the nano_core cell's, in place (load.c; writer lock) */
+void load_set_inplace(struct cell *const *keep, size_t n);
 /* mark the symbols a kernel cell's .app_exports section lists (load.c) */
 void meta_mark_exports(struct cell_ns *ns, const struct section *s);
 /* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */

@@ -23,6 +23,7 @@ struct module {
 	char name[32];
 	uint64_t phys, size;
 	bool app;      /* "name.o app" in the image: an application cell */
+	bool nano;     /* "name.o nano": a copy of a nano_core cell, loaded only by a swap */
 	bool removed;  /* taken out by live evolution */
 	void *image;   /* an uploaded replacement (owned; NULL: the boot module) */
 };
@@ -86,9 +87,11 @@ modules_init(const struct boot_info *bi)
 		memcpy(mods[nmods].name, m->name, n - 2);
 		mods[nmods].name[n - 2] = '\0';
 		mods[nmods].app = sp && !strcmp(sp, " app");
+		mods[nmods].nano = sp && !strcmp(sp, " nano");
 		mods[nmods].phys = m->start;
 		mods[nmods].size = m->end - m->start;
-		int err = index_module(nmods);
+		/* a nano_core copy provides what the nano_core does already */
+		int err = mods[nmods].nano ? E_OK : index_module(nmods);
 		if (err)
 			return err;
 		nmods++;
@@ -123,6 +126,14 @@ modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *siz
 	*phys = m->phys;
 	*size = m->size;
 	return E_OK;
+}
+
+bool
+cell_module_is_nano(const char *name)
+{
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
+	struct module *m = module_named(name);
+	return m && m->nano;
 }
 
 bool
@@ -239,3 +250,4 @@ cell_module_remove(const char *name)
 /* what applications may call (see cell.h, EXPORT_APP) */
 EXPORT_APP(cell_modules);
 EXPORT_APP(cell_module_is_app);
+EXPORT_APP(cell_module_is_nano);

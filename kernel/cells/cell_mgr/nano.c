@@ -15,6 +15,7 @@
 #include "logger.h"
 #include "nano_core.h"
 #include "symtab.h"
+#include "elf.h"
 
 extern const char __app_exports_start[], __app_exports_end[];
 
@@ -51,9 +52,10 @@ add_symbol(void *ctx, const char *name, uint64_t value, uint64_t size, unsigned 
 	int i = owner_of(b, value, &kind);
 	if (i < 0 && bind == STB_LOCAL)
 		return;
-	/* globals outside every cell's brackets (the boot stacks, linker
-	 * symbols) belong to the nano_core cell itself, as absolute symbols */
-	bool absolute = i < 0;
+	/* globals outside every cell's brackets (the boot stacks) and the
+	 * linker's own (__data_start, ...; untyped, wherever they point)
+	 * belong to the nano_core cell itself, as absolute symbols */
+	bool absolute = i < 0 || (type == STT_NOTYPE && str_starts_with(name, "__"));
 	if (absolute)
 		i = 0;
 	struct cell *c = b->cells[i];
@@ -132,6 +134,73 @@ build_cells(struct cell **cells, const struct symtab_cell *bounds, size_t n, siz
 	return b.err;
 }
 
+/* the static link's relocations that cross cells become dependency edges,
+ * as a load's would: from the section holding the place (one per
+ * function or object) to the one holding the target. The relocations
+ * come in order of place, so the edges of one source section are found
+ * among those made since it began. */
+struct nano_edges {
+	struct cell_dep **edges;
+	size_t n, cap, run, relocs;
+	struct section *from;
+	int err;
+};
+
+/* sym is a global symbol of cell c at addr (not a linker symbol that
+ * happens to share the address) */
+static bool
+defines(const struct cell *c, const char *sym, uint64_t addr)
+{
+	for (size_t k = 0; k < c->nsyms; k++)
+		if (c->syms[k].addr == addr && c->syms[k].sec && !strcmp(c->syms[k].name, sym))
+			return true;
+	return false;
+}
+
+static void
+add_rela(void *ctx, uint64_t place, uint32_t type, const char *sym, uint64_t S, int64_t addend)
+{
+	struct nano_edges *e = ctx;
+	if (e->err)
+		return;
+	struct section *from = cell_section_at(place), *to = cell_section_at(S);
+	if (!from || !to || from->cell == to->cell || !from->cell->nano_core || !to->cell->nano_core ||
+	    place + elf_reloc_width(type) > from->addr + from->size || !defines(to->cell, sym, S))
+		return;
+	if (from != e->from) {
+		e->from = from;
+		e->run = e->n;
+	}
+	if (e->n == e->cap) {
+		if (cell_array_grow((void **)&e->edges, e->n, &e->cap, sizeof(*e->edges), 256)) {
+			e->err = E_NOMEM;
+			return;
+		}
+	}
+	struct cell_reloc rel = { type, (uint32_t)(place - from->addr), addend, S - to->addr };
+	size_t before = e->n - e->run;
+	e->err = meta_edge_add(e->edges + e->run, &before, from, to, rel);
+	e->n = e->run + before;
+	e->relocs++;
+}
+
+static void
+nano_edges(void)
+{
+	struct nano_edges e = { 0 };
+	symtab_for_each_rela(add_rela, &e);
+	if (e.err) {
+		meta_edges_free(e.edges, e.n);
+		kfree(e.edges);
+		log_warn("nano_core: no dependency edges between its cells: %s", err_str(e.err));
+		return;
+	}
+	for (size_t i = 0; i < e.n; i++)
+		meta_edge_link(e.edges[i]);
+	kfree(e.edges);
+	log_info("nano_core: %zu dependency edges between its cells (%zu relocations)", e.n, e.relocs);
+}
+
 int
 cell_mgr_init(void)
 {
@@ -166,6 +235,7 @@ cell_mgr_init(void)
 		meta_index_add(c);
 	}
 	meta_index_publish();
+	nano_edges();
 	/* sealed like loaded cells: a corrupted nano_core instruction or
 	 * constant is put back in place from the pristine copy on a fault
 	 * (recovery's fault hook), though the cell cannot be reloaded */

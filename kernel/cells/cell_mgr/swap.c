@@ -79,8 +79,7 @@ struct rewrite {
 	uint8_t bytes[8];
 	uint8_t before[8];    /* for undoing, if a transfer function fails */
 	unsigned width;
-	struct mapped_pages *mp; /* the dependent's region holding the place */
-	int region;
+	int region;              /* the dependent's region holding the place */
 };
 
 struct plan {
@@ -99,6 +98,7 @@ struct plan {
 		uint64_t before, after; /* its seal now, and once rewritten */
 	} *seals;
 	size_t nseals;
+	struct cell_dep *nano_dead; /* replaced nano_core cells' edges, freed after the pause */
 };
 
 static bool
@@ -137,16 +137,18 @@ push_dead(struct plan *p, struct cell_dep *d, struct cell_error *why)
 	return E_OK;
 }
 
-/* the mapping (and region index) of cell c that holds addr */
-static struct mapped_pages *
+/* the region of cell c that holds addr (a loaded cell's own mapping, or
+ * the nano_core image's part that is the cell's): false if none */
+static bool
 region_of_addr(struct cell *c, uint64_t addr, int *region)
 {
 	for (int r = 0; r < REGION_COUNT; r++)
-		if (c->mp[r] && addr >= c->start[r] && addr < c->start[r] + c->size[r]) {
+		if ((c->mp[r] || c->nano_core) && c->size[r] && addr >= c->start[r] &&
+		    addr < c->start[r] + c->size[r]) {
 			*region = r;
-			return c->mp[r];
+			return true;
 		}
-	return NULL;
+	return false;
 }
 
 static int
@@ -195,11 +197,9 @@ verify(struct plan *p, struct cell_error *why)
 								.addend = r->addend, .to = e->sec, .target = e->addr };
 					uint64_t place = d->from->addr + r->offset;
 					w->width = elf_reloc_width(r->type);
-					w->mp = region_of_addr(d->from->cell, place, &w->region);
-					if (!w->mp)
-						return cell_errf(why, E_PERM, "cell %s cannot be rewritten (%s)",
-								 d->from->cell->name,
-								 d->from->cell->nano_core ? "part of the nano_core" : "no mapping");
+					if (!region_of_addr(d->from->cell, place, &w->region))
+						return cell_errf(why, E_PERM, "cell %s cannot be rewritten at %#lx (outside its regions)",
+								 d->from->cell->name, place);
 					err = elf_reloc_apply(r->type, w->bytes, place, e->addr, r->addend);
 					if (err)
 						return cell_errf(why, err, "%s at %s+%#x to %s: %s", elf_reloc_name(r->type),
@@ -354,6 +354,21 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 	for (size_t o = 0; o < p->nold; o++) {
 		struct cell *c = p->old[o];
 		meta_ns_remove(ns, c);
+		if (c->nano_core) {
+			/* its code stays in the image (a task may still be in
+			 * it, a pointer still lead there: it works on the same
+			 * data), its metadata in the address index for
+			 * backtraces; it depends on nothing any more */
+			for (size_t i = 0; i < c->nsections; i++)
+				while (c->sections[i].deps_out) {
+					struct cell_dep *d = c->sections[i].deps_out;
+					meta_edge_unlink(d);
+					d->next_out = p->nano_dead;
+					p->nano_dead = d;
+				}
+			c->next = NULL;
+			continue;
+		}
 		c->next = retired; /* in the pause: no reader is walking ns->cells */
 		retired = c;
 		nretired++;
@@ -479,14 +494,29 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	uint64_t t0 = tsc_ns(), t1;
 	struct plan p = { 0 };
 	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* one swap (or load) at a time */
+	struct cell *keep[SWAP_MAX]; /* nano_core cells whose data the new copies use in place */
+	size_t nkeep = 0;
 	if (!rq->nold || rq->nold > SWAP_MAX || !rq->nnew || rq->nnew > SWAP_MAX || rq->ntransfer > SWAP_MAX)
 		return cell_errf(why, E_INVAL, "swap: 1 to %d old and new cells", SWAP_MAX);
 	for (size_t i = 0; i < rq->nold; i++) {
 		struct cell *c = cell_find(rq->ns, rq->old[i]);
 		if (!c)
 			return cell_errf(why, E_NOENT, "swap: no cell %s in namespace %s", rq->old[i], rq->ns->name);
-		if (c->nano_core)
-			return cell_errf(why, E_PERM, "swap: %s is part of the nano_core", c->name);
+		if (c->nano_core && (!strcmp(c->name, "nano_core") || !strcmp(c->name, "cell_mgr")))
+			return cell_errf(why, E_PERM, "swap: %s is part of the nano_core and cannot be replaced (%s)",
+					 c->name, c->name[1] == 'a' ? "its entry, boot stacks and linker symbols"
+								    : "the swap itself runs in it");
+		if (c->nano_core || c->data_of) {
+			/* replaced by a copy of the same name whose data stays in place */
+			bool named = false;
+			for (size_t k = 0; k < rq->nnew && !named; k++)
+				named = !strcmp(rq->new_names[k], c->name);
+			if (!named || rq->nreuse)
+				return cell_errf(why, E_INVAL,
+						 "swap: %s is %s: it is replaced by a copy of the same name (its data stays in place)",
+						 c->name, c->nano_core ? "part of the nano_core" : "a copy of a nano_core cell");
+			keep[nkeep++] = c->nano_core ? c : c->data_of;
+		}
 		for (size_t k = 0; k < p.nold; k++)
 			if (p.old[k] == c)
 				return cell_errf(why, E_INVAL, "swap: %s named twice", c->name);
@@ -501,8 +531,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	p.tmp = cell_ns_create("swap", rq->ns, rq->ns->apps);
 	if (!p.tmp)
 		return cell_errf(why, E_NOMEM, "out of memory");
+	load_set_inplace(keep, nkeep);
 	int err = rq->nreuse ? reinstate(p.tmp, rq->reuse, rq->nreuse, why)
 			     : cell_load_batch(p.tmp, rq->new_names, rq->new_images, rq->new_sizes, rq->nnew, why);
+	load_set_inplace(NULL, 0);
 	struct cell *newc[SWAP_MAX];
 	size_t nnewc = 0;
 	for (struct cell *n = err ? NULL : p.tmp->cells; n && nnewc < SWAP_MAX; n = n->next)
@@ -648,6 +680,12 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		swap_hook(p.old, p.nold, rq->ns, &tm);
 
 	/* cleanup */
+	while (p.nano_dead) {
+		struct cell_dep *d = p.nano_dead;
+		p.nano_dead = d->next_out;
+		cell_free_after_readers(d->relocs);
+		cell_free_after_readers(d);
+	}
 	for (size_t i = 0; i < p.ndead; i++) {
 		kfree(p.dead[i]->relocs);
 		kfree(p.dead[i]);

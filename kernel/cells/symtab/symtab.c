@@ -19,6 +19,8 @@ static const Elf64_Sym *syms;
 static size_t nsyms;
 static const char *strs;
 static size_t strs_len;
+static const Elf64_Shdr *shdrs;  /* the module's section headers (its relocations) */
+static unsigned nshdrs, symtab_index;
 static struct symtab_cell cells[MAX_CELLS];
 static size_t ncells;
 
@@ -90,6 +92,9 @@ parse(void)
 		if (!syms || !strs)
 			return E_FORMAT;
 		nsyms = n;
+		shdrs = sh;
+		nshdrs = eh->e_shnum;
+		symtab_index = i;
 		strs_len = st->sh_size;
 		if (strs_len == 0 || strs[strs_len - 1] != '\0')
 			return E_FORMAT;
@@ -179,4 +184,30 @@ symtab_for_each(symtab_fn fn, void *ctx)
 	for (size_t i = 1; i < nsyms; i++)
 		fn(ctx, sym_name(&syms[i]), syms[i].st_value, syms[i].st_size,
 		   ELF64_ST_TYPE(syms[i].st_info), ELF64_ST_BIND(syms[i].st_info));
+}
+
+void
+symtab_for_each_rela(symtab_rela_fn fn, void *ctx)
+{
+	for (unsigned i = 0; i < nshdrs; i++) {
+		const Elf64_Shdr *rs = &shdrs[i];
+		if (rs->sh_type != SHT_RELA || rs->sh_link != symtab_index || rs->sh_info >= nshdrs ||
+		    !(shdrs[rs->sh_info].sh_flags & SHF_ALLOC))
+			continue;
+		int err;
+		size_t n = rs->sh_size / sizeof(Elf64_Rela);
+		const Elf64_Rela *r = MP_AS_ARRAY(image, Elf64_Rela, rs->sh_offset, n, &err);
+		if (!r) {
+			log_warn("relocation section %u out of the module's bounds: skipped", i);
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			size_t si = ELF64_R_SYM(r[k].r_info);
+			/* only references to global symbols can cross cells */
+			if (!si || si >= nsyms || ELF64_ST_BIND(syms[si].st_info) == STB_LOCAL)
+				continue;
+			fn(ctx, r[k].r_offset, ELF64_R_TYPE(r[k].r_info), sym_name(&syms[si]), syms[si].st_value,
+			   r[k].r_addend);
+		}
+	}
 }

@@ -33,6 +33,12 @@ typedef void (*symtab_fn)(void *ctx, const char *name, uint64_t value, uint64_t 
 			  unsigned type, unsigned bind);
 /* every symbol of the nano_core (names live as long as the system) */
 void symtab_for_each(symtab_fn fn, void *ctx);
+/* every relocation against a global symbol the static link applied (the
+ * image is linked with --emit-relocs): its place, type, the symbol's name
+ * and value, and the addend */
+typedef void (*symtab_rela_fn)(void *ctx, uint64_t place, uint32_t type, const char *sym, uint64_t S,
+			       int64_t addend);
+void symtab_for_each_rela(symtab_rela_fn fn, void *ctx);
 /* the nano_core's constituent cells, in link order */
 size_t symtab_cells(const struct symtab_cell **out);
 

@@ -318,15 +318,36 @@ lock_stuck(struct spinlock *l)
 	unwind_current(&fi);
 }
 
-void
-exc_init(void)
+/* every IDT gate to this copy's entry stubs */
+static void
+set_gates(void)
 {
-	spin_stuck_hook = lock_stuck;
 	for (int v = 0; v < 256; v++) {
 		uint8_t ist = v == 8 ? IST_DOUBLE_FAULT : v == 2 ? IST_NMI : v == 18 ? IST_MACHINE_CHECK : 0;
 		idt_set_gate((uint8_t)v, exc_stub_table[v], ist);
 	}
+}
+
+void
+exc_init(void)
+{
+	spin_stuck_hook = lock_stuck;
+	set_gates();
 	idt_load();
+}
+
+/* the transfer function when a loaded copy of this cell replaces the one
+ * in the nano_core (docs/evolution.md): its data stays in place, so only
+ * the IDT's gates (one table, shared by every CPU) and the spin-lock hook
+ * move to the new code; run in the swap's pause */
+int exceptions_adopt(void);
+
+int
+exceptions_adopt(void)
+{
+	spin_stuck_hook = lock_stuck;
+	set_gates();
+	return E_OK;
 }
 
 int
