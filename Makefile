@@ -102,6 +102,26 @@ $(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
 	@rm -f $$@.tmp
 endef
 $(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
+
+# The SIMD personality's own builds (docs/evolution.md, "Personalities"):
+# the cells kernel/cells/personality/simd.cells names, built again with
+# the vector registers allowed and -O3, as build/cells/<cell>@simd.o.
+SIMD_CELLS := $(shell grep -v '^\#' kernel/cells/personality/simd.cells)
+SIMD_CFLAGS := $(filter-out -mgeneral-regs-only -O2,$(CELL_CFLAGS)) -O3 -msse2
+define simd_rule
+$(BUILD)/simd/$(notdir $(1))/%.o: $(1)/%.c Makefile $(BUILD)/inc/$(notdir $(1)).stamp
+	@mkdir -p $$(dir $$@)
+	@echo "  CC    $$< (simd)"
+	$(Q)$(CC) $(SIMD_CFLAGS) -I$(1) -I$(BUILD)/inc/$(notdir $(1)) -c $$< -o $$@
+$(BUILD)/cells/$(notdir $(1))@simd.o: $(patsubst $(1)/%.c,$(BUILD)/simd/$(notdir $(1))/%.o,$(wildcard $(1)/*.c)) $(BUILD)/cells/$(notdir $(1)).o
+	@echo "  CELL  $$@"
+	$(Q)$(LD) -r -o $$@.tmp $$(filter $(BUILD)/simd/%,$$^)
+	$(Q)$(OBJCOPY) --add-section .cell_deps=$(BUILD)/deps/$(notdir $(1)).bin \
+		--set-section-flags .cell_deps=alloc,readonly,data,contents $$@.tmp $$@
+	@rm -f $$@.tmp
+endef
+$(foreach c,$(SIMD_CELLS),$(eval $(call simd_rule,$(filter %/$(c),$(CELL_DIRS)))))
+SIMD_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix @simd.o,$(SIMD_CELLS)))
 # deps files are sources: no implicit rule may remake one (apps/deps/deps.c);
 # a missing one is "remade" by nothing, so tools/cell-inc.sh runs and says so
 $(addsuffix /deps,$(CELL_DIRS)): ;
@@ -131,7 +151,7 @@ $(BUILD)/deps.ok: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) too
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-cells: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) $(BUILD)/deps.ok
+cells: $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(CELL_NAMES))) $(BUILD)/deps.ok $(SIMD_OBJS)
 
 # --- nano_core -----------------------------------------------------------
 NANO_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(NANO_CORE_CELLS)))
@@ -150,7 +170,7 @@ $(BUILD)/nano_core.syms: $(BUILD)/nano_core.elf
 # --- images --------------------------------------------------------------
 MODULE_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix .o,$(MODULE_CELLS)))
 ISO_DEPS := $(BUILD)/nano_core.elf $(BUILD)/nano_core.syms $(MODULE_OBJS) $(BUILD)/deps.ok tools/mkiso.sh \
-	nano_core/replaceable
+	nano_core/replaceable $(SIMD_OBJS)
 
 $(BUILD)/theseus.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "" $(BUILD) $(MODULE_CELLS)

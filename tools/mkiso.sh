@@ -2,7 +2,8 @@
 # mkiso.sh OUT.iso CMDLINE BUILD_DIR MODULE_CELL... : a GRUB BIOS ISO that
 # boots the nano_core with CMDLINE and carries, as multiboot2 modules, the
 # nano_core's symbol table and every other cell object (one module2 line
-# per cell), and copies of the nano_core cells nano_core/replaceable names.
+# per cell), copies of the nano_core cells nano_core/replaceable names, and
+# the SIMD personality's builds (kernel/cells/personality/simd.cells).
 set -eu
 out=$1; cmdline=$2; build=$3; shift 3
 stage=$(mktemp -d "${TMPDIR:-/tmp}/theseus-iso.XXXXXX")
@@ -35,6 +36,11 @@ cp "$build/nano_core.syms" "$stage/boot/nano_core.syms"
 	for cell in $(grep -v '^#' nano_core/replaceable); do
 		strip --strip-debug -o "$stage/cells/$cell.o" "$build/cells/$cell.o"
 		echo "	module2 /cells/$cell.o $cell.o nano"
+	done
+	# the SIMD personality's own builds (kernel/cells/personality)
+	for cell in $(grep -v '^#' kernel/cells/personality/simd.cells); do
+		strip --strip-debug -o "$stage/cells/$cell@simd.o" "$build/cells/$cell@simd.o"
+		echo "	module2 /cells/$cell@simd.o $cell@simd.o simd"
 	done
 	echo "	boot"
 	echo "}"

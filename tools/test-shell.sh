@@ -32,7 +32,7 @@ EV="tools/evolve --sock $sock --manifest $evo/manifest.txt --cells"
 QEMU_EXTRA="-serial unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 180 \
 	"ech${TAB}history test" "$UP" \
-	help ns "ns -r" "deps heap" "deps kmalloc" "deps --dot task" "deps --check" ps uptime "echo hello shell" \
+	help ns "ns -r" "simd 64 3" "deps heap" "deps kmalloc" "deps --dot task" "deps --check" ps uptime "echo hello shell" \
 	"crash panic" mem "crash null" "crash div" "crash panic" mem faults \
 	"spin &" jobs "bt spin" "kill spin" "uptime" jobs "spin ^C" rq "bt shell" \
 	"nosuchcommand" "deps nosuchcell" states "chan-bench 500" \
@@ -65,6 +65,13 @@ if grep -q '^Other application cells' "$log"; then bad help_complete "$(grep '^O
 check ns 'namespace kernel \(parent -\): [0-9]+ cells'
 check ns_bounds '^  cell_mgr +ffffffff8[0-9a-f]+ +[0-9]+ B'
 check ns_recursive '^  apps -> kernel'
+# the simd personality: its own SSE2 build of vecsum, the rest shared; a
+# task in each namespace computes the same results
+check ns_personality '^  personality simd: its own cells: vecsum \(object [0-9a-f]{16}, instead of kernel'"'"'s [0-9a-f]{16}\)$'
+check ns_personality_shared '^  shared with kernel: [1-9][0-9]* cells$'
+check simd_kernel_build '^kernel: vecsum built for general registers: sum 0x[0-9a-f]+, weighted 0x[0-9a-f]+, 3 rounds over 64 KiB'
+check simd_personality_build '^simd:   vecsum built for SSE2: sum 0x[0-9a-f]+, weighted 0x[0-9a-f]+, 3 rounds over 64 KiB'
+check simd_agree '^simd: both personalities agree$'
 check deps_cell '^cell heap: [0-9]+ sections \(nano_core\)'
 check deps_dependents '^  depended on by [1-9][0-9]* cells'
 check deps_section '^section kmalloc \(text, global'

@@ -34,6 +34,7 @@ static const struct {
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
+	{ "simd", "[KIB] [ROUNDS]: one computation in the kernel namespace and in the simd personality (an SSE2 build), compared" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
@@ -48,7 +49,7 @@ main(int argc, char **argv)
 		"arrows, Home, End, Delete edit the line; Up/Down walk the history):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		kprintf("  %-10s %s\n", known[i].name, known[i].text);
-	const char *mods[128];
+	const char *mods[256];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
 	bool header = false;
 	for (size_t i = 0; i < n; i++) {

@@ -22,11 +22,7 @@ int main(int argc, char **argv);
 static struct cell_ns *
 ns_named(const char *name)
 {
-	struct cell_ns *all[] = { cell_ns_kernel(), cell_ns_apps() };
-	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
-		if (!strcmp(cell_ns_name(all[i]), name))
-			return all[i];
-	return NULL;
+	return cell_ns_find(name);
 }
 
 static void
@@ -41,7 +37,7 @@ show_log(const char *nsname)
 {
 	struct cell_ns *ns = nsname ? ns_named(nsname) : NULL;
 	if (nsname && !ns) {
-		kprintf("ns: no namespace '%s' (kernel, apps)\n", nsname);
+		kprintf("ns: no namespace '%s' (`ns` lists them)\n", nsname);
 		return 1;
 	}
 	static struct commit_info log[48];
@@ -154,6 +150,28 @@ show(struct cell_ns *ns)
 	}
 }
 
+/* a personality: which cells are its own (shadowing a namesake of its
+ * parent) and how many it shares */
+static void
+show_personality(struct cell_ns *ns)
+{
+	struct cell_ns *parent = cell_ns_parent(ns);
+	size_t own = 0, shadowing = 0, parent_cells = 0;
+	kprintf("  personality %s: its own cells:", cell_ns_name(ns));
+	for (struct cell *c = cell_ns_first(ns); c; c = c->next, own++) {
+		struct cell *p = parent ? cell_find(parent, c->name) : NULL;
+		shadowing += p != NULL;
+		if (p)
+			kprintf(" %s (object %016lx, instead of %s's %016lx)", c->name, c->obj_hash, cell_ns_name(parent),
+				p->obj_hash);
+		else
+			kprintf(" %s (object %016lx)", c->name, c->obj_hash);
+	}
+	for (struct cell *c = parent ? cell_ns_first(parent) : NULL; c; c = c->next)
+		parent_cells++;
+	kprintf("\n  shared with %s: %zu cells\n", parent ? cell_ns_name(parent) : "-", parent_cells - shadowing);
+}
+
 static int
 show_sections(const char *name)
 {
@@ -215,8 +233,13 @@ main(int argc, char **argv)
 		kprintf("usage: %s\n", USAGE);
 		return ARGS_USAGE;
 	}
-	show(cell_ns_kernel());
-	show(cell_ns_apps());
+	struct cell_ns *all[8];
+	size_t nall = cell_ns_list(all, ARRAY_SIZE(all));
+	for (size_t i = 0; i < nall; i++) {
+		show(all[i]);
+		if (all[i] != cell_ns_kernel() && all[i] != cell_ns_apps())
+			show_personality(all[i]);
+	}
 	if (recursive) {
 		kprintf("lookup order:\n");
 		struct cell_ns *all[] = { cell_ns_apps(), cell_ns_kernel() };

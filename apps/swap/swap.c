@@ -1,10 +1,13 @@
 /*
- * swap [-v] [-p MS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]...
+ * swap [-v] [-p MS] [-n NS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]...
  * Replace running cells by new ones (N for M, so cells can be split or
  * merged), without stopping the tasks using them. -v prints each stage's
  * time. -p puts the new cells on probation for MS milliseconds: the old
  * ones stay loaded, and a fault in a new one rolls the swap back (`ns log`
- * shows how it ended). New cells come from the boot image.
+ * shows how it ended). -n names the namespace (a personality: `swap -n simd
+ * vecsum vecsum` gives it the kernel's build); by default the kernel's, or
+ * the applications' if the old cell is an application. New cells come from
+ * the boot image.
  */
 #include "cell_mgr.h"
 #include "args.h"
@@ -14,12 +17,12 @@
 
 int main(int argc, char **argv);
 
-#define USAGE "swap [-v] [-p MS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]"
+#define USAGE "swap [-v] [-p MS] [-n NS] OLD[,OLD...] NEW[,NEW...] [OLD NEW ...] [-t TRANSFER_FN]"
 
 static bool
 in_image(const char *name)
 {
-	const char *mods[128];
+	const char *mods[256];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++)
 		if (!strcmp(mods[i], name))
@@ -68,6 +71,7 @@ main(int argc, char **argv)
 	memset(&rq, 0, sizeof(rq));
 	bool verbose = false;
 	int pos = 0;
+	struct cell_ns *ns = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
@@ -78,6 +82,12 @@ main(int argc, char **argv)
 				return ARGS_USAGE;
 			}
 			rq.probation_ms = (uint32_t)ms;
+			i++;
+		} else if (!strcmp(argv[i], "-n")) {
+			if (i + 1 == argc || !(ns = cell_ns_find(argv[i + 1]))) {
+				kprintf("swap: -n needs a namespace (`ns` lists them; usage: %s)\n", USAGE);
+				return ARGS_USAGE;
+			}
 			i++;
 		} else if (!strcmp(argv[i], "-t")) {
 			if (i + 1 == argc || rq.ntransfer == SWAP_MAX) {
@@ -98,7 +108,7 @@ main(int argc, char **argv)
 		kprintf("usage: %s\n", USAGE);
 		return ARGS_USAGE;
 	}
-	rq.ns = cell_find(cell_ns_kernel(), rq.old[0]) ? cell_ns_kernel() : cell_ns_apps();
+	rq.ns = ns ? ns : cell_find(cell_ns_kernel(), rq.old[0]) ? cell_ns_kernel() : cell_ns_apps();
 	if (!names_ok(&rq))
 		return 1;
 	struct swap_times t;

@@ -16,7 +16,7 @@ int main(int argc, char **argv);
 int
 main(int argc, char **argv)
 {
-	const char *mods[128], *tests[128];
+	const char *mods[256], *tests[256];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods)), nt = 0;
 	for (size_t i = 0; i < n; i++)
 		if (str_starts_with(mods[i], "test_") && !cell_find(cell_ns_kernel(), mods[i]))

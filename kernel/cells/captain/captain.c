@@ -88,7 +88,7 @@ install_policy(const char *cell, const char *entry)
 static void
 run_tests(const char *cmdline)
 {
-	const char *mods[128], *tests[128];
+	const char *mods[256], *tests[256];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods)), nt = 0;
 	for (size_t i = 0; i < n; i++)
 		if (str_starts_with(mods[i], "test_"))
@@ -131,6 +131,7 @@ captain_main(const struct boot_info *bi)
 	run_cell("fbterm", "fbterm_start", bi->cmdline); /* the console on the framebuffer */
 	run_cell("kbd", "kbd_start", bi->cmdline);       /* a second console input (tty_input) */
 	run_cell("mouse", "mouse_start", bi->cmdline);   /* the pointer (port 2 of the same controller) */
+	run_cell("personality", "personality_start", bi->cmdline); /* namespaces beside kernel: simd */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);

@@ -317,6 +317,10 @@ int cell_unload(struct cell *const *cells, size_t n, struct cell_error *why) __m
  * personality); destroying it unloads its cells. */
 struct cell_ns *cell_ns_create(const char *name, struct cell_ns *parent, bool apps);
 int cell_ns_destroy(struct cell_ns *ns, struct cell_error *why) __must_check;
+/* a personality's namespace made findable by name (and permanent) */
+int cell_ns_publish(struct cell_ns *ns) __must_check;
+struct cell_ns *cell_ns_find(const char *name);   /* kernel, apps, or published */
+size_t cell_ns_list(struct cell_ns **out, size_t max);
 
 /* a heap copy of a boot module's object file (kfree it) */
 int cell_module_copy(const char *name, void **data, size_t *size) __must_check;

@@ -274,6 +274,14 @@ layout(struct batch *b, struct load_obj *o)
 		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for metadata", o->name);
 	struct cell *c = o->cell;
 	strlcpy(c->name, o->name, sizeof(c->name));
+	/* a personality's own build ("vecsum@simd") loaded into it (or a swap
+	 * below it) takes the name of the cell it is a version of */
+	char *at = strchr(c->name, '@');
+	for (struct cell_ns *n = b->ns; at && n; n = n->parent)
+		if (!strcmp(at + 1, n->name)) {
+			*at = '\0';
+			break;
+		}
 	c->ns = b->ns;
 	c->is_app = b->ns->apps;
 	c->obj_phys = o->phys;

@@ -540,11 +540,58 @@ cell_ns_create(const char *name, struct cell_ns *parent, bool apps)
 	return ns;
 }
 
+/* published namespaces (personalities): found by name, listed by `ns` */
+static struct cell_ns *published[8];
+
+int
+cell_ns_publish(struct cell_ns *ns)
+{
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
+	if (cell_ns_find(ns->name))
+		return E_EXIST;
+	for (size_t i = 0; i < ARRAY_SIZE(published); i++)
+		if (!published[i]) {
+			published[i] = ns;
+			return E_OK;
+		}
+	return E_NOSPC;
+}
+
+struct cell_ns *
+cell_ns_find(const char *name)
+{
+	if (!strcmp(name, kernel_ns.name))
+		return &kernel_ns;
+	if (!strcmp(name, apps_ns.name))
+		return &apps_ns;
+	for (size_t i = 0; i < ARRAY_SIZE(published); i++)
+		if (published[i] && !strcmp(published[i]->name, name))
+			return published[i];
+	return NULL;
+}
+
+size_t
+cell_ns_list(struct cell_ns **out, size_t max)
+{
+	size_t n = 0;
+	if (n < max)
+		out[n++] = &kernel_ns;
+	if (n < max)
+		out[n++] = &apps_ns;
+	for (size_t i = 0; i < ARRAY_SIZE(published) && n < max; i++)
+		if (published[i])
+			out[n++] = published[i];
+	return n;
+}
+
 int
 cell_ns_destroy(struct cell_ns *ns, struct cell_error *why)
 {
 	if (ns == &kernel_ns || ns == &apps_ns)
 		return cell_errf(why, E_PERM, "namespace %s is permanent", ns->name);
+	for (size_t i = 0; i < ARRAY_SIZE(published); i++)
+		if (published[i] == ns)
+			return cell_errf(why, E_PERM, "namespace %s is a published personality", ns->name);
 	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	size_t n = ns->ncells;
 	struct cell **all = kmalloc((n ? n : 1) * sizeof(*all));
@@ -623,3 +670,6 @@ cell_unuse(struct cell *c)
 	if (c)
 		__atomic_sub_fetch(&c->users, 1, __ATOMIC_ACQ_REL);
 }
+
+EXPORT_APP(cell_ns_find);
+EXPORT_APP(cell_ns_list);

@@ -24,6 +24,7 @@ struct module {
 	uint64_t phys, size;
 	bool app;      /* "name.o app" in the image: an application cell */
 	bool nano;     /* "name.o nano": a copy of a nano_core cell, loaded only by a swap */
+	bool simd;     /* "name@simd.o simd": a personality's own build, loaded only into it */
 	bool removed;  /* taken out by live evolution */
 	void *image;   /* an uploaded replacement (owned; NULL: the boot module) */
 };
@@ -88,10 +89,12 @@ modules_init(const struct boot_info *bi)
 		mods[nmods].name[n - 2] = '\0';
 		mods[nmods].app = sp && !strcmp(sp, " app");
 		mods[nmods].nano = sp && !strcmp(sp, " nano");
+		mods[nmods].simd = sp && !strcmp(sp, " simd");
 		mods[nmods].phys = m->start;
 		mods[nmods].size = m->end - m->start;
-		/* a nano_core copy provides what the nano_core does already */
-		int err = mods[nmods].nano ? E_OK : index_module(nmods);
+		/* a nano_core copy provides what the nano_core does already, a
+		 * personality's build what its namesake does */
+		int err = mods[nmods].nano || mods[nmods].simd ? E_OK : index_module(nmods);
 		if (err)
 			return err;
 		nmods++;

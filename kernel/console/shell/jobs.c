@@ -113,7 +113,7 @@ split(char *s, char **argv)
 size_t
 jobs_commands(const char **out, size_t max)
 {
-	const char *mods[128];
+	const char *mods[256];
 	size_t n = cell_modules(mods, ARRAY_SIZE(mods)), k = 0;
 	if (k < max)
 		out[k++] = "jobs";

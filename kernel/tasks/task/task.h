@@ -128,6 +128,11 @@ struct task *task_find_id(uint32_t id) OWNED_BY(task_unref);
 struct task *task_spawn(const struct task_builder *b, int *err) OWNED_BY(task_unref);
 /* spawn and keep no reference (a system task that lives on its own) */
 int task_spawn_detached(const struct task_builder *b) __must_check;
+/* a task in namespace ns (a personality: docs/evolution.md): its entry is
+ * the function named `entry` as ns sees it (its own cell of that name, or
+ * its parent's); E_NOENT if ns has no such function */
+struct task *task_spawn_in(struct cell_ns *ns, const char *entry, uint64_t arg, const char *name,
+			   int *err) OWNED_BY(task_unref);
 
 /* ---- task groups: an owned set of tasks; dropping joins and releases
  * them all. _cleanup_(task_group_drop) struct task_group g = { 0 }; ---- */
