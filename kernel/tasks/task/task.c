@@ -125,19 +125,6 @@ prepare_stack(struct task *t)
 }
 
 struct task *
-task_spawn_in(struct cell_ns *ns, const char *entry, uint64_t arg, const char *name, int *err)
-{
-	struct section *s = ns && entry ? cell_sym_section(ns, entry) : NULL;
-	if (!s || s->kind != SEC_TEXT) {
-		err_set(err, E_NOENT);
-		return NULL;
-	}
-	struct task_builder b = { .entry = (uint64_t (*)(uint64_t))(uintptr_t)cell_sym_addr(ns, entry),
-				  .arg = arg, .name = name, .ns = ns, .pin = -1 };
-	return task_spawn(&b, err);
-}
-
-struct task *
 task_spawn(const struct task_builder *b, int *err)
 {
 	if (!b->entry || (b->pin >= 0 && (b->pin >= MAX_CPUS || !percpu_of((unsigned)b->pin)->online))) {

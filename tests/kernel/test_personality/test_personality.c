@@ -96,7 +96,8 @@ KTEST_FLAGS(simd_personality_shares_the_kernel_and_evolves_alone, KTEST_NO_FRAME
 	KT_EQ(cell_sym_addr(simd, "task_spawn"), cell_sym_addr(k, "task_spawn"));
 	KT_ASSERT(!cell_ns_find("nosuch"));
 	int err;
-	KT_ASSERT(!task_spawn_in(simd, "nosuch_fn", 0, "x", &err) && err == E_NOENT);
+	_cleanup_(task_unref_p) struct task *none = task_spawn_in(simd, "nosuch_fn", 0, "x", &err);
+	KT_ASSERT(!none && err == E_NOENT);
 
 	for (size_t i = 0; i < WORDS; i++)
 		data[i] = (uint32_t)(i * 2654435761u) ^ 0x5a5a5a5au;
