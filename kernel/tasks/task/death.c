@@ -228,8 +228,10 @@ entry_in_old(struct task *t, void *ctx)
 {
 	struct swap_scan *s = ctx;
 	uint32_t st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	/* a task unwinding after a fault is recovery's to restart (a
+	 * rollback's swap must not restart it a second time) */
 	if (s->n == ARRAY_SIZE(s->found) || t->idle || st == TASK_EXITED || st == TASK_KILLED ||
-	    t->kill_pending)
+	    t->kill_pending || t->unwinding)
 		return;
 	for (size_t i = 0; i < s->nold; i++)
 		if (t->entry_cell == s->old[i]) {
