@@ -1,0 +1,239 @@
+/*
+ * fat.c: the file allocation table and cluster chains. Reads go through
+ * a one-sector cache; a change is written to every FAT copy (write
+ * through, the cache updated only once the disk has it). Every chain walk
+ * is bounded by the number of clusters, and every link is checked: a
+ * loop, a link out of range, a free or bad cluster inside a chain is
+ * E_CORRUPT.
+ */
+#include "fat_int.h"
+
+static int
+fat_sector(struct fat_mnt *m, uint32_t c, uint32_t *sec, uint32_t *off)
+{
+	if (c > m->g.nclusters + 1)
+		return E_CORRUPT;
+	*sec = c / (FAT_SECTOR / 4);
+	*off = (c % (FAT_SECTOR / 4)) * 4;
+	if (m->fat_cached != *sec + 1) {
+		int err = fat_dev_rw(m, false, m->g.reserved + *sec, 1, m->fat_buf);
+		if (err) {
+			m->fat_cached = 0;
+			return err;
+		}
+		m->fat_cached = *sec + 1;
+	}
+	return E_OK;
+}
+
+int
+fat_get(struct fat_mnt *m, uint32_t c, uint32_t *val)
+{
+	uint32_t sec, off;
+	int err = fat_sector(m, c, &sec, &off);
+	if (!err)
+		*val = le32(m->fat_buf + off) & FAT_MASK;
+	return err;
+}
+
+int
+fat_set(struct fat_mnt *m, uint32_t c, uint32_t val)
+{
+	uint32_t sec, off;
+	int err = fat_sector(m, c, &sec, &off);
+	if (err)
+		return err;
+	uint8_t copy[FAT_SECTOR];
+	memcpy(copy, m->fat_buf, FAT_SECTOR);
+	put32(copy + off, (le32(copy + off) & ~FAT_MASK) | (val & FAT_MASK)); /* the top 4 bits are kept */
+	for (uint32_t i = 0; i < m->g.nfats; i++) {
+		err = fat_dev_rw(m, true, m->g.reserved + (uint64_t)i * m->g.fat_sz + sec, 1, copy);
+		if (err) {
+			m->fat_cached = 0;
+			return err;
+		}
+	}
+	memcpy(m->fat_buf, copy, FAT_SECTOR);
+	return E_OK;
+}
+
+int
+fat_next(struct fat_mnt *m, uint32_t c, uint32_t *next)
+{
+	if (!fat_valid(m, c))
+		return E_CORRUPT;
+	uint32_t v;
+	int err = fat_get(m, c, &v);
+	if (err)
+		return err;
+	if (v >= FAT_EOC) {
+		*next = 0;
+		return E_OK;
+	}
+	if (!fat_valid(m, v))
+		return E_CORRUPT;                       /* free, bad, reserved or out of range */
+	*next = v;
+	return E_OK;
+}
+
+int
+fat_chain_len(struct fat_mnt *m, uint32_t first, uint32_t *len, uint32_t *last)
+{
+	*len = 0;
+	*last = 0;
+	for (uint32_t c = first; c;) {
+		if (*len > m->g.nclusters)
+			return E_CORRUPT;               /* longer than the disk: a loop */
+		*last = c;
+		(*len)++;
+		int err = fat_next(m, c, &c);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+/* the index-th cluster of the chain at first (a cache of the last
+ * position found makes sequential access linear) */
+int
+fat_chain_at(struct fat_mnt *m, uint32_t first, uint32_t index, uint32_t *out)
+{
+	uint32_t c = first, i = 0;
+	if (m->pos_first == first && first && m->pos_index <= index) {
+		c = m->pos_cluster;
+		i = m->pos_index;
+	}
+	if (!fat_valid(m, c) || index > m->g.nclusters)
+		return E_CORRUPT;
+	for (; i < index; i++) {
+		int err = fat_next(m, c, &c);
+		if (err)
+			return err;
+		if (!c)
+			return E_RANGE;                 /* the chain ends before index */
+	}
+	m->pos_first = first;
+	m->pos_index = index;
+	m->pos_cluster = c;
+	*out = c;
+	return E_OK;
+}
+
+int
+fat_find_free(struct fat_mnt *m, uint32_t *out)
+{
+	uint32_t n = m->g.nclusters, start = m->next_free;
+	if (start < 2 || start > n + 1)
+		start = 2;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t c = 2 + (start - 2 + k) % n, v;
+		int err = fat_get(m, c, &v);
+		if (err)
+			return err;
+		if (v == 0) {
+			m->next_free = c + 1;
+			*out = c;
+			return E_OK;
+		}
+	}
+	return E_NOSPC;
+}
+
+/* free the chain from first: stops at the end, or at an entry already
+ * free in the first FAT (a replay may find a chain half freed), which is
+ * written free in every copy too (a fault between the copies' writes
+ * leaves them different) */
+int
+fat_free_chain(struct fat_mnt *m, uint32_t first)
+{
+	uint32_t c = first;
+	for (uint32_t k = 0; fat_valid(m, c); k++) {
+		if (k > m->g.nclusters)
+			return E_CORRUPT;
+		uint32_t v;
+		int err = fat_get(m, c, &v);
+		if (err)
+			return err;
+		if ((err = fat_set(m, c, 0)))
+			return err;
+		if (v == 0)
+			return E_OK;
+		if (m->pos_first == first)
+			m->pos_first = 0;
+		if (v >= FAT_EOC || !fat_valid(m, v))
+			return E_OK;
+		c = v;
+	}
+	return E_OK;
+}
+
+/* keep `keep` clusters of the chain at first (the last one ends it),
+ * free the rest; keep 0 frees it all */
+int
+fat_trim(struct fat_mnt *m, uint32_t first, uint32_t keep)
+{
+	if (!first)
+		return E_OK;
+	if (!keep)
+		return fat_free_chain(m, first);
+	uint32_t c;
+	m->pos_first = 0;
+	int err = fat_chain_at(m, first, keep - 1, &c);
+	if (err)
+		return err == E_RANGE ? E_CORRUPT : err;
+	uint32_t v;
+	if ((err = fat_get(m, c, &v)))
+		return err;
+	if ((err = fat_set(m, c, FAT_MASK)))   /* also when it ends there: every copy */
+		return err;
+	m->pos_first = 0;
+	return v < FAT_EOC && fat_valid(m, v) ? fat_free_chain(m, v) : E_OK;
+}
+
+int
+fat_count_free(struct fat_mnt *m, uint32_t *free)
+{
+	uint32_t n = 0;
+	for (uint32_t c = 2; c <= m->g.nclusters + 1; c++) {
+		uint32_t v;
+		int err = fat_get(m, c, &v);
+		if (err)
+			return err;
+		n += v == 0;
+	}
+	*free = n;
+	return E_OK;
+}
+
+int
+fat_zero_cluster(struct fat_mnt *m, uint32_t c)
+{
+	uint8_t z[FAT_SECTOR];
+	memset(z, 0, sizeof(z));
+	for (uint32_t s = 0; s < m->g.spc; s++) {
+		int err = fat_dev_rw(m, true, fat_lba(m, c) + s, 1, z);
+		if (err)
+			return err;
+	}
+	return E_OK;
+}
+
+int
+fat_touch(struct fat_mnt *m)
+{
+	if (m->ro)
+		return E_ROFS;
+	if (m->dirty)
+		return E_OK;
+	int err = fat_fsinfo_write(m, 0xFFFFFFFF, 0xFFFFFFFF);
+	if (!err)
+		m->dirty = true;
+	return err;
+}
+
+void
+fat_caches_drop(struct fat_mnt *m)
+{
+	m->fat_cached = 0;
+	m->pos_first = 0;
+}
