@@ -139,55 +139,45 @@ fat_find_free(struct fat_mnt *m, uint32_t *out)
 	return E_NOSPC;
 }
 
-/* free the chain from first: stops at the end, or at an entry already
- * free in the first FAT (a replay may find a chain half freed), which is
- * written free in every copy too (a fault between the copies' writes
- * leaves them different) */
+/* free the intent's orphan chain from first, recording the progress in
+ * the intent so that a replay after a fault here goes on where it
+ * stopped: an entry that already reads free (in the first FAT) is written
+ * free in every copy too (a fault between the copies' writes leaves them
+ * different), and the walk goes on at `next` if it was recorded */
 int
-fat_free_chain(struct fat_mnt *m, uint32_t first)
+fat_free_orphan(struct fat_mnt *m, uint32_t first, uint32_t next)
 {
+	struct fat_intent *in = fat_intent_slot(m);
 	uint32_t c = first;
 	for (uint32_t k = 0; fat_valid(m, c); k++) {
-		if (k > m->g.nclusters)
+		if (k > m->g.nclusters + 1)
 			return E_CORRUPT;
 		uint32_t v;
 		int err = fat_get(m, c, &v);
 		if (err)
 			return err;
+		if (v == 0) {
+			if ((err = fat_set(m, c, 0)))
+				return err;
+			if (!next || next == c)
+				return E_OK;
+			c = next;
+			next = 0;
+			continue;
+		}
+		uint32_t nx = v < FAT_EOC && fat_valid(m, v) ? v : 0;
+		if (in) {
+			__atomic_store_n(&in->orphan, c, __ATOMIC_RELEASE);
+			__atomic_store_n(&in->orphan_next, nx, __ATOMIC_RELEASE);
+		}
 		if ((err = fat_set(m, c, 0)))
 			return err;
-		if (v == 0)
-			return E_OK;
-		if (m->pos_first == first)
+		if (m->pos_first == first || m->pos_cluster == c)
 			m->pos_first = 0;
-		if (v >= FAT_EOC || !fat_valid(m, v))
-			return E_OK;
-		c = v;
+		c = nx;
+		next = 0;
 	}
 	return E_OK;
-}
-
-/* keep `keep` clusters of the chain at first (the last one ends it),
- * free the rest; keep 0 frees it all */
-int
-fat_trim(struct fat_mnt *m, uint32_t first, uint32_t keep)
-{
-	if (!first)
-		return E_OK;
-	if (!keep)
-		return fat_free_chain(m, first);
-	uint32_t c;
-	m->pos_first = 0;
-	int err = fat_chain_at(m, first, keep - 1, &c);
-	if (err)
-		return err == E_RANGE ? E_CORRUPT : err;
-	uint32_t v;
-	if ((err = fat_get(m, c, &v)))
-		return err;
-	if ((err = fat_set(m, c, FAT_MASK)))   /* also when it ends there: every copy */
-		return err;
-	m->pos_first = 0;
-	return v < FAT_EOC && fat_valid(m, v) ? fat_free_chain(m, v) : E_OK;
 }
 
 int

@@ -40,12 +40,12 @@ struct fat_intent {
 	uint32_t magic;           /* FAT_INTENT_MAGIC while one is in progress */
 	uint32_t set_entry;       /* 1: entry (ent_dir, ent_idx) gets first/size */
 	uint32_t ent_dir, ent_idx, ent_first, ent_size;
-	uint32_t trim;            /* 1: keep trim_keep clusters of the chain at trim_first, free the rest */
-	uint32_t trim_first, trim_keep;
 	uint32_t del_n;           /* mark del_n entries from (del_dir, del_idx) deleted */
 	uint32_t del_dir, del_idx;
 	uint32_t tail;            /* mark this cluster end of chain */
-	uint32_t orphan;          /* free the chain from here (stops at a free entry) */
+	uint32_t orphan, orphan_next; /* free the chain from orphan; the freeing
+				   * keeps both up to date (the next cluster, once
+				   * orphan's entry may already read free) */
 	uint32_t dd_set;          /* 1: the ".." of directory dd_dir names dd_parent */
 	uint32_t dd_dir, dd_parent;
 };
@@ -91,8 +91,7 @@ int fat_next(struct fat_mnt *m, uint32_t c, uint32_t *next) __must_check; /* 0 a
 int fat_chain_len(struct fat_mnt *m, uint32_t first, uint32_t *len, uint32_t *last) __must_check;
 int fat_chain_at(struct fat_mnt *m, uint32_t first, uint32_t index, uint32_t *c) __must_check; /* E_RANGE: shorter */
 int fat_find_free(struct fat_mnt *m, uint32_t *c) __must_check;
-int fat_free_chain(struct fat_mnt *m, uint32_t first) __must_check;
-int fat_trim(struct fat_mnt *m, uint32_t first, uint32_t keep) __must_check;
+int fat_free_orphan(struct fat_mnt *m, uint32_t first, uint32_t next) __must_check; /* the intent's orphan */
 int fat_count_free(struct fat_mnt *m, uint32_t *free) __must_check;
 int fat_zero_cluster(struct fat_mnt *m, uint32_t c) __must_check;
 int fat_touch(struct fat_mnt *m) __must_check; /* before the first change: FSInfo's count invalidated */

@@ -184,7 +184,7 @@ fat_file_write(struct fat_mnt *m, struct fs_node *n, uint64_t off, const void *b
 	uint32_t head = 0;
 	struct fat_intent in = {
 		.set_entry = 1, .ent_dir = (uint32_t)n->a, .ent_idx = (uint32_t)n->b, .ent_first = first,
-		.ent_size = size, .trim = 1, .trim_first = first, .trim_keep = len_c,
+		.ent_size = size, .tail = last,
 	};
 	if (need > len_c) {
 		if ((err = fat_touch(m)) || (err = fat_intent_set(m, &in)))
@@ -244,15 +244,21 @@ fat_file_truncate(struct fat_mnt *m, struct fs_node *n, uint64_t size)
 		return fat_file_write(m, n, old, NULL, (size_t)(size - old), &done);
 	if (size == old)
 		return E_OK;
-	uint32_t keep = (uint32_t)DIV_ROUND_UP(size, m->g.cluster_bytes);
+	/* the entry first, then the end of the chain, then the rest freed */
+	uint32_t keep = (uint32_t)DIV_ROUND_UP(size, m->g.cluster_bytes), tail = 0, rest = first, v;
+	if (keep) {
+		if ((err = fat_chain_at(m, first, keep - 1, &tail)) || (err = fat_get(m, tail, &v)))
+			return err == E_RANGE ? E_CORRUPT : err;
+		rest = v < FAT_EOC && fat_valid(m, v) ? v : 0;
+	}
 	struct fat_intent in = {
 		.set_entry = 1, .ent_dir = (uint32_t)n->a, .ent_idx = (uint32_t)n->b,
-		.ent_first = keep ? first : 0, .ent_size = (uint32_t)size,
-		.trim = 1, .trim_first = first, .trim_keep = keep,
+		.ent_first = keep ? first : 0, .ent_size = (uint32_t)size, .tail = tail, .orphan = rest,
 	};
 	if ((err = fat_touch(m)) || (err = fat_intent_set(m, &in)))
 		return err;
-	if ((err = fat_intent_entry(m, &in)) || (err = fat_trim(m, first, keep)))
+	if ((err = fat_intent_entry(m, &in)) || (tail && (err = fat_set(m, tail, FAT_MASK))) ||
+	    (rest && (err = fat_free_orphan(m, rest, 0))))
 		return fat_undo(m, err);        /* finished by the replay if it can be */
 	fat_intent_end(m);
 	n->id = in.ent_first;

@@ -1,7 +1,7 @@
 /*
  * ops.c: the contract's operations over dir.c, fat.c and file.c, and the
  * intent record. Every change that takes more than one sector write
- * records an intent first (what to set, trim, delete and free to get to
+ * records an intent first (what to set, end, delete and free to get to
  * a consistent state) and clears it after its last write; the next
  * request on the mount replays a record left behind by a fault (the
  * platform calls fat_replay before each), so the disk never stays half
@@ -58,14 +58,12 @@ fat_replay(struct fat_mnt *m)
 	int err = fat_touch(m);
 	if (!err && in.set_entry)
 		err = fat_intent_entry(m, &in);
-	if (!err && in.trim)
-		err = fat_trim(m, in.trim_first, in.trim_keep);
 	if (!err && in.del_n)
 		err = fat_dir_delete(m, in.del_dir, in.del_idx, in.del_n);
 	if (!err && in.tail)
 		err = fat_set(m, in.tail, FAT_MASK);
 	if (!err && in.orphan && in.orphan != m->g.root)
-		err = fat_free_chain(m, in.orphan);
+		err = fat_free_orphan(m, in.orphan, in.orphan_next);
 	if (!err && in.dd_set)
 		err = set_dotdot(m, in.dd_dir, in.dd_parent);
 	fat_caches_drop(m);
@@ -326,7 +324,7 @@ fat_op_remove(struct fat_mnt *m, const struct fs_node *dir, const char *name)
 	struct fat_intent in = { .del_dir = dc, .del_idx = f.idx + 1 - f.nslots, .del_n = f.nslots, .orphan = first };
 	if ((err = fat_touch(m)) || (err = fat_intent_set(m, &in)))
 		return err;
-	if ((err = fat_dir_delete(m, dc, in.del_idx, in.del_n)) || (first && (err = fat_free_chain(m, first))))
+	if ((err = fat_dir_delete(m, dc, in.del_idx, in.del_n)) || (first && (err = fat_free_orphan(m, first, 0))))
 		return fat_undo(m, err);        /* finished by the replay if it can be */
 	fat_intent_end(m);
 	return E_OK;
