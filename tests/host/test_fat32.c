@@ -21,7 +21,7 @@
 static struct fat_mnt M;
 static struct fs_node root;
 
-static uint8_t pat(uint64_t o, uint8_t seed) { return (uint8_t)(o * 7 + (o >> 9) * 13 + seed); }
+#define pat fat32_pattern
 
 static int
 sh(const char *fmt, ...)

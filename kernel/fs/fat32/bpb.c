@@ -56,7 +56,7 @@ fat_fsinfo_read(struct fat_mnt *m)
 {
 	if (!m->g.fsinfo)
 		return E_OK;
-	uint8_t s[FAT_SECTOR];
+	uint8_t s[FAT_SECTOR] __aligned(8);
 	int err = fat_dev_rw(m, false, m->g.fsinfo, 1, s);
 	if (err)
 		return err;
@@ -74,7 +74,7 @@ fat_fsinfo_write(struct fat_mnt *m, uint32_t free, uint32_t next)
 {
 	if (!m->g.fsinfo)
 		return E_OK;
-	uint8_t s[FAT_SECTOR];
+	uint8_t s[FAT_SECTOR] __aligned(8);
 	int err = fat_dev_rw(m, false, m->g.fsinfo, 1, s);
 	if (err)
 		return err;

@@ -40,7 +40,7 @@ dir_lba(struct fat_mnt *m, uint32_t dir, uint32_t idx, uint64_t *lba)
 struct dsec {
 	uint64_t lba;             /* 0: none */
 	bool dirty;
-	uint8_t b[FAT_SECTOR];
+	uint8_t b[FAT_SECTOR] __aligned(8);
 };
 
 static int

@@ -43,7 +43,7 @@ fat_set(struct fat_mnt *m, uint32_t c, uint32_t val)
 	int err = fat_sector(m, c, &sec, &off);
 	if (err)
 		return err;
-	uint8_t copy[FAT_SECTOR];
+	uint8_t copy[FAT_SECTOR] __aligned(8);
 	memcpy(copy, m->fat_buf, FAT_SECTOR);
 	put32(copy + off, (le32(copy + off) & ~FAT_MASK) | (val & FAT_MASK)); /* the top 4 bits are kept */
 	for (uint32_t i = 0; i < m->g.nfats; i++) {
@@ -198,7 +198,7 @@ fat_count_free(struct fat_mnt *m, uint32_t *free)
 int
 fat_zero_cluster(struct fat_mnt *m, uint32_t c)
 {
-	uint8_t z[FAT_SECTOR];
+	uint8_t z[FAT_SECTOR] __aligned(8);
 	memset(z, 0, sizeof(z));
 	for (uint32_t s = 0; s < m->g.spc; s++) {
 		int err = fat_dev_rw(m, true, fat_lba(m, c) + s, 1, z);

@@ -42,6 +42,14 @@ int fat32_truncate(void *mnt, struct fs_node *n, uint64_t size) __must_check;
 int fat32_stat(void *mnt, const struct fs_node *n, struct fs_stat *st) __must_check;
 int fat32_sync(void *mnt) __must_check;
 
+/* the test pattern: byte `off` of a file written with `seed` (the fat app,
+ * tests/kernel/test_fat32; tools/test-fat32.sh computes it on the host) */
+static inline uint8_t
+fat32_pattern(uint64_t off, uint8_t seed)
+{
+	return (uint8_t)(off * 7 + (off >> 9) * 13 + seed);
+}
+
 /* test hook: the next `after` cluster-data writes succeed, then the cell
  * faults (a write to its own rodata, so recovery reloads it) in the middle
  * of the write request after that; 0 disarms */

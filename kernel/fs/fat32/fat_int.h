@@ -59,7 +59,7 @@ struct fat_mnt {
 	bool ro;
 	/* caches (dropped by fat_caches_drop) */
 	uint32_t fat_cached;      /* FAT sector in fat_buf + 1, 0: none */
-	uint8_t fat_buf[FAT_SECTOR];
+	uint8_t fat_buf[FAT_SECTOR] __aligned(8);
 	uint32_t next_free;       /* where the free-cluster search starts */
 	uint32_t pos_first, pos_index, pos_cluster; /* last chain position found */
 };

@@ -37,19 +37,20 @@ fat_node_entry(struct fat_mnt *m, const struct fs_node *n, uint8_t *ent)
 }
 
 /* one cluster's bytes [co, co + n): whole sectors straight to or from
- * buf, partial ones through a sector; a NULL buf writes zeros */
+ * buf (when it is 8-byte aligned: disk controllers may need even
+ * addresses), others through a sector; a NULL buf writes zeros */
 static int
 data_io(struct fat_mnt *m, uint32_t c, uint32_t co, uint8_t *buf, uint32_t n, bool write)
 {
 	uint64_t lba = fat_lba(m, c) + co / FAT_SECTOR;
 	uint32_t so = co % FAT_SECTOR;
-	uint8_t sec[FAT_SECTOR];
+	uint8_t sec[FAT_SECTOR] __aligned(8);
 	int err;
 	while (n) {
 		uint32_t k = MIN(n, FAT_SECTOR - so);
 		if (write)
 			fat_fault_point();
-		if (k == FAT_SECTOR && buf) {
+		if (k == FAT_SECTOR && buf && IS_ALIGNED((uintptr_t)buf, 8)) {
 			uint32_t whole = n / FAT_SECTOR;
 			if ((err = fat_dev_rw(m, write, lba, whole, buf)))
 				return err;

@@ -83,7 +83,7 @@ fat_undo(struct fat_mnt *m, int err)
 int
 fat_mount_core(struct fat_mnt *m, uint64_t dev_sectors, struct fs_node *root)
 {
-	uint8_t s[FAT_SECTOR];
+	uint8_t s[FAT_SECTOR] __aligned(8);
 	int err = fat_dev_rw(m, false, 0, 1, s);
 	if (err)
 		return err;
