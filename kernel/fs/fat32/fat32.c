@@ -99,8 +99,10 @@ fat32_mount(const char *dev, const char *opts, void **mnt, struct fs_node *root)
 	snprintf(p->key, sizeof(p->key), "fat32:%s", dev);
 	p->m.plat = p;
 	p->m.ro = ro;
-	int err = state_db_obtain(p->key, sizeof(struct fat_intent), "fat32", NULL, &p->intent);
-	if (err || (err = fat_mount_core(&p->m, bi.sectors, root)) || (err = fat_replay(&p->m)))
+	/* a record a request on an earlier mount left is replayed now */
+	int err = fat_mount_core(&p->m, bi.sectors, root);
+	if (err || (err = state_db_obtain(p->key, sizeof(struct fat_intent), "fat32", NULL, &p->intent)) ||
+	    (err = fat_replay(&p->m)))
 		return err;
 	p->magic = MOUNT_MAGIC;
 	*mnt = TAKE_PTR(p);
@@ -116,6 +118,8 @@ fat32_mount(const char *dev, const char *opts, void **mnt, struct fs_node *root)
 	if (err)                                                            \
 		return err
 
+/* flushes; the intent record goes too unless a change is still pending
+ * (one mount of a disk at a time) */
 int
 fat32_unmount(void *mnt)
 {
@@ -123,6 +127,9 @@ fat32_unmount(void *mnt)
 	{
 		LOCKED(mnt);
 		err2 = fat_op_sync(&p->m);
+		struct fat_intent *in = fat_intent_slot(&p->m);
+		if (in && !in->magic && state_db_remove(p->key))
+			log_warn("fat32: the intent record %s stays", p->key);
 	}
 	mount_drop(mnt);
 	return err2;
