@@ -238,6 +238,7 @@ crash_everywhere(op_fn prepare, op_fn op)
 			assert_int_equal(fat_op_sync(&M), E_OK);
 			save();
 			assert_int_equal(fsck_clean(), 0);
+			print_message("%u crash points replayed, each image clean\n", k - 1);
 			break;
 		}
 		fat_host.crash_in = 0;
@@ -258,6 +259,7 @@ static void prep_file(void)
 	assert_int_equal(fat_op_create(&M, &d, "a file with a long name", FS_FILE, &f), E_OK);
 	write_pat(&f, 0, 1500, 1, 1500);
 	assert_int_equal(fat_op_create(&M, &root, "empty", FS_FILE, &f), E_OK);
+	assert_int_equal(fat_op_create(&M, &root, "target directory", FS_DIR, &f), E_OK);
 	for (int i = 0; i < 20; i++) {             /* a directory needing a second cluster */
 		char nm[64];
 		snprintf(nm, sizeof(nm), "filler name number %d", i);
@@ -304,6 +306,11 @@ static void op_rename(void)
 	assert_int_equal(fat_op_rename(&M, &root, "some directory", &root, "renamed directory, long"), E_OK);
 	assert_int_equal(path("renamed directory, long", &d), E_OK);
 	assert_int_equal(fat_op_rename(&M, &d, "a file with a long name", &root, "moved up"), E_OK);
+	struct fs_node t, back;
+	assert_int_equal(path("target directory", &t), E_OK);
+	assert_int_equal(fat_op_rename(&M, &root, "renamed directory, long", &t, "nested now"), E_OK);
+	assert_int_equal(path("target directory/nested now/..", &back), E_OK);
+	assert_int_equal(back.id, t.id);
 }
 static void crash_extend(void **s) { (void)s; crash_everywhere(prep_file, op_extend); }
 static void crash_extend_empty(void **s) { (void)s; crash_everywhere(prep_file, op_extend_empty); }
