@@ -220,7 +220,8 @@ BENCH_ROUNDS ?= 3
 .PHONY: bench bench-linux bench-compare $(BENCH_TARGETS)
 
 $(BENCH_TARGETS): bench-%: bootstrap $(BUILD)/theseus-bench-%.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE) \
+		$(if $(filter fat32,$*),$(call QEMU_DEV_ARGS,bench-fat32)); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-$*.log; \
 	if [ $$rc != 33 ] || grep -q '^BENCH ERROR' $(BUILD)/bench-$*.log; then \
 		echo "bench-$*: FAILED (QEMU exit $$rc); see $(BUILD)/bench-$*.log"; exit 1; fi
