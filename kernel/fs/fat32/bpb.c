@@ -82,7 +82,7 @@ fat_fsinfo_write(struct fat_mnt *m, uint32_t free, uint32_t next)
 		return E_OK;
 	put32(s + 488, free);
 	put32(s + 492, next);
-	err = fat_dev_rw(m, true, m->g.fsinfo, 1, s);
+	err = fat_write(m, m->g.fsinfo, 1, s);
 	if (!err) {
 		m->g.fsinfo_free = free;
 		m->g.fsinfo_next = next;

@@ -46,7 +46,7 @@ struct dsec {
 static int
 dsec_flush(struct fat_mnt *m, struct dsec *s)
 {
-	int err = s->dirty ? fat_dev_rw(m, true, s->lba, 1, s->b) : E_OK;
+	int err = s->dirty ? fat_write(m, s->lba, 1, s->b) : E_OK;
 	s->dirty = false;
 	return err;
 }
@@ -62,8 +62,15 @@ dsec_entry(struct fat_mnt *m, uint32_t dir, uint32_t idx, struct dsec *s, uint8_
 		if ((err = dsec_flush(m, s)))
 			return err;
 		s->lba = 0;
-		if ((err = fat_dev_rw(m, false, lba, 1, s->b)))
-			return err;
+		if (m->dir_cached == lba + 1)   /* the mount's copy of the last one read */
+			memcpy(s->b, m->dir_buf, FAT_SECTOR);
+		else {
+			m->dir_cached = 0;
+			if ((err = fat_dev_rw(m, false, lba, 1, m->dir_buf)))
+				return err;
+			m->dir_cached = lba + 1;
+			memcpy(s->b, m->dir_buf, FAT_SECTOR);
+		}
 		s->lba = lba;
 	}
 	*ent = s->b + (idx * FAT_DENT) % FAT_SECTOR;

@@ -8,6 +8,51 @@
  */
 #include "fat_int.h"
 
+int
+fat_write(struct fat_mnt *m, uint64_t lba, uint32_t n, const void *buf)
+{
+	int err = fat_dev_rw(m, true, lba, n, (void *)(uintptr_t)buf);
+	uint64_t d = m->dir_cached;
+	if (d && d - 1 >= lba && d - 1 < lba + n) {
+		if (err)
+			m->dir_cached = 0;
+		else
+			memcpy(m->dir_buf, (const uint8_t *)buf + (d - 1 - lba) * FAT_SECTOR, FAT_SECTOR);
+	}
+	return err;
+}
+
+/* the cached FAT sector to every copy */
+static int
+fat_flush(struct fat_mnt *m)
+{
+	if (!m->fat_dirty)
+		return E_OK;
+	for (uint32_t i = 0; i < m->g.nfats; i++) {
+		int err = fat_write(m, m->g.reserved + (uint64_t)i * m->g.fat_sz + m->fat_cached - 1, 1, m->fat_buf);
+		if (err) {
+			m->fat_cached = 0;
+			m->fat_dirty = false;
+			return err;
+		}
+	}
+	m->fat_dirty = false;
+	return E_OK;
+}
+
+void
+fat_batch_begin(struct fat_mnt *m)
+{
+	m->fat_batch = true;
+}
+
+int
+fat_batch_end(struct fat_mnt *m)
+{
+	m->fat_batch = false;
+	return fat_flush(m);
+}
+
 static int
 fat_sector(struct fat_mnt *m, uint32_t c, uint32_t *sec, uint32_t *off)
 {
@@ -16,7 +61,10 @@ fat_sector(struct fat_mnt *m, uint32_t c, uint32_t *sec, uint32_t *off)
 	*sec = c / (FAT_SECTOR / 4);
 	*off = (c % (FAT_SECTOR / 4)) * 4;
 	if (m->fat_cached != *sec + 1) {
-		int err = fat_dev_rw(m, false, m->g.reserved + *sec, 1, m->fat_buf);
+		int err = fat_flush(m);
+		if (err)
+			return err;
+		err = fat_dev_rw(m, false, m->g.reserved + *sec, 1, m->fat_buf);
 		if (err) {
 			m->fat_cached = 0;
 			return err;
@@ -43,11 +91,16 @@ fat_set(struct fat_mnt *m, uint32_t c, uint32_t val)
 	int err = fat_sector(m, c, &sec, &off);
 	if (err)
 		return err;
+	if (m->fat_batch) {
+		put32(m->fat_buf + off, (le32(m->fat_buf + off) & ~FAT_MASK) | (val & FAT_MASK));
+		m->fat_dirty = true;
+		return E_OK;
+	}
 	uint8_t copy[FAT_SECTOR] __aligned(8);
 	memcpy(copy, m->fat_buf, FAT_SECTOR);
 	put32(copy + off, (le32(copy + off) & ~FAT_MASK) | (val & FAT_MASK)); /* the top 4 bits are kept */
 	for (uint32_t i = 0; i < m->g.nfats; i++) {
-		err = fat_dev_rw(m, true, m->g.reserved + (uint64_t)i * m->g.fat_sz + sec, 1, copy);
+		err = fat_write(m, m->g.reserved + (uint64_t)i * m->g.fat_sz + sec, 1, copy);
 		if (err) {
 			m->fat_cached = 0;
 			return err;
@@ -201,7 +254,7 @@ fat_zero_cluster(struct fat_mnt *m, uint32_t c)
 	uint8_t z[FAT_SECTOR] __aligned(8);
 	memset(z, 0, sizeof(z));
 	for (uint32_t s = 0; s < m->g.spc; s++) {
-		int err = fat_dev_rw(m, true, fat_lba(m, c) + s, 1, z);
+		int err = fat_write(m, fat_lba(m, c) + s, 1, z);
 		if (err)
 			return err;
 	}
@@ -225,5 +278,7 @@ void
 fat_caches_drop(struct fat_mnt *m)
 {
 	m->fat_cached = 0;
+	m->fat_dirty = m->fat_batch = false;
+	m->dir_cached = 0;
 	m->pos_first = 0;
 }

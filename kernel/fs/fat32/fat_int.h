@@ -59,7 +59,10 @@ struct fat_mnt {
 	bool ro;
 	/* caches (dropped by fat_caches_drop) */
 	uint32_t fat_cached;      /* FAT sector in fat_buf + 1, 0: none */
+	bool fat_batch, fat_dirty; /* batching: changes to fat_buf written when it moves on */
 	uint8_t fat_buf[FAT_SECTOR] __aligned(8);
+	uint64_t dir_cached;      /* directory sector in dir_buf + 1, 0: none */
+	uint8_t dir_buf[FAT_SECTOR] __aligned(8);
 	uint32_t next_free;       /* where the free-cluster search starts */
 	uint32_t pos_first, pos_index, pos_cluster; /* last chain position found */
 };
@@ -95,6 +98,13 @@ int fat_free_orphan(struct fat_mnt *m, uint32_t first, uint32_t next) __must_che
 int fat_count_free(struct fat_mnt *m, uint32_t *free) __must_check;
 int fat_zero_cluster(struct fat_mnt *m, uint32_t c) __must_check;
 int fat_touch(struct fat_mnt *m) __must_check; /* before the first change: FSInfo's count invalidated */
+/* every write of the core: the device, and the directory sector cache kept equal */
+int fat_write(struct fat_mnt *m, uint64_t lba, uint32_t n, const void *buf) __must_check;
+/* batch FAT changes within a sector: one write per copy when the cached
+ * sector changes or at the end (only inside an intent: a fault loses the
+ * batch, the replay does not need it) */
+void fat_batch_begin(struct fat_mnt *m);
+int fat_batch_end(struct fat_mnt *m) __must_check;
 void fat_caches_drop(struct fat_mnt *m);
 
 /* dir.c: directories, entries by index, long names */

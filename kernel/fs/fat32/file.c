@@ -52,7 +52,7 @@ data_io(struct fat_mnt *m, uint32_t c, uint32_t co, uint8_t *buf, uint32_t n, bo
 			fat_fault_point();
 		if (k == FAT_SECTOR && buf && IS_ALIGNED((uintptr_t)buf, 8)) {
 			uint32_t whole = n / FAT_SECTOR;
-			if ((err = fat_dev_rw(m, write, lba, whole, buf)))
+			if ((err = write ? fat_write(m, lba, whole, buf) : fat_dev_rw(m, false, lba, whole, buf)))
 				return err;
 			k = whole * FAT_SECTOR;
 			lba += whole - 1;
@@ -66,7 +66,7 @@ data_io(struct fat_mnt *m, uint32_t c, uint32_t co, uint8_t *buf, uint32_t n, bo
 					memcpy(sec + so, buf, k);
 				else
 					memset(sec + so, 0, k);
-				if ((err = fat_dev_rw(m, true, lba, 1, sec)))
+				if ((err = fat_write(m, lba, 1, sec)))
 					return err;
 			}
 		}
@@ -79,16 +79,26 @@ data_io(struct fat_mnt *m, uint32_t c, uint32_t co, uint8_t *buf, uint32_t n, bo
 	return E_OK;
 }
 
-/* bytes [off, off + len) of the chain at first, which holds them */
+#define RUN_MAX (64u << 10)
+
+/* bytes [off, off + len) of the chain at first, which holds them; the
+ * clusters that follow each other on the disk go in one request (up to
+ * RUN_MAX bytes) */
 static int
 chain_io(struct fat_mnt *m, uint32_t first, uint64_t off, uint8_t *buf, uint64_t len, bool write)
 {
 	uint32_t cb = m->g.cluster_bytes;
 	while (len) {
-		uint32_t c, co = (uint32_t)(off % cb), k = (uint32_t)MIN(len, (uint64_t)(cb - co));
-		int err = fat_chain_at(m, first, (uint32_t)(off / cb), &c);
+		uint32_t c, co = (uint32_t)(off % cb), idx = (uint32_t)(off / cb);
+		uint32_t k = (uint32_t)MIN(len, (uint64_t)(cb - co));
+		int err = fat_chain_at(m, first, idx, &c);
 		if (err)
 			return err == E_RANGE ? E_CORRUPT : err; /* a size beyond the chain */
+		for (uint32_t last = c, next; k < len && k + cb <= RUN_MAX; last = next) {
+			if (fat_chain_at(m, first, ++idx, &next) || next != last + 1)
+				break;          /* (an error is the next round's to report) */
+			k += (uint32_t)MIN(len - k, (uint64_t)cb);
+		}
 		if ((err = data_io(m, c, co, buf, k, write)))
 			return err;
 		off += k;
@@ -190,6 +200,7 @@ fat_file_write(struct fat_mnt *m, struct fs_node *n, uint64_t off, const void *b
 	if (need > len_c) {
 		if ((err = fat_touch(m)) || (err = fat_intent_set(m, &in)))
 			return err;
+		fat_batch_begin(m);
 		for (uint32_t k = len_c, prev = 0; k < need; k++) {
 			uint32_t x;
 			if ((err = fat_find_free(m, &x)))
@@ -204,6 +215,8 @@ fat_file_write(struct fat_mnt *m, struct fs_node *n, uint64_t off, const void *b
 				return fat_undo(m, err);
 			prev = x;
 		}
+		if ((err = fat_batch_end(m)))
+			return fat_undo(m, err);
 	}
 	/* the data (a gap after the old end reads as zeros), the part past
 	 * the old chain into the new one; then the link and the entry, two
