@@ -107,7 +107,7 @@ bench_fat32_main(const char *cmdline)
 	void *m = NULL;
 	struct fs_node root;
 	bool ok = false;
-	_cleanup_(kfreep) uint8_t *buf = kmalloc(REQ);
+	uint8_t *buf = kmalloc(REQ);
 	int err = buf ? fat32_mount(DISK, "", &m, &root) : E_NOMEM;
 	if (err)
 		fail("mount " DISK, err);
@@ -117,6 +117,7 @@ bench_fat32_main(const char *cmdline)
 		if ((err = fat32_unmount(m)))
 			ok = fail("unmount", err);
 	}
+	kfree(buf);
 	kprintf("BENCH DONE\n");
 	ktest_qemu_exit(ok);
 }

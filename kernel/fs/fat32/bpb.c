@@ -51,19 +51,25 @@ fsinfo_ok(const uint8_t *s)
 	return le32(s) == 0x41615252 && le32(s + 484) == 0x61417272 && le32(s + 508) == 0xAA550000;
 }
 
+/* the FSInfo sector into s: E_NOENT when there is none or it is not one */
+static int
+fsinfo_load(struct fat_mnt *m, uint8_t *s)
+{
+	if (!m->g.fsinfo)
+		return E_NOENT;
+	int err = fat_dev_rw(m, false, m->g.fsinfo, 1, s);
+	return err ? err : fsinfo_ok(s) ? E_OK : E_NOENT;
+}
+
 int
 fat_fsinfo_read(struct fat_mnt *m)
 {
-	if (!m->g.fsinfo)
-		return E_OK;
 	uint8_t s[FAT_SECTOR] __aligned(8);
-	int err = fat_dev_rw(m, false, m->g.fsinfo, 1, s);
+	int err = fsinfo_load(m, s);
+	if (err == E_NOENT)
+		m->g.fsinfo = 0;        /* no hints */
 	if (err)
-		return err;
-	if (!fsinfo_ok(s)) {
-		m->g.fsinfo = 0;
-		return E_OK;
-	}
+		return err == E_NOENT ? E_OK : err;
 	m->g.fsinfo_free = le32(s + 488);
 	m->g.fsinfo_next = le32(s + 492);
 	return E_OK;
@@ -72,14 +78,10 @@ fat_fsinfo_read(struct fat_mnt *m)
 int
 fat_fsinfo_write(struct fat_mnt *m, uint32_t free, uint32_t next)
 {
-	if (!m->g.fsinfo)
-		return E_OK;
 	uint8_t s[FAT_SECTOR] __aligned(8);
-	int err = fat_dev_rw(m, false, m->g.fsinfo, 1, s);
+	int err = fsinfo_load(m, s);
 	if (err)
-		return err;
-	if (!fsinfo_ok(s))
-		return E_OK;
+		return err == E_NOENT ? E_OK : err;
 	put32(s + 488, free);
 	put32(s + 492, next);
 	err = fat_write(m, m->g.fsinfo, 1, s);

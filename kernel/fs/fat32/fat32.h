@@ -50,9 +50,9 @@ fat32_pattern(uint64_t off, uint8_t seed)
 	return (uint8_t)(off * 7 + (off >> 9) * 13 + seed);
 }
 
-/* test hook: the next `after` cluster-data writes succeed, then the cell
- * faults (a write to its own rodata, so recovery reloads it) in the middle
- * of the write request after that; 0 disarms */
+/* test hook: the next `after` data writes (a request writes each run of
+ * sectors in one) succeed, then the cell faults (a write to its own
+ * rodata, so recovery reloads it) before the one after; 0 disarms */
 void fat32_inject_write_fault(uint32_t after);
 
 #endif

@@ -167,19 +167,25 @@ fat_intent_entry(struct fat_mnt *m, const struct fat_intent *in)
 	return entry_set(m, in->ent_dir, in->ent_idx, in->ent_first, in->ent_size);
 }
 
+/* the entry of a file a request will change */
+static int
+file_to_change(struct fat_mnt *m, const struct fs_node *n, uint8_t *ent)
+{
+	int err = fat_node_entry(m, n, ent);
+	if (err)
+		return err;
+	return ent[11] & FAT_ATTR_DIR ? E_ISDIR : m->ro ? E_ROFS : E_OK;
+}
+
 /* a NULL buf writes zeros (truncate growing a file) */
 int
 fat_file_write(struct fat_mnt *m, struct fs_node *n, uint64_t off, const void *buf, size_t len, size_t *done)
 {
 	uint8_t ent[FAT_DENT];
 	*done = 0;
-	int err = fat_node_entry(m, n, ent);
+	int err = file_to_change(m, n, ent);
 	if (err)
 		return err;
-	if (ent[11] & FAT_ATTR_DIR)
-		return E_ISDIR;
-	if (m->ro)
-		return E_ROFS;
 	if (!len)
 		return E_OK;
 	if (off > FAT_MAX_FILE || len > FAT_MAX_FILE - off)
@@ -245,13 +251,9 @@ int
 fat_file_truncate(struct fat_mnt *m, struct fs_node *n, uint64_t size)
 {
 	uint8_t ent[FAT_DENT];
-	int err = fat_node_entry(m, n, ent);
+	int err = file_to_change(m, n, ent);
 	if (err)
 		return err;
-	if (ent[11] & FAT_ATTR_DIR)
-		return E_ISDIR;
-	if (m->ro)
-		return E_ROFS;
 	uint32_t old = le32(ent + 28), first = fat_ent_first(ent);
 	size_t done;
 	if (size > old)

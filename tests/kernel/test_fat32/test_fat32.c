@@ -187,11 +187,20 @@ struct writer {
 	volatile bool returned;
 };
 
+/* one request appending 20000 bytes: its first data write (the end of
+ * the last old cluster) goes through, the second (the new clusters,
+ * allocated and recorded by then) faults */
 static uint64_t
 writer_main(struct writer *w)
 {
-	fat32_inject_write_fault(5);     /* the 6th cluster-data write faults */
-	w->err = pattern(w->m, &w->n, 3000, 20000, 1, true);
+	_cleanup_(kfreep) uint8_t *b = kmalloc(20000);
+	if (!b)
+		return 1;
+	for (size_t i = 0; i < 20000; i++)
+		b[i] = fat32_pattern(3000 + i, 1);
+	size_t done;
+	fat32_inject_write_fault(1);
+	w->err = fat32_write(w->m, &w->n, 3000, b, 20000, &done);
 	w->returned = true;              /* (it does not: the task dies) */
 	return 0;
 }
