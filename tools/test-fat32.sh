@@ -4,7 +4,8 @@
 # in with mtools (long names, nested directories, sizes at and across
 # cluster boundaries); a normal boot with it as hdb (tools/qemu-devices.sh)
 # reads them byte for byte with the `fat` app, makes directories and
-# files with long names, writes, appends, truncates, removes, renames,
+# files with long names, writes, appends, truncates, removes, renames
+# (also while a background job writes through a mount of its own),
 # and runs the fat32 in-OS tests (test_fat32: a fault in the cell in the
 # middle of a write, recovered while another task reads). After the OS
 # halts: `fsck.fat -n` must find nothing to say, and mcopy must read back
@@ -69,6 +70,11 @@ QEMU_DISKS=$disks tools/run-commands --timeout 400 \
 	"fat hdb check \"OS Directory/second level with a rather long name/written by Theseus.bin\" 100000 21" \
 	"fat hdb check \"OS Directory/short.txt\" 1511 22" \
 	"fat hdb rm \"OS Directory\"" \
+	"fat hdb write \"background job file\" 300000 9 &" \
+	"fat hdb mkdir \"made while it writes\"" \
+	"fat hdb write \"another at once\" 50000 4" \
+	"~fat: wrote 300000 bytes" \
+	"fat hdb check \"background job file\" 300000 9" \
 	"test fat32" \
 	"fat hdb ls \"OS Directory\"" \
 	"halt" > "$log" 2>&1
@@ -83,6 +89,7 @@ check os-reads-host-empty '^fat: checked 0 bytes of empty file'
 check os-reads-its-own '^fat: checked 100000 bytes of OS Directory/second level'
 check os-reads-append '^fat: checked 1511 bytes of OS Directory/short\.txt'
 check rm-nonempty-refused '^fat: rm OS Directory: directory not empty'
+check two-mounts-at-once '^fat: checked 300000 bytes of background job file'
 check in-os-tests '^3 passed, 0 failed'
 check fault-reloaded 'stage 3: reloaded fat32'
 check listing '^-          0  empty file'
@@ -113,6 +120,8 @@ readback host-reads-appended "OS Directory/short.txt" 1511 22
 readback host-reads-truncated "to be truncated.dat" 4097 23
 readback host-reads-renamed "OS Directory/new name after the rename.txt" 2000 25
 readback host-reads-rewritten "EXACT.BIN" 700 26
+readback host-reads-background-job "background job file" 300000 9
+readback host-reads-written-meanwhile "another at once" 50000 4
 readback host-file-untouched "Host Directory/Nested deeper/a file the host wrote.bin" 70001 11
 gone() { # name path
 	if mdir -i "$img" "::$2" >/dev/null 2>&1; then bad "$1" "$2 is still there"; else ok "$1"; fi

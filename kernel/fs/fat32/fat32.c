@@ -1,9 +1,10 @@
 /*
  * fat32.c: the cell's kernel side - the filesystem contract's functions
- * over the core (ops.c): each takes the mount's lock (a blocking mutex
- * whose guard a fault's unwinding releases) and first replays an intent
- * record a faulted request left in the state_db. Sectors go through
- * blk_rw by disk name.
+ * over the core (ops.c): each takes the disk's lock (a blocking mutex in
+ * the disk's state_db record, whose guard a fault's unwinding releases),
+ * drops the mount's caches if another mount of the disk ran a request
+ * since, and first replays an intent record a faulted request left.
+ * Sectors go through blk_rw by disk name.
  */
 #include "blk.h"
 #include "fmt.h"
@@ -17,14 +18,48 @@
 #define TIMEOUT_NS 10000000000ull
 #define MOUNT_MAGIC 0x4641544du
 
+/* what the mounts of one disk share, in the state_db ("fat32:<disk>"):
+ * the intent record, the disk's lock (every request of every mount of
+ * the disk holds it) and a generation counted up by every request, so a
+ * mount whose caches another mount's request may have made stale drops
+ * them */
+struct fat32_shared {
+	struct fat_intent in;
+	struct mutex lock;
+	uint64_t gen;
+};
+
 struct fat32_mount {
 	uint32_t magic;
-	struct mutex lock;
 	char dev[8];
-	char key[STATE_NAME_MAX];       /* the intent record's name in the state_db */
-	struct state_ref intent;
+	char key[STATE_NAME_MAX];       /* the shared record's name in the state_db */
+	struct state_ref shared;
+	uint64_t seen_gen;
 	struct fat_mnt m;
 };
+
+static void
+shared_init(void *data, size_t size)
+{
+	(void)size;
+	mutex_init(&((struct fat32_shared *)data)->lock);
+}
+
+/* the record stays for the disk's lifetime (a lock in it may have
+ * waiters; one small record a disk): made outside any accounting domain,
+ * as infrastructure, not charged to the task that mounted first */
+static struct fat32_shared *
+shared_of(struct fat32_mount *p)
+{
+	struct fat32_shared *sh = state_db_get(p->shared);
+	if (!sh) {
+		uint8_t acct = task_set_acct(0);
+		if (!state_db_obtain(p->key, sizeof(*sh), "fat32", shared_init, &p->shared))
+			sh = state_db_get(p->shared);
+		task_set_acct(acct);
+	}
+	return sh;
+}
 
 int
 fat_dev_rw(struct fat_mnt *m, bool write, uint64_t lba, uint32_t n, void *buf)
@@ -36,11 +71,8 @@ fat_dev_rw(struct fat_mnt *m, bool write, uint64_t lba, uint32_t n, void *buf)
 struct fat_intent *
 fat_intent_slot(struct fat_mnt *m)
 {
-	struct fat32_mount *p = m->plat;
-	struct fat_intent *in = state_db_get(p->intent);
-	if (!in && !state_db_obtain(p->key, sizeof(*in), "fat32", NULL, &p->intent))
-		in = state_db_get(p->intent);
-	return in;
+	struct fat32_shared *sh = shared_of(m->plat);
+	return sh ? &sh->in : NULL;
 }
 
 void *fat_zalloc(size_t n) { return kzalloc(n); }
@@ -94,32 +126,52 @@ fat32_mount(const char *dev, const char *opts, void **mnt, struct fs_node *root)
 	_cleanup_(mount_drop_p) struct fat32_mount *p = KNEW(struct fat32_mount);
 	if (!p)
 		return E_NOMEM;
-	mutex_init(&p->lock);
 	strlcpy(p->dev, dev, sizeof(p->dev));
 	snprintf(p->key, sizeof(p->key), "fat32:%s", dev);
 	p->m.plat = p;
 	p->m.ro = ro;
 	/* a record a request on an earlier mount left is replayed now */
 	int err = fat_mount_core(&p->m, bi.sectors, root);
-	if (err || (err = state_db_obtain(p->key, sizeof(struct fat_intent), "fat32", NULL, &p->intent)) ||
-	    (err = fat_replay(&p->m)))
+	if (err)
 		return err;
+	struct fat32_shared *sh = shared_of(p);
+	if (!sh)
+		return E_NOMEM;
+	_cleanup_(guard_drop) struct guard g = mutex_lock(&sh->lock);
+	fat_caches_drop(&p->m);         /* read before the lock: another mount's request may have been running */
+	if ((err = fat_replay(&p->m)))
+		return err;
+	p->seen_gen = ++sh->gen;
 	p->magic = MOUNT_MAGIC;
 	*mnt = TAKE_PTR(p);
 	return E_OK;
 }
 
+/* a request: the disk's lock; caches dropped if another mount's request
+ * ran since this mount's last; a pending intent replayed */
+static int
+request_begin(struct fat32_mount *p, struct guard *g)
+{
+	struct fat32_shared *sh = p && p->magic == MOUNT_MAGIC ? shared_of(p) : NULL;
+	if (!sh)
+		return p && p->magic == MOUNT_MAGIC ? E_NOMEM : E_INVAL;
+	*g = mutex_lock(&sh->lock);
+	if (sh->gen != p->seen_gen) {
+		fat_caches_drop(&p->m);
+		p->m.dirty = false;     /* FSInfo as another mount left it: invalidated again before a change */
+	}
+	p->seen_gen = ++sh->gen;
+	return fat_replay(&p->m);
+}
+
 #define LOCKED(mnt)                                                        \
 	struct fat32_mount *p = (mnt);                                      \
-	if (!p || p->magic != MOUNT_MAGIC)                                  \
-		return E_INVAL;                                             \
-	_cleanup_(guard_drop) struct guard g = mutex_lock(&p->lock);        \
-	int err = fat_replay(&p->m);                                        \
+	_cleanup_(guard_drop) struct guard g = { GUARD_NONE, NULL, false }; \
+	int err = request_begin(p, &g);                                     \
 	if (err)                                                            \
 		return err
 
-/* flushes; the intent record goes too unless a change is still pending
- * (one mount of a disk at a time) */
+/* flushes and frees the mount */
 int
 fat32_unmount(void *mnt)
 {
@@ -127,9 +179,6 @@ fat32_unmount(void *mnt)
 	{
 		LOCKED(mnt);
 		err2 = fat_op_sync(&p->m);
-		struct fat_intent *in = fat_intent_slot(&p->m);
-		if (in && !in->magic && state_db_remove(p->key))
-			log_warn("fat32: the intent record %s stays", p->key);
 	}
 	mount_drop(mnt);
 	return err2;
