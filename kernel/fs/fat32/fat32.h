@@ -8,7 +8,8 @@
  * geometry read from the boot sector and caches, all rebuildable from
  * the disk; a metadata change in progress is described by an intent
  * record in the state_db ("fat32:<dev>"), replayed by the next request
- * after a fault (or the next mount after a reboot). Requests carry the
+ * after a fault, or by the next mount (the state_db does not outlive a
+ * reboot: docs/files-fat32.md, "Power loss"). Requests carry the
  * node and the offset: no per-open-file state.
  */
 #ifndef FAT32_H
