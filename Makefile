@@ -242,7 +242,8 @@ BENCH_ROUNDS ?= 3
 .PHONY: bench bench-linux bench-compare $(BENCH_TARGETS)
 
 $(BENCH_TARGETS): bench-%: bootstrap $(BUILD)/theseus-bench-%.iso
-	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE); \
+	@tools/run-qemu.sh $(BUILD)/theseus-bench-$*.iso $(BUILD)/bench-$*.log $(QEMU_TIMEOUT) $(QEMU_BASE) \
+		$(if $(filter fat32,$*),$(call QEMU_DEV_ARGS,bench-fat32)); \
 	rc=$$?; grep '^BENCH' $(BUILD)/bench-$*.log; \
 	if [ $$rc != 33 ] || grep -q '^BENCH ERROR' $(BUILD)/bench-$*.log; then \
 		echo "bench-$*: FAILED (QEMU exit $$rc); see $(BUILD)/bench-$*.log"; exit 1; fi
@@ -274,9 +275,21 @@ test-shell: $(BUILD)/theseus.iso
 test-analyzer:
 	@tools/test-analyzer.sh
 
-# slow tier: fuzz the ELF validator and relocation code (FUZZ_SECONDS, 600)
+# slow tier: fuzz the ELF validator and relocation code, and the FAT32
+# cell's core (FUZZ_SECONDS each, 600)
 test-slow: bootstrap
 	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+# quick tier (in make test): the FAT32 fuzz target for FUZZ_QUICK_SECONDS
+# from its committed corpus, which it only reads
+FUZZ_QUICK_SECONDS ?= 30
+.PHONY: test-fuzz-quick test-fat32
+test-fuzz-quick:
+	@FUZZ_QUICK=1 tools/fuzz.sh $(FUZZ_QUICK_SECONDS) fat32
+
+# FAT32 on a disk the host made and checks (mkfs.fat, fsck.fat, mtools)
+test-fat32: $(BUILD)/theseus.iso
+	@tools/test-fat32.sh
 
 # slow tier: the in-OS suite typed into the shell of a normal boot three
 # times with background jobs, under each policy (make test runs it once)

@@ -64,6 +64,8 @@ fi
 
 run_suite deps tools/test-deps.sh
 run_suite host tools/test-host.sh
+# the FAT32 core fuzzed from its corpus for a bounded time (issue 19)
+run_suite fuzz env FUZZ_QUICK=1 tools/fuzz.sh "${FUZZ_QUICK_SECONDS:-30}" fat32
 run_suite analyzer tools/test-analyzer.sh
 run_with kernel build/theseus-test.iso make -s test-kernel
 run_with shell build/theseus.iso tools/test-shell.sh
@@ -73,6 +75,8 @@ run_with input build/theseus.iso tools/test-devices-input.sh
 run_with faults build/theseus-workload.iso tools/test-faults.sh
 # the drivers in a normal boot, disk images read back on the host (issue 17)
 run_with devices build/theseus.iso tools/test-devices.sh
+# FAT32 on a disk mkfs.fat made; fsck.fat and mtools check it (issue 19)
+run_with fat32 build/theseus.iso tools/test-fat32.sh
 run_with gdb build/theseus.iso tools/test-gdb
 run_suite make tools/test-make.sh
 

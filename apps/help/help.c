@@ -32,6 +32,7 @@ static const struct {
 	{ "lspci", "[-v]: PCI functions and the device interrupt lines (-v: BARs, INTx, capabilities)" },
 	{ "nic", "| nic arp [N]: the e1000's MAC, link and counters; N ARP requests to the gateway" },
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
+	{ "fat", "DISK ls|mkdir|write|append|check|trunc|rm|mv|cat ...: a FAT32 disk through the fat32 cell" },
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
 	{ "simd", "[KIB] [ROUNDS]: one computation in the kernel namespace and in the simd personality (an SSE2 build), compared" },
