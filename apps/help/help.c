@@ -34,9 +34,19 @@ static const struct {
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
+	{ "ls", "[PATH...]: directory entries (kind, size, name) or a file's line" },
+	{ "cat", "FILE...: print files" },
+	{ "mkdir", "DIR...: make directories" },
+	{ "rm", "PATH...: remove files and empty directories" },
+	{ "cp", "FROM TO: copy a file (TO a directory: into it)" },
+	{ "mv", "FROM TO: move or rename (across mounts: copy, then remove)" },
+	{ "mount", "| mount TYPE DEVICE|- DIR: the mount table; mount a filesystem type at a directory" },
+	{ "umount", "DIR: unmount" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
+	{ "cd", "[DIR]: change the shell's directory (shell built-in; no DIR: /)" },
+	{ "pwd", "the shell's directory (shell built-in)" },
 };
 
 int
@@ -45,7 +55,8 @@ main(int argc, char **argv)
 	if (args_none(argc, argv))
 		return ARGS_USAGE;
 	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background;\n"
-		"arrows, Home, End, Delete edit the line; Up/Down walk the history):\n");
+		"arrows, Home, End, Delete edit the line; Up/Down walk the history; `cmd > FILE` and `cmd >> FILE`\n"
+		"write a command's output to a file):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		kprintf("  %-10s %s\n", known[i].name, known[i].text);
 	const char *mods[128];

@@ -3,6 +3,7 @@
  * task's own), walking a path's components in one filesystem.
  */
 #include "vfs_int.h"
+#include "fmt.h"
 #include "klibc.h"
 #include "task.h"
 
@@ -139,4 +140,23 @@ vfs_walk_parent(struct call *c, const struct fs_node *root, const char *rest, st
 	if (!err && st.kind != FS_DIR)
 		err = E_NOTDIR;
 	return err;
+}
+
+int
+vfs_target(const char *from, const char *to, char *out, size_t cap)
+{
+	struct fs_stat st;
+	if (vfs_stat(to, &st) || st.kind != FS_DIR)
+		return strlcpy(out, to, cap) >= cap ? E_NAMETOOLONG : E_OK;
+	char abs[VFS_PATH_MAX];
+	int err = vfs_resolve(from, abs, sizeof(abs));
+	if (err)
+		return err;
+	const char *base = abs;
+	for (const char *s = abs; *s; s++)
+		if (*s == '/' && s[1])
+			base = s + 1;
+	if (snprintf(out, cap, "%s/%s", to, base) >= (int)cap)
+		return E_NAMETOOLONG;
+	return E_OK;
 }

@@ -72,6 +72,9 @@ int vfs_fstype_unregister(const char *name) __must_check;
 /* `path` made absolute (relative to the task's cwd) and normal: no ".",
  * "..", "//" or trailing "/"; E_NAMETOOLONG, E_INVAL (empty) */
 int vfs_resolve(const char *path, char *out, size_t cap) __must_check;
+/* where `cp FROM TO` / `mv` put a file: TO, or TO/<last component of FROM>
+ * if TO is a directory */
+int vfs_target(const char *from, const char *to, char *out, size_t cap) __must_check;
 /* the calling task's working directory (tasks inherit their spawner's) */
 int vfs_getcwd(char *out, size_t cap) __must_check;
 /* E_NOENT, E_NOTDIR: the cwd is unchanged */
@@ -115,9 +118,14 @@ int vfs_stat(const char *path, struct fs_stat *st) __must_check;
 int vfs_mkdir(const char *path) __must_check;
 /* a file or an empty directory; E_BUSY for a mount point */
 int vfs_remove(const char *path) __must_check;
-/* within one mount (E_INVAL across mounts: cp then rm) */
+/* within one mount (E_NOTSUP across mounts: copy, then remove; E_INVAL
+ * into itself) */
 int vfs_rename(const char *from, const char *to) __must_check;
 int vfs_truncate(const char *path, uint64_t size) __must_check;
+
+/* the bytes of file `from` into file `to` (created or emptied first; may
+ * be on another mount); *bytes: how many were written */
+int vfs_copy(const char *from, const char *to, uint64_t *bytes) __must_check;
 
 /* ---- mounts ---- */
 /* mount a filesystem of type `fstype` on `dev` ("" for none) at `path`,
