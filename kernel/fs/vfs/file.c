@@ -86,7 +86,7 @@ vfs_open(const char *path, unsigned mode, int *errp)
 	_cleanup_(kfreep) struct vfs_file *f = KNEW(struct vfs_file);
 	if (!f)
 		return err_null(errp, E_NOMEM);
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	struct fs_node root;
 	const char *rest;
 	char abs[VFS_PATH_MAX];
@@ -132,7 +132,7 @@ vfs_read(struct vfs_file *f, void *buf, size_t len, size_t *done)
 		return E_PERM;
 	if (valid(f) && f->kind == FS_DIR)
 		return E_ISDIR;
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	int err = file_call(f, &c);
 	if (err)
 		return err;
@@ -148,7 +148,7 @@ vfs_write(struct vfs_file *f, const void *buf, size_t len, size_t *done)
 	*done = 0;
 	if (valid(f) && !(f->mode & VFS_WRITE))
 		return E_PERM;
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	int err = file_call(f, &c);
 	if (err)
 		return err;
@@ -167,7 +167,7 @@ vfs_write(struct vfs_file *f, const void *buf, size_t len, size_t *done)
 int
 vfs_fstat(struct vfs_file *f, struct fs_stat *st)
 {
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	int err = file_call(f, &c);
 	if (err)
 		return err;
@@ -207,7 +207,7 @@ vfs_ftruncate(struct vfs_file *f, uint64_t size)
 {
 	if (valid(f) && !(f->mode & VFS_WRITE))
 		return E_PERM;
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	int err = file_call(f, &c);
 	if (err)
 		return err;
@@ -221,7 +221,7 @@ vfs_readdir(struct vfs_file *dir, struct fs_dirent *out)
 {
 	if (valid(dir) && dir->kind != FS_DIR)
 		return E_NOTDIR;
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	int err = file_call(dir, &c);
 	if (err)
 		return err;
@@ -248,7 +248,7 @@ vfs_file_info(const struct vfs_file *f, struct vfs_file_info *out)
 int
 vfs_stat(const char *path, struct fs_stat *st)
 {
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	struct fs_node root, n;
 	const char *rest;
 	BEGIN_PATH(path, &c, &root, &rest);
@@ -260,7 +260,7 @@ vfs_stat(const char *path, struct fs_stat *st)
 int
 vfs_mkdir(const char *path)
 {
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	struct fs_node root, dir, n;
 	const char *rest;
 	char name[FS_NAME_MAX + 1];
@@ -277,7 +277,7 @@ vfs_mkdir(const char *path)
 int
 vfs_remove(const char *path)
 {
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	struct fs_node root, dir;
 	const char *rest;
 	char name[FS_NAME_MAX + 1];
@@ -298,7 +298,7 @@ vfs_rename(const char *from, const char *to)
 	int err = vfs_resolve(to, abs_to, sizeof(abs_to));
 	if (err)
 		return err;
-	struct call c, c2;
+	_cleanup_(vfs_call_end) struct call c = { 0 }, c2 = { 0 };
 	struct fs_node root, root2, fdir, tdir;
 	const char *rest, *rest2;
 	char fname[FS_NAME_MAX + 1], tname[FS_NAME_MAX + 1];
@@ -332,7 +332,7 @@ vfs_rename(const char *from, const char *to)
 int
 vfs_truncate(const char *path, uint64_t size)
 {
-	struct call c;
+	_cleanup_(vfs_call_end) struct call c = { 0 };
 	struct fs_node root, n;
 	struct fs_stat st;
 	const char *rest;

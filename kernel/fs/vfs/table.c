@@ -96,6 +96,7 @@ begin(struct vfs_table *t, struct mount *m, struct call *c)
 	c->mnt = m->mnt;
 	c->mount = m->id;
 	c->use = cell_use_addr(c->ops);
+	c->active = true;
 	m->inflight++;
 	return E_OK;
 }
@@ -158,6 +159,9 @@ vfs_call_path(const char *abs, struct call *c, struct fs_node *root, const char 
 void
 vfs_call_end(struct call *c)
 {
+	if (!c->active)
+		return;
+	c->active = false;
 	struct vfs_table *t = vfs_table();
 	bool irq = spin_lock_irq(&t->lock);
 	for (int k = 0; k < VFS_MOUNTS; k++)
@@ -177,6 +181,33 @@ vfs_mount_open(uint32_t mount, int delta)
 		if (t->m[k].id == mount)
 			t->m[k].open += delta;
 	spin_unlock_irq(&t->lock, irq);
+}
+
+/* a slot being mounted (id 0 with a path) or unmounted (its id taken out
+ * so no request finds it): if the filesystem's call unwinds - a fault in
+ * it - or fails, the drop puts the slot back as it was */
+struct pending {
+	struct vfs_table *t;
+	struct mount *m;
+	uint32_t id;          /* unmount: the id to put back */
+	const struct vfs_fs_ops *ops;
+	struct cell *use;
+	bool settled;
+};
+
+static void
+pending_drop(struct pending *p)
+{
+	cell_unuse(p->use);
+	p->use = NULL;
+	if (!p->m || p->settled)
+		return;
+	bool irq = spin_lock_irq(&p->t->lock);
+	if (p->id)
+		p->m->id = p->id;
+	else
+		p->m->path[0] = '\0';
+	spin_unlock_irq(&p->t->lock, irq);
 }
 
 int
@@ -199,7 +230,8 @@ vfs_mount(const char *fstype, const char *dev, const char *opts, const char *pat
 		if (st.kind != FS_DIR)
 			return E_NOTDIR;
 	}
-	/* claim a slot (id 0 with a path: being mounted) and check */
+	/* claim a slot and check */
+	_cleanup_(pending_drop) struct pending p = { .t = t };
 	bool irq = spin_lock_irq(&t->lock);
 	int i = type_slot(t, fstype), slot = -1;
 	err = i < 0 ? E_NOENT : E_OK;
@@ -211,35 +243,32 @@ vfs_mount(const char *fstype, const char *dev, const char *opts, const char *pat
 	}
 	if (!err && slot < 0)
 		err = E_NOSPC;
-	struct call c = { 0 };
-	struct mount *m = err ? NULL : &t->m[slot];
-	if (m) {
-		strlcpy(m->path, abs, sizeof(m->path));
-		c.ops = t->types[i];
-		c.use = cell_use_addr(c.ops);
+	if (!err) {
+		p.m = &t->m[slot];
+		strlcpy(p.m->path, abs, sizeof(p.m->path));
+		p.ops = t->types[i];
+		p.use = cell_use_addr(p.ops);
 	}
 	spin_unlock_irq(&t->lock, irq);
 	if (err)
 		return err;
 	void *mnt = NULL;
 	struct fs_node root;
-	err = c.ops->mount(dev, opts ? opts : "", &mnt, &root);
-	cell_unuse(c.use);
+	err = p.ops->mount(dev, opts ? opts : "", &mnt, &root);
+	if (err)
+		return err;
 	irq = spin_lock_irq(&t->lock);
-	if (err) {
-		m->path[0] = '\0';
-	} else {
-		strlcpy(m->fstype, fstype, sizeof(m->fstype));
-		strlcpy(m->dev, dev, sizeof(m->dev));
-		m->mnt = mnt;
-		m->root = root;
-		m->open = m->inflight = 0;
-		m->id = ++t->last_id;
-	}
+	struct mount *m = p.m;
+	strlcpy(m->fstype, fstype, sizeof(m->fstype));
+	strlcpy(m->dev, dev, sizeof(m->dev));
+	m->mnt = mnt;
+	m->root = root;
+	m->open = m->inflight = 0;
+	m->id = ++t->last_id;
+	p.settled = true;
 	spin_unlock_irq(&t->lock, irq);
-	if (!err)
-		log_info("mounted %s%s%s at %s", fstype, *dev ? " on " : "", dev, abs);
-	return err;
+	log_info("mounted %s%s%s at %s", fstype, *dev ? " on " : "", dev, abs);
+	return E_OK;
 }
 
 int
@@ -252,6 +281,7 @@ vfs_umount(const char *path)
 	struct vfs_table *t = vfs_table();
 	if (!t)
 		return E_NOMEM;
+	_cleanup_(pending_drop) struct pending p = { .t = t };
 	bool irq = spin_lock_irq(&t->lock);
 	struct mount *m = NULL;
 	for (int k = 0; k < VFS_MOUNTS; k++)
@@ -263,30 +293,28 @@ vfs_umount(const char *path)
 			err = E_BUSY; /* a mount below it */
 	if (!err && (m->open || m->inflight))
 		err = E_BUSY;
-	struct call c = { 0 };
-	if (!err)
-		err = begin(t, m, &c);
-	uint32_t id = 0;
+	int i = err ? -1 : type_slot(t, m->fstype);
+	if (!err && i < 0)
+		err = E_NOENT; /* its type is not registered now: nothing can free its state */
 	if (!err) {
-		id = m->id;
+		p.m = m;
+		p.id = m->id;
+		p.ops = t->types[i];
+		p.use = cell_use_addr(p.ops);
 		m->id = 0; /* no new request finds it; the path keeps the slot */
 	}
 	spin_unlock_irq(&t->lock, irq);
 	if (err)
 		return err;
-	err = c.ops->unmount(c.mnt);
-	cell_unuse(c.use);
+	err = p.ops->unmount(m->mnt);
+	if (err)
+		return err; /* still mounted, as before (the drop) */
 	irq = spin_lock_irq(&t->lock);
-	if (err) {
-		m->id = id; /* still mounted, as before */
-		m->inflight--;
-	} else {
-		memset(m, 0, sizeof(*m));
-	}
+	memset(m, 0, sizeof(*m));
+	p.settled = true;
 	spin_unlock_irq(&t->lock, irq);
-	if (!err)
-		log_info("unmounted %s", abs);
-	return err;
+	log_info("unmounted %s", abs);
+	return E_OK;
 }
 
 size_t
@@ -330,7 +358,7 @@ vfs_sync(void)
 	size_t n = vfs_mounts(mi, VFS_MOUNTS);
 	int first = E_OK;
 	for (size_t i = 0; i < n; i++) {
-		struct call c;
+		_cleanup_(vfs_call_end) struct call c = { 0 };
 		int err = vfs_call_id(mi[i].id, &c);
 		if (!err) {
 			err = c.ops->sync(c.mnt);

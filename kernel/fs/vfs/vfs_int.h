@@ -26,8 +26,11 @@ struct vfs_table {
 };
 
 /* one request to one mount's filesystem: begun under the table lock (the
- * ops looked up by name, a use of their cell taken), ended after */
+ * ops looked up by name, a use of their cell taken), ended after - by
+ * vfs_call_end as the cleanup of the caller's variable, so a request that
+ * faults in the filesystem and unwinds ends too (no count or use left) */
 struct call {
+	bool active;
 	const struct vfs_fs_ops *ops;
 	void *mnt;
 	uint32_t mount;

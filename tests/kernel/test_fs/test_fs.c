@@ -8,6 +8,8 @@
  * and every open file goes on with correct data.
  */
 #include "cell_mgr.h"
+#include "cpu.h"
+#include "exceptions.h"
 #include "fmt.h"
 #include "heap.h"
 #include "klibc.h"
@@ -318,7 +320,7 @@ KTEST(sysview_shows_the_live_system)
 struct worker {
 	int kind;                 /* 0 writer, 1 reader, 2 sysview reader, 3 directory reader */
 	unsigned i;
-	volatile bool stop;
+	volatile bool stop, hold, held;  /* hold: pause between steps (held: paused) */
 	volatile uint64_t ops;
 	uint64_t records;         /* writer: records written */
 	int err;
@@ -419,7 +421,8 @@ dir_step(struct worker *w)
 	}
 	if (err)
 		return fail(w, err, "readdir");
-	return e.name[0] == 'w' || e.name[0] == 'r' ? true : fail(w, 0, "readdir");
+	/* the workers' files, the readers' and the fault test's victim */
+	return strchr("wrv", e.name[0]) ? true : fail(w, 0, "readdir");
 }
 
 static void
@@ -435,6 +438,11 @@ work(struct worker *w)
 	bool (*step)(struct worker *) = w->kind == 0 ? writer_step : w->kind == 1 ? reader_step
 					 : w->kind == 2 ? sys_step : dir_step;
 	while (!w->stop && !w->err) {
+		w->held = w->hold;
+		if (w->held) {
+			task_sleep_ns(MS);
+			continue;
+		}
 		if (!step(w))
 			break;
 		w->ops++;
@@ -455,6 +463,84 @@ work(struct worker *w)
 	if (err)
 		fail(w, err, "final check");
 	return 0;
+}
+
+enum { NW = 6 };
+static const int kinds[NW] = { 0, 0, 1, 1, 2, 3 };
+
+/* the readers' file, the workers' files open, their tasks running */
+static int
+workers_start(struct worker *w, struct task **tasks)
+{
+	int err;
+	memset(w, 0, NW * sizeof(*w));
+	{
+		_cleanup_(vfs_close_p) struct vfs_file *f = vfs_open("/kt/r", VFS_WRITE | VFS_CREATE, &err);
+		if (!f)
+			return err;
+		_cleanup_(kfreep) uint8_t *b = kmalloc(RFILE);
+		if (!b)
+			return E_NOMEM;
+		for (size_t j = 0; j < RFILE; j++)
+			b[j] = pat(j, 99);
+		err = put(f, b, RFILE);
+		if (err)
+			return err;
+	}
+	for (unsigned i = 0; i < NW; i++) {
+		w[i].kind = kinds[i];
+		w[i].i = i;
+		char path[32];
+		snprintf(path, sizeof(path), "/kt/w%u", i);
+		w[i].f = kinds[i] == 0 ? vfs_open(path, VFS_READ | VFS_WRITE | VFS_CREATE | VFS_TRUNC, &err)
+		       : kinds[i] == 1 ? vfs_open("/kt/r", VFS_READ, &err)
+		       : kinds[i] == 2 ? vfs_open("/sys/namespaces", VFS_READ, &err)
+				       : vfs_open("/kt", VFS_READ, &err);
+		if (!w[i].f)
+			return err;
+	}
+	for (unsigned i = 0; i < NW; i++) {
+		struct task_builder b = TASK_BUILDER(work, &w[i]);
+		b.name = "fs-worker";
+		tasks[i] = task_spawn(&b, &err);
+		if (!tasks[i])
+			return err;
+	}
+	return E_OK;
+}
+
+static void
+workers_stop(struct worker *w, struct task **tasks)
+{
+	for (unsigned i = 0; i < NW; i++)
+		w[i].stop = true;
+	for (unsigned i = 0; i < NW; i++) {
+		uint64_t v;
+		if (tasks[i] && task_join(tasks[i], &v))
+			kprintf("FS worker %u did not end normally\n", i);
+		if (tasks[i])
+			task_unref(tasks[i]);
+		vfs_close_p(&w[i].f); /* (a worker that never started) */
+	}
+}
+
+/* every writer's file has every record it wrote; then the files go */
+static int
+workers_clean(struct worker *w)
+{
+	for (unsigned i = 0; i < NW; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/kt/w%u", i);
+		struct fs_stat st;
+		int err = kinds[i] == 0 ? vfs_stat(path, &st) : E_OK;
+		if (!err && kinds[i] == 0 && st.size != w[i].records * REC)
+			err = E_IO;
+		if (!err && kinds[i] == 0)
+			err = vfs_remove(path);
+		if (err)
+			return err;
+	}
+	return vfs_remove("/kt/r");
 }
 
 static uint64_t
@@ -502,30 +588,9 @@ KTEST_FLAGS(fs_cells_reloaded_and_swapped_with_files_open, KTEST_NO_FRAMECHECK)
 {
 	int err;
 	KT_OK(scratch_mount());
-	enum { NW = 6 };
 	static struct worker w[NW];
-	memset(w, 0, sizeof(w));
-	/* the file the readers read */
-	{
-		_cleanup_(vfs_close_p) struct vfs_file *f = vfs_open("/kt/r", VFS_WRITE | VFS_CREATE, &err);
-		KT_ASSERT(f);
-		uint8_t b[RFILE];
-		for (size_t j = 0; j < RFILE; j++)
-			b[j] = pat(j, 99);
-		KT_OK(put(f, b, RFILE));
-	}
-	static const int kinds[NW] = { 0, 0, 1, 1, 2, 3 };
-	for (unsigned i = 0; i < NW; i++) {
-		w[i].kind = kinds[i];
-		w[i].i = i;
-		char path[32];
-		snprintf(path, sizeof(path), "/kt/w%u", i);
-		w[i].f = kinds[i] == 0 ? vfs_open(path, VFS_READ | VFS_WRITE | VFS_CREATE | VFS_TRUNC, &err)
-		       : kinds[i] == 1 ? vfs_open("/kt/r", VFS_READ, &err)
-		       : kinds[i] == 2 ? vfs_open("/sys/namespaces", VFS_READ, &err)
-				       : vfs_open("/kt", VFS_READ, &err);
-		KT_ASSERT(w[i].f);
-	}
+	struct task *tasks[NW] = { 0 };
+	KT_OK(workers_start(w, tasks));
 	/* a handle the test holds itself across everything: its state must
 	 * be the same after, and it must read the same bytes */
 	_cleanup_(vfs_close_p) struct vfs_file *held = vfs_open("/kt/r", VFS_READ, &err);
@@ -533,13 +598,6 @@ KTEST_FLAGS(fs_cells_reloaded_and_swapped_with_files_open, KTEST_NO_FRAMECHECK)
 	KT_OK(vfs_seek(held, 1234, VFS_SEEK_SET, NULL));
 	struct vfs_file_info before_info, after_info;
 	KT_OK(vfs_file_info(held, &before_info));
-	struct task *tasks[NW] = { 0 };
-	for (unsigned i = 0; i < NW; i++) {
-		struct task_builder b = TASK_BUILDER(work, &w[i]);
-		b.name = "fs-worker";
-		tasks[i] = task_spawn(&b, &err);
-		KT_ASSERT(tasks[i]);
-	}
 	uint64_t base[NW] = { 0 };
 	static const char *const cells[] = { "memfs", "vfs", "sysview" };
 	unsigned done = 0;
@@ -576,30 +634,13 @@ KTEST_FLAGS(fs_cells_reloaded_and_swapped_with_files_open, KTEST_NO_FRAMECHECK)
 				failed = cells[c];
 			done++;
 		}
-	for (unsigned i = 0; i < NW; i++)
-		w[i].stop = true;
-	for (unsigned i = 0; i < NW; i++) {
-		uint64_t v;
-		if (task_join(tasks[i], &v))
-			kprintf("FS worker %u did not end normally\n", i);
-		task_unref(tasks[i]);
-	}
+	workers_stop(w, tasks);
 	KT_OK(vfs_file_info(held, &after_info));
 	uint8_t b[16];
 	size_t got;
 	KT_OK(get(held, b, sizeof(b), &got));
 	vfs_close(TAKE_PTR(held));
-	for (unsigned i = 0; i < NW; i++) {
-		char path[32];
-		snprintf(path, sizeof(path), "/kt/w%u", i);
-		if (w[i].kind == 0) {
-			struct fs_stat st;
-			KT_OK(vfs_stat(path, &st));
-			KT_EQ(st.size, w[i].records * REC);
-			KT_OK(vfs_remove(path));
-		}
-	}
-	KT_OK(vfs_remove("/kt/r"));
+	KT_OK(workers_clean(w));
 	scratch_unmount();
 	if (failed)
 		KT_FAIL("%s: %s (after %u of 6 reloads/swaps; ops %lu %lu %lu %lu %lu %lu)", failed, msg, done, w[0].ops,
@@ -618,4 +659,147 @@ KTEST_FLAGS(fs_cells_reloaded_and_swapped_with_files_open, KTEST_NO_FRAMECHECK)
 		kprintf("FS worker %u (%s): %lu operations%s\n", i,
 			(const char *[]){ "writer", "reader", "sysview reader", "directory reader" }[w[i].kind], w[i].ops,
 			w[i].kind == 0 ? ", every record read back" : "");
+}
+
+/* ---- a real fault in a filesystem cell, recovered ---- */
+
+struct victim {
+	int op;             /* 0: a write, 1: a sysview read */
+	volatile bool go, done;
+};
+
+static uint64_t
+victim_run(struct victim *v)
+{
+	int err;
+	_cleanup_(vfs_close_p) struct vfs_file *f = v->op == 0 ? vfs_open("/kt/victim", VFS_WRITE | VFS_CREATE, &err)
+							   : vfs_open("/sys/tasks", VFS_READ, &err);
+	while (!v->go)
+		task_sleep_ns(MS);
+	char b[32] = "victim";
+	size_t done;
+	err = v->op == 0 ? vfs_write(f, b, sizeof(b), &done) : vfs_read(f, b, sizeof(b), &done);
+	v->done = true; /* not reached: the call faults in the corrupted cell */
+	return (uint64_t)(int64_t)err;
+}
+
+/* the fault log has a record after seq whose action contains `want` */
+static bool
+log_has(uint64_t seq, const char *want)
+{
+	enum { MAX = 16 };
+	_cleanup_(kfreep) struct fault_record *r = kmalloc(MAX * sizeof(*r));
+	size_t n = r ? fault_log_read(r, MAX, seq) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(r[i].action, want))
+			return true;
+	return false;
+}
+
+/* corrupt the first instruction of `fn` in `cell` with an invalid opcode
+ * (FF /7), as a memory error would: written through the read-only mapping
+ * on this CPU with CR0.WP off for the moment (as recovery's repair does),
+ * so the text stays executable for the tasks running it on other CPUs */
+static int
+corrupt(const char *cell, const char *fn)
+{
+	cell_read_begin();
+	struct cell *c = cell_find(cell_ns_kernel(), cell);
+	uint64_t at = c ? cell_own_symbol(c, fn) : 0;
+	cell_read_end();
+	if (!at)
+		return E_NOENT;
+	bool irq = irq_save();
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 & ~(1ull << 16)) : "memory");
+	volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)at;
+	p[0] = 0xff;
+	p[1] = 0xff;
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0) : "memory");
+	irq_restore(irq);
+	return E_OK;
+}
+
+KTEST_FLAGS(fault_in_each_fs_cell_is_recovered_and_open_files_go_on, KTEST_NO_FRAMECHECK)
+{
+	static const struct {
+		const char *cell, *fn;
+		int op;          /* the victim's */
+		int held_kind;   /* the workers whose steps call fn wait meanwhile */
+	} cases[] = {
+		{ "memfs", "memfs_write", 0, 0 },
+		{ "vfs", "vfs_write", 0, 0 },
+		{ "sysview", "sysview_read", 1, 2 },
+	};
+	KT_OK(scratch_mount());
+	static struct worker w[NW];
+	struct task *tasks[NW] = { 0 };
+	KT_OK(workers_start(w, tasks));
+	const char *failed = NULL;
+	char why[160] = "";
+	for (size_t c = 0; c < ARRAY_SIZE(cases) && !failed; c++) {
+		uint64_t base[NW];
+		for (unsigned i = 0; i < NW; i++)
+			base[i] = w[i].ops;
+		uint64_t until = tsc_ns() + 20000 * MS;
+		while (!all_moved(w, NW, base, 5) && tsc_ns() < until)
+			task_sleep_ns(5 * MS);
+		/* the workers that would call the corrupted function pause
+		 * between two of their steps (their files open, mid-stream) */
+		for (unsigned i = 0; i < NW; i++)
+			w[i].hold = w[i].kind == cases[c].held_kind;
+		until = tsc_ns() + 20000 * MS;
+		for (unsigned i = 0; i < NW; i++)
+			while (w[i].hold && !w[i].held && !w[i].err && tsc_ns() < until)
+				task_sleep_ns(MS);
+		static struct victim v;
+		v = (struct victim){ .op = cases[c].op };
+		int err;
+		struct task_builder b = TASK_BUILDER(victim_run, &v);
+		b.name = "fs-victim";
+		_cleanup_(task_unref_p) struct task *vt = task_spawn(&b, &err);
+		KT_ASSERT(vt);
+		uint64_t seq = fault_log_last_seq(), old = text_of(cases[c].cell);
+		task_sleep_ns(20 * MS); /* it opened its file */
+		KT_OK(corrupt(cases[c].cell, cases[c].fn));
+		v.go = true;
+		uint64_t val;
+		err = task_join(vt, &val);
+		char want[48];
+		snprintf(want, sizeof(want), "stage 3: reloaded %s", cases[c].cell);
+		until = tsc_ns() + 20000 * MS;
+		while (!log_has(seq, want) && tsc_ns() < until)
+			task_sleep_ns(5 * MS);
+		kprintf("FS fault in %s (%s) while %u files were open: victim %s; %s; text %#lx -> %#lx\n",
+			cases[c].fn, cases[c].cell, NW, err == E_FAULT ? "unwound" : "not killed",
+			log_has(seq, want) ? want : "no reload", old, text_of(cases[c].cell));
+		if (err != E_FAULT || v.done || !log_has(seq, want) || text_of(cases[c].cell) == old) {
+			failed = cases[c].cell;
+			snprintf(why, sizeof(why), "victim %s, %s", err == E_FAULT ? "faulted" : "did not fault",
+				 log_has(seq, want) ? "reloaded" : "no reload in the fault log");
+		}
+		for (unsigned i = 0; i < NW; i++)
+			w[i].hold = false;
+		/* and every open file goes on */
+		for (unsigned i = 0; i < NW; i++)
+			base[i] = w[i].ops;
+		until = tsc_ns() + 20000 * MS;
+		while (!all_moved(w, NW, base, 5) && tsc_ns() < until)
+			task_sleep_ns(5 * MS);
+		if (!failed && !all_moved(w, NW, base, 5)) {
+			failed = cases[c].cell;
+			snprintf(why, sizeof(why), "a worker stopped after the reload");
+		}
+	}
+	workers_stop(w, tasks);
+	int err = vfs_remove("/kt/victim");
+	KT_ASSERT(err == E_OK || err == E_NOENT);
+	KT_OK(workers_clean(w));
+	scratch_unmount();
+	if (failed)
+		KT_FAIL("%s: %s", failed, why);
+	for (unsigned i = 0; i < NW; i++)
+		if (w[i].err)
+			KT_FAIL("worker %u (kind %d) after %lu ops: %s", i, w[i].kind, w[i].ops, w[i].why);
 }
