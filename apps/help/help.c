@@ -42,6 +42,7 @@ static const struct {
 	{ "mv", "FROM TO: move or rename (across mounts: copy, then remove)" },
 	{ "mount", "| mount TYPE DEVICE|- DIR: the mount table; mount a filesystem type at a directory" },
 	{ "umount", "DIR: unmount" },
+	{ "fswork", "FILE SECONDS: keep FILE and /sys/namespaces open, write and check records (a load for reload tests)" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
