@@ -74,6 +74,13 @@ ROWS = [
      r"^BENCH fault_to_unwound_avg (\d+) us", 1, "us", None, 1, "low"),
     ("recovery", "fault to task restarted (mean)", "unwind",
      r"^BENCH fault_to_restarted_avg (\d+) us", 1e-3, "ms", None, 1, "low"),
+    ("files", "memfs sequential write / read, 64 KiB requests", "fs",
+     (r"^BENCH fs_seq_write_64KiB (\d+) MiB/s", r"^BENCH fs_seq_read_64KiB (\d+) MiB/s"), 1, "MiB/s", None, 1, "high"),
+    ("files", "memfs sequential write / read, 4 KiB requests", "fs",
+     (r"^BENCH fs_seq_write_4KiB (\d+) MiB/s", r"^BENCH fs_seq_read_4KiB (\d+) MiB/s"), 1, "MiB/s", None, 1, "high"),
+    ("files", "memfs 4 KiB files: create+write / open+read / remove", "fs",
+     (r"^BENCH fs_small_create_write (\d+) files/s", r"^BENCH fs_small_open_read (\d+) files/s",
+      r"^BENCH fs_small_remove (\d+) files/s"), 1, "files/s", None, 1, "high"),
 ]
 
 

@@ -75,6 +75,17 @@ slurp(const char *path, char *buf, size_t cap, size_t *len)
 	return err;
 }
 
+/* what opening path with mode says (a file that does open is closed at once) */
+static int
+open_err(const char *path, unsigned mode)
+{
+	int err = E_OK;
+	struct vfs_file *f = vfs_open(path, mode, &err);
+	if (f)
+		vfs_close(f);
+	return err;
+}
+
 KTEST(vfs_paths_resolve_against_the_task_cwd)
 {
 	char out[VFS_PATH_MAX], was[VFS_PATH_MAX];
@@ -152,16 +163,11 @@ KTEST(vfs_files_directories_and_errors)
 	KT_OK(slurp("/kt/dir/a", buf, sizeof(buf), &got));
 	KT_ASSERT(!strcmp(buf, "hello!"));
 	/* errors, each leaving things as they were */
-	KT_ASSERT(!vfs_open("/kt/dir/a", VFS_WRITE | VFS_CREATE | VFS_EXCL, &err));
-	KT_EQ(err, E_EXIST);
-	KT_ASSERT(!vfs_open("/kt/dir/a/x", VFS_READ, &err));
-	KT_EQ(err, E_NOTDIR);
-	KT_ASSERT(!vfs_open("/kt/dir", VFS_WRITE, &err));
-	KT_EQ(err, E_ISDIR);
-	KT_ASSERT(!vfs_open("/kt/nosuch", VFS_READ, &err));
-	KT_EQ(err, E_NOENT);
-	KT_ASSERT(!vfs_open("/kt/dir/a", VFS_READ | VFS_TRUNC, &err));
-	KT_EQ(err, E_INVAL);
+	KT_EQ(open_err("/kt/dir/a", VFS_WRITE | VFS_CREATE | VFS_EXCL), E_EXIST);
+	KT_EQ(open_err("/kt/dir/a/x", VFS_READ), E_NOTDIR);
+	KT_EQ(open_err("/kt/dir", VFS_WRITE), E_ISDIR);
+	KT_EQ(open_err("/kt/nosuch", VFS_READ), E_NOENT);
+	KT_EQ(open_err("/kt/dir/a", VFS_READ | VFS_TRUNC), E_INVAL);
 	KT_EQ(vfs_remove("/kt/dir"), E_NOTEMPTY);
 	KT_EQ(vfs_remove("/kt"), E_BUSY);          /* a mount point */
 	KT_EQ(vfs_rename("/kt/dir", "/kt/dir/sub"), E_INVAL); /* into itself */
@@ -174,8 +180,7 @@ KTEST(vfs_files_directories_and_errors)
 	KT_OK(slurp("/kt/dir/a", buf, sizeof(buf), &got));
 	KT_ASSERT(!strcmp(buf, "hello!"));
 	/* the read-only system view */
-	KT_ASSERT(!vfs_open("/sys/x", VFS_WRITE | VFS_CREATE, &err));
-	KT_EQ(err, E_ROFS);
+	KT_EQ(open_err("/sys/x", VFS_WRITE | VFS_CREATE), E_ROFS);
 	KT_EQ(vfs_mkdir("/sys/d"), E_ROFS);
 	KT_EQ(vfs_remove("/sys/tasks"), E_ROFS);
 	/* rename: a file replaces a file; a directory moves with its files */
@@ -286,7 +291,7 @@ KTEST(sysview_shows_the_live_system)
 	KT_ASSERT(strstr(buf, "\n  state_db "));          /* a cell it depends on */
 	KT_ASSERT(strstr(buf, " .text.vfs_open\n"));       /* one of its sections */
 	KT_OK(slurp("/sys/tasks", buf, CAP, &len));
-	KT_ASSERT(strstr(buf, " shell "));
+	KT_ASSERT(strstr(buf, " idle/0 "));
 	KT_OK(slurp("/sys/namespaces", buf, CAP, &len));
 	KT_ASSERT(str_starts_with(buf, "kernel "));
 	KT_OK(slurp("/sys/mounts", buf, CAP, &len));
@@ -468,7 +473,13 @@ work(struct worker *w)
 enum { NW = 6 };
 static const int kinds[NW] = { 0, 0, 1, 1, 2, 3 };
 
-/* the readers' file, the workers' files open, their tasks running */
+/* the readers' file, the workers' files open, their tasks running. The
+ * workers own their handles and the caller the task references
+ * (workers_stop drops both); GCC 12's analyzer does not follow a pointer
+ * stored into an array reached through a parameter and reports leaks
+ * that are not ones (as in task/group.c) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int
 workers_start(struct worker *w, struct task **tasks)
 {
@@ -508,6 +519,7 @@ workers_start(struct worker *w, struct task **tasks)
 	}
 	return E_OK;
 }
+#pragma GCC diagnostic pop
 
 static void
 workers_stop(struct worker *w, struct task **tasks)
@@ -573,6 +585,17 @@ reload_as_recovery(const char *name, char *msg, size_t cap)
 	int err = cell_swap(&rq, &t, &why);
 	snprintf(msg, cap, "%s", err ? why.msg : "ok");
 	return err;
+}
+
+/* the old copies of the cells swapped or reloaded here are freed now (their
+ * log lines here, not in a later test's output) */
+static void
+reclaim_retired(void)
+{
+	if (!ktest_wait_tasks(0, 5000 * MS))
+		kprintf("test_fs: tasks of the test still not reaped after 5 s\n");
+	size_t n = cell_reclaim();
+	kprintf("FS %zu retired cell(s) freed, %zu left\n", n, cell_retired());
 }
 
 static bool
@@ -642,6 +665,7 @@ KTEST_FLAGS(fs_cells_reloaded_and_swapped_with_files_open, KTEST_NO_FRAMECHECK)
 	vfs_close(TAKE_PTR(held));
 	KT_OK(workers_clean(w));
 	scratch_unmount();
+	reclaim_retired();
 	if (failed)
 		KT_FAIL("%s: %s (after %u of 6 reloads/swaps; ops %lu %lu %lu %lu %lu %lu)", failed, msg, done, w[0].ops,
 			w[1].ops, w[2].ops, w[3].ops, w[4].ops, w[5].ops);
@@ -797,6 +821,7 @@ KTEST_FLAGS(fault_in_each_fs_cell_is_recovered_and_open_files_go_on, KTEST_NO_FR
 	KT_ASSERT(err == E_OK || err == E_NOENT);
 	KT_OK(workers_clean(w));
 	scratch_unmount();
+	reclaim_retired();
 	if (failed)
 		KT_FAIL("%s: %s", failed, why);
 	for (unsigned i = 0; i < NW; i++)
