@@ -69,9 +69,10 @@ session_builtin(int argc, char **argv)
 		kprintf("cd: one directory at most (usage: cd [DIR])\n");
 		return true;
 	}
-	int err = vfs_chdir(argc > 1 ? argv[1] : "/");
+	const char *to = argc > 1 ? argv[1] : "/";
+	int err = vfs_chdir(to);
 	if (err) {
-		kprintf("cd: %s: %s\n", argv[1], err_str(err));
+		kprintf("cd: %s: %s\n", to, err_str(err));
 		return true;
 	}
 	char *c = saved_cwd();
