@@ -74,7 +74,7 @@ N ?= 2000
 SEED ?= 1
 faults: bootstrap $(BUILD)/theseus-workload.iso
 	tools/inject -n $(N) --seed $(SEED) --out $(BUILD)/faults
-.PHONY: test-shell
+.PHONY: test-shell test-files
 .PHONY: all run debug test test-host test-analyzer test-kernel \
 	bootstrap clean iso cells analyze
 all: iso
@@ -271,6 +271,9 @@ test-host:
 
 test-shell: $(BUILD)/theseus.iso
 	@tools/test-shell.sh
+
+test-files: $(BUILD)/theseus.iso
+	@tools/test-files.sh
 
 test-analyzer:
 	@tools/test-analyzer.sh

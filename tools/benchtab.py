@@ -84,6 +84,13 @@ ROWS = [
      r"^BENCH fat32_small_lookup_read (\d+) files/s", 1, "files/s", None, 1, "high"),
     ("fat32", "FAT32 small files: remove", "fat32",
      r"^BENCH fat32_small_remove (\d+) files/s", 1, "files/s", None, 1, "high"),
+    ("files", "memfs sequential write / read, 64 KiB requests", "fs",
+     (r"^BENCH fs_seq_write_64KiB (\d+) MiB/s", r"^BENCH fs_seq_read_64KiB (\d+) MiB/s"), 1, "MiB/s", None, 1, "high"),
+    ("files", "memfs sequential write / read, 4 KiB requests", "fs",
+     (r"^BENCH fs_seq_write_4KiB (\d+) MiB/s", r"^BENCH fs_seq_read_4KiB (\d+) MiB/s"), 1, "MiB/s", None, 1, "high"),
+    ("files", "memfs 4 KiB files: create+write / open+read / remove", "fs",
+     (r"^BENCH fs_small_create_write (\d+) files/s", r"^BENCH fs_small_open_read (\d+) files/s",
+      r"^BENCH fs_small_remove (\d+) files/s"), 1, "files/s", None, 1, "high"),
 ]
 
 

@@ -69,6 +69,8 @@ run_suite fuzz env FUZZ_QUICK=1 tools/fuzz.sh "${FUZZ_QUICK_SECONDS:-30}" fat32
 run_suite analyzer tools/test-analyzer.sh
 run_with kernel build/theseus-test.iso make -s test-kernel
 run_with shell build/theseus.iso tools/test-shell.sh
+# files: the vfs, memfs, /sys and the file commands; each fs cell swapped under open files (issue 19)
+run_with files build/theseus.iso tools/test-files.sh
 run_with stress build/theseus.iso tools/test-stress.sh
 run_with live-suite build/theseus-prio.iso tools/test-suite-live.sh 1
 run_with input build/theseus.iso tools/test-devices-input.sh

@@ -36,9 +36,20 @@ static const struct {
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
 	{ "simd", "[KIB] [ROUNDS]: one computation in the kernel namespace and in the simd personality (an SSE2 build), compared" },
+	{ "ls", "[PATH...]: directory entries (kind, size, name) or a file's line" },
+	{ "cat", "FILE...: print files" },
+	{ "mkdir", "DIR...: make directories" },
+	{ "rm", "PATH...: remove files and empty directories" },
+	{ "cp", "FROM TO: copy a file (TO a directory: into it)" },
+	{ "mv", "FROM TO: move or rename (across mounts: copy, then remove)" },
+	{ "mount", "| mount TYPE DEVICE|- DIR: the mount table; mount a filesystem type at a directory" },
+	{ "umount", "DIR: unmount" },
+	{ "fswork", "FILE SECONDS: keep FILE and /sys/namespaces open, write and check records (a load for reload tests)" },
 	{ "halt", "power off" },
 	{ "reboot", "reboot" },
 	{ "jobs", "background jobs (shell built-in; `cmd &` starts one)" },
+	{ "cd", "[DIR]: change the shell's directory (shell built-in; no DIR: /)" },
+	{ "pwd", "the shell's directory (shell built-in)" },
 };
 
 int
@@ -47,7 +58,8 @@ main(int argc, char **argv)
 	if (args_none(argc, argv))
 		return ARGS_USAGE;
 	kprintf("Commands (Tab completes; Ctrl-C kills the running one; `cmd &` runs in the background;\n"
-		"arrows, Home, End, Delete edit the line; Up/Down walk the history):\n");
+		"arrows, Home, End, Delete edit the line; Up/Down walk the history; `cmd > FILE` and `cmd >> FILE`\n"
+		"write a command's output to a file):\n");
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		kprintf("  %-10s %s\n", known[i].name, known[i].text);
 	const char *mods[256];

@@ -18,6 +18,13 @@ args_bad(char **argv, int i, const char *usage)
 }
 
 int
+args_usage(char **argv, const char *usage)
+{
+	kprintf("%s: wrong number of arguments (usage: %s)\n", argv[0], usage);
+	return ARGS_USAGE;
+}
+
+int
 args_none(int argc, char **argv)
 {
 	return argc > 1 ? args_bad(argv, 1, argv[0]) : 0;
@@ -97,6 +104,7 @@ args_tasks(const char *cmd, const char *key, uint32_t *ids, size_t max)
 }
 
 EXPORT_APP(args_bad);
+EXPORT_APP(args_usage);
 EXPORT_APP(args_none);
 EXPORT_APP(args_number);
 EXPORT_APP(args_opt_number);

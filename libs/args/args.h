@@ -16,6 +16,9 @@
  * "CMD: unknown option -x (usage: USAGE)" (or "unexpected argument 'x'")
  * and returns ARGS_USAGE */
 int args_bad(char **argv, int i, const char *usage);
+/* too few or too many arguments: prints "CMD: wrong number of arguments
+ * (usage: USAGE)" and returns ARGS_USAGE */
+int args_usage(char **argv, const char *usage);
 /* a command that takes no arguments: 0, or args_bad for the first one */
 int args_none(int argc, char **argv);
 /* s as a decimal number in [min, max] into *out: 0, or prints

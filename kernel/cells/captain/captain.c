@@ -132,6 +132,9 @@ captain_main(const struct boot_info *bi)
 	run_cell("kbd", "kbd_start", bi->cmdline);       /* a second console input (tty_input) */
 	run_cell("mouse", "mouse_start", bi->cmdline);   /* the pointer (port 2 of the same controller) */
 	run_cell("personality", "personality_start", bi->cmdline); /* namespaces beside kernel: simd */
+	run_cell("memfs", "memfs_start", bi->cmdline);   /* files: the filesystem types, then */
+	run_cell("sysview", "sysview_start", bi->cmdline);
+	run_cell("vfs", "vfs_start", bi->cmdline);       /* memfs at /, sysview at /sys */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);

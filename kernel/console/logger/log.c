@@ -11,7 +11,8 @@
 #include "serial.h"
 #include "tsc.h"
 #include "cell_mgr.h"
-#include "klibc.h"
+#include "cpu.h"
+#include "heap.h"
 
 #define MAX_SINKS 4
 #define LOCK_SPINS 10000000
@@ -140,9 +141,85 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 	console_leave(locked, irq_on);
 }
 
+/* ---- output captures ---- */
+
+static struct log_capture *captures[LOG_CAPTURES];
+static bool any_capture; /* none before the first add (early boot has no per-CPU area yet) */
+
+int
+log_capture_add(struct log_capture *c)
+{
+	for (unsigned i = 0; i < LOG_CAPTURES; i++) {
+		struct log_capture *none = NULL;
+		if (__atomic_compare_exchange_n(&captures[i], &none, c, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&any_capture, true, __ATOMIC_RELEASE);
+			return E_OK;
+		}
+	}
+	return E_NOSPC;
+}
+
+void
+log_capture_remove(struct log_capture *c)
+{
+	for (unsigned i = 0; i < LOG_CAPTURES; i++)
+		if (__atomic_load_n(&captures[i], __ATOMIC_ACQUIRE) == c)
+			__atomic_store_n(&captures[i], NULL, __ATOMIC_RELEASE);
+}
+
+/* the capture of the running task, if it has one (in task context only) */
+static struct log_capture *
+capture_of_current(void)
+{
+	if (!__atomic_load_n(&any_capture, __ATOMIC_ACQUIRE))
+		return NULL;
+	struct percpu *p = this_cpu();
+	if (!p || p->irq_depth > 0 || !p->current)
+		return NULL;
+	const void *me = p->current;
+	for (unsigned i = 0; i < LOG_CAPTURES; i++) {
+		struct log_capture *c = __atomic_load_n(&captures[i], __ATOMIC_ACQUIRE);
+		if (c && c->task == me)
+			return c;
+	}
+	return NULL;
+}
+
+static void
+capture_emit(void *ctx, const char *s, size_t n)
+{
+	struct log_capture *c = ctx;
+	if (c->len + n > c->cap && c->cap < c->max) {
+		size_t want = c->cap ? c->cap * 2 : 4096;
+		while (want < c->len + n && want < c->max)
+			want *= 2;
+		if (want > c->max)
+			want = c->max;
+		char *nb = kmalloc(want);
+		if (nb) {
+			if (c->len)
+				memcpy(nb, c->buf, c->len);
+			kfree(c->buf);
+			c->buf = nb;
+			c->cap = want;
+		}
+	}
+	size_t k = c->cap - c->len < n ? c->cap - c->len : n;
+	if (k)
+		memcpy(c->buf + c->len, s, k);
+	c->len += k;
+	c->lost += n - k;
+}
+
 void
 kvprintf(const char *fmt, va_list ap)
 {
+	struct log_capture *cap = capture_of_current();
+	if (cap) {
+		/* only this task appends to it: no lock */
+		fmt_vformat(capture_emit, cap, fmt, ap);
+		return;
+	}
 	bool irq_on;
 	bool locked = console_enter(&irq_on);
 	edit_hide();

@@ -4,7 +4,8 @@
  * once started: log_set_sink). A file sets LOG_TAG
  * before including this header to name its lines.
  *   [    1.234567] I mm: 2 regions, 510 MiB free
- * State: the sink list, the level threshold and the console lock.
+ * State: the sink list, the level threshold, the console lock and the
+ * table of output captures (pointers to the callers' capture records).
  */
 #ifndef LOG_H
 #define LOG_H
@@ -43,6 +44,24 @@ int log_set_sink(const char *name, log_sink_fn sink) __must_check;
 void log_edit_begin(const char *prompt);
 void log_edit_set(const char *text, size_t cursor, const char *echo, size_t echo_len);
 void log_edit_end(void);
+
+/* Output capture (the shell's `cmd > file`): while a capture for a task is
+ * added, what that task prints with kprintf (not log lines, not output from
+ * interrupt handlers on its CPU) is appended to the capture's buffer
+ * instead of the console. The buffer is heap memory that grows as needed
+ * up to `max` bytes; past that, bytes are counted in `lost`. The record is
+ * the caller's; remove it (after the task has ended) before freeing it,
+ * then kfree(buf). */
+struct log_capture {
+	const void *task;      /* the struct task whose output it takes */
+	char *buf;             /* owned by the record's holder once removed */
+	size_t len, cap, max;
+	uint64_t lost;
+};
+#define LOG_CAPTURES 40
+/* E_NOSPC if LOG_CAPTURES are in use */
+int log_capture_add(struct log_capture *c) __must_check;
+void log_capture_remove(struct log_capture *c);
 
 #define log_err(...)   log_write(LOG_ERROR, LOG_TAG, __VA_ARGS__)
 #define log_warn(...)  log_write(LOG_WARN, LOG_TAG, __VA_ARGS__)

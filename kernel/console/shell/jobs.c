@@ -35,6 +35,7 @@ struct job {
 	char text[LINE_MAX];  /* the command as typed, for `jobs` */
 	struct task *task;
 	unsigned id;          /* 0: the foreground job */
+	struct redir redir;   /* `> FILE`: the file and the output captured for it */
 };
 
 struct job_table {
@@ -71,14 +72,18 @@ app_entry(struct job *j)
 	return (uint64_t)(int64_t)j->main(j->argc, j->argv);
 }
 
+/* after its task ended (or before it started): its output into its file */
 static void
 job_free(struct job *j)
 {
 	if (!j)
 		return;
-	task_unref(j->task);
+	redir_end(&j->redir);
+	if (j->task)
+		task_unref(j->task);
 	kfree(j);
 }
+DEFINE_DROP(struct job, job_free)
 
 /* split in place: words separated by spaces, "double quotes" group; -1
  * for a quote left open. A line of LINE_MAX bytes has at most MAX_ARGS
@@ -225,13 +230,21 @@ jobs_run(char *line)
 		while (n && line[n - 1] == ' ')
 			line[--n] = '\0';
 	}
-	_cleanup_(kfreep) struct job *j = KNEW(struct job);
+	_cleanup_(job_free_p) struct job *j = KNEW(struct job);
 	if (!j) {
 		kprintf("shell: out of memory\n");
 		return;
 	}
-	strlcpy(j->line, line, sizeof(j->line));
 	strlcpy(j->text, line, sizeof(j->text));
+	int err = redir_parse(line, &j->redir);
+	if (err) {
+		if (err == E_INVAL)
+			kprintf("shell: `>` and `>>` need one file name after them: nothing run\n");
+		else
+			kprintf("shell: %s: %s: nothing run\n", j->redir.path, err_str(err));
+		return;
+	}
+	strlcpy(j->line, line, sizeof(j->line));
 	j->argc = split(j->line, j->argv);
 	if (j->argc < 0) {
 		kprintf("shell: a \" is not closed: nothing run\n");
@@ -242,13 +255,23 @@ jobs_run(char *line)
 			kprintf("shell: `&` needs a command before it\n");
 		return;
 	}
-	if (!strcmp(j->argv[0], "jobs")) {
-		if (j->argc > 1 || background)
-			kprintf("jobs: %s (usage: jobs, in the foreground)\n",
-				j->argc > 1 ? "takes no arguments" : "is the shell's own: it cannot run in the background");
+	bool jobs = !strcmp(j->argv[0], "jobs");
+	if (jobs || !strcmp(j->argv[0], "cd") || !strcmp(j->argv[0], "pwd")) {
+		/* the shell's own: in its task, output captured the same way */
+		if (background) {
+			kprintf("%s: is the shell's own: it cannot run in the background\n", j->argv[0]);
+			return;
+		}
+		err = redir_begin(&j->redir, task_current());
+		if (err)
+			kprintf("shell: %s: %s: the output goes to the console\n", j->redir.path, err_str(err));
+		if (!jobs)
+			session_builtin(j->argc, j->argv);
+		else if (j->argc > 1)
+			kprintf("jobs: takes no arguments (usage: jobs, in the foreground)\n");
 		else
 			jobs_list();
-		return;
+		return; /* (job_free writes the file) */
 	}
 	if (!cell_module_is_app(j->argv[0])) {
 		kprintf("%s: unknown command (type `help`)\n", j->argv[0]);
@@ -256,7 +279,7 @@ jobs_run(char *line)
 	}
 	struct cell_error why;
 	const char *names[] = { j->argv[0] };
-	int err = cell_load(cell_ns_apps(), names, 1, &why);
+	err = cell_load(cell_ns_apps(), names, 1, &why);
 	if (err && err != E_EXIST) {
 		kprintf("%s: cannot load: %s\n", j->argv[0], why.msg);
 		return;
@@ -285,11 +308,16 @@ jobs_run(char *line)
 	b.name = j->argv[0];
 	b.ns = cell_ns_apps();
 	b.cell = c;
+	b.blocked = true; /* its output capture first */
 	j->task = task_spawn(&b, &err);
 	if (!j->task) {
 		kprintf("%s: cannot start: %s\n", j->argv[0], err_str(err));
 		return;
 	}
+	err = redir_begin(&j->redir, j->task);
+	if (err)
+		kprintf("shell: %s: %s: the output goes to the console\n", j->redir.path, err_str(err));
+	task_wake(j->task);
 	/* the table owns it from here: should this shell die, the job (and
 	 * the argv its task reads) stays for the next one */
 	if (background)

@@ -12,6 +12,7 @@
  */
 #include "shell_int.h"
 #include "klibc.h"
+#include "heap.h"
 #include "logger.h"
 #include "state_db.h"
 #include "tty.h"
@@ -28,6 +29,7 @@
 struct history {
 	char lines[HISTORY][LINE_MAX];
 	unsigned len, next;
+	uint32_t disk;  /* the mount at /disk whose history file was read (0: none) */
 };
 
 static struct state_ref hist_ref CELL_CARRY(hist_ref);
@@ -241,6 +243,36 @@ remember(const char *line)
 	h->next = (h->next + 1) % HISTORY;
 	if (h->len < HISTORY)
 		h->len++;
+	if (h->disk && h->disk == history_disk())
+		history_file_add(line);
+}
+
+/* a filesystem newly mounted at /disk: the history in its file comes
+ * first, then what this session typed */
+static void
+history_from_disk(void)
+{
+	struct history *h = hist();
+	uint32_t d = history_disk();
+	if (!h || !d || d == h->disk)
+		return;
+	h->disk = d;
+	_cleanup_(kfreep) char (*lines)[LINE_MAX] = kmalloc(HISTORY * sizeof(*lines));
+	if (!lines)
+		return;
+	size_t n = history_file_read(lines, HISTORY);
+	for (unsigned i = 0; i < h->len && n + i < HISTORY * 2; i++) {
+		const char *l = h->lines[(h->next + HISTORY - h->len + i) % HISTORY];
+		if (n == HISTORY) {
+			memmove(lines, lines + 1, (HISTORY - 1) * sizeof(*lines));
+			n--;
+		}
+		strlcpy(lines[n++], l, LINE_MAX);
+	}
+	for (size_t i = 0; i < n; i++)
+		strlcpy(h->lines[i], lines[i], LINE_MAX);
+	h->len = (unsigned)n;
+	h->next = (unsigned)(n % HISTORY);
 }
 
 enum key { K_NONE, K_UP, K_DOWN, K_LEFT, K_RIGHT, K_HOME, K_END, K_DELETE };
@@ -321,6 +353,7 @@ line_read(char *buf, size_t cap)
 	char utf[4];
 	size_t nutf = 0, want = 0;
 	buf[0] = '\0';
+	history_from_disk();
 	log_edit_begin(SHELL_PROMPT);
 	_cleanup_(edit_endp) bool editing = true;
 	for (;;) {

@@ -29,6 +29,7 @@ shell_main(uint64_t unused)
 	(void)unused;
 	static char line[LINE_MAX];
 	kprintf("\nTheseus/C shell. Commands are cells: type `help`; Tab completes.\n");
+	session_restore();
 	for (;;) {
 		jobs_report_done();
 		input_notes();

@@ -30,7 +30,7 @@ put(char ch)
 {
 	if (ch == '\n') {
 		col = 0;
-		if (++row == ROWS)
+		if (++row >= ROWS)
 			scroll();
 		return;
 	}
@@ -43,10 +43,17 @@ put(char ch)
 			col--;
 		return;
 	}
-	fb[row * COLS + col] = (uint16_t)(ATTR | (uint8_t)ch);
-	if (++col == COLS) {
+	/* the console lock gives up after a bounded spin (logger), so two
+	 * CPUs can be here at once and race on row and col: never write past
+	 * the text buffer's 80x25 cells (the page after it is someone else's) */
+	if (row >= ROWS || col >= COLS) {
+		row = ROWS - 1;
 		col = 0;
-		if (++row == ROWS)
+	}
+	fb[row * COLS + col] = (uint16_t)(ATTR | (uint8_t)ch);
+	if (++col >= COLS) {
+		col = 0;
+		if (++row >= ROWS)
 			scroll();
 	}
 }

@@ -142,6 +142,9 @@ task_spawn(const struct task_builder *b, int *err)
 		return NULL;
 	}
 	t->acct = mm_acct_current(); /* the spawner's domain */
+	struct task *me = task_current();
+	if (me && !me->idle)
+		strlcpy(t->cwd, me->cwd, sizeof(t->cwd));
 	strlcpy(t->name, b->name ? b->name : "task", sizeof(t->name));
 	t->stack = stack_alloc(b->stack_pages ? b->stack_pages : 8, t->name, err);
 	if (!t->stack)
@@ -357,4 +360,24 @@ task_find_id(uint32_t id)
 		if (t->id == id)
 			found = ref_unless_dying(t);
 	return found;
+}
+
+int
+task_get_cwd(char *out, size_t cap)
+{
+	struct task *me = task_current();
+	const char *c = me && me->cwd[0] ? me->cwd : "/";
+	return strlcpy(out, c, cap) >= cap ? E_NAMETOOLONG : E_OK;
+}
+
+int
+task_set_cwd(const char *path)
+{
+	struct task *me = task_current();
+	if (!me || !path || path[0] != '/')
+		return E_INVAL;
+	if (strlen(path) >= sizeof(me->cwd))
+		return E_NAMETOOLONG;
+	strlcpy(me->cwd, path, sizeof(me->cwd));
+	return E_OK;
 }

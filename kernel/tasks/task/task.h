@@ -56,6 +56,8 @@ struct task_builder {
 };
 
 #define TASK_MAGIC 0x7a5c7a5cu
+#define TASK_CWD_MAX 256
+
 struct task {
 	/* offsets 0 and 8 are used by switch.S */
 	uint64_t saved_rsp;
@@ -98,6 +100,8 @@ struct task {
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
 	uint8_t acct;                  /* accounting domain its allocations are
 					* charged to (mm_acct); inherited at spawn */
+	char cwd[TASK_CWD_MAX];        /* working directory (the vfs resolves relative
+					* paths against it); inherited at spawn, "" = "/" */
 };
 
 /* ---- references ---- */
@@ -342,6 +346,11 @@ void task_set_kick_hook(void (*kick)(unsigned cpu));
 
 /* snapshot of up to max tasks; returns the total number of tasks */
 size_t task_list(struct task_info *out, size_t max);
+
+/* the calling task's working directory ("/" if none was set); a path the
+ * vfs has resolved (absolute, normal). E_NAMETOOLONG if it does not fit. */
+int task_get_cwd(char *out, size_t cap) __must_check;
+int task_set_cwd(const char *path) __must_check;
 size_t task_count(void);
 
 #endif
