@@ -145,9 +145,6 @@ struct task *task_current(void);
 /* charge the current task's allocations, and the tasks it spawns from now
  * on, to accounting domain acct (mm_acct.h); returns the previous one */
 uint8_t task_set_acct(uint8_t acct);
-/* install the hook through which the allocators find the current task's
- * accounting domain (at boot, once) */
-void task_acct_init(void);
 __noreturn void task_exit(uint64_t value);
 void task_yield(void);
 /* free this CPU's exited tasks (done by voluntary switches and idle) */
