@@ -279,6 +279,17 @@ stack_drop(struct stack *s)
 	kfree(s);
 }
 
+size_t
+stack_cached(size_t npages)
+{
+	size_t n = 0;
+	bool irq = spin_lock_irq(&lock);
+	for (unsigned i = 0; i < STACK_CACHE; i++)
+		n += cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE;
+	spin_unlock_irq(&lock, irq);
+	return n;
+}
+
 uintptr_t stack_top(const struct stack *s) { return mp_start(s->mp) + mp_size(s->mp); }
 uintptr_t stack_bottom(const struct stack *s) { return mp_start(s->mp); }
 uintptr_t stack_guard(const struct stack *s) { return s->g.start; }

@@ -26,6 +26,8 @@ struct stack *stack_alloc(size_t npages, const char *name, int *err) OWNED_BY(st
 uintptr_t stack_top(const struct stack *s);     /* initial stack pointer */
 uintptr_t stack_bottom(const struct stack *s);  /* lowest usable byte */
 uintptr_t stack_guard(const struct stack *s);   /* guard page address */
+/* how many freed stacks of npages are kept for reuse now */
+size_t stack_cached(size_t npages);
 
 /* name of the stack whose guard page holds addr, or NULL */
 const char *stack_guard_owner(uint64_t addr);
