@@ -11,7 +11,7 @@
 #include "serial.h"
 #include "tsc.h"
 #include "cell_mgr.h"
-#include "klibc.h"
+#include "cpu.h"
 
 #define MAX_SINKS 4
 #define LOCK_SPINS 10000000
@@ -30,6 +30,50 @@ static struct {
 	bool active, shown;
 } edit;
 static char last_out = '\n'; /* the last byte written: is the cursor at column 0? */
+
+/* per CPU: output kept in a buffer instead of written (log_capture_begin) */
+static struct capture {
+	char *buf;
+	size_t n, len;
+} captures[MAX_CPUS];
+
+static struct capture *
+capturing(void)
+{
+	struct capture *c = &captures[cpu_id()];
+	return c->buf ? c : NULL;
+}
+
+static void
+capture_emit(void *ctx, const char *s, size_t n)
+{
+	struct capture *c = ctx;
+	size_t room = c->n - 1 - c->len;
+	if (n > room)
+		n = room;
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+}
+
+void
+log_capture_begin(char *buf, size_t n)
+{
+	struct capture *c = &captures[cpu_id()];
+	if (!buf || n == 0)
+		return;
+	buf[0] = '\0';
+	*c = (struct capture){ buf, n, 0 };
+}
+
+size_t
+log_capture_end(void)
+{
+	struct capture *c = &captures[cpu_id()];
+	size_t len = c->len;
+	*c = (struct capture){ 0 };
+	return len;
+}
 
 static void
 emit(void *ctx, const char *s, size_t n)
@@ -128,6 +172,18 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 	if (lvl > threshold)
 		return;
 	uint64_t ns = tsc_ns();
+	struct capture *c = capturing();
+	if (c) {
+		char pre[48];
+		int k = snprintf(pre, sizeof(pre), "[%5lu.%06lu] %c %s: ", ns / 1000000000UL,
+				 (ns / 1000UL) % 1000000UL, letters[lvl], tag);
+		capture_emit(c, pre, k < 0 ? 0 : (size_t)k < sizeof(pre) ? (size_t)k : sizeof(pre) - 1);
+		va_start(ap, fmt);
+		fmt_vformat(capture_emit, c, fmt, ap);
+		va_end(ap);
+		capture_emit(c, "\n", 1);
+		return;
+	}
 	bool locked = console_enter(&irq_on);
 	edit_hide();
 	out("[%5lu.%06lu] %c %s: ", ns / 1000000000UL, (ns / 1000UL) % 1000000UL,
@@ -143,6 +199,11 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 void
 kvprintf(const char *fmt, va_list ap)
 {
+	struct capture *c = capturing();
+	if (c) {
+		fmt_vformat(capture_emit, c, fmt, ap);
+		return;
+	}
 	bool irq_on;
 	bool locked = console_enter(&irq_on);
 	edit_hide();

@@ -127,6 +127,14 @@ task_unwound(const struct unwind_report *r)
 		t->builder.cell = NULL; /* the new entry's cell */
 		again = respawn(t);
 	}
+	/* the fault's console report, composed at the fault, is written now
+	 * that the restart is made (a few milliseconds under emulation the
+	 * new life need not wait for: if it was put on this CPU, it runs
+	 * first) */
+	if (r->fi.report) {
+		task_yield();
+		exc_report_flush(&r->fi);
+	}
 
 	struct fault_record rec = { .cpu = pc->id, .task_id = t->id, .vector = r->fi.vector,
 				    .error = r->fi.error, .rip = r->fi.rip, .cr2 = r->fi.cr2,
