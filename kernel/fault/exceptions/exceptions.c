@@ -285,9 +285,12 @@ exc_dispatch(struct trap_frame *f)
 	    unwind_available() && !fi.stack_overflow)
 		fi.report = report_slot();
 	if (fi.report) {
+		/* on this CPU throughout: the capture is this CPU's */
+		bool irq = irq_save();
 		log_capture_begin(fi.report, REPORT_MAX);
 		report(f, &fi);
 		log_capture_end();
+		irq_restore(irq);
 	} else {
 		report(f, &fi);
 	}

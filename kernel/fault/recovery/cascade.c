@@ -72,7 +72,7 @@ cell_memory_at(uint64_t addr)
 
 uint32_t
 recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
-		 char *note, size_t n)
+		 struct task **defer, char *note, size_t n)
 {
 	int err;
 	struct task_builder blocked = *b;
@@ -86,6 +86,10 @@ recovery_restart(uint32_t from, const struct task_builder *b, const struct recov
 	__atomic_add_fetch(&recovery_counters.restarts, 1, __ATOMIC_RELAXED);
 	snprintf(note, n, "restarted as %s (#%u)", t->name, t->id);
 	uint32_t id = t->id;
+	if (defer) {
+		*defer = t; /* the caller wakes it and drops the reference */
+		return id;
+	}
 	task_wake(t);
 	task_unref(t);
 	return id;
@@ -216,7 +220,8 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 		if (!ev->restartable)
 			return; /* stage 1: unwound, and that is all */
 		char note[80];
-		recovery_restart(t->id, &b, &h, note, sizeof(note));
+		/* woken by the task cell once this death is logged */
+		recovery_restart(t->id, &b, &h, ev->wake, note, sizeof(note));
 		snprintf(action, n, "stage 2: %s%s", note, why);
 		return;
 	}

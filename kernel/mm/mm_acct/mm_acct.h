@@ -58,7 +58,8 @@ void mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta);
 
 /* Settling: the memory cells keep some releases back for speed (the
  * pages and frames of a lazily unmapped range until every CPU has
- * flushed its TLB, the heap's cached large regions: docs/memory.md).
+ * flushed its TLB, the heap's cached large regions, the stack cell's kept stacks:
+ * docs/memory.md).
  * mm_acct_settle() runs every settle hook, the last added first, so that what those hold is
  * given back and the counters read afterwards are exact; mm_acct_read,
  * frame_stats, page_stats and mm_usage call it first. Task context only

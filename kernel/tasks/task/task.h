@@ -191,6 +191,10 @@ struct recovery_event {
 	const struct fault_info *fi;  /* what happened (fi->rip, fi->cr2, fi->vector) */
 	struct task *task;            /* the dead task (its builder says how to restart) */
 	bool restartable;
+	/* out: a replacement left blocked for the task cell to wake (a
+	 * reference) once the death is in the fault log, so the new life's
+	 * own faults are logged after it */
+	struct task **wake;
 };
 struct task_recovery_hooks {
 	/* after a task was unwound by a fault or a TASK_KILL_RECOVER kill, in

@@ -159,18 +159,20 @@ KTEST(heap_rejects_foreign_pointers)
  * gives them all back */
 KTEST(heap_large_regions_cached_then_trimmed)
 {
-	void *q[4];
-	for (int i = 0; i < 4; i++) {
-		q[i] = kmalloc(20 * 1024);
-		KT_ASSERT(q[i]);
+	{
+		/* four live at once, then freed: the cache holds these four */
+		_cleanup_(kfreep) void *q0 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q1 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q2 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q3 = kmalloc(20 * 1024);
+		KT_ASSERT(q0 && q1 && q2 && q3);
 	}
-	for (int i = 0; i < 4; i++)
-		kfree(q[i]); /* the cache holds these four now */
 	struct heap_stats a, b, c;
-	void *p = kmalloc(64 * 1024);
-	KT_ASSERT(p);
-	heap_stats(&a);
-	kfree(p);
+	{
+		_cleanup_(kfreep) void *p = kmalloc(64 * 1024);
+		KT_ASSERT(p);
+		heap_stats(&a);
+	}
 	heap_stats(&b);
 	/* kept mapped: at most one of the 24 KiB regions went instead */
 	KT_ASSERT(b.mapped_bytes + 24 * 1024 >= a.mapped_bytes);

@@ -273,22 +273,26 @@ KTEST(stack_cache_reuses_freed_stacks)
 	int err;
 	mm_acct_settle();
 	KT_EQ(stack_cached(13), 0);
-	struct stack *s = stack_alloc(13, "kept", &err);
-	KT_ASSERT(s);
-	uintptr_t bottom = stack_bottom(s), guard = stack_guard(s);
-	KT_ASSERT(stack_guard_owner(guard) != NULL);
-	stack_drop(s);
+	uintptr_t bottom, guard;
+	{
+		_cleanup_(stack_drop_p) struct stack *s = stack_alloc(13, "kept", &err);
+		KT_ASSERT(s);
+		bottom = stack_bottom(s);
+		guard = stack_guard(s);
+		KT_ASSERT(stack_guard_owner(guard) != NULL);
+	}
 	KT_EQ(stack_cached(13), 1);
 	KT_ASSERT(stack_guard_owner(guard) == NULL);
-	s = stack_alloc(13, "again", &err);
-	KT_ASSERT(s);
-	KT_EQ(stack_cached(13), 0);
-	KT_EQ(stack_bottom(s), bottom);
-	KT_EQ(stack_guard(s), guard);
-	const char *owner = stack_guard_owner(guard);
-	KT_ASSERT(owner && strcmp(owner, "again") == 0);
-	*(volatile uint64_t *)(stack_top(s) - 8) = 1; /* still mapped, writable */
-	stack_drop(s);
+	{
+		_cleanup_(stack_drop_p) struct stack *s = stack_alloc(13, "again", &err);
+		KT_ASSERT(s);
+		KT_EQ(stack_cached(13), 0);
+		KT_EQ(stack_bottom(s), bottom);
+		KT_EQ(stack_guard(s), guard);
+		const char *owner = stack_guard_owner(guard);
+		KT_ASSERT(owner && strcmp(owner, "again") == 0);
+		*(volatile uint64_t *)(stack_top(s) - 8) = 1; /* still mapped, writable */
+	}
 	KT_EQ(stack_cached(13), 1);
 	mm_acct_settle();
 	KT_EQ(stack_cached(13), 0);
