@@ -33,6 +33,7 @@ struct probe {
 	struct bchan_rx *brx;
 	volatile int fail;     /* -1: none; else the failure to inject at the next message */
 	volatile uint64_t fail_at, back_at, received;
+	volatile uint64_t start_at; /* the new receiver's first instruction */
 	volatile bool quit;    /* the receiver returns (end of a round) */
 	volatile int alive;    /* receivers running */
 };
@@ -53,6 +54,8 @@ recv_one(struct probe *p, void *r, uint64_t *m)
 static uint64_t
 receiver(struct probe *p)
 {
+	if (p->fail_at && !p->start_at)
+		p->start_at = tsc_ns();
 	__atomic_add_fetch(&p->alive, 1, __ATOMIC_ACQ_REL);
 	_cleanup_(gone) struct probe *alive = p;
 	int err;
@@ -111,6 +114,17 @@ sender(struct sender_arg *s)
 	return i;
 }
 
+static void
+sort(uint64_t *v, uint64_t n)
+{
+	for (uint64_t i = 1; i < n; i++)
+		for (uint64_t k = i; k && v[k - 1] > v[k]; k--) {
+			uint64_t x = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = x;
+		}
+}
+
 static bool
 measure(bool buffered, enum fail_kind kind, const char *label)
 {
@@ -129,7 +143,7 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 	sb.name = "dt-sender";
 	struct task *st = task_spawn(&sb, &err);
 	uint64_t sum = 0, sq = 0, n = 0;
-	static uint64_t us[ROUNDS];
+	static uint64_t us[ROUNDS], up[ROUNDS], on[ROUNDS];
 	for (int r = 0; r < ROUNDS && st; r++) {
 		/* a new receiver each round: recovery escalates on faults that
 		 * recur in one task's lineage, and each round is a first fault */
@@ -142,6 +156,7 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		for (int w = 0; w < 2000 && p.received < seen + 50; w++)
 			task_sleep_ns(100000);
 		p.back_at = 0;
+		p.start_at = 0;
 		p.fail_at = 0;
 		p.fail = (int)kind;
 		for (int w = 0; w < 3000 && !p.back_at; w++)
@@ -155,6 +170,11 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 			continue;
 		}
 		uint64_t d = (p.back_at - p.fail_at) / 1000;
+		/* the two stages: until the new receiver runs, then until it
+		 * has reconnected and received */
+		uint64_t st = p.start_at && p.start_at < p.back_at ? p.start_at : p.back_at;
+		up[n] = (st - p.fail_at) / 1000;
+		on[n] = (p.back_at - st) / 1000;
 		us[n++] = d;
 		sum += d;
 		sq += d * d;
@@ -178,18 +198,17 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 	}
 	if (n != ROUNDS)
 		return false; /* each failed round said why */
-	for (uint64_t i = 1; i < n; i++) /* sort, for the median */
-		for (uint64_t k = i; k && us[k - 1] > us[k]; k--) {
-			uint64_t x = us[k];
-			us[k] = us[k - 1];
-			us[k - 1] = x;
-		}
+	sort(us, n);
+	sort(up, n);
+	sort(on, n);
 	uint64_t mean = sum / n, msq = mean * mean, ex2 = sq / n;
 	uint64_t var = ex2 > msq ? ex2 - msq : 0, sd = 0;
 	while ((sd + 1) * (sd + 1) <= var)
 		sd++;
 	kprintf("BENCH downtime %-28s mean %6lu us +- %lu us, median %lu us, min %lu us (%lu rounds)\n", label,
 		mean, sd, us[n / 2], us[0], n);
+	kprintf("BENCH downtime stages %-21s fault to new receiver running %lu us, then back %lu us (medians)\n",
+		label, up[n / 2], on[n / 2]);
 	return true;
 }
 

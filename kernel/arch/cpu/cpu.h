@@ -123,6 +123,10 @@ struct percpu {
 	 * CPU, and a count of sections left (read by writers on other CPUs) */
 	unsigned cell_rd;
 	uint64_t cell_rd_seq;
+	/* the running task's accounting domain (set by the task cell at each
+	 * switch) and this CPU's depth of shared sections (mm_acct) */
+	uint8_t acct;
+	unsigned acct_shared;
 };
 
 void percpu_init(unsigned id, uint32_t apic_id);

@@ -32,6 +32,50 @@ static struct {
 } edit;
 static char last_out = '\n'; /* the last byte written: is the cursor at column 0? */
 
+/* per CPU: output kept in a buffer instead of written (log_capture_begin) */
+static struct cpu_capture {
+	char *buf;
+	size_t n, len;
+} cpu_captures[MAX_CPUS];
+
+static struct cpu_capture *
+cpu_capturing(void)
+{
+	struct cpu_capture *c = &cpu_captures[cpu_id()];
+	return c->buf ? c : NULL;
+}
+
+static void
+cpu_capture_emit(void *ctx, const char *s, size_t n)
+{
+	struct cpu_capture *c = ctx;
+	size_t room = c->n - 1 - c->len;
+	if (n > room)
+		n = room;
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+}
+
+void
+log_capture_begin(char *buf, size_t n)
+{
+	struct cpu_capture *c = &cpu_captures[cpu_id()];
+	if (!buf || n == 0)
+		return;
+	buf[0] = '\0';
+	*c = (struct cpu_capture){ buf, n, 0 };
+}
+
+size_t
+log_capture_end(void)
+{
+	struct cpu_capture *c = &cpu_captures[cpu_id()];
+	size_t len = c->len;
+	*c = (struct cpu_capture){ 0 };
+	return len;
+}
+
 static void
 emit(void *ctx, const char *s, size_t n)
 {
@@ -129,6 +173,18 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 	if (lvl > threshold)
 		return;
 	uint64_t ns = tsc_ns();
+	struct cpu_capture *c = cpu_capturing();
+	if (c) {
+		char pre[48];
+		int k = snprintf(pre, sizeof(pre), "[%5lu.%06lu] %c %s: ", ns / 1000000000UL,
+				 (ns / 1000UL) % 1000000UL, letters[lvl], tag);
+		cpu_capture_emit(c, pre, k < 0 ? 0 : (size_t)k < sizeof(pre) ? (size_t)k : sizeof(pre) - 1);
+		va_start(ap, fmt);
+		fmt_vformat(cpu_capture_emit, c, fmt, ap);
+		va_end(ap);
+		cpu_capture_emit(c, "\n", 1);
+		return;
+	}
 	bool locked = console_enter(&irq_on);
 	edit_hide();
 	out("[%5lu.%06lu] %c %s: ", ns / 1000000000UL, (ns / 1000UL) % 1000000UL,
@@ -214,6 +270,12 @@ capture_emit(void *ctx, const char *s, size_t n)
 void
 kvprintf(const char *fmt, va_list ap)
 {
+	struct cpu_capture *cc = cpu_capturing();
+	if (cc) {
+		/* a report composed at a fault, written after the restart */
+		fmt_vformat(cpu_capture_emit, cc, fmt, ap);
+		return;
+	}
 	struct log_capture *cap = capture_of_current();
 	if (cap) {
 		/* only this task appends to it: no lock */

@@ -24,6 +24,12 @@ void log_write(enum log_level lvl, const char *tag, const char *fmt, ...) __prin
 /* raw console output, no prefix, no newline added (dumps, shell output) */
 void kprintf(const char *fmt, ...) __printf(1, 2);
 void kvprintf(const char *fmt, va_list ap);
+/* until log_capture_end, this CPU's kprintf output and log lines go into
+ * buf (n bytes, kept NUL-terminated; what does not fit is dropped) rather
+ * than to the console: a report composed now, written out later. The
+ * caller keeps interrupts off in between (it must stay on this CPU). */
+void log_capture_begin(char *buf, size_t n);
+size_t log_capture_end(void); /* the bytes captured */
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 int log_add_sink(log_sink_fn sink) __must_check;

@@ -100,6 +100,33 @@ decode_pf(uint64_t err, char *buf, size_t n)
 	snprintf(buf, n, "%s%s", what, (err & 0x8) ? " (reserved bit set)" : "");
 }
 
+/* reports composed at a fault and written out after recovery (a few
+ * tasks may be between the two at once; if none is free, it is written
+ * at once) */
+#define REPORTS 8
+#define REPORT_MAX 3072
+static char reports[REPORTS][REPORT_MAX];
+static bool report_used[REPORTS]; /* atomic */
+
+static char *
+report_slot(void)
+{
+	for (unsigned i = 0; i < REPORTS; i++)
+		if (!__atomic_exchange_n(&report_used[i], true, __ATOMIC_ACQUIRE))
+			return reports[i];
+	return NULL;
+}
+
+void
+exc_report_flush(const struct fault_info *fi)
+{
+	char *r = fi->report;
+	if (!r || r < reports[0] || r >= reports[REPORTS])
+		return;
+	kprintf("%s", r);
+	__atomic_store_n(&report_used[(r - reports[0]) / REPORT_MAX], false, __ATOMIC_RELEASE);
+}
+
 static void
 report(const struct trap_frame *f, struct fault_info *fi)
 {
@@ -252,7 +279,21 @@ exc_dispatch(struct trap_frame *f)
 		fi.stack_overflow = true;
 	if (fault_hook && !pc->in_unwinder)
 		fault_hook(f, &fi);
-	report(f, &fi);
+	/* a task that will simply unwind: its report is composed now and
+	 * written out once recovery has restarted it (exc_report_flush) */
+	if (!pc->in_unwinder && !pc->fault_catchers && pc->irq_depth == 1 && pc->current &&
+	    unwind_available() && !fi.stack_overflow)
+		fi.report = report_slot();
+	if (fi.report) {
+		/* on this CPU throughout: the capture is this CPU's */
+		bool irq = irq_save();
+		log_capture_begin(fi.report, REPORT_MAX);
+		report(f, &fi);
+		log_capture_end();
+		irq_restore(irq);
+	} else {
+		report(f, &fi);
+	}
 	stop_unless_unwindable(pc, &fi, "fault", 1);
 	/* a fault in a task: unwind it (the stack overflow's guard page was
 	 * given a frame by the stack cell, so cleanups have room to run) */

@@ -28,7 +28,14 @@ struct fault_info {
 	bool repaired;  /* the faulting code's cell was repaired in place (fault hook) */
 	bool in_irq;    /* it happened in an interrupt handler (the interrupted task unwinds) */
 	char msg[96]; /* panic message, or the exception's decoded name */
+	/* the console report, composed at the fault but not yet written: a
+	 * task that unwinds has it written after its recovery (restart), as
+	 * writing takes milliseconds under emulation; NULL once written */
+	char *report;
 };
+/* write out fi's deferred report, if any (once: the task cell, after the
+ * recovery hook has run) */
+void exc_report_flush(const struct fault_info *fi);
 
 struct fault_catch {
 	uint64_t regs[9]; /* rbx rbp r12 r13 r14 r15 rsp rip rflags (catch.S) */

@@ -40,9 +40,11 @@ int recovery_task_start(void) __must_check;
 uint64_t recovery_watchdog_period(void);
 
 /* cascade.c: spawn b (blocked), record h and the replacement of task
- * `from`, then wake it; the new id, or 0 (note says why) */
+ * `from`, then wake it - or, with `defer`, leave it blocked and put a
+ * reference in *defer for the caller to wake; the new id, or 0 (note
+ * says why) */
 uint32_t recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
-			  char *note, size_t n);
+			  struct task **defer, char *note, size_t n);
 
 /* records.c: the per-task table, keyed by task id */
 struct recovery_history recovery_history_of(uint32_t id);

@@ -157,6 +157,17 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 	return E_OK;
 }
 
+/* a restarted task goes once its restart is in the fault log: its own
+ * faults are logged after it */
+static void
+wake_logged(struct task *t)
+{
+	if (t) {
+		task_wake(t);
+		task_unref(t);
+	}
+}
+
 /* the evolution on probation that brought the faulting cell in, rolled
  * back: the old cells reinstated with the state carried back, the task
  * restarted on them (its entry found by name); false if it could not be
@@ -191,8 +202,9 @@ roll_back(struct recovery_job *j)
 		__atomic_add_fetch(&recovery_counters.rollbacks, 1, __ATOMIC_RELAXED);
 	char restarted[80] = "not restartable";
 	j->history.stage = j->stage;
+	struct task *fresh = NULL;
 	if (j->restartable)
-		recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
+		recovery_restart(j->task_id, &j->builder, &j->history, &fresh, restarted, sizeof(restarted));
 	if (err)
 		recovery_log(j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s", j->stage,
 			     j->rollback, restarted);
@@ -200,6 +212,7 @@ roll_back(struct recovery_job *j)
 		recovery_log(j->task, j->task_id, j->rip,
 			     "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
 			     j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
+	wake_logged(fresh);
 	return true;
 }
 
@@ -219,10 +232,12 @@ run_job(struct recovery_job *j)
 			 * only a recurrence climbs further */
 			__atomic_add_fetch(&recovery_counters.reload_failures, 1, __ATOMIC_RELAXED);
 			char restarted[80] = "not restartable";
+			struct task *t = NULL;
 			if (j->restartable)
-				recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
+				recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
 			recovery_log(j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
 				     recovery_stage_str(j->stage), note, restarted);
+			wake_logged(t);
 			return;
 		}
 		if (err) {
@@ -235,9 +250,11 @@ run_job(struct recovery_job *j)
 		__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
 		char restarted[80] = "not restartable";
 		j->history.stage = j->stage;
+		struct task *t = NULL;
 		if (j->restartable)
-			recovery_restart(j->task_id, &j->builder, &j->history, restarted, sizeof(restarted));
+			recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
 		recovery_log(j->task, j->task_id, j->rip, "stage %u: %s; %s", j->stage, note, restarted);
+		wake_logged(t);
 		return;
 	}
 	__atomic_add_fetch(&recovery_counters.reboots, 1, __ATOMIC_RELAXED);

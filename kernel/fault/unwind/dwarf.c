@@ -190,6 +190,10 @@ bool
 dw_find_fde(const uint8_t *eh, size_t len, uint64_t pc, struct dw_fde *out)
 {
 	const uint8_t *p = eh, *end = eh + len;
+	/* FDEs in a row mostly share their CIE: it is parsed once for them */
+	const uint8_t *cie_at = NULL;
+	bool cie_ok = false;
+	struct cie cie;
 	while ((size_t)(end - p) >= 8) {
 		uint32_t l, id;
 		memcpy(&l, p, 4);
@@ -201,8 +205,11 @@ dw_find_fde(const uint8_t *eh, size_t len, uint64_t pc, struct dw_fde *out)
 		const uint8_t *next = p + 4 + l;
 		if (id != 0) { /* an FDE: id is the distance back to its CIE */
 			const uint8_t *cp = p + 4 - id;
-			struct cie cie;
-			if (cp < eh || cp >= end || !parse_cie(cp, end, &cie)) {
+			if (cp != cie_at) {
+				cie_at = cp;
+				cie_ok = cp >= eh && cp < end && parse_cie(cp, end, &cie);
+			}
+			if (!cie_ok) {
 				p = next;
 				continue;
 			}

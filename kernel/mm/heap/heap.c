@@ -24,7 +24,10 @@
 #define SLAB_MAGIC  0x534c4142u /* "SLAB" */
 #define LARGE_MAGIC 0x4c524745u /* "LRGE" */
 #define CACHED_MAGIC 0x43414348u /* "CACH": a freed large region kept mapped */
-#define MAG_SIZE 32             /* free objects a CPU keeps per class */
+#define MAG_SIZE 128            /* free objects a CPU keeps per class, at most */
+#define MAG_BYTES (32 * 1024)   /* ... and of at most about this many bytes */
+#define MAG_MIN 32
+#define MAG_RELEASE 8           /* slabs one drain may free (else it stops) */
 #define LARGE_CACHE 4           /* freed large regions a heap keeps */
 #define LARGE_CACHE_PAGES 64    /* ... of at most this many pages each */
 
@@ -39,6 +42,8 @@ static uint8_t class_of_16[MAX_SMALL / 16 + 1];
 /* ceil(2^40 / size): an object's index is (offset * recip) >> 40, exact
  * for offsets below 2^14 (a slab) without a division */
 static uint64_t class_recip[NCLASSES];
+/* a class's magazine capacity: MAG_BYTES of objects, MAG_MIN..MAG_SIZE */
+static uint16_t mag_cap[NCLASSES];
 
 struct heap;
 
@@ -57,6 +62,7 @@ struct region_hdr {
 	size_t size;       /* large: requested size; slab: objects per slab */
 	uint16_t obj_off;  /* slab: offset of the first object (tags before it) */
 	uint8_t acct;      /* large: the accounting domain charged */
+	uint8_t map_acct;  /* large: the domain its mapping is charged to */
 };
 compile_assert(region_hdr_fits, sizeof(struct region_hdr) <= HDR_SIZE);
 
@@ -79,6 +85,10 @@ struct heap {
 	bool busy;
 	struct mag mag[NCLASSES];
 	uint64_t bytes, objects, allocs, frees; /* what this CPU did (sums wrap right) */
+	/* the heap bytes and objects the fast path charged to each domain on
+	 * this CPU (an object freed elsewhere is debited there: only the sum
+	 * over CPUs means anything); mm_acct reads them (heap_acct_source) */
+	int64_t acct_bytes[MM_ACCT_MAX], acct_objs[MM_ACCT_MAX];
 };
 
 static struct heap heaps[MAX_CPUS];
@@ -88,6 +98,25 @@ static uint64_t n_slabs, n_large, n_mapped;
 static struct {
 	uint64_t bytes, objects, allocs, frees;
 } irq_counts;
+
+/* charge domain d on h (its busy flag held): plain stores, read by
+ * other CPUs with relaxed loads */
+static void
+acct_add(struct heap *h, uint8_t d, int64_t bytes, int64_t objs)
+{
+	__atomic_store_n(&h->acct_bytes[d], h->acct_bytes[d] + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->acct_objs[d], h->acct_objs[d] + objs, __ATOMIC_RELAXED);
+}
+
+/* mm_acct's source: every CPU's fast-path charges to d */
+static void
+heap_acct_source(uint8_t d, int64_t out[ACCT_KINDS])
+{
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		out[ACCT_HEAP_BYTES] += __atomic_load_n(&heaps[i].acct_bytes[d], __ATOMIC_RELAXED);
+		out[ACCT_HEAP_OBJS] += __atomic_load_n(&heaps[i].acct_objs[d], __ATOMIC_RELAXED);
+	}
+}
 
 static int
 class_of(size_t n)
@@ -209,10 +238,11 @@ refill(struct heap *h, int cls, struct mag *m)
 	struct heap_class *c = &h->cls[cls];
 	bool irq = spin_lock_irq(&h->lock);
 	struct region_hdr *s = c->partial;
-	while (s && m->n < MAG_SIZE / 2) {
+	uint32_t want = mag_cap[cls] / 2;
+	while (s && m->n < want) {
 		if (s->nfree == s->size)
 			c->empty--;
-		while (s->free && m->n < MAG_SIZE / 2) {
+		while (s->free && m->n < want) {
 			m->obj[m->n++] = s->free;
 			s->free = s->free->next;
 			s->nfree--;
@@ -226,16 +256,15 @@ refill(struct heap *h, int cls, struct mag *m)
 	return m->n > 0;
 }
 
-/* give object o back to its slab; a slab left empty beyond the one per
- * class each heap keeps is returned for the caller to drop */
+/* give object o back to its slab, under its heap's lock; a slab left
+ * empty beyond the one per class each heap keeps is returned for the
+ * caller to drop */
 static struct region_hdr *
-slab_put(void *o)
+slab_put_locked(void *o)
 {
 	struct region_hdr *s = hdr_of(o);
-	struct heap *h = s->heap;
-	struct heap_class *c = &h->cls[s->cls];
+	struct heap_class *c = &s->heap->cls[s->cls];
 	struct region_hdr *release = NULL;
-	bool irq = spin_lock_irq(&h->lock);
 	if (s->nfree == 0)
 		list_push(c, s);
 	struct free_obj *f = o;
@@ -251,6 +280,15 @@ slab_put(void *o)
 			c->empty++;
 		}
 	}
+	return release;
+}
+
+static struct region_hdr *
+slab_put(void *o)
+{
+	struct heap *h = hdr_of(o)->heap;
+	bool irq = spin_lock_irq(&h->lock);
+	struct region_hdr *release = slab_put_locked(o);
 	spin_unlock_irq(&h->lock, irq);
 	return release;
 }
@@ -262,17 +300,31 @@ slab_release(struct region_hdr *s)
 	region_drop(s);
 }
 
-/* the objects of m beyond keep go back to their slabs (interrupts off);
- * slabs to drop afterwards (interrupts on) are put in out[] */
+/* the objects of m beyond keep go back to their slabs (interrupts off),
+ * one lock taken per run of objects of the same heap (mostly one run);
+ * slabs to drop afterwards (interrupts on) are put in out[] - when
+ * MAG_RELEASE are, it stops (having given back at least as many objects) */
 static size_t
 mag_drain(struct mag *m, uint32_t keep, struct region_hdr **out)
 {
 	size_t n = 0;
-	while (m->n > keep) {
-		struct region_hdr *r = slab_put(m->obj[--m->n]);
+	struct heap *locked = NULL;
+	bool irq = false;
+	while (m->n > keep && n < MAG_RELEASE) {
+		void *o = m->obj[--m->n];
+		struct heap *h = hdr_of(o)->heap;
+		if (h != locked) {
+			if (locked)
+				spin_unlock_irq(&locked->lock, irq);
+			irq = spin_lock_irq(&h->lock);
+			locked = h;
+		}
+		struct region_hdr *r = slab_put_locked(o);
 		if (r)
 			out[n++] = r;
 	}
+	if (locked)
+		spin_unlock_irq(&locked->lock, irq);
 	return n;
 }
 
@@ -324,6 +376,7 @@ slab_take(struct heap *h, int cls)
 static void *
 alloc_small(int cls)
 {
+	uint8_t d = mm_acct_current();
 	for (;;) {
 		bool irq = irq_save();
 		struct heap *h = &heaps[cpu_id()];
@@ -335,20 +388,20 @@ alloc_small(int cls)
 				h->bytes += class_sizes[cls];
 				h->objects++;
 				h->allocs++;
+				acct_add(h, d, class_sizes[cls], 1);
 			}
 			magazine_give(h);
 		} else if ((o = slab_take(h, cls))) {
 			__atomic_add_fetch(&irq_counts.bytes, class_sizes[cls], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
 			__atomic_add_fetch(&irq_counts.allocs, 1, __ATOMIC_RELAXED);
+			mm_acct_charge(d, ACCT_HEAP_BYTES, class_sizes[cls]);
+			mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
 		}
 		irq_restore(irq);
 		if (o) {
 			struct region_hdr *s = hdr_of(o);
-			uint8_t d = mm_acct_current();
 			slab_tags(s)[obj_index(s, o)] = d;
-			mm_acct_charge(d, ACCT_HEAP_BYTES, class_sizes[cls]);
-			mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
 			return o;
 		}
 		/* map outside any lock: the page-table path takes other locks;
@@ -374,22 +427,23 @@ free_small(struct region_hdr *s, void *p)
 	size_t osz = class_sizes[s->cls];
 	/* read the tag before the object is free: then the slab may go */
 	uint8_t d = slab_tags(s)[i];
-	mm_acct_charge(d, ACCT_HEAP_BYTES, -(int64_t)osz);
-	mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
-	struct region_hdr *release[MAG_SIZE];
+	struct region_hdr *release[MAG_RELEASE];
 	size_t nrel = 0;
 	bool irq = irq_save();
 	struct heap *h = &heaps[cpu_id()];
 	if (magazine_take(h)) {
 		struct mag *m = &h->mag[s->cls];
-		if (m->n == MAG_SIZE)
-			nrel = mag_drain(m, MAG_SIZE / 2, release);
+		if (m->n >= mag_cap[s->cls])
+			nrel = mag_drain(m, mag_cap[s->cls] / 2, release);
 		m->obj[m->n++] = p;
 		h->bytes -= osz;
 		h->objects--;
 		h->frees++;
+		acct_add(h, d, -(int64_t)osz, -1);
 		magazine_give(h);
 	} else {
+		mm_acct_charge(d, ACCT_HEAP_BYTES, -(int64_t)osz);
+		mm_acct_charge(d, ACCT_HEAP_OBJS, -1);
 		if ((release[0] = slab_put(p)))
 			nrel = 1;
 		__atomic_sub_fetch(&irq_counts.bytes, osz, __ATOMIC_RELAXED);
@@ -410,28 +464,32 @@ cache_take(struct heap *h, size_t npages)
 	for (unsigned i = 0; i < LARGE_CACHE && !r; i++)
 		if (h->cache[i] && mp_size(h->cache[i]->mp) == npages * PAGE_SIZE) {
 			r = h->cache[i];
-			h->cache[i] = NULL;
+			/* close the gap: the cache stays in order of freeing */
+			for (unsigned k = i; k + 1 < LARGE_CACHE; k++)
+				h->cache[k] = h->cache[k + 1];
+			h->cache[LARGE_CACHE - 1] = NULL;
 		}
 	spin_unlock_irq(&h->lock, irq);
 	return r;
 }
 
-/* keep r mapped in its heap's cache; false if full or r too large */
-static bool
+/* keep r mapped in its heap's cache, the most recently freed first; what
+ * the caller must drop is returned: r if it is too large, else the least
+ * recently freed region if the cache was full (so sizes in use now
+ * replace sizes used once) */
+static struct region_hdr *
 cache_put(struct region_hdr *r)
 {
 	struct heap *h = r->heap;
 	if (mp_size(r->mp) > LARGE_CACHE_PAGES * PAGE_SIZE)
-		return false;
-	bool done = false;
+		return r;
 	bool irq = spin_lock_irq(&h->lock);
-	for (unsigned i = 0; i < LARGE_CACHE && !done; i++)
-		if (!h->cache[i]) {
-			h->cache[i] = r;
-			done = true;
-		}
+	struct region_hdr *out = h->cache[LARGE_CACHE - 1];
+	for (unsigned i = LARGE_CACHE - 1; i > 0; i--)
+		h->cache[i] = h->cache[i - 1];
+	h->cache[0] = r;
 	spin_unlock_irq(&h->lock, irq);
-	return done;
+	return out;
 }
 
 static void *
@@ -444,13 +502,17 @@ alloc_large(struct heap *h, size_t n)
 	uint8_t d = mm_acct_current();
 	struct region_hdr *r = cache_take(h, npages);
 	if (r) {
-		mp_set_acct(r->mp, d); /* the mapping is charged to the new owner */
+		/* the mapping is charged to the new owner (it still is, if the
+		 * last owner was the same domain: the common case) */
+		if (r->map_acct != d)
+			mp_set_acct(r->mp, d);
 		r->magic = LARGE_MAGIC;
 	} else {
 		r = region_new(npages, LARGE_MAGIC, h);
 	}
 	if (!r)
 		return NULL;
+	r->map_acct = d;
 	r->size = n;
 	r->acct = d; /* the region's mapping is charged to it too */
 	mm_acct_charge(r->acct, ACCT_HEAP_BYTES, (int64_t)n);
@@ -475,12 +537,15 @@ free_large(struct region_hdr *r, void *p)
 	__atomic_sub_fetch(&irq_counts.objects, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&irq_counts.frees, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&irq_counts.bytes, r->size, __ATOMIC_RELAXED);
-	/* a cached region is the heap's, like a slab: charged to none */
-	mp_set_acct(r->mp, MM_ACCT_NONE);
+	/* a cached region's mapping stays charged to the domain that freed
+	 * it (map_acct) until it is reused by another domain or released:
+	 * settling releases every cached region, so counters read after a
+	 * settle (mm_acct_read) are exact */
 	r->acct = MM_ACCT_NONE;
 	r->magic = CACHED_MAGIC; /* a second kfree is refused */
-	if (!cache_put(r))
-		region_drop(r);
+	struct region_hdr *out = cache_put(r);
+	if (out)
+		region_drop(out);
 }
 
 /*
@@ -553,11 +618,16 @@ heap_init(void)
 			c++;
 		class_of_16[k] = (uint8_t)c;
 	}
-	for (unsigned i = 0; i < NCLASSES; i++)
+	for (unsigned i = 0; i < NCLASSES; i++) {
 		class_recip[i] = ((1ULL << RECIP_SHIFT) + class_sizes[i] - 1) / class_sizes[i];
+		unsigned cap = MAG_BYTES / class_sizes[i];
+		mag_cap[i] = (uint16_t)(cap < MAG_MIN ? MAG_MIN : cap > MAG_SIZE ? MAG_SIZE : cap);
+	}
 	/* cached large regions go back before counters are read */
 	if (mm_acct_add_settle_hook(release_cached_large))
 		log_err("no room for the heap's settle hook");
+	if (mm_acct_add_source(heap_acct_source))
+		log_err("no room for the heap's accounting source");
 }
 
 /* every heap's cached large regions go back (the settle hook: memory
@@ -586,17 +656,20 @@ heap_trim(void)
 	 * right now is passed over: its CPU is allocating from it) */
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		for (unsigned c = 0; c < NCLASSES; c++) {
-			struct region_hdr *rel[MAG_SIZE];
-			size_t n = 0;
+			struct region_hdr *rel[MAG_RELEASE];
+			size_t n;
 			struct heap *h = &heaps[i];
-			bool irq = irq_save();
-			if (magazine_take(h)) {
-				n = mag_drain(&h->mag[c], 0, rel);
-				magazine_give(h);
-			}
-			irq_restore(irq);
-			for (size_t k = 0; k < n; k++)
-				slab_release(rel[k]);
+			do {
+				n = 0;
+				bool irq = irq_save();
+				if (magazine_take(h)) {
+					n = mag_drain(&h->mag[c], 0, rel);
+					magazine_give(h);
+				}
+				irq_restore(irq);
+				for (size_t k = 0; k < n; k++)
+					slab_release(rel[k]);
+			} while (n == MAG_RELEASE);
 		}
 	}
 	for (unsigned i = 0; i < MAX_CPUS; i++) {

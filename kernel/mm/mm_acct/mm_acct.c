@@ -14,8 +14,8 @@ struct domain {
 
 static struct spinlock lock = SPINLOCK_INIT;
 static struct domain domains[MM_ACCT_MAX];
-static uint8_t (*current_hook)(void);
 static void (*settle_hooks[MM_ACCT_SETTLE_HOOKS])(void); /* set once each, at boot */
+static void (*sources[MM_ACCT_SOURCES])(uint8_t, int64_t *); /* set once each, at boot */
 
 const char *const mm_acct_kind_name[ACCT_KINDS] = {
 	[ACCT_FRAMES] = "frames",
@@ -29,34 +29,42 @@ const char *const mm_acct_kind_name[ACCT_KINDS] = {
 };
 
 void
-mm_acct_set_current_hook(uint8_t (*fn)(void))
-{
-	__atomic_store_n(&current_hook, fn, __ATOMIC_RELEASE);
-}
-
-static uint32_t shared_depth[MAX_CPUS]; /* per CPU, changed only by that CPU */
-
-void
 mm_acct_shared_begin(void)
 {
 	preempt_count_inc();
-	shared_depth[cpu_id()]++;
+	this_cpu()->acct_shared++;
 }
 
 void
 mm_acct_shared_end(void)
 {
-	shared_depth[cpu_id()]--;
+	this_cpu()->acct_shared--;
 	preempt_count_dec();
 }
 
+/* one %gs-relative load: the value of the CPU this instruction ran on */
+#define GS_LOAD(field, out) \
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(out) : "i"(offsetof(struct percpu, field)))
+
+/*
+ * No interrupts off: each field is read in one instruction, and whichever
+ * CPU runs it, that CPU's values then belong to the running task - its
+ * domain and interrupt nesting are switched with it (task cell), and a
+ * shared section runs with preemption off, so only its own task can see
+ * its CPU's count raised.
+ */
 uint8_t
 mm_acct_current(void)
 {
-	if (shared_depth[cpu_id()])
+	int irq_depth;
+	unsigned shared;
+	uint8_t d;
+	GS_LOAD(irq_depth, irq_depth);
+	GS_LOAD(acct_shared, shared);
+	if (irq_depth || shared)
 		return MM_ACCT_NONE;
-	uint8_t (*fn)(void) = __atomic_load_n(&current_hook, __ATOMIC_ACQUIRE);
-	return fn ? fn() : MM_ACCT_NONE;
+	GS_LOAD(acct, d);
+	return d;
 }
 
 void
@@ -66,22 +74,49 @@ mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta)
 		__atomic_add_fetch(&domains[d].c[k], delta, __ATOMIC_RELAXED);
 }
 
-static bool
-empty(const struct domain *x)
+/* domain d's counters: the table's plus what each source holds */
+static void
+sum(uint8_t d, int64_t out[ACCT_KINDS])
 {
 	for (int k = 0; k < ACCT_KINDS; k++)
-		if (__atomic_load_n(&x->c[k], __ATOMIC_RELAXED))
+		out[k] = __atomic_load_n(&domains[d].c[k], __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < MM_ACCT_SOURCES; i++) {
+		void (*fn)(uint8_t, int64_t *) = __atomic_load_n(&sources[i], __ATOMIC_ACQUIRE);
+		if (fn)
+			fn(d, out);
+	}
+}
+
+static bool
+empty(uint8_t d)
+{
+	int64_t c[ACCT_KINDS];
+	sum(d, c);
+	for (int k = 0; k < ACCT_KINDS; k++)
+		if (c[k])
 			return false;
 	return true;
 }
 
 int
-mm_acct_open(uint8_t *d)
+mm_acct_add_source(void (*fn)(uint8_t d, int64_t out[ACCT_KINDS]))
+{
+	for (unsigned i = 0; i < MM_ACCT_SOURCES; i++) {
+		void (*none)(uint8_t, int64_t *) = NULL;
+		if (__atomic_compare_exchange_n(&sources[i], &none, fn, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return E_OK;
+	}
+	return E_NOSPC;
+}
+
+static int
+open_one(uint8_t *d)
 {
 	int e = E_BUSY;
 	bool irq = spin_lock_irq(&lock);
 	for (unsigned i = 1; i < MM_ACCT_MAX; i++) {
-		if (!domains[i].open && empty(&domains[i])) {
+		if (!domains[i].open && empty((uint8_t)i)) {
 			domains[i].open = true;
 			*d = (uint8_t)i;
 			e = E_OK;
@@ -90,6 +125,17 @@ mm_acct_open(uint8_t *d)
 	}
 	spin_unlock_irq(&lock, irq);
 	return e;
+}
+
+int
+mm_acct_open(uint8_t *d)
+{
+	if (open_one(d) == E_OK)
+		return E_OK;
+	/* what is held back for speed may still be charged to a closed
+	 * domain (a cached large heap region): give it back and look again */
+	mm_acct_settle();
+	return open_one(d);
 }
 
 int
@@ -120,8 +166,7 @@ void
 mm_acct_read(uint8_t d, int64_t out[ACCT_KINDS])
 {
 	mm_acct_settle();
-	for (int k = 0; k < ACCT_KINDS; k++)
-		out[k] = __atomic_load_n(&domains[d].c[k], __ATOMIC_RELAXED);
+	sum(d, out);
 }
 
 void

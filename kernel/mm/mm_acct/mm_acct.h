@@ -42,23 +42,24 @@ enum mm_acct_kind {
 /* the counter names, for reports ("frames", "heap bytes", ...) */
 extern const char *const mm_acct_kind_name[ACCT_KINDS];
 
-/* the domain allocations are charged to now: the current task's, or
- * MM_ACCT_NONE in interrupt context or before tasks exist */
+/* the domain allocations are charged to now: the current task's (the
+ * task cell keeps it in this CPU's percpu slot, `acct`), or MM_ACCT_NONE
+ * in interrupt context or before tasks exist. A few loads, interrupts
+ * left as they are. */
 uint8_t mm_acct_current(void);
 /* between these, this CPU's allocations are charged to no domain: shared
  * metadata that outlives whoever happened to make it grow (the cell
  * manager's address index and symbol tables). Preemption is off inside. */
 void mm_acct_shared_begin(void);
 void mm_acct_shared_end(void);
-/* the task cell installs how to find the current task's domain */
-void mm_acct_set_current_hook(uint8_t (*fn)(void));
 
 /* add delta to domain d's counter k (no-op for MM_ACCT_NONE) */
 void mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta);
 
 /* Settling: the memory cells keep some releases back for speed (the
  * pages and frames of a lazily unmapped range until every CPU has
- * flushed its TLB, the heap's cached large regions: docs/memory.md).
+ * flushed its TLB, the heap's cached large regions, the stack cell's kept stacks:
+ * docs/memory.md).
  * mm_acct_settle() runs every settle hook, the last added first, so that what those hold is
  * given back and the counters read afterwards are exact; mm_acct_read,
  * frame_stats, page_stats and mm_usage call it first. Task context only
@@ -67,8 +68,16 @@ void mm_acct_charge(uint8_t d, enum mm_acct_kind k, int64_t delta);
 int mm_acct_add_settle_hook(void (*fn)(void)) __must_check;
 void mm_acct_settle(void);
 
+/* Sources: a cell that counts some charges in counters of its own (the
+ * heap's per-CPU counts of its fast path, docs/memory.md) adds them to
+ * out[] (indexed by enum mm_acct_kind) for domain d when asked; reads and
+ * the check that a domain is empty before reuse include them. At most
+ * MM_ACCT_SOURCES, added at boot; any context (it only reads memory). */
+#define MM_ACCT_SOURCES 2
+int mm_acct_add_source(void (*fn)(uint8_t d, int64_t out[ACCT_KINDS])) __must_check;
+
 /* a fresh open domain in *d; E_BUSY if every domain is open or holds
- * objects still */
+ * objects still after a settle (task context: it may settle) */
 int mm_acct_open(uint8_t *d) __must_check;
 /* the counters of d, indexed by enum mm_acct_kind */
 void mm_acct_read(uint8_t d, int64_t out[ACCT_KINDS]);

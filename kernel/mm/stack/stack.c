@@ -5,7 +5,13 @@
 #include "base.h"
 #include "heap.h"
 #include "klibc.h"
+#include "logger.h"
 #include "memory.h"
+#include "mm_acct.h"
+#include "page_alloc.h"
+
+#define STACK_CACHE 8        /* freed stacks kept mapped for reuse */
+#define STACK_CACHE_PAGES 16 /* ... of at most this many pages */
 
 struct stack;
 struct guard {
@@ -25,6 +31,15 @@ struct stack {
 
 static struct spinlock lock = SPINLOCK_INIT;
 static struct guard *guards; /* guarded by lock */
+
+/* freed stacks, still mapped, their guard pages still allocated (and
+ * never mapped), charged to no domain; the most recently freed first */
+struct cached_stack {
+	struct mapped_pages *mp;
+	struct pages *guard_pages;
+};
+static struct cached_stack cache[STACK_CACHE]; /* guarded by lock */
+static bool settle_hook_added;                /* atomic */
 
 extern const uint64_t boot_guard_pages[];
 extern const uint64_t boot_guard_count;
@@ -94,6 +109,104 @@ stack_guard_owner(uint64_t addr)
 	return name;
 }
 
+/* a cached stack of npages into s (charged to the current domain), or
+ * false */
+static bool
+cache_take(struct stack *s, size_t npages)
+{
+	struct cached_stack c = { 0 };
+	bool irq = spin_lock_irq(&lock);
+	for (unsigned i = 0; i < STACK_CACHE && !c.mp; i++) {
+		if (cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE) {
+			c = cache[i];
+			for (unsigned k = i; k + 1 < STACK_CACHE; k++)
+				cache[k] = cache[k + 1];
+			cache[STACK_CACHE - 1] = (struct cached_stack){ 0 };
+		}
+	}
+	spin_unlock_irq(&lock, irq);
+	if (!c.mp)
+		return false;
+	uint8_t d = mm_acct_current();
+	mp_set_acct(c.mp, d);
+	pages_set_acct(c.guard_pages, d);
+	s->mp = c.mp;
+	s->guard_pages = c.guard_pages;
+	return true;
+}
+
+static void
+cached_drop(struct cached_stack c)
+{
+	mp_drop(c.mp);
+	pages_drop(c.guard_pages);
+}
+
+/* the settle hook (mm_acct): every cached stack goes back */
+static void
+cache_release(void)
+{
+	for (;;) {
+		bool irq = spin_lock_irq(&lock);
+		struct cached_stack c = cache[0];
+		for (unsigned k = 0; k + 1 < STACK_CACHE; k++)
+			cache[k] = cache[k + 1];
+		cache[STACK_CACHE - 1] = (struct cached_stack){ 0 };
+		spin_unlock_irq(&lock, irq);
+		if (!c.mp)
+			return;
+		cached_drop(c);
+	}
+}
+
+/* keep s's mapping and guard pages for reuse; false if it cannot be (an
+ * extended guard, an odd size) */
+static bool
+cache_put(struct stack *s)
+{
+	if (s->guard_mp || !s->guard_pages || mp_size(s->mp) > STACK_CACHE_PAGES * PAGE_SIZE)
+		return false;
+	/* added at the first put, after the memory cell's own hook: so a
+	 * settle runs it first and its unmaps are flushed by the lazy-unmap
+	 * hook after it (hooks run the last added first) */
+	if (!__atomic_load_n(&settle_hook_added, __ATOMIC_ACQUIRE) &&
+	    !__atomic_exchange_n(&settle_hook_added, true, __ATOMIC_ACQ_REL) &&
+	    mm_acct_add_settle_hook(cache_release))
+		log_err("stack: no room for the stack cache's settle hook");
+	mp_set_acct(s->mp, MM_ACCT_NONE);
+	pages_set_acct(s->guard_pages, MM_ACCT_NONE);
+	struct cached_stack c = { TAKE_PTR(s->mp), TAKE_PTR(s->guard_pages) };
+	bool irq = spin_lock_irq(&lock);
+	struct cached_stack out = cache[STACK_CACHE - 1];
+	for (unsigned k = STACK_CACHE - 1; k > 0; k--)
+		cache[k] = cache[k - 1];
+	cache[0] = c;
+	spin_unlock_irq(&lock, irq);
+	if (out.mp)
+		cached_drop(out);
+	return true;
+}
+
+/* map a fresh stack of npages into s, its guard page below it */
+static bool
+map_fresh(struct stack *s, size_t npages, int *err)
+{
+	_cleanup_(pages_drop_p) struct pages *all = pages_alloc(ZONE_ANY, npages + 1, PAGE_SIZE, err);
+	if (!all)
+		return false;
+	_cleanup_(pages_drop_p) struct pages *body = pages_split(all, 1, err);
+	if (!body)
+		return false;
+	_cleanup_(frames_drop_p) struct frames *frames = frames_alloc(npages, err);
+	if (!frames)
+		return false;
+	s->mp = mp_map(&body, &frames, MP_WRITE, err);
+	if (!s->mp)
+		return false;
+	s->guard_pages = TAKE_PTR(all);
+	return true;
+}
+
 struct stack *
 stack_alloc(size_t npages, const char *name, int *err)
 {
@@ -102,20 +215,9 @@ stack_alloc(size_t npages, const char *name, int *err)
 	_cleanup_(kfreep) struct stack *s = KNEW(struct stack);
 	if (!s)
 		return err_null(err, E_NOMEM);
-	_cleanup_(pages_drop_p) struct pages *all = pages_alloc(ZONE_ANY, npages + 1, PAGE_SIZE, err);
-	if (!all)
-		return NULL;
-	_cleanup_(pages_drop_p) struct pages *body = pages_split(all, 1, err);
-	if (!body)
-		return NULL;
-	_cleanup_(frames_drop_p) struct frames *frames = frames_alloc(npages, err);
-	if (!frames)
-		return NULL;
-	s->mp = mp_map(&body, &frames, MP_WRITE, err);
-	if (!s->mp)
+	if (!cache_take(s, npages) && !map_fresh(s, npages, err))
 		return NULL;
 	/* commit: nothing below fails */
-	s->guard_pages = TAKE_PTR(all);
 	strlcpy(s->name, name ? name : "stack", sizeof(s->name));
 	s->g = (struct guard){ pages_start(s->guard_pages), pages_start(s->guard_pages) + PAGE_SIZE,
 			       s->name, NULL, s };
@@ -167,10 +269,25 @@ stack_drop(struct stack *s)
 	if (!s)
 		return;
 	guard_remove(&s->g);
+	if (cache_put(s)) {
+		kfree(s);
+		return;
+	}
 	mp_drop(TAKE_PTR(s->guard_mp));
 	mp_drop(TAKE_PTR(s->mp));
 	pages_drop(TAKE_PTR(s->guard_pages));
 	kfree(s);
+}
+
+size_t
+stack_cached(size_t npages)
+{
+	size_t n = 0;
+	bool irq = spin_lock_irq(&lock);
+	for (unsigned i = 0; i < STACK_CACHE; i++)
+		n += cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE;
+	spin_unlock_irq(&lock, irq);
+	return n;
 }
 
 uintptr_t stack_top(const struct stack *s) { return mp_start(s->mp) + mp_size(s->mp); }

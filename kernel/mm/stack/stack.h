@@ -4,7 +4,13 @@
  * else is ever mapped there). An overflow touches the guard, the #PF
  * cannot be delivered on the same stack, and the CPU switches to the
  * double-fault IST stack, whose handler names the stack from this registry.
- * State: the registry of guard ranges (boot stacks and live stacks).
+ * Freed stacks of up to 16 pages are kept for reuse (up to 8, the most
+ * recently freed first, still mapped, their guard pages still held and
+ * charged to no domain): stack_alloc of the same size takes one instead of
+ * mapping. A stack whose guard was mapped by stack_guard_extend is not
+ * kept. Settling (mm_acct_settle) gives every kept stack back.
+ * State: the registry of guard ranges (boot stacks and live stacks), the
+ * cache of freed stacks.
  */
 #ifndef STACK_H
 #define STACK_H
@@ -20,6 +26,8 @@ struct stack *stack_alloc(size_t npages, const char *name, int *err) OWNED_BY(st
 uintptr_t stack_top(const struct stack *s);     /* initial stack pointer */
 uintptr_t stack_bottom(const struct stack *s);  /* lowest usable byte */
 uintptr_t stack_guard(const struct stack *s);   /* guard page address */
+/* how many freed stacks of npages are kept for reuse now */
+size_t stack_cached(size_t npages);
 
 /* name of the stack whose guard page holds addr, or NULL */
 const char *stack_guard_owner(uint64_t addr);

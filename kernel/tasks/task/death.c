@@ -114,11 +114,11 @@ task_unwound(const struct unwind_report *r)
 	}
 	bool killed = r->fi.vector == VEC_KILL &&
 		      __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) != TASK_KILL_RECOVER;
-	struct task *again = NULL;
+	struct task *again = NULL, *wake = NULL;
 	char recovered[128] = "";
 	const struct task_recovery_hooks *h = hooks();
 	if (!killed && h && h->unwound) {
-		struct recovery_event ev = { &r->fi, t, t->builder.restartable };
+		struct recovery_event ev = { &r->fi, t, t->builder.restartable, &wake };
 		h->unwound(&ev, recovered, sizeof(recovered));
 	} else if (t->builder.restartable && !killed) {
 		again = respawn(t);
@@ -146,6 +146,14 @@ task_unwound(const struct unwind_report *r)
 	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
 		 extra, again ? ", restarted as " : "", again_as, *recovered ? "; " : "", recovered);
 	fault_log_add(&rec);
+	if (wake) {
+		task_wake(wake);
+		task_unref(wake);
+	}
+	/* the fault's console report, composed at the fault, is written now
+	 * that the restart is made and the fault logged: a few milliseconds
+	 * under emulation that a new life on another CPU need not wait for */
+	exc_report_flush(&r->fi);
 	log_warn("task %s (#%u) %s: %s at %#lx in %s; %u frames, %u cleanups run in %lu us%s%s", t->name,
 		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
 		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : *recovered ? "; recovery: " : "", recovered);

@@ -425,6 +425,7 @@ sched_schedule(void)
 	next->on_cpu = 1;
 	next->cpu = (int)pc->id;
 	pc->current = next;
+	pc->acct = next->acct; /* mm_acct_current */
 	pc->prev = prev;
 	task_fpu_switch(prev, next);
 	task_tls_switch(next);
@@ -583,11 +584,11 @@ task_init_cpu(const char *name)
 	struct task *t = TAKE_PTR(boot);
 	task_register(t);
 	pc->current = t;
+	pc->acct = t->acct;
 	task_tls_switch(t);
 	err = task_fpu_init_cpu();
 	if (pc->id == 0) {
 		cell_set_tls_hook(task_tls_publish);
-		task_acct_init();
 		if (!err)
 			err = task_unwind_init();
 		if (!err)

@@ -273,32 +273,18 @@ task_list(struct task_info *out, size_t max)
 	return n;
 }
 
-/* the allocators' view of the current task's domain (mm_acct); none in
- * interrupt or exception context, which works for no task in particular */
-static uint8_t
-acct_of_current(void)
-{
-	bool irq = irq_save();
-	struct percpu *pc = this_cpu();
-	struct task *t = pc->current;
-	uint8_t d = t && pc->irq_depth == 0 ? t->acct : MM_ACCT_NONE;
-	irq_restore(irq);
-	return d;
-}
-
+/* the allocators read the current task's domain from its CPU's percpu
+ * slot (mm_acct_current), which every switch sets to the next task's */
 uint8_t
 task_set_acct(uint8_t acct)
 {
+	preempt_count_inc();
 	struct task *t = task_current();
 	uint8_t old = t->acct;
 	t->acct = acct;
+	this_cpu()->acct = acct;
+	preempt_count_dec();
 	return old;
-}
-
-void
-task_acct_init(void)
-{
-	mm_acct_set_current_hook(acct_of_current);
 }
 
 size_t

@@ -154,9 +154,6 @@ struct task *task_current(void);
 /* charge the current task's allocations, and the tasks it spawns from now
  * on, to accounting domain acct (mm_acct.h); returns the previous one */
 uint8_t task_set_acct(uint8_t acct);
-/* install the hook through which the allocators find the current task's
- * accounting domain (at boot, once) */
-void task_acct_init(void);
 __noreturn void task_exit(uint64_t value);
 void task_yield(void);
 /* free this CPU's exited tasks (done by voluntary switches and idle) */
@@ -203,6 +200,10 @@ struct recovery_event {
 	const struct fault_info *fi;  /* what happened (fi->rip, fi->cr2, fi->vector) */
 	struct task *task;            /* the dead task (its builder says how to restart) */
 	bool restartable;
+	/* out: a replacement left blocked for the task cell to wake (a
+	 * reference) once the death is in the fault log, so the new life's
+	 * own faults are logged after it */
+	struct task **wake;
 };
 struct task_recovery_hooks {
 	/* after a task was unwound by a fault or a TASK_KILL_RECOVER kill, in

@@ -152,3 +152,32 @@ KTEST(heap_rejects_foreign_pointers)
 	heap_stats(&b);
 	KT_EQ(b.objects, a.objects + 1);
 }
+
+/* a freed large region stays mapped in its heap's cache (its 68 KiB stay
+ * mapped at its kfree), even when the cache was full of regions of
+ * another size (the least recently freed goes instead), and heap_trim
+ * gives them all back */
+KTEST(heap_large_regions_cached_then_trimmed)
+{
+	{
+		/* four live at once, then freed: the cache holds these four */
+		_cleanup_(kfreep) void *q0 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q1 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q2 = kmalloc(20 * 1024);
+		_cleanup_(kfreep) void *q3 = kmalloc(20 * 1024);
+		KT_ASSERT(q0 && q1 && q2 && q3);
+	}
+	struct heap_stats a, b, c;
+	{
+		_cleanup_(kfreep) void *p = kmalloc(64 * 1024);
+		KT_ASSERT(p);
+		heap_stats(&a);
+	}
+	heap_stats(&b);
+	/* kept mapped: at most one of the 24 KiB regions went instead */
+	KT_ASSERT(b.mapped_bytes + 24 * 1024 >= a.mapped_bytes);
+	KT_EQ(b.large, a.large - 1);
+	heap_trim();
+	heap_stats(&c);
+	KT_ASSERT(c.mapped_bytes + 64 * 1024 < b.mapped_bytes);
+}

@@ -7,6 +7,9 @@
 #include "memory.h"
 #include "mm_desc.h"
 #include "page_table.h"
+#include "mm_acct.h"
+#include "stack.h"
+#include "klibc.h"
 
 KTEST(frames_alloc_and_drop)
 {
@@ -260,4 +263,37 @@ KTEST(descriptor_pool_grows)
 		frames_drop(fs[i]);
 	mm_desc_stats(&b);
 	KT_EQ(b.live, a.live);
+}
+
+/* a freed stack is kept for the next stack of its size: the same memory
+ * and guard page, out of the guard registry while kept; a settle gives
+ * it back (an odd size, 13 pages, that no other stack here has) */
+KTEST(stack_cache_reuses_freed_stacks)
+{
+	int err;
+	mm_acct_settle();
+	KT_EQ(stack_cached(13), 0);
+	uintptr_t bottom, guard;
+	{
+		_cleanup_(stack_drop_p) struct stack *s = stack_alloc(13, "kept", &err);
+		KT_ASSERT(s);
+		bottom = stack_bottom(s);
+		guard = stack_guard(s);
+		KT_ASSERT(stack_guard_owner(guard) != NULL);
+	}
+	KT_EQ(stack_cached(13), 1);
+	KT_ASSERT(stack_guard_owner(guard) == NULL);
+	{
+		_cleanup_(stack_drop_p) struct stack *s = stack_alloc(13, "again", &err);
+		KT_ASSERT(s);
+		KT_EQ(stack_cached(13), 0);
+		KT_EQ(stack_bottom(s), bottom);
+		KT_EQ(stack_guard(s), guard);
+		const char *owner = stack_guard_owner(guard);
+		KT_ASSERT(owner && strcmp(owner, "again") == 0);
+		*(volatile uint64_t *)(stack_top(s) - 8) = 1; /* still mapped, writable */
+	}
+	KT_EQ(stack_cached(13), 1);
+	mm_acct_settle();
+	KT_EQ(stack_cached(13), 0);
 }
