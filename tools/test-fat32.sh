@@ -77,8 +77,17 @@ QEMU_DISKS=$disks tools/run-commands --timeout 400 \
 	"fat hdb check \"background job file\" 300000 9" \
 	"test fat32" \
 	"fat hdb ls \"OS Directory\"" \
+	mount "ls /disk" "echo written through the vfs > /disk/vfs.txt" "cat /disk/vfs.txt" \
+	"mkdir /disk/vfsdir" "cp \"/disk/crossing a cluster.dat\" /disk/vfsdir/copy.dat" \
+	"mv /disk/vfs.txt /disk/vfsdir/moved.txt" "ls /disk/vfsdir" \
+	"echo history marker 4242" \
 	"halt" > "$log" 2>&1
 rc=$?
+# a second boot on the same disk: the shell's history came back from
+# /disk/.history (two lines up: the last one was `halt`)
+UP=$(printf '\033[A')
+QEMU_DISKS=$disks tools/run-commands --timeout 200 "$UP$UP" "halt" > "$log.2" 2>&1
+rc2=$?
 if [ $rc = 0 ]; then ok boot; else bad boot "run-commands exit $rc; see $log"; fi
 check() { expect_line "$1" "$2" "$log"; }
 check os-reads-host-nested '^fat: checked 70001 bytes of Host Directory/Nested deeper/a file the host wrote\.bin \(seed 11\)'
@@ -93,6 +102,16 @@ check two-mounts-at-once '^fat: checked 300000 bytes of background job file'
 check in-os-tests '^3 passed, 0 failed'
 check fault-reloaded 'stage 3: reloaded fat32'
 check listing '^-          0  empty file'
+# the same disk through the VFS (mounted at /disk at boot) and the shell
+check vfs-mounted '^hdb on /disk type fat32 '
+check vfs-ls-host-file 'crossing a cluster\.dat$'
+check vfs-cat '^written through the vfs$'
+check vfs-ls-moved 'moved\.txt$'
+if [ $rc2 = 0 ] && [ "$(grep -c '^history marker 4242$' "$log.2")" -ge 1 ]; then
+	ok history-across-reboot
+else
+	bad history-across-reboot "second boot (run-commands exit $rc2): no 'history marker 4242' in $log.2"
+fi
 n_exc=$(grep -c '^!!! EXCEPTION' "$log")
 if [ "$n_exc" = 1 ] && grep -q 'RIP .*<fat_fault_point' "$log"; then
 	ok only-the-injected-fault
@@ -123,6 +142,17 @@ readback host-reads-rewritten "EXACT.BIN" 700 26
 readback host-reads-background-job "background job file" 300000 9
 readback host-reads-written-meanwhile "another at once" 50000 4
 readback host-file-untouched "Host Directory/Nested deeper/a file the host wrote.bin" 70001 11
+readback host-reads-vfs-copy "vfsdir/copy.dat" 513 14
+if [ "$(mtype -i "$img" ::/vfsdir/moved.txt 2>/dev/null)" = "written through the vfs" ]; then
+	ok host-reads-vfs-redirect
+else
+	bad host-reads-vfs-redirect "::/vfsdir/moved.txt: $(mtype -i "$img" ::/vfsdir/moved.txt 2>&1 | head -1)"
+fi
+if mtype -i "$img" ::/.history 2>/dev/null | grep -qx 'echo history marker 4242'; then
+	ok host-reads-history-file
+else
+	bad host-reads-history-file "no 'echo history marker 4242' line in ::/.history"
+fi
 gone() { # name path
 	if mdir -i "$img" "::$2" >/dev/null 2>&1; then bad "$1" "$2 is still there"; else ok "$1"; fi
 }

@@ -135,6 +135,7 @@ captain_main(const struct boot_info *bi)
 	run_cell("memfs", "memfs_start", bi->cmdline);   /* files: the filesystem types, then */
 	run_cell("sysview", "sysview_start", bi->cmdline);
 	run_cell("vfs", "vfs_start", bi->cmdline);       /* memfs at /, sysview at /sys */
+	run_cell("fat32", "fat32_start", bi->cmdline);   /* a FAT32 disk at /disk */
 	if (mb2_cmdline_has(bi->cmdline, "ktest"))
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);

@@ -17,13 +17,17 @@
 
 #include "base.h"
 
-/* The filesystem contract's types: the VFS (kernel/fs/vfs) declares the
- * same in vfs.h; they move there when the two are merged. */
+/* The filesystem contract's types, as the VFS (kernel/fs/vfs, vfs.h)
+ * declares them: declared here too for the host's builds of the core
+ * (tests/fat), which have no vfs.h; whichever header comes first does. */
+#ifndef FS_CONTRACT_TYPES
+#define FS_CONTRACT_TYPES
 struct fs_node { uint64_t id, a, b; };
 enum { FS_FILE = 1, FS_DIR = 2 };
 struct fs_stat { uint64_t size; uint32_t kind; uint32_t flags; uint64_t mtime_s; };
 #define FS_NAME_MAX 255
 struct fs_dirent { char name[FS_NAME_MAX + 1]; struct fs_node node; struct fs_stat st; };
+#endif
 
 /* FAT32's nodes: id = first cluster (0 for an empty file), a = first
  * cluster of the directory holding the entry, b = the short entry's index
@@ -50,6 +54,12 @@ fat32_pattern(uint64_t off, uint8_t seed)
 {
 	return (uint8_t)(off * 7 + (off >> 9) * 13 + seed);
 }
+
+/* registers the type "fat32" with the VFS and mounts the first disk
+ * holding a FAT32 file system at /disk (the captain calls it at boot) */
+void fat32_start(const char *cmdline);
+/* transfer function: a new copy of the cell registers in its place */
+int fat32_adopt(void);
 
 /* test hook: the next `after` data writes (a request writes each run of
  * sectors in one) succeed, then the cell faults (a write to its own

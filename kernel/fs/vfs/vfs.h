@@ -25,15 +25,20 @@
 
 #include "base.h"
 
-/* ---- the filesystem contract (/tmp/fs-contract.md) ---- */
+/* ---- the filesystem contract (docs/files.md) ---- */
 
 /* A node as its filesystem names it. The VFS and clients store it and hand
  * it back; only the filesystem looks inside. */
+/* the filesystem contract's types (fat32.h declares the same for its host
+ * builds: whichever header comes first does) */
+#ifndef FS_CONTRACT_TYPES
+#define FS_CONTRACT_TYPES
 struct fs_node { uint64_t id, a, b; };
 enum { FS_FILE = 1, FS_DIR = 2 };
 struct fs_stat { uint64_t size; uint32_t kind; uint32_t flags; uint64_t mtime_s; };
 #define FS_NAME_MAX 255
 struct fs_dirent { char name[FS_NAME_MAX + 1]; struct fs_node node; struct fs_stat st; };
+#endif
 
 /* mnt: the filesystem's per-mount state, allocated by its mount, owned by
  * the VFS's mount record, freed by unmount; only what can be rebuilt from
