@@ -73,6 +73,36 @@ rebuild_locked(void)
 	}
 }
 
+static bool
+timer_sound(const struct task_timer *n)
+{
+	return n->magic == TASK_TIMER_MAGIC && n->armed && n->t && n->t->magic == TASK_MAGIC && n->t->timer == n;
+}
+
+/* with sleep_lock held: the link to change to insert before the first
+ * timer due after `deadline` (stop: NULL, to find `stop` instead), every
+ * timer passed on the way checked as the tick checks them; NULL if one
+ * is not a timer or following the list faults (then it is rebuilt, as
+ * the tick would, rather than faulting in every task that sleeps) */
+static struct task_timer **
+walk_to(uint64_t deadline, const struct task_timer *stop)
+{
+	struct fault_catch c;
+	struct task_timer **volatile pp = &sleepers;
+	volatile bool sound = false;
+	if (fault_catch_arm(&c) == 0) {
+		while (*pp && *pp != stop && (stop || (*pp)->deadline <= deadline) && timer_sound(*pp))
+			pp = &(*pp)->next;
+		sound = !*pp || *pp == stop || timer_sound(*pp);
+		fault_catch_disarm(&c);
+	}
+	if (sound)
+		return pp;
+	rebuild_locked();
+	rebuilds++;
+	return NULL;
+}
+
 void
 task_timer_arm(struct task_timer *tm, uint64_t deadline)
 {
@@ -83,9 +113,9 @@ task_timer_arm(struct task_timer *tm, uint64_t deadline)
 	tm->deadline = deadline;
 	tm->magic = TASK_TIMER_MAGIC;
 	tm->t->timer = tm;
-	struct task_timer **pp = &sleepers;
-	while (*pp && (*pp)->deadline <= deadline)
-		pp = &(*pp)->next;
+	struct task_timer **pp = walk_to(deadline, NULL);
+	if (!pp)
+		return; /* rebuilt from the tasks: tm among them */
 	tm->next = *pp;
 	*pp = tm;
 	tm->armed = true;
@@ -98,12 +128,13 @@ task_timer_cancel(struct task_timer *tm)
 	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&sleep_lock);
 	if (!tm->armed)
 		return;
-	for (struct task_timer **pp = &sleepers; *pp; pp = &(*pp)->next)
-		if (*pp == tm) {
-			*pp = tm->next;
-			nsleepers--;
-			break;
-		}
+	struct task_timer **pp = walk_to(0, tm);
+	if (!pp) /* rebuilt: tm is on it again if it was its task's timer */
+		pp = walk_to(0, tm);
+	if (pp && *pp == tm) {
+		*pp = tm->next;
+		nsleepers--;
+	}
 	tm->armed = false;
 	tm->magic = 0;
 	if (tm->t && tm->t->timer == tm)
@@ -134,8 +165,7 @@ task_timers_expire(uint64_t now)
 		bool sound = true;
 		while (sound && sleepers && sleepers->deadline <= now) {
 			struct task_timer *tm = sleepers;
-			sound = tm->magic == TASK_TIMER_MAGIC && tm->armed && tm->t && tm->t->magic == TASK_MAGIC &&
-				tm->t->timer == tm;
+			sound = timer_sound(tm);
 			if (!sound)
 				break;
 			sleepers = tm->next;
