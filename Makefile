@@ -53,7 +53,7 @@ CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
 	-MMD -MP
 # every cell folder: for the analyzer, which checks ownership, not deps
-ALL_INC := $(addprefix -I,$(INC_DIRS))
+ALL_INC := $(addprefix -I,$(INC_DIRS)) -Ikernel/net/lwip/port -I$(BUILD)/lwip/lwip-2.1.3/src/include
 
 QEMU_MEM  ?= 512M
 QEMU_SMP  ?= 4
@@ -102,6 +102,31 @@ $(BUILD)/cells/$(notdir $(1)).o: $$($(1)_OBJS) $(BUILD)/inc/$(notdir $(1)).stamp
 	@rm -f $$@.tmp
 endef
 $(foreach d,$(CELL_DIRS),$(eval $(call cell_rule,$(d))))
+# lwIP (docs/network.md): Debian's source package, fetched and checked by
+# tools/fetch-lwip.sh into $(BUILD)/lwip, compiled into the lwip cell
+# (kernel/net/lwip: our port beside it) with the cells' flags. Cells that
+# declare lwip in their deps see its headers and the port's.
+LWIP_TOP := $(BUILD)/lwip/lwip-2.1.3/src
+LWIP_OK := $(BUILD)/lwip/.ok
+LWIP_SRCS := $(addprefix core/,def.c inet_chksum.c init.c ip.c mem.c memp.c netif.c pbuf.c raw.c \
+	stats.c sys.c tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
+	$(addprefix core/ipv4/,dhcp.c etharp.c icmp.c ip4.c ip4_addr.c ip4_frag.c) \
+	$(addprefix api/,api_lib.c api_msg.c netbuf.c tcpip.c) netif/ethernet.c
+LWIP_OBJS := $(patsubst %.c,$(BUILD)/obj/lwip-src/%.o,$(LWIP_SRCS))
+LWIP_INC := -Ikernel/net/lwip/port -I$(LWIP_TOP)/include
+LWIP_USERS := kernel/net/lwip $(patsubst %/deps,%,$(shell grep -lx lwip $(addsuffix /deps,$(CELL_DIRS)) 2>/dev/null))
+$(LWIP_OK): tools/fetch-lwip.sh
+	$(Q)tools/fetch-lwip.sh $(BUILD)/lwip
+kernel/net/lwip_OBJS += $(LWIP_OBJS)
+$(BUILD)/cells/lwip.o: $(LWIP_OBJS)
+$(foreach d,$(LWIP_USERS),$(eval $$($(d)_OBJS): CELL_INC += $(LWIP_INC))$(eval $$($(d)_OBJS): | $(LWIP_OK)))
+$(LWIP_OBJS): CELL_INC := $(LWIP_INC) -Ikernel/net/lwip -I$(BUILD)/inc/lwip
+$(LWIP_OBJS): $(BUILD)/inc/lwip.stamp
+$(LWIP_OBJS): $(BUILD)/obj/lwip-src/%.o: $(LWIP_OK) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC    lwip/$*.c"
+	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $(LWIP_TOP)/$*.c -o $@
+
 # deps files are sources: no implicit rule may remake one (apps/deps/deps.c);
 # a missing one is "remade" by nothing, so tools/cell-inc.sh runs and says so
 $(addsuffix /deps,$(CELL_DIRS)): ;
@@ -269,7 +294,7 @@ test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
 
 # -fanalyzer over every cell source (the allocators' malloc(dealloc)
 # annotations make it check ownership); any warning fails.
-analyze:
+analyze: $(BUILD)/lwip/.ok
 	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS) $(ALL_INC)
 
 # the cell compile flags, for scripts (tools/test-analyzer.sh)
