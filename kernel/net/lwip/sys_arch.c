@@ -172,25 +172,36 @@ sem_take(void *ctx)
 	return true;
 }
 
+/* a task being killed (or unwinding) no longer sleeps on wait queues
+ * (they answer E_INTR at once): it polls, a millisecond apart */
+static void
+poll_pause(void)
+{
+	task_sleep_ns(1000000);
+	task_yield();
+}
+
 /* 0: forever. Returns the ms waited, or SYS_ARCH_TIMEOUT. A wait without a
  * timeout is lwIP waiting for its own completion (a callback that always
- * comes), so a kill on the way does not end it: the kill is delivered
- * once the wait is over. */
+ * comes), so a kill on the way does not end it: the task polls until the
+ * completion, then the kill is delivered. */
 u32_t
 sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout_ms)
 {
 	struct lwip_sem *s = *sem;
 	uint64_t t0 = tsc_ns();
 	uint64_t deadline = timeout_ms ? t0 + (uint64_t)timeout_ms * 1000000 : UINT64_MAX;
-	for (;;) {
-		int err = waitq_wait_deadline(&s->q, sem_take, s, deadline);
-		if (!err)
-			return (u32_t)((tsc_ns() - t0) / 1000000);
-		if (err == E_TIMEDOUT)
-			return SYS_ARCH_TIMEOUT;
-		if (timeout_ms)
-			return SYS_ARCH_TIMEOUT;
+	int err = waitq_wait_deadline(&s->q, sem_take, s, deadline);
+	while (err == E_INTR && !timeout_ms) {
+		bool on = spin_lock_irq(&s->q.lock);
+		bool got = sem_take(s);
+		spin_unlock_irq(&s->q.lock, on);
+		if (got)
+			err = E_OK;
+		else
+			poll_pause();
 	}
+	return err ? SYS_ARCH_TIMEOUT : (u32_t)((tsc_ns() - t0) / 1000000);
 }
 
 /* ---- mutexes ---- */
@@ -265,8 +276,10 @@ sys_mbox_free(sys_mbox_t *mbox)
 void
 sys_mbox_post(sys_mbox_t *mbox, void *msg)
 {
-	while (bchan_send_raw((*mbox)->tx, &msg, sizeof(msg), BCHAN_FOREVER) == E_INTR)
-		;
+	if (bchan_send_raw((*mbox)->tx, &msg, sizeof(msg), BCHAN_FOREVER) != E_INTR)
+		return;
+	while (bchan_send_raw((*mbox)->tx, &msg, sizeof(msg), BCHAN_NOWAIT))
+		poll_pause();
 }
 
 err_t
@@ -286,17 +299,13 @@ sys_arch_mbox_fetch(sys_mbox_t *mbox, void **msg, u32_t timeout_ms)
 {
 	uint64_t t0 = tsc_ns();
 	void *m = NULL;
-	for (;;) {
-		int err = bchan_recv_raw((*mbox)->rx, &m, sizeof(m),
-					 timeout_ms ? (uint64_t)timeout_ms * 1000000 : BCHAN_FOREVER);
-		if (!err) {
-			if (msg)
-				*msg = m;
-			return (u32_t)((tsc_ns() - t0) / 1000000);
-		}
-		if (timeout_ms || err != E_INTR)
-			return SYS_ARCH_TIMEOUT;
-	}
+	/* a kill ends the wait as a timeout would: lwIP's callers of a
+	 * fetch (netconn receive and accept, tcpip_thread) handle timeouts */
+	if (bchan_recv_raw((*mbox)->rx, &m, sizeof(m), timeout_ms ? (uint64_t)timeout_ms * 1000000 : BCHAN_FOREVER))
+		return SYS_ARCH_TIMEOUT;
+	if (msg)
+		*msg = m;
+	return (u32_t)((tsc_ns() - t0) / 1000000);
 }
 
 u32_t
