@@ -33,6 +33,7 @@ static const struct {
 	{ "nic", "| nic arp [N]: the e1000's MAC, link and counters; N ARP requests to the gateway" },
 	{ "net", "| net up [SECONDS] | net static IP/PREFIX [GW]: the network interface (lwIP over the e1000): address, link, counters" },
 	{ "ping", "[-c N] [-s BYTES] A.B.C.D: ICMP echo requests" },
+	{ "nc", "[-u] [-w S] IP PORT [TEXT] | [-u] [-e] -l PORT | -l PORT -c | IP PORT -n BYTES: TCP/UDP connect, listen, echo, count" },
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },
