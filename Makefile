@@ -181,6 +181,9 @@ $(BUILD)/theseus.iso: $(ISO_DEPS)
 # the normal image under the priority scheduler (the shell suite's prio run)
 $(BUILD)/theseus-prio.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "sched=prio" $(BUILD) $(MODULE_CELLS)
+# make run's image: the status server starts at boot (docs/network.md)
+$(BUILD)/theseus-run.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "httpd" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
@@ -197,11 +200,14 @@ iso: $(BUILD)/theseus.iso
 # --- commands ------------------------------------------------------------
 # COM1 is the console; COM2 is the evolution link (`make evolve`)
 EVOLVE_SOCK := $(BUILD)/evolve.sock
-run: bootstrap $(BUILD)/theseus.iso
+# the status server (port 80 in the guest) on the host's loopback
+HTTP_PORT ?= 8080
+run: bootstrap $(BUILD)/theseus-run.iso
 	@rm -f $(EVOLVE_SOCK)
-	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus.iso -display none \
+	@echo "status page: http://127.0.0.1:$(HTTP_PORT)/ (HTTP_PORT=... to change)"
+	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus-run.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off \
-		$(call QEMU_DEV_ARGS,run)
+		$(shell NET_HOSTFWD=tcp:127.0.0.1:$(HTTP_PORT)-:80 tools/qemu-devices.sh $(BUILD)/disks/run)
 
 # the same with a window: the framebuffer terminal (fbterm) and the PS/2
 # keyboard, beside the serial console here (README, "With a window")

@@ -50,7 +50,7 @@ run_with() { # name needed-file command...
 
 echo "== build"
 mkdir -p build
-make -s -j2 all build/theseus-prio.iso build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
+make -s -j2 all build/theseus-run.iso build/theseus-prio.iso build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
 rc=$?
 if [ $rc = 0 ]; then
 	echo "  PASS build ($(grep -c '' build/build.log) lines of build output)"
@@ -73,6 +73,8 @@ run_with input build/theseus.iso tools/test-devices-input.sh
 run_with faults build/theseus-workload.iso tools/test-faults.sh
 # the drivers in a normal boot, disk images read back on the host (issue 17)
 run_with devices build/theseus.iso tools/test-devices.sh
+# the network: lwIP, sockets, nc, the status page from the host, two instances (issue 18)
+run_with net build/theseus-run.iso tools/test-net.sh
 run_with gdb build/theseus.iso tools/test-gdb
 run_suite make tools/test-make.sh
 

@@ -34,6 +34,7 @@ static const struct {
 	{ "net", "| net up [SECONDS] | net static IP/PREFIX [GW]: the network interface (lwIP over the e1000): address, link, counters" },
 	{ "ping", "[-c N] [-s BYTES] A.B.C.D: ICMP echo requests" },
 	{ "nc", "[-u] [-w S] IP PORT [TEXT] | [-u] [-e] -l PORT | -l PORT -c | IP PORT -n BYTES: TCP/UDP connect, listen, echo, count" },
+	{ "serve", "[PORT] | -s: the status server (HTTP: /, /cells, /tasks, /faults, /memory, /net); -s: its counters" },
 	{ "disk", "| disk read DISK LBA | disk write|check DISK LBA N SEED: the disks and their sectors" },
 	{ "input", "[inject kbd|mouse BYTE...] [fault kbd|mouse]: the PS/2 keyboard's, mouse's and controller's counters" },
 	{ "screen", "the framebuffer terminal's mode, grid and frame times" },

@@ -9,6 +9,7 @@
  *   nc -l PORT -c                      count a TCP stream to its end:
  *                                      bytes, time, throughput
  *   nc IP PORT -n BYTES                send BYTES of generated data, close
+ *   nc -l PORT -n BYTES                the same to the first who connects
  * Starts the network (DHCP) first if it is not up. Exit 0 on success.
  */
 #include "base.h"
@@ -163,7 +164,7 @@ run(const struct opts *o)
 		char a[16];
 		if (!sock_peer(s, &ip, &port))
 			kprintf("nc: connection from %s:%u\n", net_ip_str(ip, a), port);
-		return pump(s, o);
+		return o->gen ? generate(s, o->gen) : pump(s, o);
 	}
 	_cleanup_(sock_close_p) struct sock *s =
 		sock_connect(o->udp ? SOCK_UDP : SOCK_TCP, o->ip, o->port, 10 * SEC, &err);
@@ -183,7 +184,7 @@ run(const struct opts *o)
 static int
 usage(void)
 {
-	kprintf("usage: nc [-u] [-w S] IP PORT [TEXT...] | nc [-u] [-w S] [-e] -l PORT | nc -l PORT -c | nc IP PORT -n BYTES\n");
+	kprintf("usage: nc [-u] [-w S] IP PORT [TEXT...] | nc [-u] [-w S] [-e] -l PORT | nc -l PORT -c | nc IP PORT -n BYTES | nc -l PORT -n BYTES\n");
 	return 2;
 }
 
@@ -230,7 +231,7 @@ main(int argc, char **argv)
 	if (o.text_len)
 		o.text[o.text_len++] = '\n';
 	const char *port_s = o.listen ? pos[0] : pos[1];
-	if ((o.listen ? npos != 1 : npos != 2) || (o.listen && (o.text_len || o.gen)) ||
+	if ((o.listen ? npos != 1 : npos != 2) || (o.listen && o.text_len) ||
 	    (o.count && (!o.listen || o.udp || o.echo)) || (o.gen && (o.udp || o.text_len)))
 		return usage();
 	if (str_to_u64(port_s, 10, 65535, &v) || !v) {
