@@ -268,7 +268,15 @@ bench: bootstrap
 bench-linux: bootstrap
 	@tools/bench-linux.sh $(BUILD) $(QEMU_TIMEOUT) $(QEMU_BASE)
 
-bench-compare: bootstrap $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
+# TCP bulk transfer over the e1000, host <-> OS, timed on the host
+# (tools/bench-net.sh): ours, and the Linux guest's (after bench-linux)
+.PHONY: bench-net bench-net-linux
+bench-net: bootstrap $(BUILD)/theseus.iso
+	@tools/bench-net.sh $(BUILD) ours
+bench-net-linux: bootstrap
+	@tools/bench-net.sh $(BUILD) linux
+
+bench-compare: bootstrap $(BUILD)/theseus.iso $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
 	@tools/bench-compare --rounds $(BENCH_ROUNDS) --build $(BUILD) --out $(BUILD)/bench-compare.md
 
 test: bootstrap

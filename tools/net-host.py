@@ -5,7 +5,7 @@ Talks only to 127.0.0.1 (ports QEMU forwards to the guest).
   udp-send PORT N          UDP: "datagram N from the host" in one datagram (QEMU's restricted user
                            net does not carry the guest's answer back)
   send PORT BYTES          TCP: send BYTES, then wait for the guest to close; print the rate
-  recv PORT                TCP: read to the end; print bytes and the rate
+  recv PORT [BYTES]        TCP: read to the end (or BYTES); print bytes and the rate
   json URL                 GET URL, check it parses as JSON, print a summary
   graph URL DOM            the number of cells at URL/cells, checked against
                            chromium's DOM dump of the page (DOM): prints the count
@@ -61,9 +61,10 @@ def main():
         return 0
     if cmd == "recv":
         s = connect(int(sys.argv[2]))
+        want = int(sys.argv[3]) if len(sys.argv) > 3 else None
         n = 0
         t0 = None
-        while True:
+        while want is None or n < want:
             d = s.recv(65536)
             if not d:
                 break
