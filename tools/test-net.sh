@@ -36,6 +36,10 @@ tools/run-commands --iso build/theseus-run.iso --timeout 120 \
 	"nc 10.0.2.15 7009" "nc 192.168.77.1 80" "nc -l 0" \
 	"nc -l 7003 -c &" "!$H send $BULKIN $BULK" "~nc: received [0-9]+ bytes" \
 	"nc -l 7004 -n $BULK &" "!$H recv $BULKOUT" "~nc: sent [0-9]+ bytes" \
+	"nc -l 7003 -c &" "!($H send $BULKIN 12000000 > $out/fault-nic.log 2>&1 &); sleep 1" "net fault nic" \
+	"~nc: received 12000000 bytes" "nc -l 7003 -c &" "!($H send $BULKIN 10000000 > $out/fault-stack.log 2>&1 &); sleep 1" \
+	"net fault stack" "~nc: received 10000000 bytes" "faults" "!cat $out/fault-nic.log $out/fault-stack.log" \
+	"ping -c 2 10.0.2.2" \
 	"!curl -s -m 30 $URL/tasks | head -c 300; echo" \
 	"!$H json $URL/tasks" "!$H json $URL/cells" "!$H json $URL/faults" "!$H json $URL/memory" "!$H json $URL/net" \
 	"!curl -s -m 30 -o /dev/null -w 'status %{http_code}\n' $URL/nosuch" \
@@ -55,6 +59,16 @@ check unreachable '^nc: connect: host unreachable'
 check bad_port "^nc: bad port '0'"
 check bulk_host_to_os "^nc: received $BULK bytes in [0-9]+ ms: [0-9]+ KB/s"
 check bulk_os_to_host "^\[host\] host received $BULK bytes in"
+check bulk_in_sequence "^nc: 0 bytes out of sequence"
+# faults under traffic: the e1000's interrupt handler (its cell reloaded,
+# the device reset) and tcpip_thread (restarted); the stream goes on
+check fault_nic_recovered '^    -> vector 0x40: reloaded e1000 in [0-9]+ us .*device reset'
+check fault_nic_stream_whole '^nc: received 12000000 bytes in'
+check fault_stack_recovered 'stage 2: restarted as tcpip \(#[0-9]+\)'
+check fault_stack_stream_whole '^nc: received 10000000 bytes in'
+check fault_host_side '^\[host\] host sent 10000000 bytes in'
+if [ "$(grep -c '^nc: 0 bytes out of sequence' "$log")" -ge 3 ]; then ok "faults_nothing_lost_or_reordered"; else bad faults_nothing_lost_or_reordered "fewer than 3 streams with 0 bytes out of sequence"; fi
+check ping_after_faults '^--- 10\.0\.2\.2: 2 sent, 2 received, 0% loss'
 check http_tasks_curl '^\[host\] \[\{"id":[0-9]+,"name":"'
 check http_tasks_json '^\[host\] json: [0-9]+ entries: first \{"id"'
 check http_cells_json '^\[host\] json: [0-9]+ entries: first \{"name": "[a-z_0-9]+", "ns": "kernel".*"declared"'

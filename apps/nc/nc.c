@@ -7,7 +7,10 @@
  *                                      datagrams); print what arrives, -e
  *                                      sends it back (an echo server)
  *   nc -l PORT -c                      count a TCP stream to its end:
- *                                      bytes, time, throughput
+ *                                      bytes, time, throughput, and how
+ *                                      many bytes break the sequence
+ *                                      0, 1, ..., 255, 0, ... (what
+ *                                      tools/net-host.py send sends)
  *   nc IP PORT -n BYTES                send BYTES of generated data, close
  *   nc -l PORT -n BYTES                the same to the first who connects
  * Starts the network (DHCP) first if it is not up. Exit 0 on success.
@@ -60,7 +63,7 @@ static int
 pump(struct sock *s, const struct opts *o)
 {
 	static uint8_t buf[4096];
-	uint64_t total = 0, t0 = tsc_ns(), last = t0;
+	uint64_t total = 0, t0 = tsc_ns(), last = t0, wrong = 0;
 	for (;;) {
 		size_t got = 0;
 		int err = sock_recv(s, buf, sizeof(buf), &got, o->count ? 60 * SEC : o->wait_s * SEC);
@@ -72,6 +75,9 @@ pump(struct sock *s, const struct opts *o)
 		}
 		if (!got)
 			break;
+		if (o->count)
+			for (size_t i = 0; i < got; i++)
+				wrong += buf[i] != (uint8_t)(total + i);
 		total += got;
 		last = tsc_ns();
 		if (!o->count)
@@ -81,8 +87,10 @@ pump(struct sock *s, const struct opts *o)
 			return 1;
 		}
 	}
-	if (o->count)
+	if (o->count) {
 		rate("received", total, last - t0);
+		kprintf("nc: %lu bytes out of sequence\n", wrong);
+	}
 	return 0;
 }
 

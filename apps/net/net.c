@@ -4,6 +4,8 @@
  *   net              show (starting the stack by DHCP if it is not up)
  *   net up [SECONDS] start by DHCP, wait up to SECONDS (default 10)
  *   net static IP/PREFIX [GW]   start with a fixed address
+ *   net fault nic|stack  inject a fault: the e1000's interrupt handler,
+ *                    or tcpip_thread (tests: recovery under traffic)
  */
 #include "base.h"
 #include "klibc.h"
@@ -89,6 +91,15 @@ main(int argc, char **argv)
 		}
 		return show();
 	}
-	kprintf("usage: net | net up [SECONDS] | net static IP/PREFIX [GATEWAY]\n");
+	if (!strcmp(argv[1], "fault") && argc == 3) {
+		int err = net_inject_fault(argv[2]);
+		if (err) {
+			kprintf("net fault: %s\n", err == E_INVAL ? "nic or stack" : err_str(err));
+			return err == E_INVAL ? 2 : 1;
+		}
+		kprintf("net fault: injected into the %s\n", !strcmp(argv[2], "nic") ? "e1000 driver" : "stack");
+		return 0;
+	}
+	kprintf("usage: net | net up [SECONDS] | net static IP/PREFIX [GATEWAY] | net fault nic|stack\n");
 	return 2;
 }

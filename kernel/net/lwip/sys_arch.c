@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "klibc.h"
 #include "logger.h"
+#include "lwip.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"
@@ -204,11 +205,19 @@ sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout_ms)
 	return err ? SYS_ARCH_TIMEOUT : (u32_t)((tsc_ns() - t0) / 1000000);
 }
 
-/* ---- mutexes ---- */
+/* ---- mutexes ----
+ * lwIP takes and releases a mutex in different frames (LOCK_TCPIP_CORE),
+ * so the guard lives in the object, where unwinding cannot see it. Every
+ * lwIP mutex is on one list instead, and lwip_port_unlock_mine - run by
+ * the cleanups of lwIP's threads and of the socket layer's calls - releases
+ * those the current task holds: a task that faults or is killed inside
+ * lwIP does not leave the core locked behind it. */
 struct lwip_mutex {
 	struct mutex m;
 	struct guard g;   /* held while locked */
+	struct lwip_mutex *next;
 };
+static struct lwip_mutex *mutexes;     /* guarded by prot (sys_arch_protect) */
 
 err_t
 sys_mutex_new(sys_mutex_t *mutex)
@@ -217,6 +226,10 @@ sys_mutex_new(sys_mutex_t *mutex)
 	if (!m)
 		return ERR_MEM;
 	mutex_init(&m->m);
+	sys_prot_t p = sys_arch_protect();
+	m->next = mutexes;
+	mutexes = m;
+	sys_arch_unprotect(p);
 	*mutex = m;
 	return ERR_OK;
 }
@@ -224,8 +237,42 @@ sys_mutex_new(sys_mutex_t *mutex)
 void
 sys_mutex_free(sys_mutex_t *mutex)
 {
-	kfree(*mutex);
+	struct lwip_mutex *m = *mutex;
+	sys_prot_t p = sys_arch_protect();
+	for (struct lwip_mutex **pp = &mutexes; *pp; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	sys_arch_unprotect(p);
+	kfree(m);
 	*mutex = NULL;
+}
+
+size_t
+lwip_port_unlock_mine(void)
+{
+	size_t n = 0;
+	for (;;) {
+		struct lwip_mutex *mine = NULL;
+		sys_prot_t p = sys_arch_protect();
+		for (struct lwip_mutex *m = mutexes; m && !mine; m = m->next)
+			if (mutex_held_by_me(&m->m))
+				mine = m;
+		sys_arch_unprotect(p);
+		if (!mine)
+			return n;
+		struct guard g = guard_take(&mine->g);
+		guard_drop(&g);
+		n++;
+	}
+}
+
+void
+lwip_port_cleanup(int *unused)
+{
+	if (lwip_port_unlock_mine())
+		log_warn("%s left lwIP while holding its lock: released", task_current()->name);
 }
 
 void
@@ -325,13 +372,15 @@ struct lwip_thread {
 	void *arg;
 };
 
+/* lwIP's threads (tcpip_thread) are restartable tasks: after a fault the
+ * recovery cascade spawns them again with the same builder, so `t` stays
+ * allocated for good (they never end). The cleanup releases the core lock
+ * the dying thread held. */
 static uint64_t
 lwip_thread_entry(struct lwip_thread *t)
 {
-	lwip_thread_fn fn = t->fn;
-	void *arg = t->arg;
-	kfree(t);
-	fn(arg);
+	_cleanup_(lwip_port_cleanup) int guard = 0;
+	t->fn(t->arg);
 	return 0;
 }
 
@@ -346,6 +395,7 @@ sys_thread_new(const char *name, lwip_thread_fn thread, void *arg, int stacksize
 	b.name = name;
 	b.stack_pages = stacksize > 0 ? ((size_t)stacksize + 4095) / 4096 : 8;
 	b.system = true;
+	b.restartable = true;
 	int err = 0;
 	struct task *tk = task_spawn(&b, &err);
 	LWIP_ASSERT("sys_thread_new: spawn failed", tk != NULL);

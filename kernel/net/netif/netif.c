@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "klibc.h"
 #include "logger.h"
+#include "lwip.h"
 #include "sync.h"
 #include "task.h"
 #include "tsc.h"
@@ -113,10 +114,36 @@ net_input_task(uint64_t unused)
 	return 0;
 }
 
+static unsigned tcpip_starts;
+
 static void
 tcpip_ready(void *arg)
 {
-	sys_sem_signal((sys_sem_t *)arg);
+	if (tcpip_starts++)
+		log_warn("tcpip_thread restarted (%u); connections and timers kept", tcpip_starts - 1);
+	else
+		sys_sem_signal((sys_sem_t *)arg);
+}
+
+/* a bug in the stack, as tests provoke it: run by tcpip_thread, under
+ * the core lock, between two messages */
+static void
+stack_fault(void *arg)
+{
+	log_warn("injected fault: tcpip_thread writes through a null pointer");
+	*(volatile int *)arg = 1;
+}
+
+int
+net_inject_fault(const char *where)
+{
+	if (!strcmp(where, "nic"))
+		return e1000_inject_irq_fault(NIC);
+	if (strcmp(where, "stack"))
+		return E_INVAL;
+	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
+		return E_NOTCONN;
+	return tcpip_try_callback(stack_fault, NULL) == ERR_OK ? E_OK : E_NOMEM;
 }
 
 static int start_stack(void);
@@ -140,14 +167,16 @@ start(void)
 static int
 start_stack(void)
 {
+	/* tcpip_thread calls tcpip_ready each time it starts - again when
+	 * the recovery cascade restarts it after a fault - so its semaphore
+	 * stays for good */
 	static bool tcpip_on;
+	static sys_sem_t ready;
 	if (!tcpip_on) {
-		sys_sem_t ready;
-		if (sys_sem_new(&ready, 0) != ERR_OK)
+		if (!ready && sys_sem_new(&ready, 0) != ERR_OK)
 			return E_NOMEM;
 		tcpip_init(tcpip_ready, &ready);
 		sys_arch_sem_wait(&ready, 0);
-		sys_sem_free(&ready);
 		tcpip_on = true;
 	}
 	LOCK_TCPIP_CORE();
@@ -185,6 +214,7 @@ has_addr(void)
 int
 net_up(uint64_t timeout_ns)
 {
+	_cleanup_(lwip_port_cleanup) int lwip_guard = 0;
 	{
 		_cleanup_(guard_drop) struct guard g = mutex_lock(&up_lock);
 		int err = start();
@@ -214,6 +244,7 @@ net_up(uint64_t timeout_ns)
 int
 net_up_static(uint32_t ip, uint32_t mask, uint32_t gw)
 {
+	_cleanup_(lwip_port_cleanup) int lwip_guard = 0;
 	if (!ip || ip == 0xffffffffu || (mask && (ip & ~mask) == ~mask))
 		return E_INVAL;
 	_cleanup_(guard_drop) struct guard g = mutex_lock(&up_lock);
@@ -258,6 +289,7 @@ counters(struct net_counters *c, const struct stats_proto *p)
 int
 net_info(struct net_info *o)
 {
+	_cleanup_(lwip_port_cleanup) int lwip_guard = 0;
 	if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
 		return E_NOTCONN;
 	memset(o, 0, sizeof(*o));
@@ -315,6 +347,7 @@ net_ip_str(uint32_t ip, char buf[16])
 }
 
 EXPORT_APP(net_up);
+EXPORT_APP(net_inject_fault);
 EXPORT_APP(net_up_static);
 EXPORT_APP(net_is_up);
 EXPORT_APP(net_info);

@@ -46,6 +46,12 @@ int net_info(struct net_info *out) __must_check;
  * (too many pings at once) */
 int net_ping(uint32_t ip, uint16_t seq, size_t len, uint64_t timeout_ns, uint64_t *rtt_ns) __must_check;
 
+/* tests: "nic" - the e1000's next interrupt faults (its cell is reloaded,
+ * the device reset); "stack" - tcpip_thread faults between two messages
+ * (it is restarted). E_OK, E_INVAL (another name), E_NOTCONN (stack not
+ * started) */
+int net_inject_fault(const char *where) __must_check;
+
 /* "a.b.c.d" -> host byte order: E_OK or E_INVAL */
 int net_parse_ip(const char *s, uint32_t *ip) __must_check;
 /* a.b.c.d into buf (16 bytes) */

@@ -6,6 +6,7 @@
 #include "netif.h"
 #include "heap.h"
 #include "klibc.h"
+#include "lwip.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -50,6 +51,7 @@ static uint16_t ping_ids;
 int
 net_ping(uint32_t ip, uint16_t seq, size_t len, uint64_t timeout_ns, uint64_t *rtt_ns)
 {
+	_cleanup_(lwip_port_cleanup) int lwip_guard = 0;
 	if (len > 1400)
 		return E_INVAL;
 	if (!net_is_up())

@@ -7,6 +7,7 @@
 #include "sock.h"
 #include "heap.h"
 #include "klibc.h"
+#include "lwip.h"
 #include "netif.h"
 #include "task.h"
 #include "tsc.h"
@@ -17,6 +18,10 @@
 #include "lwip/tcpip.h"
 
 #define SOCK_MAGIC 0x50c4e7u
+
+/* in every call into lwIP: a task that faults or is killed inside it
+ * releases lwIP's core lock while unwinding (lwip.h) */
+#define LWIP_GUARD _cleanup_(lwip_port_cleanup) int lwip_guard_ = 0; (void)lwip_guard_
 
 struct sock {
 	uint32_t magic;
@@ -92,6 +97,7 @@ wrap(enum sock_type type, struct netconn *c, int *err)
 void
 sock_close(struct sock *s)
 {
+	LWIP_GUARD;
 	if (!valid(s))
 		return;
 	s->magic = 0;
@@ -140,6 +146,7 @@ connect_done(void *ctx)
 struct sock *
 sock_connect(enum sock_type type, uint32_t ip, uint16_t port, uint64_t timeout_ns, int *err)
 {
+	LWIP_GUARD;
 	*err = check_net(type);
 	if (*err)
 		return NULL;
@@ -195,6 +202,7 @@ sock_connect(enum sock_type type, uint32_t ip, uint16_t port, uint64_t timeout_n
 struct sock *
 sock_listen(enum sock_type type, uint16_t port, int backlog, int *err)
 {
+	LWIP_GUARD;
 	*err = check_net(type);
 	if (*err)
 		return NULL;
@@ -224,6 +232,7 @@ sock_listen(enum sock_type type, uint16_t port, int backlog, int *err)
 struct sock *
 sock_accept(struct sock *l, uint64_t timeout_ns, int *err)
 {
+	LWIP_GUARD;
 	if (!valid(l) || !l->listening) {
 		*err = E_INVAL;
 		return NULL;
@@ -241,6 +250,7 @@ sock_accept(struct sock *l, uint64_t timeout_ns, int *err)
 int
 sock_send(struct sock *s, const void *buf, size_t len, size_t *sent, uint64_t timeout_ns)
 {
+	LWIP_GUARD;
 	size_t done = 0;
 	if (sent)
 		*sent = 0;
@@ -280,6 +290,7 @@ sock_send(struct sock *s, const void *buf, size_t len, size_t *sent, uint64_t ti
 int
 sock_recv(struct sock *s, void *buf, size_t cap, size_t *got, uint64_t timeout_ns)
 {
+	LWIP_GUARD;
 	*got = 0;
 	if (!valid(s) || s->listening || !buf || !cap)
 		return E_INVAL;
@@ -314,6 +325,7 @@ int
 sock_recv_from(struct sock *s, void *buf, size_t cap, size_t *got, uint32_t *ip, uint16_t *port,
 	       uint64_t timeout_ns)
 {
+	LWIP_GUARD;
 	*got = 0;
 	if (!valid(s) || s->type != SOCK_UDP || !buf || !cap)
 		return E_INVAL;
@@ -336,6 +348,7 @@ sock_recv_from(struct sock *s, void *buf, size_t cap, size_t *got, uint32_t *ip,
 int
 sock_send_to(struct sock *s, const void *buf, size_t len, uint32_t ip, uint16_t port)
 {
+	LWIP_GUARD;
 	if (!valid(s) || s->type != SOCK_UDP || (!buf && len) || len > 65507 || !port || !ip)
 		return E_INVAL;
 	struct netbuf *nb = netbuf_new();
@@ -353,6 +366,7 @@ sock_send_to(struct sock *s, const void *buf, size_t len, uint32_t ip, uint16_t 
 int
 sock_shutdown_send(struct sock *s)
 {
+	LWIP_GUARD;
 	if (!valid(s) || s->type != SOCK_TCP || s->listening)
 		return E_INVAL;
 	return map(netconn_shutdown(s->c, 0, 1));
@@ -361,6 +375,7 @@ sock_shutdown_send(struct sock *s)
 static int
 addr(const struct sock *s, bool local, uint32_t *ip, uint16_t *port)
 {
+	LWIP_GUARD;
 	if (!valid(s) || !ip || !port)
 		return E_INVAL;
 	ip_addr_t a;
