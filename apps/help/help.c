@@ -31,7 +31,7 @@ static const struct {
 	{ "chan-bench", "[ROUNDS]: channel round-trip times between two CPUs" },
 	{ "lspci", "[-v]: PCI functions and the device interrupt lines (-v: BARs, INTx, capabilities)" },
 	{ "nic", "| nic arp [N]: the e1000's MAC, link and counters; N ARP requests to the gateway" },
-	{ "net", "| net up [SECONDS] | net static IP/PREFIX [GW] | net fault nic|stack: the network interface (lwIP over the e1000): address, link, counters" },
+	{ "net", "| net up [SECONDS] | net static IP/PREFIX [GW] | net off | net fault nic|stack: the network interface (lwIP over the e1000): address, link, counters" },
 	{ "ping", "[-c N] [-s BYTES] A.B.C.D: ICMP echo requests" },
 	{ "nc", "[-u] [-w S] IP PORT [TEXT] | [-u] [-e] -l PORT | -l PORT -c | IP PORT -n BYTES: TCP/UDP connect, listen, echo, count" },
 	{ "serve", "[PORT] | -s: the status server (HTTP: /, /cells, /tasks, /faults, /memory, /net); -s: its counters" },

@@ -4,6 +4,8 @@
  *   net              show (starting the stack by DHCP if it is not up)
  *   net up [SECONDS] start by DHCP, wait up to SECONDS (default 10)
  *   net static IP/PREFIX [GW]   start with a fixed address
+ *   net off          stop receiving: NIC 0's frames are left to others
+ *                    (`nic arp`) until `net up`
  *   net fault nic|stack  inject a fault: the e1000's interrupt handler,
  *                    or tcpip_thread (tests: recovery under traffic)
  */
@@ -91,6 +93,11 @@ main(int argc, char **argv)
 		}
 		return show();
 	}
+	if (!strcmp(argv[1], "off") && argc == 2) {
+		int err = net_release_nic();
+		kprintf("net off: %s\n", err ? err_str(err) : "en0 receives nothing until `net up`");
+		return err ? 1 : 0;
+	}
 	if (!strcmp(argv[1], "fault") && argc == 3) {
 		int err = net_inject_fault(argv[2]);
 		if (err) {
@@ -100,6 +107,6 @@ main(int argc, char **argv)
 		kprintf("net fault: injected into the %s\n", !strcmp(argv[2], "nic") ? "e1000 driver" : "stack");
 		return 0;
 	}
-	kprintf("usage: net | net up [SECONDS] | net static IP/PREFIX [GATEWAY] | net fault nic|stack\n");
+	kprintf("usage: net | net up [SECONDS] | net static IP/PREFIX [GATEWAY] | net off | net fault nic|stack\n");
 	return 2;
 }

@@ -27,6 +27,8 @@ static struct netif en0;
 static struct mutex up_lock = MUTEX_INIT;
 static bool started;        /* tcpip and en0 exist; guarded by up_lock */
 static bool dhcp_on;
+static bool input_on;       /* the input task runs (it clears it as it ends) */
+static bool input_stop;     /* asks it to end: net_release_nic */
 static uint64_t in_frames, in_dropped, out_frames, out_errors;
 static uint8_t out_buf[E1000_FRAME_MAX];   /* linkoutput runs under the core lock */
 
@@ -75,9 +77,10 @@ net_input_task(uint64_t unused)
 {
 	static uint8_t buf[E1000_BUF];
 	bool link_was = netif_is_link_up(&en0);
-	for (;;) {
+	uint64_t link_checked = tsc_ns();
+	while (!__atomic_load_n(&input_stop, __ATOMIC_ACQUIRE)) {
 		size_t len = 0;
-		int err = e1000_recv(NIC, buf, sizeof(buf), &len, 1000000000ull);
+		int err = e1000_recv(NIC, buf, sizeof(buf), &len, 100000000ull);
 		if (err == E_OK) {
 			struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 			if (!p) {
@@ -99,6 +102,9 @@ net_input_task(uint64_t unused)
 			task_sleep_ns(10000000);
 			continue;
 		}
+		if (tsc_ns() - link_checked < 1000000000ull)
+			continue;
+		link_checked = tsc_ns();
 		bool up = false;
 		if (e1000_link(NIC, &up) == E_OK && up != link_was) {
 			link_was = up;
@@ -111,7 +117,38 @@ net_input_task(uint64_t unused)
 			log_info("en0: link %s", up ? "up" : "down");
 		}
 	}
+	log_info("en0: input stopped: NIC %u's frames are no longer taken", NIC);
+	__atomic_store_n(&input_on, false, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* with up_lock held */
+static int
+spawn_input(void)
+{
+	__atomic_store_n(&input_stop, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&input_on, true, __ATOMIC_RELEASE);
+	struct task_builder b = TASK_BUILDER(net_input_task, (uint64_t)0);
+	b.name = "net-input";
+	b.system = true;
+	uint8_t acct = task_set_acct(0);
+	int err = task_spawn_detached(&b);
+	task_set_acct(acct);
+	if (err)
+		__atomic_store_n(&input_on, false, __ATOMIC_RELEASE);
+	return err;
+}
+
+int
+net_release_nic(void)
+{
+	_cleanup_(guard_drop) struct guard g = mutex_lock(&up_lock);
+	if (!__atomic_load_n(&input_on, __ATOMIC_ACQUIRE))
+		return E_OK;
+	__atomic_store_n(&input_stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < 300 && __atomic_load_n(&input_on, __ATOMIC_ACQUIRE); i++)
+		task_sleep_ns(10000000);
+	return __atomic_load_n(&input_on, __ATOMIC_ACQUIRE) ? E_TIMEDOUT : E_OK;
 }
 
 static unsigned tcpip_starts;
@@ -153,7 +190,7 @@ static int
 start(void)
 {
 	if (started)
-		return E_OK;
+		return __atomic_load_n(&input_on, __ATOMIC_ACQUIRE) ? E_OK : spawn_input();
 	if (e1000_count() == 0)
 		return E_NOENT;
 	/* the stack's tasks and memory belong to the system, not to the
@@ -193,10 +230,7 @@ start_stack(void)
 		log_err("en0: netif_add failed");
 		return E_NOMEM;
 	}
-	struct task_builder b = TASK_BUILDER(net_input_task, (uint64_t)0);
-	b.name = "net-input";
-	b.system = true;
-	int err = task_spawn_detached(&b);
+	int err = spawn_input();
 	if (err)
 		return err;
 	started = true;
@@ -274,7 +308,8 @@ net_up_static(uint32_t ip, uint32_t mask, uint32_t gw)
 bool
 net_is_up(void)
 {
-	return __atomic_load_n(&started, __ATOMIC_ACQUIRE) && has_addr();
+	return __atomic_load_n(&started, __ATOMIC_ACQUIRE) && __atomic_load_n(&input_on, __ATOMIC_ACQUIRE) &&
+	       has_addr();
 }
 
 static void
@@ -347,6 +382,7 @@ net_ip_str(uint32_t ip, char buf[16])
 }
 
 EXPORT_APP(net_up);
+EXPORT_APP(net_release_nic);
 EXPORT_APP(net_inject_fault);
 EXPORT_APP(net_up_static);
 EXPORT_APP(net_is_up);

@@ -5,7 +5,8 @@
  * the NIC's interrupt wakes, and hands each frame to tcpip_thread) and
  * configures it by DHCP, or with a static address (net_up_static) where
  * no DHCP server answers (two OS instances on a socket network).
- * From then on the stack owns NIC 0's receive queue.
+ * From then on the stack owns NIC 0's receive queue, until
+ * net_release_nic (then net_up takes it again).
  * State: the interface (lwIP's struct netif, in this cell's data) and the
  * input task; everything per connection lives in the lwip cell.
  */
@@ -24,7 +25,12 @@ int net_up(uint64_t timeout_ns) __must_check;
  * E_INVAL for a zero or broadcast address, E_BUSY if en0 already has
  * another address */
 int net_up_static(uint32_t ip, uint32_t mask, uint32_t gw) __must_check;
+/* the stack up, receiving, with an address */
 bool net_is_up(void);
+/* stop the input task: NIC 0's frames are left to others (`nic arp`, the
+ * driver tests); the stack keeps its state and address but receives
+ * nothing until net_up. E_OK, E_TIMEDOUT (the task did not stop in 3 s) */
+int net_release_nic(void) __must_check;
 
 struct net_counters {
 	uint64_t xmit, recv, drop, err;

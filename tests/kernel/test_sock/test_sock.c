@@ -27,6 +27,21 @@ my_ip(uint32_t *ip)
 	return err;
 }
 
+/* defined first, so it runs last in this cell (a cell's tests run from
+ * the last defined): the tests of other cells that exchange frames with
+ * e1000_recv themselves (test_e1000, test_drvswap) get NIC 0 back */
+KTEST(net_release_nic_leaves_the_frames_to_others)
+{
+	uint32_t ip = 0;
+	KT_ASSERT(my_ip(&ip) == E_OK);
+	KT_ASSERT(net_is_up());
+	KT_ASSERT(net_release_nic() == E_OK);
+	KT_ASSERT(!net_is_up());
+	uint64_t rtt;
+	KT_ASSERT(net_ping(IP4(10, 0, 2, 2), 1, 8, 100 * MS, &rtt) == E_NOTCONN);
+	KT_ASSERT(net_release_nic() == E_OK);
+}
+
 KTEST(net_up_by_dhcp_and_ping_the_gateway)
 {
 	struct net_info i;
