@@ -75,9 +75,6 @@ ms(uint64_t ns)
 }
 
 static struct sock *
-wrap(enum sock_type type, struct netconn *c, int *err) OWNED_BY(sock_close);
-
-static struct sock *
 wrap(enum sock_type type, struct netconn *c, int *err)
 {
 	struct sock *s = kzalloc(sizeof(*s));
