@@ -2,8 +2,8 @@
 """net-host.py: the host's side of the network tests (tools/test-net.sh).
 Talks only to 127.0.0.1 (ports QEMU forwards to the guest).
   echo PORT TEXT           TCP: send TEXT and a newline, print the echo
-  udp-send PORT N          UDP: "datagram N from the host" in one datagram (QEMU's restricted user
-                           net does not carry the guest's answer back)
+  udp-send PORT N          UDP: "datagram N from the host" in one datagram (the guest's
+                           answer did not come back through QEMU's restricted user net)
   send PORT BYTES          TCP: send BYTES, then wait for the guest to close; print the rate
   recv PORT [BYTES]        TCP: read to the end (or BYTES); print bytes and the rate
   json URL                 GET URL, check it parses as JSON, print a summary
