@@ -15,6 +15,7 @@
 #include "lwip/api.h"
 #include "lwip/ip4.h"
 #include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcpip.h"
 
 #define SOCK_MAGIC 0x50c4e7u
@@ -393,6 +394,18 @@ int
 sock_local(const struct sock *s, uint32_t *ip, uint16_t *port)
 {
 	return addr(s, true, ip, port);
+}
+
+size_t
+sock_tcp_active(void)
+{
+	LWIP_GUARD;
+	size_t n = 0;
+	LOCK_TCPIP_CORE();
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		n++;
+	UNLOCK_TCPIP_CORE();
+	return n;
 }
 
 EXPORT_APP(sock_connect);

@@ -61,5 +61,9 @@ int sock_local(const struct sock *s, uint32_t *ip, uint16_t *port) __must_check;
 
 /* sockets open now (tests: nothing leaks) */
 size_t sock_count(void);
+/* TCP connections the stack still drives (closed sockets whose FIN is
+ * not yet acknowledged included; TIME_WAIT not): the segments they hold
+ * were allocated by the tasks that sent them (tests wait for 0) */
+size_t sock_tcp_active(void);
 
 #endif
