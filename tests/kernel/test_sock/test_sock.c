@@ -20,7 +20,7 @@
 static bool
 tcp_settled(void)
 {
-	uint64_t deadline = tsc_ns() + 10 * SEC;
+	uint64_t deadline = tsc_ns() + 30 * SEC; /* a retransmission takes seconds */
 	while (sock_tcp_active() && tsc_ns() < deadline)
 		task_sleep_ns(10 * MS);
 	return sock_tcp_active() == 0;
