@@ -53,7 +53,7 @@ CELL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fexceptions -fnon-call-exceptions -fasynchronous-unwind-tables \
 	-MMD -MP
 # every cell folder: for the analyzer, which checks ownership, not deps
-ALL_INC := $(addprefix -I,$(INC_DIRS))
+ALL_INC := $(addprefix -I,$(INC_DIRS)) -Ikernel/net/lwip/port -I$(BUILD)/lwip/lwip-2.1.3/src/include
 
 QEMU_MEM  ?= 512M
 QEMU_SMP  ?= 4
@@ -122,6 +122,31 @@ $(BUILD)/cells/$(notdir $(1))@simd.o: $(patsubst $(1)/%.c,$(BUILD)/simd/$(notdir
 endef
 $(foreach c,$(SIMD_CELLS),$(eval $(call simd_rule,$(filter %/$(c),$(CELL_DIRS)))))
 SIMD_OBJS := $(addprefix $(BUILD)/cells/,$(addsuffix @simd.o,$(SIMD_CELLS)))
+# lwIP (docs/network.md): Debian's source package, fetched and checked by
+# tools/fetch-lwip.sh into $(BUILD)/lwip, compiled into the lwip cell
+# (kernel/net/lwip: our port beside it) with the cells' flags. Cells that
+# declare lwip in their deps see its headers and the port's.
+LWIP_TOP := $(BUILD)/lwip/lwip-2.1.3/src
+LWIP_OK := $(BUILD)/lwip/.ok
+LWIP_SRCS := $(addprefix core/,def.c inet_chksum.c init.c ip.c mem.c memp.c netif.c pbuf.c raw.c \
+	stats.c sys.c tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
+	$(addprefix core/ipv4/,dhcp.c etharp.c icmp.c ip4.c ip4_addr.c ip4_frag.c) \
+	$(addprefix api/,api_lib.c api_msg.c netbuf.c tcpip.c) netif/ethernet.c
+LWIP_OBJS := $(patsubst %.c,$(BUILD)/obj/lwip-src/%.o,$(LWIP_SRCS))
+LWIP_INC := -Ikernel/net/lwip/port -I$(LWIP_TOP)/include
+LWIP_USERS := kernel/net/lwip $(patsubst %/deps,%,$(shell grep -lx lwip $(addsuffix /deps,$(CELL_DIRS)) 2>/dev/null))
+$(LWIP_OK): tools/fetch-lwip.sh
+	$(Q)tools/fetch-lwip.sh $(BUILD)/lwip
+kernel/net/lwip_OBJS += $(LWIP_OBJS)
+$(BUILD)/cells/lwip.o: $(LWIP_OBJS)
+$(foreach d,$(LWIP_USERS),$(eval $$($(d)_OBJS): CELL_INC += $(LWIP_INC))$(eval $$($(d)_OBJS): | $(LWIP_OK)))
+$(LWIP_OBJS): CELL_INC := $(LWIP_INC) -Ikernel/net/lwip -I$(BUILD)/inc/lwip
+$(LWIP_OBJS): $(BUILD)/inc/lwip.stamp
+$(LWIP_OBJS): $(BUILD)/obj/lwip-src/%.o: $(LWIP_OK) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC    lwip/$*.c"
+	$(Q)$(CC) $(CELL_CFLAGS) $(CELL_INC) -c $(LWIP_TOP)/$*.c -o $@
+
 # deps files are sources: no implicit rule may remake one (apps/deps/deps.c);
 # a missing one is "remade" by nothing, so tools/cell-inc.sh runs and says so
 $(addsuffix /deps,$(CELL_DIRS)): ;
@@ -177,6 +202,9 @@ $(BUILD)/theseus.iso: $(ISO_DEPS)
 # the normal image under the priority scheduler (the shell suite's prio run)
 $(BUILD)/theseus-prio.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "sched=prio" $(BUILD) $(MODULE_CELLS)
+# make run's image: the status server starts at boot (docs/network.md)
+$(BUILD)/theseus-run.iso: $(ISO_DEPS)
+	tools/mkiso.sh $@ "httpd" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
@@ -193,11 +221,14 @@ iso: $(BUILD)/theseus.iso
 # --- commands ------------------------------------------------------------
 # COM1 is the console; COM2 is the evolution link (`make evolve`)
 EVOLVE_SOCK := $(BUILD)/evolve.sock
-run: bootstrap $(BUILD)/theseus.iso
+# the status server (port 80 in the guest) on the host's loopback
+HTTP_PORT ?= 8080
+run: bootstrap $(BUILD)/theseus-run.iso
 	@rm -f $(EVOLVE_SOCK)
-	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus.iso -display none \
+	@echo "status page: http://127.0.0.1:$(HTTP_PORT)/ (HTTP_PORT=... to change)"
+	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus-run.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off \
-		$(call QEMU_DEV_ARGS,run)
+		$(shell NET_HOSTFWD=tcp:127.0.0.1:$(HTTP_PORT)-:80 tools/qemu-devices.sh $(BUILD)/disks/run)
 
 # the same with a window: the framebuffer terminal (fbterm) and the PS/2
 # keyboard, beside the serial console here (README, "With a window")
@@ -260,7 +291,15 @@ bench: bootstrap
 bench-linux: bootstrap
 	@tools/bench-linux.sh $(BUILD) $(QEMU_TIMEOUT) $(QEMU_BASE)
 
-bench-compare: bootstrap $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
+# TCP bulk transfer over the e1000, host <-> OS, timed on the host
+# (tools/bench-net.sh): ours, and the Linux guest's (after bench-linux)
+.PHONY: bench-net bench-net-linux
+bench-net: bootstrap $(BUILD)/theseus.iso
+	@tools/bench-net.sh $(BUILD) ours
+bench-net-linux: bootstrap
+	@tools/bench-net.sh $(BUILD) linux
+
+bench-compare: bootstrap $(BUILD)/theseus.iso $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
 	@tools/bench-compare --rounds $(BENCH_ROUNDS) --build $(BUILD) --out $(BUILD)/bench-compare.md
 
 test: bootstrap
@@ -307,7 +346,7 @@ test-kernel: $(BUILD)/theseus-test.iso $(BUILD)/theseus-test-prio.iso
 
 # -fanalyzer over every cell source (the allocators' malloc(dealloc)
 # annotations make it check ownership); any warning fails.
-analyze:
+analyze: $(BUILD)/lwip/.ok
 	@tools/analyze.sh $(CELL_DIRS) -- $(CELL_CFLAGS) $(ALL_INC)
 
 # the cell compile flags, for scripts (tools/test-analyzer.sh)

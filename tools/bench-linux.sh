@@ -16,7 +16,7 @@ set -eu
 build=$1; timeout_s=$2; shift 2
 mkdir -p "$build/linux/debs"
 dir=$(cd "$build/linux" && pwd)
-if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/busybox" ]; then
+if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/busybox" ] || [ ! -f "$dir/e1000.ko" ]; then
 	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 	if [ -z "$kpkg" ]; then
 		echo "bench-linux: apt knows no linux-image-amd64 (run apt-get update)" >&2
@@ -32,6 +32,12 @@ if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/busybox" ]; then
 	for d in "$dir"/debs/*.deb; do dpkg-deb -x "$d" "$dir/unpack"; done
 	cp "$dir"/unpack/boot/vmlinuz-* "$dir/vmlinuz"
 	cp "$dir/unpack/bin/busybox" "$dir/busybox"
+	# the e1000 driver, a module in Debian's kernel (tools/bench-net.sh)
+	ko=$(find "$dir/unpack" -name 'e1000.ko*' | head -1)
+	case "$ko" in
+	*.xz) xz -dc "$ko" > "$dir/e1000.ko" ;;
+	*) cp "$ko" "$dir/e1000.ko" ;;
+	esac
 	(cd "$dir/debs" && ls *.deb) > "$dir/packages.txt"
 	rm -rf "$dir/unpack"
 fi

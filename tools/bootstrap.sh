@@ -17,6 +17,8 @@ have make || need="$need make"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 have clang || need="$need clang"
 have python3 || need="$need python3"
+have curl || need="$need curl"
+have chromium || need="$need chromium"  # the status page's screenshot (tools/test-net.sh)
 dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need="$need libclang-rt-14-dev"
 [ -z "$need" ] && exit 0
 cmd="apt-get install -y --no-install-recommends$need"

@@ -50,7 +50,7 @@ run_with() { # name needed-file command...
 
 echo "== build"
 mkdir -p build
-make -s -j2 all build/theseus-prio.iso build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
+make -s -j2 all build/theseus-run.iso build/theseus-prio.iso build/theseus-test.iso build/theseus-test-prio.iso build/theseus-workload.iso >build/build.log 2>&1
 rc=$?
 if [ $rc = 0 ]; then
 	echo "  PASS build ($(grep -c '' build/build.log) lines of build output)"
@@ -79,6 +79,8 @@ run_with faults build/theseus-workload.iso tools/test-faults.sh
 run_with devices build/theseus.iso tools/test-devices.sh
 # FAT32 on a disk mkfs.fat made; fsck.fat and mtools check it (issue 19)
 run_with fat32 build/theseus.iso tools/test-fat32.sh
+# the network: lwIP, sockets, nc, the status page from the host, two instances (issue 18)
+run_with net build/theseus-run.iso tools/test-net.sh
 run_with gdb build/theseus.iso tools/test-gdb
 run_suite make tools/test-make.sh
 

@@ -140,6 +140,8 @@ captain_main(const struct boot_info *bi)
 		run_tests(bi->cmdline);
 	run_bench(bi->cmdline);
 	run_cell("evolve", "evolve_start", bi->cmdline);
+	if (mb2_cmdline_has(bi->cmdline, "httpd")) /* make run: the status server */
+		run_cell("httpd", "httpd_boot", bi->cmdline);
 	if (mb2_cmdline_has(bi->cmdline, "workload"))
 		run_cell("workload", "workload_start", bi->cmdline);
 	struct cell_stats st;

@@ -1,0 +1,62 @@
+/*
+ * page.c: the status page httpd serves at "/". Its script fetches the JSON
+ * documents and draws the cell dependency graph as SVG: one node per
+ * loaded cell, placed in columns by dependency depth (a cell that uses no
+ * other is in column 0; a cell is one column right of the deepest cell it
+ * uses), one line per (cell, cell) link. When the graph is drawn it says so
+ * in #graph-status and the title ("N cells"), which the tests look for.
+ */
+#include "httpd_int.h"
+
+const char httpd_page[] =
+"<!doctype html>\n"
+"<html><head><meta charset=\"utf-8\"><title>Theseus/C status</title>\n"
+"<style>body{font:14px sans-serif;margin:16px;background:#fafafa}h2{margin:18px 0 6px}"
+"table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+"svg text{font:10px monospace}#graph{background:#fff;border:1px solid #ccc}"
+".k{fill:#4a78c2}.a{fill:#3a9a4a}.n{fill:#888}line{stroke:#999;stroke-opacity:.35}</style></head>\n"
+"<body><h1>Theseus/C</h1><p id=\"net\"></p>\n"
+"<h2>Cell dependency graph</h2><p id=\"graph-status\">drawing...</p>\n"
+"<p>blue: kernel cells, grey: nano_core, green: applications; a line: the left cell is used by the right one</p>\n"
+"<svg id=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"100\"></svg>\n"
+"<h2>Tasks</h2><table id=\"tasks\"></table>\n"
+"<h2>Memory</h2><pre id=\"memory\"></pre>\n"
+"<h2>Faults</h2><pre id=\"faults\"></pre>\n"
+"<script>\n"
+"const NS='http://www.w3.org/2000/svg';\n"
+"async function get(p){const r=await fetch(p);if(!r.ok)throw new Error(p+': '+r.status);return r.json();}\n"
+"function el(t,a,parent){const e=document.createElementNS(NS,t);for(const k in a)e.setAttribute(k,a[k]);parent.appendChild(e);return e;}\n"
+"function draw(cells){\n"
+" const by={};cells.forEach(c=>by[c.name]=c);\n"
+" const lvl={};cells.forEach(c=>lvl[c.name]=0);\n"
+" for(let it=0;it<cells.length;it++){let ch=false;\n"
+"  cells.forEach(c=>c.uses.forEach(u=>{if(by[u.cell]&&lvl[c.name]<lvl[u.cell]+1&&lvl[u.cell]+1<40){lvl[c.name]=lvl[u.cell]+1;ch=true;}}));\n"
+"  if(!ch)break;}\n"
+" const cols={};cells.forEach(c=>(cols[lvl[c.name]]=cols[lvl[c.name]]||[]).push(c));\n"
+" const pos={};let maxrow=0,maxcol=0;\n"
+" Object.keys(cols).forEach(l=>{cols[l].sort((a,b)=>a.name<b.name?-1:1);maxcol=Math.max(maxcol,+l);maxrow=Math.max(maxrow,cols[l].length);\n"
+"  cols[l].forEach((c,i)=>pos[c.name]={x:40+l*150,y:20+i*22});});\n"
+" const svg=document.getElementById('graph');\n"
+" svg.setAttribute('width',150*(maxcol+1)+80);svg.setAttribute('height',22*maxrow+40);\n"
+" let edges=0;\n"
+" cells.forEach(c=>c.uses.forEach(u=>{const a=pos[u.cell],b=pos[c.name];if(!a)return;\n"
+"  el('line',{x1:a.x,y1:a.y,x2:b.x,y2:b.y,'stroke-width':Math.min(4,1+Math.log10(u.edges))},svg);edges++;}));\n"
+" cells.forEach(c=>{const p=pos[c.name];\n"
+"  const n=el('circle',{cx:p.x,cy:p.y,r:5,class:c.app?'a':c.nano_core?'n':'k'},svg);\n"
+"  el('title',{},n).textContent=c.name+': '+c.text+' B text, uses '+c.uses.map(u=>u.cell).join(', ');\n"
+"  el('text',{x:p.x+7,y:p.y+4},svg).textContent=c.name;});\n"
+" return edges;}\n"
+"function table(id,rows,cols){const t=document.getElementById(id);\n"
+" t.innerHTML='<tr>'+cols.map(c=>'<th>'+c+'</th>').join('')+'</tr>'+rows.map(r=>'<tr>'+cols.map(c=>'<td>'+String(r[c]).replace(/</g,'&lt;')+'</td>').join('')+'</tr>').join('');}\n"
+"(async()=>{\n"
+" const st=document.getElementById('graph-status');\n"
+" try{const cells=await get('/cells');const edges=draw(cells);\n"
+"  st.textContent='graph drawn: '+cells.length+' cells, '+edges+' links';st.setAttribute('data-cells',cells.length);\n"
+"  document.title='Theseus/C: '+cells.length+' cells';\n"
+" }catch(e){st.textContent='graph failed: '+e;}\n"
+" try{table('tasks',await get('/tasks'),['id','name','state','cpu','pin','cell','run_ms']);}catch(e){}\n"
+" try{document.getElementById('memory').textContent=JSON.stringify(await get('/memory'),null,1);}catch(e){}\n"
+" try{const f=await get('/faults');document.getElementById('faults').textContent=f.length?f.map(x=>'#'+x.seq+' '+x.task+': '+x.what+' in '+x.cell+' -> '+x.action).join('\\n'):'no faults';}catch(e){}\n"
+" try{const n=await get('/net');document.getElementById('net').textContent=n.up?(n.name+' '+n.ip+' ('+n.mac+'), frames in '+n.frames_in+', out '+n.frames_out):'network down';}catch(e){}\n"
+"})();\n"
+"</script></body></html>\n";
