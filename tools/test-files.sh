@@ -15,7 +15,7 @@ tools/run-commands --timeout 180 \
 	"cp a b" "mv b /c" "ls /" "cat /c" "cp /c ." "ls /w" "rm /c" "cat /c" "rm /sys" "echo x > /sys/x" \
 	"mkdir /w" "cd /nope" "cd /w/a" "rm /w/nothing" "mkdir /w/d" "cp /w/a /w/d" "rm /w/d" "mv /w /w/d/x" \
 	"echo a > " "ls /sys" "cat /sys/namespaces" "cat /sys/cells/kernel/memfs" "cat /sys/tasks" \
-	"mkdir /disk" "mount memfs - /disk" "echo typed after the mount" "cat /disk/.history" \
+	"umount /disk" "mkdir /disk" "mount memfs - /disk" "echo typed after the mount" "cat /disk/.history" \
 	mount "umount /disk" "mount nofs - /disk" "mount memfs - /nope" "umount /sys/cells" \
 	"fswork /w/f1 20 &" "fswork /w/f2 20 > /w/f2.out &" "ls /w" "cat /sys/mounts" \
 	"swap vfs vfs" "swap memfs memfs -t memfs_adopt" "swap sysview sysview -t sysview_adopt" \

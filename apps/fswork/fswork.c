@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	uint64_t secs;
 	if (args_number("fswork", "SECONDS", argv[2], 1, 3600, &secs))
 		return ARGS_USAGE;
-	int err;
+	int err = E_OK;
 	_cleanup_(vfs_close_p) struct vfs_file *f = vfs_open(argv[1], VFS_READ | VFS_WRITE | VFS_CREATE | VFS_TRUNC, &err);
 	if (!f) {
 		kprintf("fswork: %s: %s\n", argv[1], err_str(err));
@@ -59,6 +59,7 @@ main(int argc, char **argv)
 		kprintf("fswork: /sys/namespaces: %s\n", err_str(err));
 		return 1;
 	}
+	err = E_OK; /* the opens set it only when they fail */
 	uint64_t end = tsc_ns() + secs * 1000000000ull, k = 0, sysreads = 0;
 	const char *what = NULL;
 	while (!err && tsc_ns() < end) {
