@@ -70,10 +70,11 @@ mkdir -p "$dir/root/bin" "$dir/root/proc" "$dir/root/sys" "$dir/root/dev" "$dir/
 cp "$dir/busybox" "$dir/root/bin/busybox"
 for m in $FAT_MODS; do cp "$dir/mods/$m.ko" "$dir/root/mods/"; done
 cp "$dir/linux-bench" "$dir/root/linux-bench"
-# the FAT32 disk: hdb is sdb (hda, the blank IDE disk, is sda; sdc is
-# tried too in case the scan names them otherwise), waited for up to
-# 30 s while the SCSI layer scans; linux-bench checks /fat is a vfat mount and fails its FAT32 part
-# if not
+# the FAT32 disk: whichever sd disk mounts as vfat (hda, the blank IDE
+# disk, does not; the SCSI layer probes the two asynchronously, so their
+# names can come either way), waited for up to 60 s while it scans; if
+# none does, the disks and the kernel's last messages go to the log, and
+# linux-bench, finding /fat not a vfat mount, fails its FAT32 part
 cat > "$dir/root/init" <<INIT
 #!/bin/busybox sh
 B=/bin/busybox
@@ -82,10 +83,14 @@ B=/bin/busybox
 \$B mount -t devtmpfs dev /dev
 for m in $(echo $FAT_MODS); do \$B insmod /mods/\$m.ko || echo "init: insmod \$m failed"; done
 n=0
-until \$B mount -t vfat /dev/sdb /fat 2>/dev/null || \$B mount -t vfat /dev/sdc /fat 2>/dev/null || [ \$n -ge 30 ]; do
-	n=\$((n + 1)); \$B sleep 1
+until \$B grep -q ' /fat vfat ' /proc/mounts || [ \$n -ge 60 ]; do
+	for d in /dev/sd?; do [ -b "\$d" ] && \$B mount -t vfat "\$d" /fat 2>/dev/null && break; done
+	\$B grep -q ' /fat vfat ' /proc/mounts || { n=\$((n + 1)); \$B sleep 1; }
 done
-\$B grep ' /fat ' /proc/mounts
+if \$B grep ' /fat vfat ' /proc/mounts; then :; else
+	echo "init: no vfat disk after 60 s; disks: \$(echo /dev/sd*)"
+	\$B dmesg | \$B tail -20
+fi
 exec /linux-bench </dev/console >/dev/console 2>&1
 INIT
 chmod +x "$dir/root/init"
