@@ -11,7 +11,10 @@
 # FAT and NLS drivers are modules in Debian's kernel (CONFIG_ATA_PIIX,
 # CONFIG_BLK_DEV_SD, CONFIG_VFAT_FS, CONFIG_NLS_*: =m): /init loads them
 # from the package (in dependency order, FAT_MODS below) and mounts the
-# FAT32 disk at /fat for linux-bench's FAT32 part. Prints the BENCH
+# FAT32 disk at /fat for linux-bench's FAT32 part (the log shows the
+# mount and the transfer mode libata chose for each IDE device, from
+# /sys/class/ata_device/*/xfer_mode: multiword DMA 2 for the disks, where
+# our ata cell uses PIO). Prints the BENCH
 # lines; exits non-zero if a
 # benchmark failed, the guest did not exit with success (33), or the
 # packages cannot be had.
@@ -87,6 +90,7 @@ until \$B grep -q ' /fat vfat ' /proc/mounts || [ \$n -ge 60 ]; do
 	for d in /dev/sd?; do [ -b "\$d" ] && \$B mount -t vfat "\$d" /fat 2>/dev/null && break; done
 	\$B grep -q ' /fat vfat ' /proc/mounts || { n=\$((n + 1)); \$B sleep 1; }
 done
+for f in /sys/class/ata_device/*/xfer_mode; do echo "init: \$f \$(\$B cat \$f)"; done
 if \$B grep ' /fat vfat ' /proc/mounts; then :; else
 	echo "init: no vfat disk after 60 s; disks: \$(echo /dev/sd*)"
 	\$B dmesg | \$B tail -20

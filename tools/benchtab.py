@@ -78,7 +78,7 @@ ROWS = [
      r"^BENCH fault_to_unwound_avg (\d+) us", 1, "us", None, 1, "low"),
     ("recovery", "fault to task restarted (mean)", "unwind",
      r"^BENCH fault_to_restarted_avg (\d+) us", 1e-3, "ms", None, 1, "low"),
-    ("fat32", "FAT32 sequential write, 1 MiB in 64 KiB writes (hdb, IDE PIO)", "fat32",
+    ("fat32", "FAT32 sequential write, 1 MiB in 64 KiB writes (hdb, IDE: ours PIO, Linux MWDMA2)", "fat32",
      r"^BENCH fat32_seq_write (\d+) KiB/s", 1, "KiB/s", "fat32_seq_write", 1, "high"),
     ("fat32", "FAT32 sequential read, 1 MiB in 64 KiB reads", "fat32",
      r"^BENCH fat32_seq_read (\d+) KiB/s", 1, "KiB/s", "fat32_seq_read", 1, "high"),
