@@ -289,7 +289,7 @@ bench: bootstrap
 	echo "bench: all $(words $(BENCHES)) benchmarks ran"
 
 bench-linux: bootstrap
-	@tools/bench-linux.sh $(BUILD) $(QEMU_TIMEOUT) $(QEMU_BASE)
+	@tools/bench-linux.sh $(BUILD) $(QEMU_TIMEOUT) $(QEMU_BASE) $(call QEMU_DEV_ARGS,bench-linux)
 
 # TCP bulk transfer over the e1000, host <-> OS, timed on the host
 # (tools/bench-net.sh): ours, and the Linux guest's (after bench-linux)
@@ -299,7 +299,7 @@ bench-net: bootstrap $(BUILD)/theseus.iso
 bench-net-linux: bootstrap
 	@tools/bench-net.sh $(BUILD) linux
 
-bench-compare: bootstrap $(BUILD)/theseus.iso $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan))
+bench-compare: bootstrap $(BUILD)/theseus.iso $(addprefix $(BUILD)/theseus-bench-,$(addsuffix .iso,tasks cells mem chan fat32))
 	@tools/bench-compare --rounds $(BENCH_ROUNDS) --build $(BUILD) --out $(BUILD)/bench-compare.md
 
 test: bootstrap

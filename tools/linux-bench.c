@@ -17,6 +17,8 @@
  *   heap_64B ...    glibc malloc/free pairs at 64 B, 1 KiB, 64 KiB
  *   threadtest, shbench  bench/bench_mem/heap_load.h on one pthread per
  *                   CPU, the same sequence the kernel runs
+ *   fat32_*         bench/bench_fat32's workload on the FAT32 disk /init
+ *                   mounted at /fat (linux-bench-fat.h)
  *
  * Run with "hello" as its only argument it prints the greeting and exits
  * (the exec target). Ends by exiting QEMU through isa-debug-exit (port
@@ -288,6 +290,8 @@ bench_heap_load(int shbench, const char *key)
 	       (unsigned long)(dt / 1000000), objs, n, n, (unsigned long)(objs * 1000000UL / dt));
 }
 
+#include "linux-bench-fat.h"
+
 static void
 qemu_exit(int ok)
 {
@@ -321,6 +325,7 @@ main(int argc, char **argv)
 	bench_heap(64 * 1024, "heap_64KiB");
 	bench_heap_load(0, "threadtest");
 	bench_heap_load(1, "shbench");
+	bench_fat32();
 	printf("BENCH DONE\n");
 	if (argc > 1 && !strcmp(argv[1], "--no-exit"))
 		return failed;
