@@ -223,7 +223,7 @@ check(struct manifest *m, char *why, size_t whysz)
 	return E_OK;
 }
 
-static uint32_t last_commit; /* the newest commit an evolution made (STATUS last) */
+static uint32_t last_commit CELL_CARRY(last_commit); /* the newest commit an evolution made (STATUS last) */
 
 static int
 apply_swap(struct link *l, struct manifest *m, struct evo_swap *s, char *why, size_t whysz)

@@ -1,8 +1,8 @@
 /*
  * net.c: the evolution link over TCP (port EVOLVE_TCP_PORT): the same
  * protocol as on COM2, one connection at a time. The listening socket and
- * the connection being served are static data, not owned by the task's
- * stack: when an evolution swaps this cell, cell_swap carries them into
+ * the connection being served are carried static data, not owned by the
+ * task's stack: when an evolution swaps this cell, cell_swap carries them into
  * the new copy and restarts this task there (after its answer is sent,
  * evolve_serve), and the new code goes on with the same connection - the
  * host's tools/evolve reads the rest of its answer, and can send more.
@@ -16,8 +16,9 @@
 
 #define SEC 1000000000ull
 
-static struct sock *listener;
-static struct link conn; /* conn.s: the connection being served, or NULL */
+/* carried into the new copy by a swap of this cell (CELL_CARRY) */
+static struct sock *listener CELL_CARRY(listener);
+static struct link conn CELL_CARRY(conn); /* conn.s: the connection being served, or NULL */
 
 uint64_t
 evolve_net_task(uint64_t unused)
