@@ -17,12 +17,13 @@
  *     REMOVE name
  *     PROBATION ms                 the swapped-in cells on probation (a
  *                                  fault in one rolls its swap back)
- *   COMMIT (apply) or ABORT        -> report lines ("commit #N"), DONE ...
+ *   COMMIT (apply) or ABORT        -> report lines ("swapped in ...", "stages: load N
+ *                                     verify N ... total N us", "commit #N"), DONE ...
  *   STATUS N|last                  -> COMMIT N probation|committed|rolled-back note
  *                                     [ROLLBACK stage times], DONE ...
  * State: the manifest being received (owned by the task serving the
- * request; one request is applied at a time); net.c's listening socket
- * and current connection, in static data so that they outlive a swap of
+ * request; the two links may serve requests at once); net.c's listening
+ * socket and current connection, carried static data (CELL_CARRY) that outlive a swap of
  * this cell (the task restarts into the new copy and goes on serving the
  * same connection: the evolution that swapped it gets its answer).
  */
