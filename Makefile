@@ -204,7 +204,7 @@ $(BUILD)/theseus-prio.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "sched=prio" $(BUILD) $(MODULE_CELLS)
 # make run's image: the status server starts at boot (docs/network.md)
 $(BUILD)/theseus-run.iso: $(ISO_DEPS)
-	tools/mkiso.sh $@ "httpd" $(BUILD) $(MODULE_CELLS)
+	tools/mkiso.sh $@ "httpd evolve-tcp" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test.iso: $(ISO_DEPS)
 	tools/mkiso.sh $@ "ktest" $(BUILD) $(MODULE_CELLS)
 $(BUILD)/theseus-test-prio.iso: $(ISO_DEPS)
@@ -221,14 +221,16 @@ iso: $(BUILD)/theseus.iso
 # --- commands ------------------------------------------------------------
 # COM1 is the console; COM2 is the evolution link (`make evolve`)
 EVOLVE_SOCK := $(BUILD)/evolve.sock
-# the status server (port 80 in the guest) on the host's loopback
+# the status server (port 80 in the guest) and the evolution link over TCP
+# (port 7070 in the guest) on the host's loopback
 HTTP_PORT ?= 8080
+EVOLVE_PORT ?= 7070
 run: bootstrap $(BUILD)/theseus-run.iso
 	@rm -f $(EVOLVE_SOCK)
-	@echo "status page: http://127.0.0.1:$(HTTP_PORT)/ (HTTP_PORT=... to change)"
+	@echo "status page: http://127.0.0.1:$(HTTP_PORT)/ (HTTP_PORT=... to change); make evolve EVOLVE_TCP=127.0.0.1:$(EVOLVE_PORT) evolves over TCP"
 	$(QEMU) $(QEMU_MACHINE) -cdrom $(BUILD)/theseus-run.iso -display none \
 		-serial mon:stdio -serial unix:$(EVOLVE_SOCK),server=on,wait=off \
-		$(shell NET_HOSTFWD=tcp:127.0.0.1:$(HTTP_PORT)-:80 tools/qemu-devices.sh $(BUILD)/disks/run)
+		$(shell NET_HOSTFWD="tcp:127.0.0.1:$(HTTP_PORT)-:80 tcp:127.0.0.1:$(EVOLVE_PORT)-:7070" tools/qemu-devices.sh $(BUILD)/disks/run)
 
 # the same with a window: the framebuffer terminal (fbterm) and the PS/2
 # keyboard, beside the serial console here (README, "With a window")
@@ -246,9 +248,11 @@ test-devices-input: $(BUILD)/theseus.iso
 
 # rebuild, then send what changed to the OS that `make run` is running;
 # TRANSFER=fn[,fn...] adds transfer functions for the kernel cells swapped;
-# PROBATION=ms keeps the old cells until then, a fault rolling the swap back
+# PROBATION=ms keeps the old cells until then, a fault rolling the swap back;
+# EVOLVE_TCP=127.0.0.1:PORT sends over TCP (make run forwards EVOLVE_PORT)
+# through the e1000 instead of COM2
 evolve: cells
-	@tools/evolve --sock $(EVOLVE_SOCK) --cells $(BUILD)/cells $(if $(TRANSFER),--transfer $(TRANSFER)) $(if $(PROBATION),--probation $(PROBATION)) $(MODULE_CELLS)
+	@tools/evolve $(if $(EVOLVE_TCP),--tcp $(EVOLVE_TCP),--sock $(EVOLVE_SOCK)) --cells $(BUILD)/cells $(if $(TRANSFER),--transfer $(TRANSFER)) $(if $(PROBATION),--probation $(PROBATION)) $(MODULE_CELLS)
 
 debug: bootstrap $(BUILD)/theseus.iso
 	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x tools/gdbinit"

@@ -6,6 +6,9 @@ Talks only to 127.0.0.1 (ports QEMU forwards to the guest).
                            answer did not come back through QEMU's restricted user net)
   send PORT BYTES          TCP: send BYTES, then wait for the guest to close; print the rate
   recv PORT [BYTES]        TCP: read to the end (or BYTES); print bytes and the rate
+  records PORT N MS        TCP to an echo: N numbered records ("record 00000042"), one
+                           every MS ms, while a reader checks the echo: prints how many
+                           came back, and how many were lost, duplicated or out of order
   json URL                 GET URL, check it parses as JSON, print a summary
   graph URL DOM            the number of cells at URL/cells, checked against
                            chromium's DOM dump of the page (DOM): prints the count
@@ -21,6 +24,51 @@ def connect(port):
             if time.time() > deadline:
                 raise
             time.sleep(0.5)
+
+def records(port, n, gap):
+    """numbered records through an echo; the echo is checked as it arrives"""
+    s = connect(port)
+    s.settimeout(60)
+    seen = {"back": 0, "lost": 0, "dup": 0, "order": 0, "bad": 0}
+    def reader():
+        buf, want = b"", 0
+        while True:
+            try:
+                d = s.recv(65536)
+            except OSError:
+                return
+            if not d:
+                return
+            buf += d
+            while b"\n" in buf:
+                ln, buf = buf.split(b"\n", 1)
+                w = ln.split()
+                if len(w) != 2 or w[0] != b"record" or not w[1].isdigit():
+                    seen["bad"] += 1
+                    continue
+                k = int(w[1])
+                seen["back"] += 1
+                if k == want:
+                    want += 1
+                elif k > want:
+                    seen["lost"] += k - want
+                    want = k + 1
+                elif k == want - 1:
+                    seen["dup"] += 1
+                else:
+                    seen["order"] += 1
+    import threading
+    th = threading.Thread(target=reader)
+    th.start()
+    t0 = time.time()
+    for i in range(n):
+        s.sendall(b"record %08d\n" % i)
+        time.sleep(gap)
+    s.shutdown(socket.SHUT_WR)
+    th.join()
+    print("records: %d sent in %.1f s, %d echoed back; %d lost, %d duplicated, %d out of order, %d malformed"
+          % (n, time.time() - t0, seen["back"], seen["lost"], seen["dup"], seen["order"], seen["bad"]))
+    return 0 if seen["back"] == n and not (seen["lost"] or seen["dup"] or seen["order"] or seen["bad"]) else 1
 
 def main():
     cmd = sys.argv[1]
@@ -59,6 +107,8 @@ def main():
         dt = time.time() - t0
         print("host sent %d bytes in %.3f s: %d KB/s" % (n, dt, n / dt / 1000))
         return 0
+    if cmd == "records":
+        return records(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]) / 1000)
     if cmd == "recv":
         s = connect(int(sys.argv[2]))
         want = int(sys.argv[3]) if len(sys.argv) > 3 else None

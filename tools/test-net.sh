@@ -7,6 +7,11 @@
 #     over TCP with the host, a UDP datagram from it, bulk TCP both ways (rates in the
 #     log), every JSON document with curl, the page in headless Chromium
 #     (DOM dump: the graph has a node per cell; a screenshot).
+#     Case study 9.1(c): while numbered records stream through an echo in
+#     the OS, tools/evolve --tcp (over the same e1000) swaps the e1000
+#     cell and the evolve cell that receives the evolution; the answer
+#     comes back on the same connection, no record is lost, duplicated or
+#     reordered, and the stage times are logged.
 #  2. two instances on a QEMU socket network (127.0.0.1): static
 #     addresses, ping, a UDP and a TCP echo from one to the other.
 # Last line: RESULT net <passed> <failed>.
@@ -19,16 +24,23 @@ out=build/net
 mkdir -p "$out"
 # free ports on the host's loopback (the machine is shared)
 ports=$(python3 -c 'import socket
-ss=[socket.socket() for _ in range(6)]
+ss=[socket.socket() for _ in range(8)]
 [s.bind(("127.0.0.1",0)) for s in ss]
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 set -- $ports
-HTTP=$1 ECHO=$2 UDP=$3 BULKIN=$4 BULKOUT=$5 SOCKNET=$6
+HTTP=$1 ECHO=$2 UDP=$3 BULKIN=$4 BULKOUT=$5 SOCKNET=$6 EVO=$7 REC=$8
 BULK=${NET_BULK_BYTES:-4000000}
 URL=http://127.0.0.1:$HTTP
 H="python3 tools/net-host.py"
 CHROME="chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync --disable-default-apps --virtual-time-budget=20000"
-NET_HOSTFWD="tcp:127.0.0.1:$HTTP-:80 tcp:127.0.0.1:$ECHO-:7001 udp:127.0.0.1:$UDP-:7002 tcp:127.0.0.1:$BULKIN-:7003 tcp:127.0.0.1:$BULKOUT-:7004" \
+# case study (c): edited copies of the e1000 and evolve cells
+evo=build/evolve-net
+rm -rf "$evo"
+tools/evolve-variant.sh "$evo" kernel/drivers/e1000 's/-descriptor rings"/-descriptor rings (evolved copy)"/' &&
+tools/evolve-variant.sh "$evo" kernel/cells/evolve 's/going on with the connection in the new code/going on with the connection in the new code (evolved copy)/' ||
+	echo "  (could not build the case study's variants)"
+EVOTCP="tools/evolve --tcp 127.0.0.1:$EVO --cells $evo --manifest $out/evolve-manifest.txt --timeout 120"
+NET_HOSTFWD="tcp:127.0.0.1:$EVO-:7070 tcp:127.0.0.1:$REC-:7005 tcp:127.0.0.1:$HTTP-:80 tcp:127.0.0.1:$ECHO-:7001 udp:127.0.0.1:$UDP-:7002 tcp:127.0.0.1:$BULKIN-:7003 tcp:127.0.0.1:$BULKOUT-:7004" \
 tools/run-commands --iso build/theseus-run.iso --timeout 120 \
 	"~serving the status page on TCP port 80" "net" "ping -c 3 10.0.2.2" "ping -c 2 10.0.2.15" \
 	"nc -l 7001 -e -w 20 &" "!$H echo $ECHO 'hello over TCP'" \
@@ -36,6 +48,10 @@ tools/run-commands --iso build/theseus-run.iso --timeout 120 \
 	"nc 10.0.2.15 7009" "nc 192.168.77.1 80" "nc -l 0" \
 	"nc -l 7003 -c &" "!$H send $BULKIN $BULK" "~nc: received [0-9]+ bytes" \
 	"nc -l 7004 -n $BULK &" "!$H recv $BULKOUT" "~nc: sent [0-9]+ bytes" \
+	"nc -l 7005 -e -w 60 &" "!($H records $REC 1500 10 > $out/records.log 2>&1 &); sleep 4" \
+	"!$EVOTCP e1000 evolve > $out/evolve-tcp.log 2>&1; cat $out/evolve-tcp.log" \
+	"!for i in \$(seq 120); do grep -q '^records:' $out/records.log && break; sleep 1; done; cat $out/records.log" \
+	"!$EVOTCP --status last" "!$EVOTCP e1000 evolve" \
 	"nc -l 7003 -c &" "!($H send $BULKIN 12000000 > $out/fault-nic.log 2>&1 &); sleep 1" "net fault nic" \
 	"~nc: received 12000000 bytes" "nc -l 7003 -c &" "!($H send $BULKIN 10000000 > $out/fault-stack.log 2>&1 &); sleep 1" \
 	"net fault stack" "~nc: received 10000000 bytes" "faults" "!cat $out/fault-nic.log $out/fault-stack.log" \
@@ -60,6 +76,16 @@ check bad_port "^nc: bad port '0'"
 check bulk_host_to_os "^nc: received $BULK bytes in [0-9]+ ms: [0-9]+ KB/s"
 check bulk_os_to_host "^\[host\] host received $BULK bytes in"
 check bulk_in_sequence "^nc: 0 bytes out of sequence"
+# case study (c): the evolution over TCP while the records stream
+check evo_tcp_swapped '^\[host\]   OS: swapped in kernel: e1000,evolve -> e1000,evolve \('
+check evo_tcp_stages '^\[host\]   OS: stages: load [0-9]+ verify [0-9]+ quiesce [0-9]+ rewrite [0-9]+ deps [0-9]+ transfer [0-9]+ cleanup [0-9]+ pause [0-9]+ total [0-9]+ us$'
+check evo_tcp_restarted '^\[host\]   OS: [1-9][0-9]* task\(s\) restarted into the new code'
+check evo_tcp_answer_after_self_swap '^\[host\] evolve: applied \([0-9]+ bytes sent'
+check evo_tcp_same_connection 'network link: going on with the connection in the new code \(evolved copy\)'
+check evo_tcp_status_after '^\[host\] evolve: commit #[0-9]+ committed'
+check evo_tcp_second_run_unchanged '^\[host\] evolve: nothing to do: the running system matches the build'
+check evo_tcp_records_whole '^\[host\] records: 1500 sent in [0-9.]+ s, 1500 echoed back; 0 lost, 0 duplicated, 0 out of order, 0 malformed'
+grep -E '^\[host\]   OS: (stages|swapped in)|^\[host\] records:' "$log" | sed 's/^/  case study (c): /'
 # faults under traffic: the e1000's interrupt handler (its cell reloaded,
 # the device reset) and tcpip_thread (restarted); the stream goes on
 check fault_nic_recovered '^    -> vector 0x40: reloaded e1000 in [0-9]+ us .*device reset'

@@ -14,6 +14,7 @@
 #include "heap.h"
 #include "klibc.h"
 #include "logger.h"
+#include "multiboot2.h"
 #include "task.h"
 
 #define MAX_OBJ 48
@@ -55,7 +56,7 @@ manifest_drop(struct manifest *m)
 DEFINE_DROP(struct manifest, manifest_drop)
 
 /* a report line, to the host and on the console */
-#define say(...) do { link_printf(__VA_ARGS__); link_printf("\n"); log_info(__VA_ARGS__); } while (0)
+#define say(l, ...) do { link_printf(l, __VA_ARGS__); link_printf(l, "\n"); log_info(__VA_ARGS__); } while (0)
 
 /* split at spaces in place; returns the word count */
 static size_t
@@ -115,21 +116,22 @@ str_split_commas(char *s, const char **out, size_t max)
 }
 
 static void
-inventory(void)
+inventory(struct link *l)
 {
-	static const char *mods[256];
-	size_t n = cell_modules(mods, ARRAY_SIZE(mods));
+	enum { MAX_MODS = 256 };
+	_cleanup_(kfreep) const char **mods = kmalloc(MAX_MODS * sizeof(*mods)); /* two links may ask at once */
+	size_t n = mods ? cell_modules(mods, MAX_MODS) : 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h;
 		if (!cell_module_hash(mods[i], &h))
-			link_printf("MODULE %s %016lx %d\n", mods[i], h, cell_module_is_app(mods[i]));
+			link_printf(l, "MODULE %s %016lx %d\n", mods[i], h, cell_module_is_app(mods[i]));
 	}
 	struct cell_ns *nss[] = { cell_ns_kernel(), cell_ns_apps() };
 	for (size_t k = 0; k < ARRAY_SIZE(nss); k++)
 		for (struct cell *c = cell_ns_first(nss[k]); c; c = c->next)
-			link_printf("CELL %s %s %016lx %d\n", cell_ns_name(nss[k]), c->name, c->obj_hash,
+			link_printf(l, "CELL %s %s %016lx %d\n", cell_ns_name(nss[k]), c->name, c->obj_hash,
 				    c->nano_core);
-	link_printf("END\n");
+	link_printf(l, "END\n");
 }
 
 static struct evo_obj *
@@ -140,7 +142,7 @@ find_obj(struct manifest *m, const char *name)
 
 /* OBJECT name size hash app, then the bytes */
 static int
-receive_object(struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
+receive_object(struct link *l, struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
 {
 	uint64_t size, hash, app;
 	if (nw != 5 || str_to_u64(w[2], 10, MAX_OBJ_SIZE, &size) || str_to_u64(w[3], 16, UINT64_MAX, &hash) ||
@@ -158,7 +160,7 @@ receive_object(struct manifest *m, char **w, size_t nw, char *why, size_t whysz)
 		snprintf(why, whysz, "OBJECT %s: out of memory for %lu bytes", w[1], size);
 		return E_NOMEM;
 	}
-	if (!link_read_bytes(data, size, BYTE_TIMEOUT_NS)) {
+	if (!link_read_bytes(l, data, size, BYTE_TIMEOUT_NS)) {
 		snprintf(why, whysz, "OBJECT %s: the host stopped sending", w[1]);
 		return E_TIMEDOUT;
 	}
@@ -221,10 +223,24 @@ check(struct manifest *m, char *why, size_t whysz)
 	return E_OK;
 }
 
-static uint32_t last_commit; /* the newest commit an evolution made (STATUS last) */
+/* the newest commit an evolution made (STATUS last): the newest commit in
+ * the history labelled "evolve", among the 16 newest (not a variable here:
+ * an evolution that swaps this cell gets its commit id after its state was
+ * carried into the new copy) */
+static uint32_t
+last_commit(void)
+{
+	enum { LOOK = 16 };
+	_cleanup_(kfreep) struct commit_info *c = kmalloc(LOOK * sizeof(*c));
+	size_t n = c ? cell_commits(NULL, c, LOOK) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(c[i].label, "evolve"))
+			return c[i].id;
+	return 0;
+}
 
 static int
-apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
+apply_swap(struct link *l, struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 {
 	struct swap_request rq = { .ns = ns_named(s->ns) };
 	char olds[sizeof(s->olds)], news[sizeof(s->news)], tr[sizeof(s->transfers)];
@@ -253,16 +269,17 @@ apply_swap(struct manifest *m, struct evo_swap *s, char *why, size_t whysz)
 		snprintf(why, whysz, "%s", ce.msg);
 		return err;
 	}
-	say("swapped in %s: %s -> %s (%zu relocations rewritten, %zu data sections carried; pause %lu us, total %lu us)",
+	say(l, "swapped in %s: %s -> %s (%zu relocations rewritten, %zu data sections carried; pause %lu us, total %lu us)",
 	    s->ns, s->olds, s->news, t.relocs, t.data_copied, t.pause / 1000, t.total / 1000);
+	say(l, "stages: load %lu verify %lu quiesce %lu rewrite %lu deps %lu transfer %lu cleanup %lu pause %lu total %lu us",
+	    t.load / 1000, t.verify / 1000, t.quiesce / 1000, t.rewrite / 1000, t.deps / 1000, t.transfer / 1000,
+	    t.cleanup / 1000, t.pause / 1000, t.total / 1000);
 	if (t.restarted)
-		say("%zu task(s) restarted into the new code", t.restarted);
+		say(l, "%zu task(s) restarted into the new code", t.restarted);
 	if (t.stale)
-		say("still running the old code (not restartable): %s", t.stale_names);
+		say(l, "still running the old code (not restartable): %s", t.stale_names);
 	if (t.commit)
-		last_commit = t.commit;
-	if (t.commit)
-		say("commit #%u%s", t.commit, m->probation_ms ? ", on probation (STATUS tells how it ends)" : "");
+		say(l, "commit #%u%s", t.commit, m->probation_ms ? ", on probation (STATUS tells how it ends)" : "");
 	return E_OK;
 }
 
@@ -324,7 +341,7 @@ link_check(struct manifest *m, char *why, size_t whysz)
 }
 
 static int
-apply(struct manifest *m, char *why, size_t whysz)
+apply(struct link *l, struct manifest *m, char *why, size_t whysz)
 {
 	int err = check(m, why, whysz);
 	if (!err)
@@ -332,7 +349,7 @@ apply(struct manifest *m, char *why, size_t whysz)
 	if (err)
 		return err;
 	for (size_t i = 0; i < m->nswap; i++) {
-		err = apply_swap(m, &m->swap[i], why, whysz);
+		err = apply_swap(l, m, &m->swap[i], why, whysz);
 		if (err)
 			return err; /* this swap changed nothing; earlier ones stand */
 	}
@@ -344,7 +361,7 @@ apply(struct manifest *m, char *why, size_t whysz)
 			return err;
 		}
 		o->data = NULL; /* the module table owns it now */
-		say("staged %s (%zu bytes): later loads use the new object", o->name, o->size);
+		say(l, "staged %s (%zu bytes): later loads use the new object", o->name, o->size);
 	}
 	for (size_t i = 0; i < m->nremove; i++) {
 		const char *name = m->remove[i];
@@ -362,22 +379,22 @@ apply(struct manifest *m, char *why, size_t whysz)
 			snprintf(why, whysz, "REMOVE %s: %s", name, err_str(err));
 			return err;
 		}
-		say("removed %s", name);
+		say(l, "removed %s", name);
 	}
 	return E_OK;
 }
 
 /* one manifest, from BEGIN to COMMIT/ABORT */
 static void
-session(void)
+session(struct link *l)
 {
 	_cleanup_(manifest_drop_p) struct manifest *m = KNEW(struct manifest);
 	char why[200] = "";
 	int err = m ? E_OK : E_NOMEM;
 	if (!m)
 		snprintf(why, sizeof(why), "out of memory");
-	static char line[700];
-	while (link_read_line(line, sizeof(line), BYTE_TIMEOUT_NS)) {
+	char *line = l->scratch;
+	while (link_read_line(l, line, sizeof(l->scratch), BYTE_TIMEOUT_NS)) {
 		char shown_buf[200];
 		if (!err && !is_text(line)) {
 			err = E_FORMAT;
@@ -390,17 +407,17 @@ session(void)
 		if (!nw)
 			continue;
 		if (!strcmp(w[0], "ABORT")) {
-			link_printf("DONE ERR aborted by the host; nothing changed\n");
+			link_printf(l, "DONE ERR aborted by the host; nothing changed\n");
 			return;
 		}
 		if (!strcmp(w[0], "COMMIT")) {
 			if (!err)
-				err = apply(m, why, sizeof(why));
+				err = apply(l, m, why, sizeof(why));
 			if (err) {
-				link_printf("DONE ERR %s\n", why);
+				link_printf(l, "DONE ERR %s\n", why);
 				log_warn("evolution failed: %s", why);
 			} else {
-				link_printf("DONE OK\n");
+				link_printf(l, "DONE OK\n");
 				log_info("evolution applied");
 			}
 			return;
@@ -408,7 +425,7 @@ session(void)
 		if (err)
 			continue; /* read the rest of the manifest, then report */
 		if (!strcmp(w[0], "OBJECT")) {
-			err = receive_object(m, w, nw, why, sizeof(why));
+			err = receive_object(l, m, w, nw, why, sizeof(why));
 			if (err == E_TIMEDOUT)
 				break; /* the host stopped in the middle of an object */
 		} else if (!strcmp(w[0], "SWAP") && nw == 5 && m->nswap < MAX_SWAP) {
@@ -436,62 +453,82 @@ session(void)
 	char cut[260];
 	snprintf(cut, sizeof(cut), "the manifest was cut short (%s); nothing changed",
 		 err ? why : "no COMMIT within 10 s");
-	link_printf("DONE ERR %s\n", cut);
+	link_printf(l, "DONE ERR %s\n", cut);
 	log_warn("evolution failed: %s", cut);
 }
 
 /* STATUS id|last: how a commit went (a probation ends committed or rolled back) */
 static void
-status(const char *arg)
+status(struct link *l, const char *arg)
 {
 	uint64_t id;
-	static struct commit_info ci;
+	_cleanup_(kfreep) struct commit_info *ci = KNEW(struct commit_info);
 	cell_probation_tick();
 	if (!strcmp(arg, "last"))
-		id = last_commit;
+		id = last_commit();
 	else if (str_to_u64(arg, 10, UINT32_MAX, &id))
 		id = 0;
-	if (!id || cell_commit_get((uint32_t)id, &ci)) {
-		link_printf("DONE ERR no commit '%s' in the history\n", arg);
+	if (!ci) {
+		link_printf(l, "DONE ERR out of memory\n");
 		return;
 	}
-	link_printf("COMMIT %u %s %s\n", ci.id, ci.outcome == COMMIT_PROBATION ? "probation"
-					    : ci.outcome == COMMIT_ROLLED_BACK ? "rolled-back" : "committed",
-		    ci.note[0] ? ci.note : "-");
-	if (ci.outcome == COMMIT_ROLLED_BACK)
-		link_printf("ROLLBACK load %lu verify %lu quiesce %lu rewrite %lu deps %lu transfer %lu cleanup %lu pause %lu total %lu us\n",
-			    ci.back.load / 1000, ci.back.verify / 1000, ci.back.quiesce / 1000, ci.back.rewrite / 1000,
-			    ci.back.deps / 1000, ci.back.transfer / 1000, ci.back.cleanup / 1000, ci.back.pause / 1000,
-			    ci.back.total / 1000);
-	link_printf("DONE OK\n");
+	if (!id || cell_commit_get((uint32_t)id, ci)) {
+		link_printf(l, "DONE ERR no commit '%s' in the history\n", arg);
+		return;
+	}
+	link_printf(l, "COMMIT %u %s %s\n", ci->id, ci->outcome == COMMIT_PROBATION ? "probation"
+					    : ci->outcome == COMMIT_ROLLED_BACK ? "rolled-back" : "committed",
+		    ci->note[0] ? ci->note : "-");
+	if (ci->outcome == COMMIT_ROLLED_BACK)
+		link_printf(l, "ROLLBACK load %lu verify %lu quiesce %lu rewrite %lu deps %lu transfer %lu cleanup %lu pause %lu total %lu us\n",
+			    ci->back.load / 1000, ci->back.verify / 1000, ci->back.quiesce / 1000, ci->back.rewrite / 1000,
+			    ci->back.deps / 1000, ci->back.transfer / 1000, ci->back.cleanup / 1000, ci->back.pause / 1000,
+			    ci->back.total / 1000);
+	link_printf(l, "DONE OK\n");
 }
 
-static uint64_t
+/* Kills wait until the answer is sent: a swap of this cell restarts the
+ * task serving the request into the new copy, when the request is done.
+ * The two links may serve requests at once: each session owns its
+ * manifest, cell_swap and the module table lock for themselves (no lock
+ * here: a held one would be carried locked into the new copy) */
+
+void
+evolve_serve(struct link *l, char *line)
+{
+	task_shield_kills();
+	if (!strcmp(line, "HELLO"))
+		inventory(l);
+	else if (!strcmp(line, "BEGIN"))
+		session(l);
+	else if (!strncmp(line, "STATUS ", 7))
+		status(l, line + 7);
+	else if (line[0]) {
+		char buf[200];
+		link_printf(l, "DONE ERR unknown request '%s' (HELLO, BEGIN or STATUS id)\n",
+			    shown(line, buf, sizeof(buf)));
+	}
+	task_unshield_kills();
+}
+
+static struct link com2; /* s == NULL: COM2 */
+
+uint64_t
 evolve_task(uint64_t unused)
 {
 	static char line[256];
-	for (;;) {
-		if (!link_read_line(line, sizeof(line), 0))
-			continue;
-		if (!strcmp(line, "HELLO"))
-			inventory();
-		else if (!strcmp(line, "BEGIN"))
-			session();
-		else if (!strncmp(line, "STATUS ", 7))
-			status(line + 7);
-		else if (line[0]) {
-			char buf[200];
-			link_printf("DONE ERR unknown request '%s' (HELLO, BEGIN or STATUS id)\n",
-				    shown(line, buf, sizeof(buf)));
-		}
-	}
+	for (;;)
+		if (link_read_line(&com2, line, sizeof(line), 0))
+			evolve_serve(&com2, line);
 	return 0;
 }
 
 void
 evolve_start(const char *cmdline)
 {
-	if (!link_init()) {
+	if (mb2_cmdline_has(cmdline, "evolve-tcp"))
+		evolve_net_start();
+	if (!link_com2_init()) {
 		/* absent devices cost nothing: no task polls a missing UART */
 		log_info("no UART on COM2: no evolution link (make run provides one)");
 		return;

@@ -1,16 +1,18 @@
 /*
- * link.c: the host link on COM2. Polled (the UART's interrupt is not
+ * link.c: the host links. COM2 is polled (the UART's interrupt is not
  * routed): while idle the task looks every few milliseconds; while bytes
- * flow it reads them as fast as the UART delivers them.
+ * flow it reads them as fast as the UART delivers them. A TCP link reads
+ * through a small buffer from its socket (kernel/net/sock), which blocks.
  */
 #include "evolve.h"
 #include "fmt.h"
 #include "serial.h"
+#include "sock.h"
 #include "task.h"
 #include "tsc.h"
 
 bool
-link_init(void)
+link_com2_init(void)
 {
 	if (!serial_present(COM2))
 		return false;
@@ -18,9 +20,9 @@ link_init(void)
 	return true;
 }
 
-/* next byte, or -1 once the deadline passes (UINT64_MAX: never) */
+/* next byte from COM2, or -1 once the deadline passes (UINT64_MAX: never) */
 static int
-next_byte(uint64_t deadline)
+com2_byte(uint64_t deadline)
 {
 	for (unsigned idle = 0;; idle++) {
 		int c = serial_getc_nowait(COM2);
@@ -35,6 +37,38 @@ next_byte(uint64_t deadline)
 	}
 }
 
+/* next byte from the socket; -1 at the deadline, at the end of the stream
+ * or on an error (the last two close the link) */
+static int
+sock_byte(struct link *l, uint64_t deadline)
+{
+	if (l->off < l->len)
+		return l->buf[l->off++];
+	if (l->closed)
+		return -1;
+	uint64_t now = tsc_ns();
+	if (deadline != UINT64_MAX && now >= deadline)
+		return -1;
+	size_t got = 0;
+	int err = sock_recv(l->s, l->buf, sizeof(l->buf), &got,
+			    deadline == UINT64_MAX ? SOCK_FOREVER : deadline - now);
+	if (err == E_TIMEDOUT)
+		return -1;
+	if (err || !got) {
+		l->closed = true;
+		return -1;
+	}
+	l->off = 1;
+	l->len = got;
+	return l->buf[0];
+}
+
+static int
+next_byte(struct link *l, uint64_t deadline)
+{
+	return l->s ? sock_byte(l, deadline) : com2_byte(deadline);
+}
+
 static uint64_t
 deadline_of(uint64_t timeout_ns)
 {
@@ -42,12 +76,12 @@ deadline_of(uint64_t timeout_ns)
 }
 
 bool
-link_read_line(char *buf, size_t size, uint64_t timeout_ns)
+link_read_line(struct link *l, char *buf, size_t size, uint64_t timeout_ns)
 {
 	uint64_t deadline = deadline_of(timeout_ns);
 	size_t n = 0;
 	for (;;) {
-		int c = next_byte(deadline);
+		int c = next_byte(l, deadline);
 		if (c < 0)
 			return false;
 		if (c == '\n')
@@ -60,12 +94,12 @@ link_read_line(char *buf, size_t size, uint64_t timeout_ns)
 }
 
 bool
-link_read_bytes(void *buf, size_t n, uint64_t timeout_ns)
+link_read_bytes(struct link *l, void *buf, size_t n, uint64_t timeout_ns)
 {
 	uint64_t deadline = deadline_of(timeout_ns);
 	uint8_t *p = buf;
 	for (size_t i = 0; i < n; i++) {
-		int c = next_byte(deadline);
+		int c = next_byte(l, deadline);
 		if (c < 0)
 			return false;
 		p[i] = (uint8_t)c;
@@ -74,7 +108,7 @@ link_read_bytes(void *buf, size_t n, uint64_t timeout_ns)
 }
 
 void
-link_printf(const char *fmt, ...)
+link_printf(struct link *l, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -83,5 +117,10 @@ link_printf(const char *fmt, ...)
 	va_end(ap);
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
-	serial_write(COM2, line, n);
+	if (!l->s) {
+		serial_write(COM2, line, n);
+		return;
+	}
+	if (!l->closed && sock_send(l->s, line, n, NULL, 10 * 1000000000ull))
+		l->closed = true; /* the host went away: the rest is only logged */
 }

@@ -290,6 +290,16 @@ task_kill_as(struct task *t, const char *reason, enum task_kill_how how)
 		return E_PERM;
 	if (how != TASK_KILL_DIE && how != TASK_KILL_RECOVER)
 		return E_INVAL;
+	if (t == task_current() && t->kill_shield) {
+		/* the task kills itself in a shielded section (a swap of its own
+		 * cell restarting it): the kill waits for the section's end,
+		 * and the section finishes undisturbed (it answers its caller) */
+		if (!t->self_kill) {
+			t->self_kill = (uint32_t)how;
+			strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
+		}
+		return E_OK;
+	}
 	uint32_t none = 0;
 	if (!__atomic_compare_exchange_n(&t->kill_pending, &none, (uint32_t)how, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))

@@ -95,6 +95,9 @@ struct task {
 	volatile uint32_t kill_pending; /* 0, or the enum task_kill_how of the kill on its way */
 	bool unwinding;
 	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
+	uint32_t self_kill;            /* how of a kill the task made of itself while shielded: it
+	                                  is pending once the shielded section ends (its waits
+	                                  until then are not interrupted) */
 	uint64_t (*restart_entry)(uint64_t); /* task_restart_into: spawn again here */
 	struct task *all_next, *all_prev;
 	struct task *all_zombie_next;  /* on its CPU's list of exited tasks */
@@ -175,7 +178,8 @@ enum task_kill_how {
 int task_kill_as(struct task *t, const char *reason, enum task_kill_how how) __must_check;
 /* restart a restartable task into new code: it is killed (unwinding from
  * its next delivery point - a wait, or the end of a kill-shielded section -
- * so it releases everything) and spawned again with the same builder but
+ * so it releases everything; the current task, in a shielded section, at
+ * the end of the section, its waits until then not interrupted) and spawned again with the same builder but
  * this entry, whose cell it then holds. A swap does this for the tasks whose
  * entry was in a replaced cell (their state lives in the state_db).
  * E_INVAL if t is not restartable, E_NOENT if it already finished. */

@@ -174,6 +174,12 @@ task_shield_kills(void)
 void
 task_unshield_kills(void)
 {
-	task_current()->kill_shield--;
+	struct task *t = task_current();
+	if (!--t->kill_shield && t->self_kill) {
+		uint32_t none = 0;
+		(void)__atomic_compare_exchange_n(&t->kill_pending, &none, t->self_kill, false, __ATOMIC_ACQ_REL,
+						  __ATOMIC_ACQUIRE);
+		t->self_kill = 0;
+	}
 	task_check_kill();
 }
