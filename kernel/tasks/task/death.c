@@ -415,10 +415,22 @@ frames_of_unsafe(struct task *t, struct frame_query *q)
 			f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15, f->rip } };
 		n = unwind_backtrace(&r, true, pcs, ARRAY_SIZE(pcs));
 	} else {
-		uint64_t rsp = t == task_current() ? (uint64_t)(uintptr_t)__builtin_frame_address(0) : t->saved_rsp;
-		if (!stack_may_hold(t, rsp, 0, q))
+		/* switched out: unless it is switched in meanwhile (another CPU
+		 * may resume it while its stack is read, and run on in an old
+		 * cell: then nothing read here can be trusted) */
+		bool other = t != task_current();
+		uint64_t gen = __atomic_load_n(&t->switched_in_at, __ATOMIC_ACQUIRE);
+		uint64_t rsp = other ? t->saved_rsp : (uint64_t)(uintptr_t)__builtin_frame_address(0);
+		bool may = stack_may_hold(t, rsp, 0, q);
+		if (may)
+			n = task_backtrace(t, pcs, ARRAY_SIZE(pcs));
+		if (other && (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) ||
+			      __atomic_load_n(&t->switched_in_at, __ATOMIC_ACQUIRE) != gen)) {
+			all_results(q, -1);
 			return;
-		n = task_backtrace(t, pcs, ARRAY_SIZE(pcs));
+		}
+		if (!may)
+			return;
 	}
 
 	for (size_t i = 0; i < n; i++)
