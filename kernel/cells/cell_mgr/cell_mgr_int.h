@@ -103,6 +103,13 @@ int cell_array_grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first
 /* fill why (if not NULL) with the message and return err (fmt.h) */
 #define cell_errf(why, err, ...) FMT_ERRF(why, err, __VA_ARGS__)
 
+/* retired.c: the cells swaps took out, until cell_reclaim frees them
+ * (writer lock); swap.c's frame check, which the reclaim uses too */
+void retired_add(struct cell *c);
+bool retired_has(const struct cell *c);
+void retired_take(struct cell *c);
+extern void (*swap_frame_check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result);
+
 /* history.c, from cell_swap under the writer lock: a first commit of ns
  * (its manifest before any evolution), and a committed swap */
 void history_base(struct cell_ns *ns);

@@ -33,9 +33,8 @@
 
 static int (*quiesce_stop)(uint64_t bound_ns, bool *irq, uint32_t *missing);
 static void (*quiesce_resume)(bool);
-static void (*frame_check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result);
-static struct cell *retired; /* linked through ->next; writer lock */
-static size_t nretired;
+void (*swap_frame_check)(const uint64_t *lo, const uint64_t *hi, size_t n, int *result);
+#define frame_check swap_frame_check
 static uint32_t pause_bound_ms = 2000; /* every CPU parked within this, or no swap */
 
 uint32_t
@@ -369,9 +368,7 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 			c->next = NULL;
 			continue;
 		}
-		c->next = retired; /* in the pause: no reader is walking ns->cells */
-		retired = c;
-		nretired++;
+		retired_add(c); /* in the pause: no reader is walking ns->cells */
 	}
 	while (p->tmp->cells) {
 		struct cell *n = p->tmp->cells;
@@ -405,10 +402,7 @@ reinstate(struct cell_ns *tmp, struct cell *const *cells, size_t n, struct cell_
 {
 	size_t nsyms = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct cell **pp = &retired;
-		while (*pp && *pp != cells[i])
-			pp = &(*pp)->next;
-		if (!*pp || cells[i]->magic != CELL_MAGIC || !cells[i]->kept_until)
+		if (!retired_has(cells[i]) || cells[i]->magic != CELL_MAGIC || !cells[i]->kept_until)
 			return cell_errf(why, E_NOENT, "rollback: the old cell %s is no longer kept", cells[i]->name);
 		nsyms += cells[i]->nsyms;
 	}
@@ -416,12 +410,7 @@ reinstate(struct cell_ns *tmp, struct cell *const *cells, size_t n, struct cell_
 		return cell_errf(why, E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct cell *c = cells[i];
-		for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
-			if (*pp == c) {
-				*pp = c->next;
-				nretired--;
-				break;
-			}
+		retired_take(c);
 		c->ns = tmp;
 		c->next = tmp->cells;
 		tmp->cells = c;
@@ -445,9 +434,7 @@ drop_tmp(struct plan *p, const struct swap_request *rq)
 		struct cell *c = p->tmp->cells;
 		meta_ns_remove(p->tmp, c);
 		c->ns = rq->ns;
-		c->next = retired;
-		retired = c;
-		nretired++;
+		retired_add(c);
 	}
 	struct cell_error ignore;
 	int e2 = cell_ns_destroy(p->tmp, &ignore);
@@ -708,84 +695,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	return E_OK;
 }
 
-/* in use other than by a task's frames */
-static bool
-held(struct cell *c)
-{
-	if (__atomic_load_n(&c->users, __ATOMIC_ACQUIRE) || __atomic_load_n(&c->pins, __ATOMIC_ACQUIRE))
-		return true;
-	if (c->kept_until && tsc_ns() < c->kept_until)
-		return true; /* kept for a rollback (history.c) */
-	for (size_t i = 0; i < c->nsections; i++)
-		if (c->sections[i].deps_in)
-			return true;
-	return false;
-}
-
-#define RECLAIM_BATCH 32
-
-size_t
-cell_reclaim(void)
-{
-	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
-	/* the candidates (nothing holds them), then one walk of every task's
-	 * stack for all of them; freeing one can release another (its
-	 * dependency edges), hence the rounds */
-	size_t freed = 0;
-	for (bool again = true; again;) {
-		again = false;
-		struct cell *cand[RECLAIM_BATCH];
-		uint64_t lo[RECLAIM_BATCH], hi[RECLAIM_BATCH];
-		int res[RECLAIM_BATCH];
-		size_t n = 0;
-		for (struct cell *c = retired; c && n < RECLAIM_BATCH; c = c->next)
-			if (!held(c)) {
-				cand[n] = c;
-				lo[n] = c->start[REGION_TEXT];
-				hi[n] = lo[n] + c->size[REGION_TEXT];
-				res[n] = 0;
-				n++;
-			}
-		if (frame_check && n)
-			frame_check(lo, hi, n, res);
-		for (size_t k = 0; k < n; k++) {
-			struct cell *victim = cand[k];
-			if (res[k] && victim->size[REGION_TEXT])
-				continue;
-			for (struct cell **pp = &retired; *pp; pp = &(*pp)->next)
-				if (*pp == victim) {
-					*pp = victim->next;
-					nretired--;
-					break;
-				}
-			for (size_t i = 0; i < victim->nsections; i++)
-				for (struct cell_dep *d = victim->sections[i].deps_out; d; d = d->next_out)
-					for (struct cell_dep **pp = &d->to->deps_in; *pp; pp = &(*pp)->next_in)
-						if (*pp == d) {
-							*pp = d->next_in;
-							break;
-						}
-			meta_index_remove(victim);
-			log_info("retired cell %s freed", victim->name);
-			/* the unwinder or a symbolizer on another CPU may still hold it */
-			if (cell_sync_readers())
-				meta_free_cell(victim);
-			freed++;
-			again = true;
-		}
-	}
-	return freed;
-}
-
-size_t
-cell_retired(void)
-{
-	return nretired;
-}
-
 EXPORT_APP(cell_swap);
-EXPORT_APP(cell_retired);
-EXPORT_APP(cell_reclaim);
 
 int
 cell_swap_one(struct cell_ns *ns, const char *old, const char *new, struct swap_times *t, struct cell_error *why)
