@@ -30,10 +30,12 @@ com2_byte(uint64_t deadline)
 			return c;
 		if (tsc_ns() > deadline)
 			return -1;
-		if (idle < 2000)
+		if (idle < 2000) {
 			__asm__ volatile("pause");
-		else
+		} else {
+			task_progress(); /* waiting for the host is progress */
 			task_sleep_ns(idle < 4000 ? 100000 : 5000000);
+		}
 	}
 }
 
@@ -46,14 +48,19 @@ sock_byte(struct link *l, uint64_t deadline)
 		return l->buf[l->off++];
 	if (l->closed)
 		return -1;
-	uint64_t now = tsc_ns();
-	if (deadline != UINT64_MAX && now >= deadline)
-		return -1;
 	size_t got = 0;
-	int err = sock_recv(l->s, l->buf, sizeof(l->buf), &got,
-			    deadline == UINT64_MAX ? SOCK_FOREVER : deadline - now);
-	if (err == E_TIMEDOUT)
-		return -1;
+	int err;
+	do {
+		/* each wait bounded, so that waiting is progress (the promise) */
+		uint64_t now = tsc_ns();
+		if (deadline != UINT64_MAX && now >= deadline)
+			return -1;
+		uint64_t wait = deadline - now;
+		if (wait > TASK_SYSTEM_PROMISE_NS / 4)
+			wait = TASK_SYSTEM_PROMISE_NS / 4;
+		err = sock_recv(l->s, l->buf, sizeof(l->buf), &got, wait);
+		task_progress();
+	} while (err == E_TIMEDOUT);
 	if (err || !got) {
 		l->closed = true;
 		return -1;
@@ -66,6 +73,7 @@ sock_byte(struct link *l, uint64_t deadline)
 static int
 next_byte(struct link *l, uint64_t deadline)
 {
+	task_progress(); /* a byte read is progress: a cell can take seconds */
 	return l->s ? sock_byte(l, deadline) : com2_byte(deadline);
 }
 

@@ -38,9 +38,13 @@ evolve_net_task(uint64_t unused)
 		log_info("evolution link on TCP port %u: tools/evolve --tcp sends changed cells here",
 			 EVOLVE_TCP_PORT);
 	}
+	task_progress_period(TASK_SYSTEM_PROMISE_NS); /* as the COM2 task (evolve.c) */
 	for (;;) {
 		if (!conn.s) {
-			struct sock *s = sock_accept(listener, SOCK_FOREVER, &err);
+			struct sock *s = sock_accept(listener, TASK_SYSTEM_PROMISE_NS / 4, &err);
+			task_progress();
+			if (!s && err == E_TIMEDOUT)
+				continue;
 			if (!s) {
 				log_warn("network link: accept: %s", err_str(err));
 				task_sleep_ns(SEC / 10);

@@ -209,6 +209,7 @@ wait_foreground(struct job *j)
 		uint32_t s = __atomic_load_n(&j->task->state, __ATOMIC_ACQUIRE);
 		if (s == TASK_EXITED || s == TASK_KILLED)
 			break;
+		task_progress(); /* waiting for a job is progress (shell.c) */
 		if (tty_take_intr(20000000)) {
 			kprintf("^C\n");
 			int err = task_kill(j->task, "interrupted by Ctrl-C");

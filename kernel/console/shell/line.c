@@ -15,6 +15,7 @@
 #include "heap.h"
 #include "logger.h"
 #include "state_db.h"
+#include "task.h"
 #include "tty.h"
 
 #define HISTORY 32
@@ -357,9 +358,11 @@ line_read(char *buf, size_t cap)
 	log_edit_begin(SHELL_PROMPT);
 	_cleanup_(edit_endp) bool editing = true;
 	for (;;) {
-		int c = tty_getc(UINT64_MAX);
+		/* waiting for a key is progress: the promise is kept (shell.c) */
+		int c = tty_getc(TASK_SYSTEM_PROMISE_NS / 4);
+		task_progress();
 		if (c < 0)
-			return false;
+			continue;
 		bool lf_of_crlf = after_cr && c == '\n';
 		after_cr = c == '\r';
 		if (lf_of_crlf)

@@ -3,6 +3,7 @@
  */
 #define LOG_TAG "shell"
 #include "shell_int.h"
+#include "task.h"
 #include "logger.h"
 #include "tty.h"
 
@@ -29,6 +30,10 @@ shell_main(uint64_t unused)
 	(void)unused;
 	static char line[LINE_MAX];
 	kprintf("\nTheseus/C shell. Commands are cells: type `help`; Tab completes.\n");
+	/* a long-lived system task promises progress; its waits (a key, a
+	 * foreground job) are bounded and count as progress, so a shell that
+	 * hangs anywhere else is killed by the watchdog and restarted */
+	task_progress_period(TASK_SYSTEM_PROMISE_NS);
 	session_restore();
 	for (;;) {
 		jobs_report_done();

@@ -152,7 +152,9 @@ tty_getc(uint64_t timeout_ns)
 		}
 		if (tsc_ns() >= deadline)
 			return -1;
-		task_sleep_ns(2000000); /* with a deadline: poll every 2 ms */
+		/* E_INTR (being killed) comes back here, and the kill with it */
+		int e = waitq_wait_deadline(&readers, available, NULL, deadline);
+		(void)e; /* a byte, the deadline or a kill: the loop looks */
 	}
 }
 

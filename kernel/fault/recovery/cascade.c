@@ -225,6 +225,10 @@ on_unwound(const struct recovery_event *ev, char *action, size_t n)
 	}
 	if (rollback && stage < STAGE_RELOAD)
 		stage = STAGE_RELOAD;
+	if (stage >= STAGE_RELOAD && recovery_is_queue_task(t)) {
+		why = " (the recovery task itself: the queue needs it, restart instead; its cells were checked against their seals)";
+		stage = STAGE_RESTART;
+	}
 	h.stage = stage;
 	struct task_builder b = t->builder;
 	b.name = t->name;
@@ -336,6 +340,9 @@ recovery_start(const char *cmdline)
 	};
 	task_set_recovery(&hooks);
 	exc_set_fault_hook(on_fault);
+	err = recovery_watchdog_start();
+	if (err)
+		log_err("no watchdog task: %s; the recovery task scans alone", err_str(err));
 	log_info("fault recovery on: unwind, restart, reload cell, reload dependents, reboot; watchdog every %lu ms",
 		 recovery_watchdog_period() / 1000000);
 }

@@ -37,6 +37,11 @@ struct recovery_job {
 extern struct recovery_stats recovery_counters;
 void recovery_queue(struct recovery_job *j);
 int recovery_task_start(void) __must_check;
+int recovery_watchdog_start(void) __must_check;
+/* t runs the queue of reloads (a job queued by its own death would wait
+ * for nobody: it is restarted instead) */
+struct task;
+bool recovery_is_queue_task(const struct task *t);
 uint64_t recovery_watchdog_period(void);
 
 /* cascade.c: spawn b (blocked), record h and the replacement of task

@@ -275,14 +275,35 @@ has_job(void *ctx)
 	return __atomic_load_n(&qhead, __ATOMIC_ACQUIRE) != NULL;
 }
 
+/* after any death the cascade saw, every cell's seal is checked: the
+ * corrupted code may be a caller of the faulting function (a stuck lock's
+ * spinner runs in the nano_core, the bad lock code in `sync`), which the
+ * exception's first look (cascade.c, on_fault) does not see. Off the
+ * critical path: the dead task has already been restarted. */
+static void
+sweep_after_deaths(void)
+{
+	static uint64_t swept;
+	uint64_t events = __atomic_load_n(&recovery_counters.events, __ATOMIC_RELAXED);
+	if (events == swept)
+		return;
+	swept = events;
+	recovery_repair_all(0); /* 1.4-4 ms under TCG (test boot) */
+}
+
 static uint64_t
 recovery_task(uint64_t unused)
 {
 	for (;;) {
+		/* a system task's promise, renewed each round (the hooks that
+		 * keep it may be installed after this task started); a job that
+		 * hangs breaks it, and the watchdog task kills this one */
+		task_progress_period(TASK_SYSTEM_PROMISE_NS);
 		int e = waitq_wait_deadline(&qwait, has_job, NULL, tsc_ns() + recovery_watchdog_period());
 		(void)e; /* a job or the watchdog's period */
-		recovery_watchdog_scan();
+		recovery_watchdog_scan(); /* also here: the watchdog task may be the one hung */
 		cell_probation_tick(); /* probations whose time is up are committed */
+		sweep_after_deaths();
 		struct recovery_job *j;
 		while ((j = pop())) {
 			run_job(j);
@@ -290,6 +311,12 @@ recovery_task(uint64_t unused)
 		}
 	}
 	return 0;
+}
+
+bool
+recovery_is_queue_task(const struct task *t)
+{
+	return t->builder.entry == recovery_task;
 }
 
 int

@@ -23,6 +23,30 @@ recovery_set_watchdog_period(uint64_t ns)
 		period = ns;
 }
 
+/* the watchdog task: scans every period, and promises progress itself;
+ * the recovery task scans too, so each of the two watches the other */
+static uint64_t
+watchdog_task(uint64_t unused)
+{
+	(void)unused;
+	for (;;) {
+		task_progress_period(TASK_SYSTEM_PROMISE_NS);
+		task_sleep_ns(period);
+		recovery_watchdog_scan();
+	}
+	return 0;
+}
+
+int
+recovery_watchdog_start(void)
+{
+	struct task_builder b = TASK_BUILDER(watchdog_task, (uint64_t)0);
+	b.name = "watchdog";
+	b.restartable = true;
+	b.system = true;
+	return task_spawn_detached(&b);
+}
+
 void
 recovery_watchdog_scan(void)
 {

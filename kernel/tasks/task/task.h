@@ -195,6 +195,9 @@ int task_kill_recover(struct task *t, const char *reason) __must_check;
  * do nothing - there is no watchdog. */
 void task_progress_period(uint64_t period_ns);
 void task_progress(void);
+/* the promise each long-lived system task (shell, evolve, recovery, the
+ * watchdog) makes; each of its waits is bounded well below it */
+#define TASK_SYSTEM_PROMISE_NS 5000000000ull
 
 /* ---- recovery (thesis 8.2): hooks for the cell that keeps per-task
  * records (recovery: its cascade's history, the watchdog's promises, who
