@@ -77,5 +77,34 @@ class Targets(unittest.TestCase):
         self.assertEqual(targets.unwritten(b"\x01", b"\x03", b"\x03", 1), [])  # a byte write covers it all
 
 
+class Leak(unittest.TestCase):
+    MEM = ("theseus> mem\nframes: 511 MiB RAM, 9000 used, 100 free, 0 reserved free, 10 kernel metadata, 0 device\n"
+           "pages:  5 free in the code zone, 6 free in the any zone, 7 metadata\n"
+           "mapped: %d mappings, %d frame objects, 322 page objects\n"
+           "heap:   %d bytes in %d objects, 40 slabs, 3 large, 2048 KiB mapped\ntheseus> ")
+
+    def test_same_counts_are_no_leak(self):
+        a = judge.mem_usage(self.MEM % (297, 297, 1341506, 9801))
+        self.assertEqual(a["heap objects"], 9801)
+        self.assertEqual(a["mappings"], 297)
+        self.assertIsNone(judge.leak(a, judge.mem_usage(self.MEM % (297, 297, 1341506, 9801))))
+
+    def test_one_object_more_is_a_leak(self):
+        a = judge.mem_usage(self.MEM % (297, 297, 1341506, 9801))
+        b = judge.mem_usage(self.MEM % (297, 297, 1341570, 9802))
+        self.assertEqual(judge.leak(a, b), "leak: heap bytes +64, heap objects +1")
+        c = judge.mem_usage(self.MEM % (298, 298, 1341506, 9801))
+        self.assertEqual(judge.leak(a, c), "leak: mappings +1, frame objects +1")
+
+    def test_less_is_no_leak_and_the_last_report_counts(self):
+        a = judge.mem_usage(self.MEM % (297, 297, 1341506, 9801))
+        b = judge.mem_usage(self.MEM % (300, 300, 1400000, 9900) + "\n" + self.MEM % (296, 296, 1341000, 9800))
+        self.assertIsNone(judge.leak(a, b))
+
+    def test_no_report_is_no_verdict(self):
+        self.assertIsNone(judge.mem_usage("theseus> mem\nmem: unknown command\n"))
+        self.assertIsNone(judge.leak(None, None))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

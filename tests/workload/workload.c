@@ -9,6 +9,12 @@
  * this moment (objs[]: its own task, the round's channel endpoints or
  * helper tasks, its mapping) - heap objects the running code reads - and
  * where its task's saved stack pointer is (the used part of its stack).
+ *
+ * For the injector's leak check, the units park between rounds while
+ * `wl_pause` is set (the injector writes it through QEMU's gdb stub; its
+ * address is in the "WL objects" line): each says "WL parked UNIT N" for
+ * each new value N and waits, holding nothing but its own buffer, until
+ * it is cleared.
  */
 #define LOG_TAG "workload"
 #include "workload.h"
@@ -35,6 +41,21 @@ struct wl_obj {
 };
 static struct wl_obj objs[WL_UNITS * OBJS_PER_UNIT];
 
+static volatile uint64_t wl_pause CELL_CARRY(wl_pause);
+
+/* between rounds: park while the injector asks (announced below) */
+static void
+park(unsigned unit)
+{
+	uint64_t said = 0, want;
+	while ((want = __atomic_load_n(&wl_pause, __ATOMIC_ACQUIRE))) {
+		if (want != said) /* each request (a new value) is answered */
+			kprintf("WL parked %s %lu\n", unit_names[unit], said = want);
+		task_progress();
+		task_sleep_ns(5000000);
+	}
+}
+
 static void
 publish(unsigned unit, unsigned k, const void *p)
 {
@@ -57,8 +78,9 @@ announce(unsigned unit, const void *buf, size_t size)
 	kprintf("WL region %s stack %#lx %#lx heap %#lx %#zx task %#lx\n", unit_names[unit],
 		t->stack ? stack_guard(t->stack) + 4096 : 0, t->stack ? stack_top(t->stack) : 0,
 		(uint64_t)(uintptr_t)buf, size, (uint64_t)(uintptr_t)t);
-	kprintf("WL objects %#lx %u per unit %u saved_rsp at +%zu\n", (uint64_t)(uintptr_t)objs,
-		(unsigned)ARRAY_SIZE(objs), OBJS_PER_UNIT, offsetof(struct task, saved_rsp));
+	kprintf("WL objects %#lx %u per unit %u saved_rsp at +%zu pause %#lx\n", (uint64_t)(uintptr_t)objs,
+		(unsigned)ARRAY_SIZE(objs), OBJS_PER_UNIT, offsetof(struct task, saved_rsp),
+		(uint64_t)(uintptr_t)&wl_pause);
 }
 
 /* what the consumer must have summed: the messages as the sender
@@ -115,6 +137,7 @@ unit_rchan(uint64_t unit)
 	_cleanup_(kfreep) uint64_t *sent = kmalloc(MSGS * sizeof(uint64_t));
 	announce(WL_RCHAN, sent, MSGS * sizeof(uint64_t));
 	for (;;) {
+		park(WL_RCHAN);
 		struct rchan_tx *tx0;
 		struct rchan_rx *rx;
 		if (rchan_new_raw(sizeof(uint64_t), &tx0, &rx)) {
@@ -157,6 +180,7 @@ unit_bchan(uint64_t unit)
 	_cleanup_(kfreep) uint64_t *sent = kmalloc(MSGS * sizeof(uint64_t));
 	announce(WL_BCHAN, sent, MSGS * sizeof(uint64_t));
 	for (;;) {
+		park(WL_BCHAN);
 		struct bchan_tx *tx0;
 		struct bchan_rx *rx;
 		if (bchan_new_raw(sizeof(uint64_t), 8, &tx0, &rx)) {
@@ -207,6 +231,7 @@ unit_spawn(uint64_t unit)
 	if (!vals)
 		return 0;
 	for (;;) {
+		park(WL_SPAWN);
 		struct task *ts[8];
 		int e = E_OK;
 		bool ok = true;
@@ -247,6 +272,7 @@ unit_mm(uint64_t unit)
 	task_progress_period(2000000000);
 	announce(WL_MM, NULL, 0);
 	for (;;) {
+		park(WL_MM);
 		int err;
 		_cleanup_(mp_drop_p) struct mapped_pages *mp = mp_alloc(ZONE_ANY, 4, MP_WRITE, &err);
 		uint64_t *p = mp ? mp_as_mut(mp, 0, 4 * 4096, &err) : NULL;

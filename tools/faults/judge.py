@@ -123,6 +123,30 @@ def judge(seg, base, exited=False, final=False):
     return None
 
 
+MEM_MAPPED = re.compile(r"\bmapped: (\d+) mappings, (\d+) frame objects, (\d+) page objects", re.M)
+MEM_HEAP = re.compile(r"\bheap: +(\d+) bytes in (\d+) objects", re.M)
+
+
+def mem_usage(text):
+    """the last `mem` report in text, as a dict of counters, or None"""
+    m, h = list(MEM_MAPPED.finditer(text)), list(MEM_HEAP.finditer(text))
+    if not m or not h:
+        return None
+    m, h = m[-1], h[-1]
+    return {"mappings": int(m.group(1)), "frame objects": int(m.group(2)), "page objects": int(m.group(3)),
+            "heap bytes": int(h.group(1)), "heap objects": int(h.group(2))}
+
+
+def leak(base, now):
+    """what `now` holds beyond `base` (two mem_usage() results taken with
+    the workload parked between rounds), as text, or None: the allocator
+    check. Less than the baseline is not a leak (a cache let go)."""
+    if base is None or now is None:
+        return None
+    more = ["%s +%d" % (k, now[k] - base[k]) for k in base if now[k] > base[k]]
+    return "leak: " + ", ".join(more) if more else None
+
+
 def late(text):
     """a failure that shows in text the injector read after its verdicts:
     (class) or None"""

@@ -11,6 +11,8 @@ import subprocess
 import threading
 import time
 
+from faults import judge
+
 class Serial:
     """COM1 over a unix socket: a reader thread keeps the whole log."""
 
@@ -181,6 +183,51 @@ class Machine:
             lo, hi = int(m.group(2), 16), int(m.group(3), 16)
             units[m.group(1)] = {"stack": (lo, hi - lo), "task": int(m.group(4), 16)}
         return units
+
+    def pause_addr(self):
+        """the workload's wl_pause word (its units park between rounds
+        while it is non-zero), or None"""
+        rows = re.findall(r"WL objects 0x[0-9a-f]+ \d+ per unit \d+ saved_rsp at \+\d+ pause (0x[0-9a-f]+)",
+                          self.ser.text())
+        return int(rows[-1], 16) if rows else None
+
+    def mem_report(self, units, timeout=15.0):
+        """the workload parked between rounds (every unit in `units` says
+        so), then the shell's `mem`: judge.mem_usage() of its report, or
+        None if the units did not park or mem did not answer; the units
+        go on afterwards"""
+        addr = self.pause_addr()
+        if addr is None or self.gdb is None:
+            return None
+        start = self.ser.size()
+        self.pause_gen = getattr(self, "pause_gen", 0) + 1
+        gen = self.pause_gen
+        self.gdb.interrupt()
+        self.gdb.write(addr, gen.to_bytes(8, "little"))
+        self.gdb.cont()
+        try:
+            deadline = time.time() + timeout
+            while time.time() < deadline and not set(units) <= set(
+                    re.findall(r"WL parked (\w+) %d\b" % gen, self.ser.text(start))):
+                if self.q.poll() is not None:
+                    return None
+                time.sleep(0.05)
+            else:
+                if time.time() >= deadline:
+                    return None
+            time.sleep(0.3)  # what the last rounds dropped is reaped
+            start = self.ser.size()
+            self.ser.send(b"mem\r")
+            while time.time() < deadline:
+                usage = judge.mem_usage(self.ser.text(start))
+                if usage:
+                    return usage
+                time.sleep(0.05)
+            return None
+        finally:
+            self.gdb.interrupt()
+            self.gdb.write(addr, (0).to_bytes(8, "little"))
+            self.gdb.cont()
 
     def objects_table(self):
         """(address, entries, saved_rsp offset) of the workload's table of

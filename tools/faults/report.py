@@ -73,8 +73,8 @@ def write(results, out, args, secs, boots, unattributed):
               (", ".join("stage %d (%s): %d" % (s, STAGE_NAMES[s], sum(1 for r in rec if r["stage"] == s))
                          for s in sorted({r["stage"] for r in rec})) or "none"), ""]
     lines += ["Not charged to an injection (each also a failure of the system, counted here on its own): "
-              "%d stall(s) and %d late failure(s) with no masked or recovered injection since the last check to blame."
-              % (unattributed["stall"], unattributed["late"]), ""]
+              "%d stall(s), %d late failure(s) and %d leak(s) with no masked or recovered injection since the last "
+              "check to blame." % (unattributed["stall"], unattributed["late"], unattributed.get("leak", 0)), ""]
     text = "\n".join(lines)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(text)
@@ -86,4 +86,4 @@ def write(results, out, args, secs, boots, unattributed):
     print(text)
     acts = sum(r["outcome"] != "not activated" for r in results)
     print("FAULTS injected %d activated %d manifested %d recovered %d watchdog %d unattributed %d"
-          % (len(results), acts, n_man, n_rec, n_wd, unattributed["stall"] + unattributed["late"]))
+          % (len(results), acts, n_man, n_rec, n_wd, sum(unattributed.values())))

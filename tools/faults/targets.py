@@ -11,6 +11,9 @@ import re
 import subprocess
 import tempfile
 
+# the workload's units, in its order (tests/workload/workload.c)
+UNITS = ["rchan", "bchan", "spawn", "mm"]
+
 # run-time cells (loaded at boot or on demand in the workload image)
 RUNTIME = ["chan_rendezvous", "chan_buffered", "itc_core", "workload", "task", "sched_rr", "sched_prio",
            "sync", "state_db", "recovery", "apic", "smp", "tty", "shell", "evolve", "chan_fault"]
@@ -58,7 +61,7 @@ def heap_target(rng, gdb, table):
     if not live:
         return None
     k, a, s = rng.choice(live)
-    units = ["rchan", "bchan", "spawn", "mm"]
+    units = UNITS
     what = ["task", "channel or helper", "helper"][k % 3]
     return "%s %s" % (units[k // 3] if k // 3 < len(units) else "?", what), a, s
 

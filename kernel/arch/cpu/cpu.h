@@ -119,6 +119,7 @@ struct percpu {
 	void *fault_catchers;     /* the running task's catcher chain (swapped at switch) */
 	void *stop_frame;         /* while parked by smp_stop_others: the interrupted frame */
 	bool stop_nmi;            /* NMIs sent to wake it from that park (smp/stop.c) */
+	bool lockup_nmi;          /* an NMI sent by recovery's lockup detector: a fault here */
 	/* cell manager read sections (cell_mgr/sync.c): nesting depth on this
 	 * CPU, and a count of sections left (read by writers on other CPUs) */
 	unsigned cell_rd;
@@ -174,5 +175,23 @@ void idt_set_gate(uint8_t vec, uintptr_t handler, uint8_t ist);
 void idt_load(void);
 /* the handler a gate points to */
 uintptr_t idt_gate_addr(uint8_t vec);
+
+/* After an NMI the CPU blocks further NMIs until the next iretq. A task
+ * unwound from an NMI (the lockup detector's) never returns through one:
+ * this iretq to the next instruction, on the same stack, ends the block. */
+static inline void
+cpu_nmi_unblock(void)
+{
+	__asm__ volatile("mov %%rsp, %%rax\n\t"
+			 "pushq %0\n\t"
+			 "pushq %%rax\n\t"
+			 "pushfq\n\t"
+			 "pushq %1\n\t"
+			 "lea 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 : : "i"((uint64_t)SEL_KDATA), "i"((uint64_t)SEL_KCODE) : "rax", "memory", "cc");
+}
 
 #endif

@@ -51,6 +51,11 @@ idt_load(void)
 void
 cpu_halt_forever(void)
 {
+	/* a stopped CPU takes no more work, no shootdowns are waited for from
+	 * it, and the lockup detector does not wake it */
+	struct percpu *pc = rdmsr(MSR_GS_BASE) ? this_cpu() : NULL; /* (none this early) */
+	if (pc && pc->self == pc)
+		__atomic_store_n(&pc->online, false, __ATOMIC_RELEASE);
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }

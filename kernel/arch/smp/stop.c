@@ -56,7 +56,9 @@ static bool
 stop_nmi(struct trap_frame *f)
 {
 	(void)f;
-	return this_cpu()->stop_nmi;
+	struct percpu *pc = this_cpu();
+	/* recovery's lockup detector's NMI is a fault, whatever a past park left */
+	return pc->stop_nmi && !__atomic_load_n(&pc->lockup_nmi, __ATOMIC_ACQUIRE);
 }
 
 /* wake the parked CPUs among mask (they go back to hlt if still stopped) */

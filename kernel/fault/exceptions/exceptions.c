@@ -279,6 +279,10 @@ exc_dispatch(struct trap_frame *f)
 		fi.stack_overflow = true;
 	if (fault_hook && !pc->in_unwinder)
 		fault_hook(f, &fi);
+	/* an NMI taken as a fault (recovery's lockup detector sends them)
+	 * unwinds and never irets: end the CPU's NMI block now */
+	if (f->vector == 2)
+		cpu_nmi_unblock();
 	/* a task that will simply unwind: its report is composed now and
 	 * written out once recovery has restarted it (exc_report_flush) */
 	if (!pc->in_unwinder && !pc->fault_catchers && pc->irq_depth == 1 && pc->current &&

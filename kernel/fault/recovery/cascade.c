@@ -304,6 +304,8 @@ recovery_repair_all(uint64_t rip)
 static void
 on_fault(const struct trap_frame *f, struct fault_info *fi)
 {
+	if (fi->vector == 2) /* NMI */
+		recovery_lockup_nmi(cpu_id(), fi->msg, sizeof(fi->msg));
 	_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
 	struct cell *c = cell_at(fi->rip);
 	if (!c) {

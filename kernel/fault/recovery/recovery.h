@@ -47,6 +47,7 @@ void recovery_start(const char *cmdline);
 struct recovery_stats {
 	uint64_t events, restarts, reloads, reload_failures, dependents, reboots, watchdog_kills, repairs;
 	uint64_t rollbacks;      /* evolutions on probation rolled back by a fault in a new cell */
+	uint64_t lockups;        /* CPUs found with interrupts off too long and sent an NMI */
 	uint64_t last_reload_ns; /* duration of the last reload (swap) */
 };
 void recovery_stats(struct recovery_stats *out);

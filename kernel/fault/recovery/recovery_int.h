@@ -38,6 +38,8 @@ extern struct recovery_stats recovery_counters;
 void recovery_queue(struct recovery_job *j);
 int recovery_task_start(void) __must_check;
 int recovery_watchdog_start(void) __must_check;
+/* an NMI on cpu is the lockup detector's: true, and msg says so (watchdog.c) */
+bool recovery_lockup_nmi(unsigned cpu, char *msg, size_t n);
 /* t runs the queue of reloads (a job queued by its own death would wait
  * for nobody: it is restarted instead) */
 struct task;

@@ -9,6 +9,8 @@
 #include "base.h"
 #include "fmt.h"
 #include "logger.h"
+#include "apic.h"
+#include "cpu.h"
 #include "task.h"
 #include "tsc.h"
 
@@ -21,6 +23,65 @@ recovery_set_watchdog_period(uint64_t ns)
 {
 	if (ns >= 1000000)
 		period = ns;
+}
+
+/*
+ * The lockup detector. A task spinning with interrupts off cannot be
+ * killed by unwinding at a tick: none comes. Every CPU's timer ticks 100
+ * times a second (pc->ticks); a CPU whose count has not moved for
+ * LOCKUP_NS, while it is online and not parked by a swap, is sent an NMI,
+ * which reaches it with interrupts off. The NMI is taken as a fault at the
+ * instruction it interrupted (on_fault names it), and the task there is
+ * unwound and restarted like any other. One NMI per stall: the next waits
+ * until the CPU's ticks move again. Under TCG a virtual CPU's thread can
+ * lose the host CPU for a while, hence a bound in seconds.
+ */
+#define LOCKUP_NS 3000000000ull
+
+static uint64_t seen_ticks[MAX_CPUS], seen_at[MAX_CPUS];
+static bool lockup_sent[MAX_CPUS];
+static uint64_t lockup_stalled_ns[MAX_CPUS];
+static struct spinlock lockup_lock = SPINLOCK_INIT;
+
+static void
+lockup_scan(uint64_t now)
+{
+	if (!spin_trylock_raw(&lockup_lock))
+		return; /* the other scanner is at it */
+	unsigned me = cpu_id();
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct percpu *pc = percpu_of(c);
+		uint64_t ticks = __atomic_load_n(&pc->ticks, __ATOMIC_RELAXED);
+		bool parked = __atomic_load_n(&pc->stop_frame, __ATOMIC_RELAXED) != NULL;
+		if (c == me || !__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) || parked || ticks != seen_ticks[c] ||
+		    !seen_at[c]) {
+			seen_ticks[c] = ticks;
+			seen_at[c] = now;
+			__atomic_store_n(&lockup_sent[c], false, __ATOMIC_RELEASE);
+			continue;
+		}
+		if (now - seen_at[c] <= LOCKUP_NS || __atomic_load_n(&lockup_sent[c], __ATOMIC_ACQUIRE))
+			continue;
+		lockup_stalled_ns[c] = now - seen_at[c];
+		__atomic_store_n(&lockup_sent[c], true, __ATOMIC_RELEASE);
+		__atomic_store_n(&pc->lockup_nmi, true, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&recovery_counters.lockups, 1, __ATOMIC_RELAXED);
+		log_warn("CPU %u: no timer tick for %lu ms (interrupts off): NMI", c,
+			 lockup_stalled_ns[c] / 1000000);
+		apic_send_nmi(pc->apic_id);
+	}
+	spin_unlock_raw(&lockup_lock);
+}
+
+bool
+recovery_lockup_nmi(unsigned cpu, char *msg, size_t n)
+{
+	struct percpu *pc = percpu_of(cpu);
+	if (!pc || !__atomic_exchange_n(&pc->lockup_nmi, false, __ATOMIC_ACQ_REL))
+		return false;
+	snprintf(msg, n, "lockup: no timer tick for %lu ms (interrupts off); NMI",
+		 lockup_stalled_ns[cpu] / 1000000);
+	return true;
 }
 
 /* the watchdog task: scans every period, and promises progress itself;
@@ -52,6 +113,7 @@ recovery_watchdog_scan(void)
 {
 	struct recovery_overdue late[16];
 	uint64_t now = tsc_ns();
+	lockup_scan(now);
 	size_t n = recovery_records_overdue(late, ARRAY_SIZE(late), now);
 	if (n)
 		recovery_repair_all(0); /* a hang may be corrupted code that faults nowhere */

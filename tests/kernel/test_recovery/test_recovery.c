@@ -353,6 +353,78 @@ KTEST(hung_task_is_killed_by_the_watchdog_and_restarted)
 		task_sleep_ns(1000000); /* the restarted task is reaped */
 }
 
+static uint64_t eleven(uint64_t unused) { return 11; }
+
+/* two different places to spin at with interrupts off (one place twice
+ * would climb the cascade to a reload of this test cell) */
+static __attribute__((noinline)) void
+spin_irqs_off_a(void)
+{
+	__asm__ volatile("cli");
+	for (;;)
+		__asm__ volatile("pause" ::: "memory");
+}
+
+static __attribute__((noinline)) void
+spin_irqs_off_b(void)
+{
+	__asm__ volatile("cli");
+	for (;;)
+		__asm__ volatile("nop; pause" ::: "memory");
+}
+
+static uint64_t
+irqs_off_spinner(struct rarg *a)
+{
+	_cleanup_(kfreep) void *held = kmalloc(512); /* released by the unwinding */
+	int run = ++a->runs;
+	if (run == 1)
+		spin_irqs_off_a();
+	if (run == 2)
+		spin_irqs_off_b();
+	a->done = true;
+	return held ? 9 : 0;
+}
+
+/* no tick reaches a task spinning with interrupts off: recovery's lockup
+ * detector sees the CPU's timer stop and sends it an NMI, taken as a fault
+ * there; the task unwinds (its memory comes back) and is restarted. Twice
+ * on the same CPU: the second NMI is only taken if the first one's NMI
+ * block was ended (cpu_nmi_unblock), and the CPU runs tasks afterwards. */
+KTEST_FLAGS(task_spinning_with_interrupts_off_is_unwound_by_an_nmi_and_restarted, KTEST_NO_FRAMECHECK)
+{
+	static struct rarg a;
+	a = (struct rarg){ 0 };
+	uint64_t seq = fault_log_last_seq();
+	struct recovery_stats s0, s1;
+	recovery_stats(&s0);
+	int cpu = (int)((cpu_id() + 1) % cpu_count_online());
+	struct task_builder b = TASK_BUILDER(irqs_off_spinner, &a);
+	b.pin = cpu;
+	KT_ASSERT(spawn_restartable(b, "irqoff"));
+	for (int i = 0; i < 300 && !a.done; i++)
+		task_sleep_ns(100000000); /* two lockups of 3 s each, at most 30 s */
+	KT_ASSERT(a.done);
+	KT_EQ(a.runs, 3);
+	recovery_stats(&s1);
+	KT_ASSERT(s1.lockups >= s0.lockups + 2);
+	static struct fault_record r[32];
+	size_t n = fault_log_read(r, 32, seq), seen = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(r[i].msg, "lockup: no timer tick") && strstr(r[i].action, "stage 2: restarted as irqoff"))
+			seen++;
+	KT_EQ(seen, 2);
+	/* the CPU goes on: a task pinned there runs and ends */
+	int err;
+	struct task_builder e = TASK_BUILDER(eleven, (uint64_t)0);
+	e.pin = cpu;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&e, &err);
+	KT_ASSERT(t);
+	uint64_t v;
+	KT_OK(task_join(t, &v));
+	KT_EQ(v, 11);
+}
+
 static uint64_t
 withdrawer(struct rarg *a)
 {
