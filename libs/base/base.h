@@ -45,6 +45,7 @@
 #include "own.h"
 #include "export.h"
 #include "spinlock.h"
+#include "guarded.h"
 #include "qlist.h"
 
 #endif

@@ -24,7 +24,7 @@ enum {
 static struct mapped_pages *mmio_map; /* owned for the system's lifetime */
 static volatile uint32_t *mmio;
 static uint64_t ticks_per_sec;  /* timer counts per second at divide-by-16 */
-static void (*tick_fn)(void);
+static struct guarded_ptr tick_fn = GUARDED_NULL; /* void (*)(void), called every tick */
 static unsigned timer_hz;
 
 static inline uint32_t rd(unsigned reg) { return mmio[reg / 4]; }
@@ -35,8 +35,9 @@ timer_irq(struct trap_frame *f)
 {
 	(void)f;
 	apic_eoi(); /* before the tick may switch tasks */
-	if (tick_fn)
-		tick_fn();
+	void (*tick)(void) = guarded_get(&tick_fn);
+	if (tick)
+		tick();
 }
 
 static void eoi_all(void);
@@ -124,8 +125,8 @@ apic_timer_start(unsigned hz, void (*tick)(void))
 		calibrate();
 		log_info("APIC timer: %lu counts/s (divide by 16)", ticks_per_sec);
 	}
-	cell_unpin_addr((const void *)tick_fn);
-	tick_fn = tick;
+	cell_unpin_addr(guarded_get(&tick_fn));
+	guarded_set(&tick_fn, (const void *)tick);
 	cell_pin_addr((const void *)tick);
 	timer_hz = hz;
 	uint64_t count = ticks_per_sec / hz;

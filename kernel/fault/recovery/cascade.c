@@ -326,6 +326,36 @@ on_fault(const struct trap_frame *f, struct fault_info *fi)
 	(void)first_diff;
 }
 
+/* guarded pointers (libs/base/guarded.h): a candidate is plausible if it
+ * is the start of a symbol of a loaded cell or of the nano_core */
+static bool
+guarded_valid(uintptr_t addr)
+{
+	uint64_t off;
+	return exc_symbolize(addr, &off, NULL) && off == 0;
+}
+
+static void
+guarded_report(const struct guarded_ptr *g, uintptr_t a, uintptr_t b, bool repaired)
+{
+	struct fault_record rec = { .cpu = cpu_id(), .vector = VEC_RECOVERY, .rip = (uint64_t)(uintptr_t)g };
+	strlcpy(rec.cell, "?", sizeof(rec.cell));
+	strlcpy(rec.section, "?", sizeof(rec.section));
+	strlcpy(rec.task, "-", sizeof(rec.task));
+	strlcpy(rec.msg, "recovery", sizeof(rec.msg));
+	if (repaired)
+		snprintf(rec.action, sizeof(rec.action), "stage 0: guarded pointer at %p repaired: %#lx dropped, %#lx kept",
+			 (const void *)g, a, b);
+	else
+		snprintf(rec.action, sizeof(rec.action),
+			 "guarded pointer at %p corrupted, no copy plausible over the other (%#lx, %#lx): its reader fails",
+			 (const void *)g, a, b);
+	fault_log_add(&rec);
+	log_warn("%s", rec.action);
+	if (repaired)
+		__atomic_add_fetch(&recovery_counters.repairs, 1, __ATOMIC_RELAXED);
+}
+
 void
 recovery_start(const char *cmdline)
 {
@@ -342,6 +372,8 @@ recovery_start(const char *cmdline)
 	};
 	task_set_recovery(&hooks);
 	exc_set_fault_hook(on_fault);
+	cell_pin_addr((const void *)guarded_valid); /* (held for the system's lifetime) */
+	guarded_set_hooks(guarded_valid, guarded_report);
 	err = recovery_watchdog_start();
 	if (err)
 		log_err("no watchdog task: %s; the recovery task scans alone", err_str(err));
