@@ -215,7 +215,7 @@ class Machine:
             else:
                 if time.time() >= deadline:
                     return None
-            time.sleep(0.3)  # what the last rounds dropped is reaped
+            time.sleep(float(os.environ.get("WL_SETTLE", "0.3")))  # what the last rounds dropped is reaped
             start = self.ser.size()
             self.ser.send(b"mem\r")
             while time.time() < deadline:
