@@ -286,6 +286,7 @@ task_kill(struct task *t, const char *reason)
 int
 task_kill_as(struct task *t, const char *reason, enum task_kill_how how)
 {
+	task_check_state(t); /* a corrupted state would make it unkillable */
 	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
 	if (s == TASK_EXITED || s == TASK_KILLED || (t->unwinding && !t->idle))
 		return E_NOENT; /* finished, or on its way out already (a fault) */
