@@ -8,6 +8,7 @@
  * fault, and the task dies without unwinding (its frames cannot be
  * walked) and is restarted; its CPU goes on.
  */
+#include "apic.h"
 #include "base.h"
 #include "cpu.h"
 #include "exceptions.h"
@@ -24,7 +25,11 @@ struct life {
 	volatile bool done;
 	uint64_t bad;    /* the stack pointer each first life loads */
 	bool via_rbp;    /* through a corrupted saved rbp (leave; ret) */
+	bool in_irq;     /* in an interrupt handler that interrupted it */
 };
+
+#define VEC_TEST_BADSTACK 0xE6
+static volatile uint64_t irq_bad; /* armed: the handler loads it into rsp */
 
 /* load bad into rsp and push: the push faults, so does the frame's push */
 static __attribute__((noipa)) void
@@ -43,10 +48,28 @@ leave_through(uint64_t bad)
 	__asm__ volatile("mov %0, %%rbp\n\tleave\n\tret" : : "r"(bad) : "memory");
 }
 
+static void
+badstack_irq(struct trap_frame *f)
+{
+	(void)f;
+	apic_eoi();
+	uint64_t bad = irq_bad;
+	if (bad) {
+		irq_bad = 0;
+		jump_stack(bad);
+	}
+}
+
 static uint64_t
 victim(struct life *l)
 {
 	if (++l->runs == 1) {
+		if (l->in_irq) {
+			irq_bad = l->bad;
+			apic_send_ipi(apic_id(), VEC_TEST_BADSTACK); /* interrupts us at once */
+			for (;;)
+				__asm__ volatile("pause");
+		}
 		if (l->via_rbp)
 			leave_through(l->bad);
 		else
@@ -61,10 +84,11 @@ victim(struct life *l)
  * it must be restarted, its CPU must go on ticking, and the fault log
  * must say the stack was unusable */
 static bool
-survives(uint64_t bad, bool via_rbp, struct ktest_ctx *kt_ctx_)
+survives_as(struct life how, struct ktest_ctx *kt_ctx_)
 {
 	static struct life l;
-	l = (struct life){ .bad = bad, .via_rbp = via_rbp };
+	l = how;
+	uint64_t bad = how.bad;
 	unsigned cpu = (cpu_id() + 1) % cpu_count_online();
 	uint64_t seq = fault_log_last_seq();
 	struct task_builder b = TASK_BUILDER(victim, &l);
@@ -115,6 +139,12 @@ survives(uint64_t bad, bool via_rbp, struct ktest_ctx *kt_ctx_)
 	return seen;
 }
 
+static bool
+survives(uint64_t bad, bool via_rbp, struct ktest_ctx *kt_ctx_)
+{
+	return survives_as((struct life){ .bad = bad, .via_rbp = via_rbp }, kt_ctx_);
+}
+
 KTEST_FLAGS(stack_pointer_to_unmapped_memory_restarts_the_task, KTEST_NO_FRAMECHECK)
 {
 	if (cpu_count_online() < 2)
@@ -148,4 +178,18 @@ KTEST_FLAGS(corrupted_saved_rbp_restarts_the_task, KTEST_NO_FRAMECHECK)
 	static const uint64_t words[4] __attribute__((aligned(16))) = {
 		0, 0x4141414141414141ULL, 0x4242424242424242ULL, 0 };
 	KT_ASSERT(survives((uint64_t)(uintptr_t)&words[0], true, kt_ctx_));
+}
+
+/* the same in an interrupt handler running on the task's stack: the
+ * interrupted task is the one that ends (its interrupts in service
+ * ended), and the CPU goes on */
+KTEST_FLAGS(bad_stack_pointer_in_an_interrupt_handler_restarts_the_task, KTEST_NO_FRAMECHECK)
+{
+	if (cpu_count_online() < 2)
+		return;
+	KT_OK(exc_register_irq(VEC_TEST_BADSTACK, badstack_irq));
+	bool ok = survives_as((struct life){ .bad = 0x800, .in_irq = true }, kt_ctx_);
+	irq_bad = 0;
+	KT_OK(exc_unregister_irq(VEC_TEST_BADSTACK, badstack_irq));
+	KT_ASSERT(ok);
 }
