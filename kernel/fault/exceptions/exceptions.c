@@ -141,6 +141,9 @@ report(const struct trap_frame *f, struct fault_info *fi)
 	if (fi->stack_overflow)
 		kprintf("    STACK OVERFLOW: %#lx is in the guard page of stack '%s'\n",
 			fi->cr2, stack_guard_owner(fi->cr2));
+	if (fi->stack_lost)
+		kprintf("    STACK UNUSABLE: rsp %#lx is outside the task's stack: it ends without unwinding\n",
+			f->rsp);
 	uint64_t off = 0;
 	const char *cell = "?";
 	const char *sym = exc_symbolize(f->rip, &off, &cell);
@@ -232,6 +235,15 @@ stop_unless_unwindable(struct percpu *pc, struct fault_info *fi, const char *wha
 		pc->irq_depth = task_depth;
 		fi->in_irq = true;
 	}
+	/* a fault in the unwinder's own code (a corrupted frame or table it
+	 * read): the task it was unwinding ends where it is, its remaining
+	 * cleanups not run, rather than the CPU stopping */
+	if (pc->in_unwinder && pc->current && unwind_available() && pc->irq_depth <= task_depth + 1) {
+		kprintf("    inside the unwinder: the task ends without further unwinding\n");
+		pc->in_unwinder = false;
+		fi->in_unwinder = true;
+		unwind_abandon(fi);
+	}
 	const char *where = pc->in_unwinder ? "inside the unwinder"
 		: pc->irq_depth > task_depth ? "in an interrupt handler"
 		: !unwind_available() || !pc->current ? "before tasks exist"
@@ -241,6 +253,18 @@ stop_unless_unwindable(struct percpu *pc, struct fault_info *fi, const char *wha
 		snprintf(why, sizeof(why), "%s %s", what, where);
 		stop_cpu(why, fi);
 	}
+}
+
+/* the interrupted stack pointer lies in the current task's stack (its
+ * guard page included: an overflow's unwind maps it); true when the task
+ * layer knows no bounds (the boot task) */
+static bool
+stack_usable(const struct trap_frame *f)
+{
+	uint64_t lo, hi;
+	if (!unwind_stack_bounds(&lo, &hi))
+		return true;
+	return f->rsp >= lo && f->rsp <= hi;
 }
 
 void exc_dispatch(struct trap_frame *f);
@@ -277,6 +301,7 @@ exc_dispatch(struct trap_frame *f)
 		strlcpy(fi.msg, exc_name(f->vector), sizeof(fi.msg));
 	if ((f->vector == 8 || f->vector == 14) && stack_guard_owner(fi.cr2))
 		fi.stack_overflow = true;
+	fi.stack_lost = pc->current && !pc->fault_catchers && !stack_usable(f); /* (a catcher resumes on its own stack) */
 	if (fault_hook && !pc->in_unwinder)
 		fault_hook(f, &fi);
 	/* an NMI taken as a fault (recovery's lockup detector sends them)
@@ -299,6 +324,12 @@ exc_dispatch(struct trap_frame *f)
 		report(f, &fi);
 	}
 	stop_unless_unwindable(pc, &fi, "fault", 1);
+	/* a fault in a task whose stack pointer left its stack (a corrupted
+	 * saved rbp or return address loaded into rsp: the CPU could not push
+	 * the fault's frame there and raised a double fault on its IST stack,
+	 * or pushed it wherever rsp pointed): its frames cannot be walked */
+	if (fi.stack_lost)
+		unwind_abandon(&fi);
 	/* a fault in a task: unwind it (the stack overflow's guard page was
 	 * given a frame by the stack cell, so cleanups have room to run) */
 	if (fi.stack_overflow && stack_guard_extend(fi.cr2))

@@ -27,6 +27,8 @@ struct fault_info {
 	bool stack_overflow;
 	bool repaired;  /* the faulting code's cell was repaired in place (fault hook) */
 	bool in_irq;    /* it happened in an interrupt handler (the interrupted task unwinds) */
+	bool stack_lost; /* its stack pointer had left the task's stack: not unwound */
+	bool in_unwinder; /* it happened in the unwinder: the unwind was abandoned */
 	char msg[96]; /* panic message, or the exception's decoded name */
 	/* the console report, composed at the fault but not yet written: a
 	 * task that unwinds has it written after its recovery (restart), as

@@ -34,6 +34,7 @@
 #include "base.h"
 #include "klibc.h"
 #include "logger.h"
+#include "task.h"
 #include "tsc.h"
 
 #define RECORDS 256           /* a power of two */
@@ -47,6 +48,9 @@ struct record {
 	uint64_t period_ns;            /* its progress promise, 0: none */
 	uint64_t progress_at;          /* last task_progress (stored by the task itself) */
 	uint64_t ended_at;             /* when it ended, 0: alive */
+	const void *task;              /* the task that promised (never read here: the
+					* watchdog's way to it should its id word be
+					* corrupted, task_find_ptr) */
 };
 
 static struct record records[RECORDS] CELL_CARRY(records);
@@ -132,6 +136,7 @@ recovery_on_progress_period(uint32_t id, uint64_t period_ns)
 	struct record *r = period_ns ? obtain(id) : find(id);
 	if (!r)
 		return;
+	r->task = task_current(); /* the hook runs in the promising task */
 	__atomic_store_n(&r->progress_at, tsc_ns(), __ATOMIC_RELAXED);
 	__atomic_store_n(&r->period_ns, period_ns, __ATOMIC_RELEASE);
 }
@@ -174,7 +179,7 @@ recovery_records_overdue(struct recovery_overdue *out, size_t max, uint64_t now)
 		uint64_t at = __atomic_load_n(&r->progress_at, __ATOMIC_RELAXED);
 		if (n == max || !r->period_ns || now <= at + r->period_ns)
 			continue;
-		out[n++] = (struct recovery_overdue){ r->id, r->period_ns, now - at };
+		out[n++] = (struct recovery_overdue){ r->id, r->period_ns, now - at, r->task };
 		r->period_ns = 0; /* broken: the kill is on its way; a new life promises again */
 	}
 	return n;

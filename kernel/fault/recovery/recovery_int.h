@@ -63,6 +63,7 @@ void recovery_on_ended(uint32_t id);
 struct recovery_overdue {
 	uint32_t id;
 	uint64_t period_ns, late_ns;  /* promised period; time since the last progress */
+	const void *task;             /* the task as it promised (task_find_ptr) */
 };
 /* up to max tasks whose promise is broken at `now` (their promise is then
  * cleared: one kill per broken promise); frees records of tasks that ended

@@ -118,7 +118,11 @@ recovery_watchdog_scan(void)
 	if (n)
 		recovery_repair_all(0); /* a hang may be corrupted code that faults nowhere */
 	for (size_t i = 0; i < n; i++) {
+		/* by id, or else by the pointer it promised from: a task whose
+		 * id word was corrupted is found (and its id put right) */
 		struct task *t = task_find_id(late[i].id);
+		if (!t)
+			t = task_find_ptr(late[i].task, late[i].id);
 		if (!t)
 			continue; /* freed meanwhile */
 		char why[96];

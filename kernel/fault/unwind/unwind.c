@@ -35,6 +35,9 @@ struct unwind_exc {
 static struct unwind_hooks hooks;
 static bool have_hooks;
 static struct unwind_exc emergency[MAX_CPUS];
+/* the exception object run() is walking on each CPU (while in_unwinder):
+ * a fault in the unwinder abandons it, and it is freed then */
+static struct unwind_exc *walking[MAX_CPUS];
 static struct unwind_stats stats;
 
 __noreturn void unwind_enter(const struct unwind_regs *r, bool irq_on);
@@ -181,11 +184,33 @@ find_pad(const struct unwind_regs *r, bool signal, unsigned *no_pad)
 	return pad;
 }
 
+bool
+unwind_stack_bounds(uint64_t *lo, uint64_t *hi)
+{
+	return have_hooks && hooks.stack_bounds && hooks.stack_bounds(lo, hi);
+}
+
+/* call the task layer's finish with rep copied to the top of the task's
+ * own stack, and the stack pointer just below it */
+static __noreturn void
+finish_on(uint64_t top, const struct unwind_report *rep)
+{
+	uint64_t at = (top - sizeof(*rep) - 64) & ~15ULL;
+	struct unwind_report *copy = (struct unwind_report *)(uintptr_t)at;
+	*copy = *rep;
+	__asm__ volatile("mov %0, %%rsp\n\txor %%ebp, %%ebp\n\tcall *%2\n\tud2"
+			 : : "r"(at), "D"(copy), "r"(hooks.finish) : "memory");
+	__builtin_unreachable();
+}
+
 static __noreturn void
 finish(struct unwind_exc *x)
 {
 	struct unwind_report rep = x->rep;
 	rep.t_end = tsc_ns();
+	bool bounds = x->bounds;
+	uint64_t lo = x->lo, hi = x->hi;
+	walking[cpu_id()] = NULL;
 	if (x->heap)
 		kfree(x);
 	stats.unwinds++;
@@ -196,12 +221,31 @@ finish(struct unwind_exc *x)
 		kprintf("!!! unwinding finished without a task layer; CPU %u halted\n", cpu_id());
 		cpu_halt_forever();
 	}
+	/* not on the task's own stack (a double fault's IST stack, or where a
+	 * corrupted stack pointer pointed): the death goes on at the top of
+	 * the task's stack, whose frames are all done with now. On the IST
+	 * stack it could be preempted, and another double fault on this CPU
+	 * would reuse that stack under it. */
+	uint64_t sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	if (bounds && (sp < lo || sp >= hi))
+		finish_on(hi, &rep);
 	hooks.finish(&rep);
+}
+
+/* a landing pad runs on the frame's stack: it must be the task's, and
+ * mapped (a pad entered on a garbage stack pointer would fault again) */
+static bool
+pad_stack_ok(const struct unwind_exc *x, uint64_t rsp)
+{
+	if (!x->bounds)
+		return true;
+	return rsp > x->lo && rsp <= x->hi && IS_ALIGNED(rsp, 8) && pt_translate(rsp - 8, NULL, NULL);
 }
 
 static __noreturn void
 run(struct unwind_exc *x, struct unwind_regs r, bool signal)
 {
+	walking[cpu_id()] = x;
 	this_cpu()->in_unwinder = true;
 	for (;;) {
 		if (++x->rep.frames > MAX_FRAMES) {
@@ -210,6 +254,10 @@ run(struct unwind_exc *x, struct unwind_regs r, bool signal)
 		}
 		uint64_t pad = find_pad(&r, signal, &x->rep.no_pad);
 		/* a pad that leads back to itself would loop: take it once */
+		if (pad && !pad_stack_ok(x, r.r[DW_RSP])) {
+			x->rep.corrupt = true;
+			finish(x);
+		}
 		if (pad && !(pad == x->last_pad && r.r[DW_RSP] == x->last_cfa)) {
 			x->rep.pads++;
 			x->last_pad = pad;
@@ -269,6 +317,20 @@ unwind_current(const struct fault_info *fi)
 	unwind_capture(&r);
 	struct unwind_exc *x = new_exc(fi, irq_enabled());
 	run(x, r, false);
+}
+
+void
+unwind_abandon(const struct fault_info *fi)
+{
+	this_cpu()->irq_depth = 0; /* we leave the exception for good */
+	struct unwind_exc *old = walking[cpu_id()];
+	if (fi->in_unwinder && old && old->exception_class == EXC_CLASS && old->heap)
+		kfree(old); /* the walk that faulted: not resumed */
+	walking[cpu_id()] = NULL;
+	struct unwind_exc *x = new_exc(fi, false);
+	x->rep.corrupt = true;
+	x->rep.stack_lost = fi->stack_lost;
+	finish(x);
 }
 
 void

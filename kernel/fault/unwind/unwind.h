@@ -29,6 +29,8 @@ struct unwind_report {
 	unsigned pads;         /* landing pads entered (cleanups run) */
 	unsigned no_pad;       /* frames with cleanups not reachable at their pc */
 	bool corrupt;          /* the walk stopped at a bad frame */
+	bool stack_lost;       /* not walked at all: the interrupted stack pointer
+				* was outside the task's stack (unwind_abandon) */
 	uint64_t t_start, t_end; /* tsc_ns */
 };
 
@@ -45,6 +47,14 @@ bool unwind_available(void);
 __noreturn void unwind_from_frame(const struct trap_frame *f, const struct fault_info *fi);
 /* unwind the current task from the caller of this function (panic, kill self) */
 __noreturn void unwind_current(const struct fault_info *fi);
+/* the current task's frames cannot be walked (its stack pointer left its
+ * stack: fi->stack_lost, or the unwinder itself faulted): end it without
+ * unwinding further, on a fresh stack at the top of its own (the cleanups
+ * of the frames not walked never run) */
+__noreturn void unwind_abandon(const struct fault_info *fi);
+/* [lo, hi) of the current task's stack, its guard page included; false
+ * if unknown (no task layer, the boot task) */
+bool unwind_stack_bounds(uint64_t *lo, uint64_t *hi);
 
 /* capture the caller's callee-saved registers, stack pointer and pc */
 void unwind_capture(struct unwind_regs *r);

@@ -143,7 +143,10 @@ task_unwound(const struct unwind_report *r)
 		snprintf(again_as, sizeof(again_as), "%s (#%u)", again->name, again->id);
 	if (r->no_pad)
 		snprintf(extra, sizeof(extra), ", %u frame(s) without cleanup entry", r->no_pad);
-	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s%s%s", r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
+	snprintf(rec.action, sizeof(rec.action), "%s%s%s%s%s%s",
+		 r->stack_lost ? "not unwound (stack unusable: its frames' cleanups are lost)"
+		 : r->fi.in_unwinder ? "unwinding abandoned (a fault in the unwinder)"
+		 : r->corrupt ? "unwound (stopped at a bad frame)" : "unwound",
 		 extra, again ? ", restarted as " : "", again_as, *recovered ? "; " : "", recovered);
 	fault_log_add(&rec);
 	if (wake) {
@@ -283,6 +286,7 @@ task_kill(struct task *t, const char *reason)
 int
 task_kill_as(struct task *t, const char *reason, enum task_kill_how how)
 {
+	task_check_state(t); /* a corrupted state would make it unkillable */
 	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
 	if (s == TASK_EXITED || s == TASK_KILLED || (t->unwinding && !t->idle))
 		return E_NOENT; /* finished, or on its way out already (a fault) */

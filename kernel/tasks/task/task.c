@@ -58,6 +58,7 @@ list_add(struct task *t)
 {
 	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
 	t->id = next_id++;
+	t->id_inv = ~t->id;
 	t->all_next = all_tasks;
 	if (all_tasks)
 		all_tasks->all_prev = t;
@@ -337,15 +338,33 @@ task_find(const char *key)
 EXPORT_APP(task_find);
 EXPORT_APP(task_find_id);
 
+/* the first task the walk of the list (under list_lock) accepts: a task
+ * whose id is id (either copy: check.c puts the other right), or that is
+ * p. The walk stops at a link that does not lead to a task (corrupted),
+ * saying so, rather than following it */
+static struct task *
+find_under_lock(uint32_t id, const void *p)
+{
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
+	for (struct task *t = all_tasks; t; t = t->all_next) {
+		if (!task_check_magic(t, "the task list"))
+			return NULL;
+		if (p ? t == p : (t->id == id || ~t->id_inv == id))
+			return task_check_ids(t, id) ? ref_unless_dying(t) : NULL;
+	}
+	return NULL;
+}
+
 struct task *
 task_find_id(uint32_t id)
 {
-	struct task *found = NULL;
-	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&list_lock);
-	for (struct task *t = all_tasks; t && !found; t = t->all_next)
-		if (t->id == id)
-			found = ref_unless_dying(t);
-	return found;
+	return id ? find_under_lock(id, NULL) : NULL;
+}
+
+struct task *
+task_find_ptr(const void *p, uint32_t id)
+{
+	return p ? find_under_lock(id, p) : NULL;
 }
 
 int

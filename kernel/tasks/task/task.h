@@ -105,6 +105,7 @@ struct task {
 					* charged to (mm_acct); inherited at spawn */
 	char cwd[TASK_CWD_MAX];        /* working directory (the vfs resolves relative
 					* paths against it); inherited at spawn, "" = "/" */
+	uint32_t id_inv;               /* ~id: a second copy, far from id (check.c) */
 };
 
 /* ---- references ---- */
@@ -118,6 +119,11 @@ struct task *task_find(const char *key) OWNED_BY(task_unref);
  * it has been freed. What cells that keep records per task (keyed by id)
  * use to act on the task. */
 struct task *task_find_id(uint32_t id) OWNED_BY(task_unref);
+/* a reference to the live task p, which had this id when the caller took
+ * note of both (the watchdog): p is only compared with the task list's
+ * members, never read unless it is one; a member whose id word was
+ * corrupted is put right (check.c). NULL if p is not a live task */
+struct task *task_find_ptr(const void *p, uint32_t id) OWNED_BY(task_unref);
 
 
 /* entry must be `R fn(A)` where A is exactly the type of arg and both fit

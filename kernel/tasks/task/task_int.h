@@ -23,6 +23,11 @@ __noreturn void task_finish(struct task *t, enum runstate state);
 /* t described for introspection (caller keeps t alive) */
 void task_info_of(const struct task *t, struct task_info *i);
 
+/* check.c: the fields the scheduler, kills and the watchdog rely on */
+bool task_check_magic(const struct task *t, const char *where);
+bool task_check_ids(struct task *t, uint32_t id); /* false: t is not id's task */
+void task_check_state(struct task *t);
+
 /* timer.c: wake the tasks whose deadline has passed (the tick) */
 void task_timers_expire(uint64_t now);
 

@@ -1,0 +1,97 @@
+/*
+ * test_taskcheck: a task whose own struct was corrupted (issue 14) must
+ * still be found by the watchdog and killed, and restarted: a corrupted
+ * id word (the watchdog finds tasks by id) and a state word out of range
+ * (a kill, or its timer, could not wake it). See kernel/tasks/task/check.c.
+ */
+#include "base.h"
+#include "cpu.h"
+#include "exceptions.h"
+#include "klibc.h"
+#include "ktest.h"
+#include "recovery.h"
+#include "task.h"
+
+struct life {
+	volatile int runs;
+	volatile bool done;
+};
+
+static uint64_t
+hidden_hanger(struct life *l)
+{
+	task_progress_period(20000000);
+	if (++l->runs == 1) {
+		task_current()->id = 0x41414141; /* its id word corrupted */
+		for (;;)
+			__asm__ volatile("pause"); /* and hung */
+	}
+	task_progress();
+	l->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(hung_task_with_a_corrupted_id_is_killed_and_restarted, KTEST_NO_FRAMECHECK)
+{
+	if (cpu_count_online() < 2)
+		return;
+	static struct life l;
+	l = (struct life){ 0 };
+	uint64_t seq = fault_log_last_seq();
+	struct task_builder b = TASK_BUILDER(hidden_hanger, &l);
+	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
+	b.restartable = true;
+	b.name = "hidden_hanger";
+	int err;
+	{
+		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		KT_ASSERT(t);
+	}
+	for (int i = 0; i < 3000 && !l.done; i++)
+		task_sleep_ns(1000000);
+	KT_ASSERT(l.done);
+	KT_EQ(l.runs, 2);
+	static struct fault_record r[16];
+	size_t n = fault_log_read(r, 16, seq);
+	bool seen = false;
+	for (size_t i = 0; i < n; i++)
+		seen |= strstr(r[i].msg, "watchdog: no progress") && strstr(r[i].action, "restarted as hidden_hanger");
+	KT_ASSERT(seen);
+}
+
+static volatile int woke;
+
+static uint64_t
+sleeper(struct life *l)
+{
+	l->runs++;
+	task_sleep_ns(60ULL * 1000000000ULL); /* blocked, on its timer */
+	woke++;
+	return 0;
+}
+
+/* its state word corrupted while it is blocked: neither its timer nor a
+ * kill could wake it (both expect TASK_BLOCKED) - a kill now puts the
+ * state right and the task unwinds */
+KTEST(blocked_task_with_a_corrupted_state_can_be_killed)
+{
+	static struct life l;
+	l = (struct life){ 0 };
+	woke = 0;
+	struct task_builder b = TASK_BUILDER(sleeper, &l);
+	b.name = "sleeper";
+	int err;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	for (int i = 0; i < 2000 && (l.runs == 0 || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TASK_BLOCKED); i++)
+		task_sleep_ns(1000000);
+	KT_EQ(__atomic_load_n(&t->state, __ATOMIC_ACQUIRE), TASK_BLOCKED);
+	__atomic_store_n(&t->state, 0x41414141u, __ATOMIC_RELEASE); /* corrupted */
+	KT_OK(task_kill(t, "test: corrupted state"));
+	for (int i = 0; i < 3000 && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TASK_KILLED; i++)
+		task_sleep_ns(1000000);
+	KT_EQ(__atomic_load_n(&t->state, __ATOMIC_ACQUIRE), TASK_KILLED);
+	uint64_t v;
+	KT_EQ(task_join(t, &v), E_FAULT);
+	KT_EQ(woke, 0);
+}
