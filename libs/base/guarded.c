@@ -38,7 +38,7 @@ guarded_repair(struct guarded_ptr *g)
 	/* a setter on another CPU may be between its two stores */
 	for (int i = 0; i < 4096; i++) {
 		a = (uintptr_t)__atomic_load_n(&g->p, __ATOMIC_ACQUIRE);
-		b = ~__atomic_load_n(&g->inv, __ATOMIC_ACQUIRE);
+		b = (uintptr_t)0 - __atomic_load_n(&g->inv, __ATOMIC_ACQUIRE);
 		if (a == b)
 			return (const void *)a;
 		__asm__ volatile("pause");
@@ -58,7 +58,7 @@ guarded_repair(struct guarded_ptr *g)
 	/* (a setter that ran meanwhile wins: only the values judged are replaced) */
 	__atomic_compare_exchange_n(&g->p, &(const void *){ (const void *)a }, (const void *)good, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	__atomic_compare_exchange_n(&g->inv, &(uintptr_t){ ~b }, ~good, false, __ATOMIC_ACQ_REL,
+	__atomic_compare_exchange_n(&g->inv, &(uintptr_t){ (uintptr_t)0 - b }, (uintptr_t)0 - good, false, __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE);
 	__atomic_add_fetch(&repairs, 1, __ATOMIC_RELAXED);
 	if (report)

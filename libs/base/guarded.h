@@ -1,7 +1,7 @@
 /*
  * guarded: a long-lived pointer to code or to a constant ops table (a
  * hook, a handler, the active policy) kept twice - the second copy
- * inverted - so that a corrupted word is noticed where the pointer is read,
+ * negated (so that all-zero memory is a valid NULL) - so that a corrupted word is noticed where the pointer is read,
  * before it is called, and put right (thesis 9.2: faults that corrupt
  * function pointers).
  *
@@ -25,16 +25,22 @@
 
 struct guarded_ptr {
 	const void *p;
-	uintptr_t inv; /* ~p */
+	uintptr_t inv; /* -p: p + inv == 0 */
 };
 
-#define GUARDED_NULL { NULL, ~(uintptr_t)0 }
+#define GUARDED_NULL { NULL, 0 } /* (zeroed memory is one too) */
 
+/* with interrupts off between the two stores: an interrupt handler on
+ * this CPU reading g never sees half of it */
 static inline void
 guarded_set(struct guarded_ptr *g, const void *p)
 {
+	uint64_t flags;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
 	__atomic_store_n(&g->p, p, __ATOMIC_RELEASE);
-	__atomic_store_n(&g->inv, ~(uintptr_t)p, __ATOMIC_RELEASE);
+	__atomic_store_n(&g->inv, (uintptr_t)0 - (uintptr_t)p, __ATOMIC_RELEASE);
+	if (flags & 0x200)
+		__asm__ volatile("sti" : : : "memory");
 }
 
 const void *guarded_repair(struct guarded_ptr *g);
@@ -43,7 +49,7 @@ static inline const void *
 guarded_get_(struct guarded_ptr *g)
 {
 	const void *p = __atomic_load_n(&g->p, __ATOMIC_ACQUIRE);
-	if (likely((uintptr_t)p == ~__atomic_load_n(&g->inv, __ATOMIC_ACQUIRE)))
+	if (likely((uintptr_t)p + __atomic_load_n(&g->inv, __ATOMIC_ACQUIRE) == 0))
 		return p;
 	return guarded_repair(g);
 }

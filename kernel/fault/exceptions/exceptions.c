@@ -17,17 +17,19 @@
 
 extern const uint64_t exc_stub_table[256];
 
-static irq_handler_fn irq_handlers[256];
-static fault_handler_fn fault_handlers[32];
-static void (*fatal_hook)(const struct fault_info *fi);
-static void (*irq_exit_hook)(struct trap_frame *f);
-static void (*fault_hook)(const struct trap_frame *f, struct fault_info *fi);
+/* handlers and hooks: guarded pointers (base's guarded.h), checked where
+ * read - a corrupted one is called from every interrupt otherwise */
+static struct guarded_ptr irq_handlers[256];   /* irq_handler_fn */
+static struct guarded_ptr fault_handlers[32];  /* fault_handler_fn */
+static struct guarded_ptr fatal_hook;          /* void (*)(const struct fault_info *) */
+static struct guarded_ptr irq_exit_hook;       /* void (*)(struct trap_frame *) */
+static struct guarded_ptr fault_hook;          /* void (*)(const struct trap_frame *, struct fault_info *) */
 
 void
 exc_set_fault_hook(void (*hook)(const struct trap_frame *f, struct fault_info *fi))
 {
-	cell_unpin_addr((const void *)fault_hook);
-	fault_hook = hook;
+	cell_unpin_addr(guarded_get(&fault_hook));
+	guarded_set(&fault_hook, (const void *)hook);
 	cell_pin_addr((const void *)hook);
 }
 
@@ -177,8 +179,9 @@ deliver(struct fault_info *fi)
 		kprintf("    -> caught by the fault catcher armed at %#lx\n", c->regs[7]);
 		fault_catch_resume(c);
 	}
-	if (fatal_hook)
-		fatal_hook(fi);
+	void (*fatal)(const struct fault_info *) = guarded_get(&fatal_hook);
+	if (fatal)
+		fatal(fi);
 	kprintf("!!! CPU %u halted\n", cpu);
 	cpu_halt_forever();
 }
@@ -197,8 +200,9 @@ stop_cpu(const char *why, struct fault_info *fi)
 	strlcpy(rec.cell, cell, sizeof(rec.cell));
 	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
 	fault_log_add(&rec);
-	if (fatal_hook)
-		fatal_hook(fi);
+	void (*fatal)(const struct fault_info *) = guarded_get(&fatal_hook);
+	if (fatal)
+		fatal(fi);
 	cpu_halt_forever();
 }
 
@@ -206,13 +210,13 @@ stop_cpu(const char *why, struct fault_info *fi)
  * catcher (a test's) takes fi; else the CPU stops where no unwind can run.
  * what: "fault" or "panic"; task_depth: irq_depth in a task's context (a
  * fault's own entry counts one) */
-static void (*irq_abort_hook)(void);
+static struct guarded_ptr irq_abort_hook; /* void (*)(void) */
 
 void
 exc_set_irq_abort_hook(void (*hook)(void))
 {
-	cell_unpin_addr((const void *)irq_abort_hook);
-	irq_abort_hook = hook;
+	cell_unpin_addr(guarded_get(&irq_abort_hook));
+	guarded_set(&irq_abort_hook, (const void *)hook);
 	cell_pin_addr((const void *)hook);
 }
 
@@ -228,10 +232,11 @@ stop_unless_unwindable(struct percpu *pc, struct fault_info *fi, const char *wha
 	 * the handler's cleanups too (its guards release their locks). The
 	 * interrupts in service are ended here, as the handler never returns
 	 * to end them. */
-	if (!pc->in_unwinder && pc->irq_depth > task_depth && irq_abort_hook && unwind_available() &&
+	void (*abort_hook)(void) = guarded_get(&irq_abort_hook);
+	if (!pc->in_unwinder && pc->irq_depth > task_depth && abort_hook && unwind_available() &&
 	    pc->current) {
 		kprintf("    in an interrupt handler: the interrupted task unwinds through it\n");
-		irq_abort_hook();
+		abort_hook();
 		pc->irq_depth = task_depth;
 		fi->in_irq = true;
 	}
@@ -275,18 +280,19 @@ exc_dispatch(struct trap_frame *f)
 	struct percpu *pc = this_cpu();
 	pc->irq_depth++;
 	if (f->vector >= 32) {
-		irq_handler_fn h = irq_handlers[f->vector];
+		irq_handler_fn h = guarded_get(&irq_handlers[f->vector]);
 		if (h)
 			h(f);
 		else
 			log_warn("unexpected interrupt, vector %lu", f->vector);
 		/* back to task code (not a nested interrupt): deliver kills */
-		if (pc->irq_depth == 1 && irq_exit_hook && !pc->in_unwinder)
-			irq_exit_hook(f);
+		void (*exit_hook)(struct trap_frame *) = guarded_get(&irq_exit_hook);
+		if (pc->irq_depth == 1 && exit_hook && !pc->in_unwinder)
+			exit_hook(f);
 		pc->irq_depth--;
 		return;
 	}
-	fault_handler_fn fh = fault_handlers[f->vector];
+	fault_handler_fn fh = guarded_get(&fault_handlers[f->vector]);
 	if (fh && fh(f)) {
 		pc->irq_depth--;
 		return;
@@ -302,8 +308,9 @@ exc_dispatch(struct trap_frame *f)
 	if ((f->vector == 8 || f->vector == 14) && stack_guard_owner(fi.cr2))
 		fi.stack_overflow = true;
 	fi.stack_lost = pc->current && !pc->fault_catchers && !stack_usable(f); /* (a catcher resumes on its own stack) */
-	if (fault_hook && !pc->in_unwinder)
-		fault_hook(f, &fi);
+	void (*first_look)(const struct trap_frame *, struct fault_info *) = guarded_get(&fault_hook);
+	if (first_look && !pc->in_unwinder)
+		first_look(f, &fi);
 	/* an NMI taken as a fault (recovery's lockup detector sends them)
 	 * unwinds and never irets: end the CPU's NMI block now */
 	if (f->vector == 2)
@@ -340,8 +347,8 @@ exc_dispatch(struct trap_frame *f)
 void
 exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f))
 {
-	cell_unpin_addr((const void *)irq_exit_hook);
-	irq_exit_hook = hook;
+	cell_unpin_addr(guarded_get(&irq_exit_hook));
+	guarded_set(&irq_exit_hook, (const void *)hook);
 	cell_pin_addr((const void *)hook);
 }
 
@@ -431,9 +438,9 @@ exc_register_irq(uint8_t vec, irq_handler_fn h)
 {
 	if (vec < 32)
 		return E_INVAL;
-	if (irq_handlers[vec])
+	if (guarded_get(&irq_handlers[vec]))
 		return E_BUSY;
-	irq_handlers[vec] = h;
+	guarded_set(&irq_handlers[vec], (const void *)h);
 	cell_pin_addr((const void *)h);
 	return E_OK;
 }
@@ -446,11 +453,11 @@ exc_replace_irq(uint8_t vec, irq_handler_fn h)
 {
 	if (vec < 32 || !h)
 		return E_INVAL;
-	irq_handler_fn old = irq_handlers[vec];
+	irq_handler_fn old = guarded_get(&irq_handlers[vec]);
 	if (!old)
 		return E_NOENT;
 	cell_pin_addr((const void *)h);
-	__atomic_store_n(&irq_handlers[vec], h, __ATOMIC_RELEASE);
+	guarded_set(&irq_handlers[vec], (const void *)h);
 	cell_unpin_addr((const void *)old);
 	return E_OK;
 }
@@ -458,9 +465,9 @@ exc_replace_irq(uint8_t vec, irq_handler_fn h)
 int
 exc_unregister_irq(uint8_t vec, irq_handler_fn h)
 {
-	if (vec < 32 || irq_handlers[vec] != h)
+	if (vec < 32 || guarded_get(&irq_handlers[vec]) != (void *)h)
 		return E_NOENT;
-	irq_handlers[vec] = NULL;
+	guarded_set(&irq_handlers[vec], NULL);
 	cell_unpin_addr((const void *)h);
 	return E_OK;
 }
@@ -470,8 +477,8 @@ exc_register_fault_handler(uint8_t vec, fault_handler_fn h)
 {
 	if (vec >= 32)
 		return E_INVAL;
-	cell_unpin_addr((const void *)fault_handlers[vec]);
-	fault_handlers[vec] = h;
+	cell_unpin_addr(guarded_get(&fault_handlers[vec]));
+	guarded_set(&fault_handlers[vec], (const void *)h);
 	cell_pin_addr((const void *)h);
 	return E_OK;
 }
@@ -479,8 +486,8 @@ exc_register_fault_handler(uint8_t vec, fault_handler_fn h)
 void
 exc_set_fatal_hook(void (*hook)(const struct fault_info *fi))
 {
-	cell_unpin_addr((const void *)fatal_hook);
-	fatal_hook = hook;
+	cell_unpin_addr(guarded_get(&fatal_hook));
+	guarded_set(&fatal_hook, (const void *)hook);
 	cell_pin_addr((const void *)hook);
 }
 

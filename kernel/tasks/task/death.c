@@ -58,15 +58,15 @@ respawn(struct task *t)
 
 /* the recovery cell's hooks (pinned): it keeps every per-task record of
  * its own - history, progress promises, replacements - keyed by task id */
-static const struct task_recovery_hooks *recovery;
+static struct guarded_ptr recovery; /* const struct task_recovery_hooks * (guarded.h) */
 
 void
 task_set_recovery(const struct task_recovery_hooks *h)
 {
-	const struct task_recovery_hooks *old = recovery;
+	const struct task_recovery_hooks *old = guarded_get(&recovery);
 	if (h)
 		cell_pin_addr((const void *)h);
-	__atomic_store_n(&recovery, h, __ATOMIC_RELEASE);
+	guarded_set(&recovery, h);
 	if (old)
 		cell_unpin_addr((const void *)old);
 }
@@ -74,7 +74,7 @@ task_set_recovery(const struct task_recovery_hooks *h)
 static const struct task_recovery_hooks *
 hooks(void)
 {
-	return __atomic_load_n(&recovery, __ATOMIC_ACQUIRE);
+	return guarded_get(&recovery);
 }
 
 void

@@ -16,9 +16,11 @@
 #include "task_int.h"
 #include "tsc.h"
 
-static const struct sched_policy *policy; /* the latest installed */
+/* the latest installed policy (const struct sched_policy *) and the kick
+ * hook (void (*)(unsigned cpu)): guarded pointers, checked where read */
+static struct guarded_ptr policy;
 static uint64_t timeslice = 10 * 1000 * 1000; /* ns */
-static void (*kick_hook)(unsigned cpu);
+static struct guarded_ptr kick_hook;
 static uint32_t next_cpu_rr;
 
 /*
@@ -30,7 +32,7 @@ static uint32_t next_cpu_rr;
  */
 struct runq {
 	struct spinlock lock;
-	const struct sched_policy *policy;  /* guarded by lock */
+	struct guarded_ptr policy;          /* const struct sched_policy *; under lock */
 	uint32_t nready;                    /* guarded by lock */
 	bool in_policy;                     /* a policy call is under way */
 	bool broken;                        /* one never returned: rebuild */
@@ -39,6 +41,8 @@ static struct runq runqs[MAX_CPUS];
 static uint64_t rebuilds;
 
 static size_t build_queues(unsigned cpu, const struct sched_policy *p);
+
+static inline const struct sched_policy *qpolicy(struct runq *q) { return guarded_get(&q->policy); }
 
 /*
  * The run lock is held in a guard, so that a fault inside the policy (its
@@ -66,10 +70,10 @@ runq_lock_as(unsigned cpu, bool raw)
 		spin_lock_raw(&q->lock);
 	else
 		g.irq_was_on = spin_lock_irq(&q->lock);
-	if (q->broken && q->policy) {
+	if (q->broken && qpolicy(q)) {
 		q->broken = false;
 		__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
-		build_queues(cpu, q->policy);
+		build_queues(cpu, qpolicy(q));
 	}
 	return g;
 }
@@ -95,14 +99,14 @@ runq_unlock(struct runq_guard *g)
 #define POLICY(g, call)                                                         \
 	({                                                                      \
 		(g).q->in_policy = true;                                        \
-		__auto_type r_ = (g).q->policy->call;                           \
+		__auto_type r_ = qpolicy((g).q)->call;                          \
 		(g).q->in_policy = false;                                       \
 		r_;                                                             \
 	})
 #define POLICY_VOID(g, call)                                                    \
 	do {                                                                    \
 		(g).q->in_policy = true;                                        \
-		(g).q->policy->call;                                            \
+		qpolicy((g).q)->call;                                           \
 		(g).q->in_policy = false;                                       \
 	} while (0)
 
@@ -140,7 +144,7 @@ size_t
 sched_rebuild(unsigned cpu)
 {
 	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
-	size_t n = g.q->policy ? build_queues(cpu, g.q->policy) : 0;
+	size_t n = qpolicy(g.q) ? build_queues(cpu, qpolicy(g.q)) : 0;
 	__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
 	return n;
 }
@@ -156,7 +160,7 @@ sched_set_policy(const struct sched_policy *p)
 {
 	if (!p || !p->reset || !p->enqueue || !p->dequeue || !p->pick_next)
 		return E_INVAL;
-	const struct sched_policy *old = policy;
+	const struct sched_policy *old = guarded_get(&policy);
 	if (p == old)
 		return E_OK;
 	cell_pin_addr(p); /* the policy cell is in use through this table */
@@ -165,9 +169,9 @@ sched_set_policy(const struct sched_policy *p)
 	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
 		_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
 		build_queues(cpu, p);
-		g.q->policy = p;
+		guarded_set(&g.q->policy, p);
 	}
-	__atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+	guarded_set(&policy, p);
 	if (old)
 		cell_unpin_addr(old);
 	return E_OK;
@@ -205,7 +209,7 @@ pick_checked(unsigned cpu)
 	struct runq *q = &runqs[cpu];
 	for (int attempt = 0; attempt < 2; attempt++) {
 		q->in_policy = true;
-		struct task *t = q->policy->pick_next(cpu);
+		struct task *t = qpolicy(q)->pick_next(cpu);
 		q->in_policy = false;
 		if (t ? plausible(t, cpu) : q->nready == 0) {
 			if (t) {
@@ -215,7 +219,7 @@ pick_checked(unsigned cpu)
 			return t;
 		}
 		__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
-		build_queues(cpu, q->policy);
+		build_queues(cpu, qpolicy(q));
 	}
 	/* the policy keeps answering wrongly: take the first ready task of
 	 * this CPU ourselves; its stale queue entry is caught by this check
@@ -294,7 +298,7 @@ sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *o
 		return 0;
 	struct task *ts[64];
 	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
-	size_t n = g.q->policy && g.q->policy->runqueue ? POLICY(g, runqueue(cpu, ts, ARRAY_SIZE(ts))) : 0;
+	size_t n = qpolicy(g.q) && qpolicy(g.q)->runqueue ? POLICY(g, runqueue(cpu, ts, ARRAY_SIZE(ts))) : 0;
 	for (size_t i = 0; i < n && i < max && i < ARRAY_SIZE(ts); i++)
 		task_info_of(ts[i], &out[i]);
 	struct task *cur = percpu_of(cpu)->current;
@@ -309,14 +313,14 @@ sched_runqueue_info(unsigned cpu, struct task_info *running, struct task_info *o
 const struct sched_policy *
 sched_policy(void)
 {
-	return policy;
+	return guarded_get(&policy);
 }
 
 void
 task_set_kick_hook(void (*kick)(unsigned cpu))
 {
-	cell_unpin_addr((const void *)kick_hook);
-	kick_hook = kick;
+	cell_unpin_addr(guarded_get(&kick_hook));
+	guarded_set(&kick_hook, (const void *)kick);
 	cell_pin_addr((const void *)kick);
 }
 
@@ -361,8 +365,9 @@ sched_make_runnable(struct task *t)
 	unsigned cpu = sched_target_cpu(t);
 	t->cpu = (int)cpu;
 	ready_add(t, cpu);
-	if (cpu != cpu_id() && kick_hook)
-		kick_hook(cpu);
+	void (*kick)(unsigned) = guarded_get(&kick_hook);
+	if (cpu != cpu_id() && kick)
+		kick(cpu);
 }
 
 /* make t's CPU look at it again: a kill is waiting for it */
@@ -370,8 +375,9 @@ void
 task_kick(struct task *t)
 {
 	int cpu = t->cpu;
-	if (cpu >= 0 && (unsigned)cpu != cpu_id() && kick_hook)
-		kick_hook((unsigned)cpu);
+	void (*kick)(unsigned) = guarded_get(&kick_hook);
+	if (cpu >= 0 && (unsigned)cpu != cpu_id() && kick)
+		kick((unsigned)cpu);
 }
 
 bool
@@ -490,7 +496,7 @@ task_tick(void)
 	pc->ticks++;
 	task_timers_expire(now);
 	struct task *cur = pc->current;
-	if (!cur || !policy)
+	if (!cur || !guarded_get(&policy))
 		return;
 	if (cur->idle || now - cur->switched_in_at >= timeslice)
 		pc->need_resched = true;
@@ -503,7 +509,7 @@ task_tick_resched(void)
 {
 	struct percpu *pc = this_cpu();
 	pc->need_resched = true;
-	if (policy && pc->current && pc->preempt_count == 0)
+	if (guarded_get(&policy) && pc->current && pc->preempt_count == 0)
 		sched_schedule();
 }
 
@@ -548,7 +554,7 @@ int
 task_init_cpu(const char *name)
 {
 	struct percpu *pc = this_cpu();
-	if (!policy)
+	if (!guarded_get(&policy))
 		return E_NOENT;
 	_cleanup_(kfreep) struct task *boot = KNEW(struct task);
 	if (!boot)
