@@ -124,16 +124,22 @@ def judge(seg, base, exited=False, final=False):
 
 
 MEM_MAPPED = re.compile(r"\bmapped: (\d+) mappings, (\d+) frame objects, (\d+) page objects", re.M)
-MEM_HEAP = re.compile(r"\bheap: +(\d+) bytes in (\d+) objects", re.M)
+MEM_HEAP = re.compile(r"\bheap: +(\d+) bytes in (\d+) objects, (\d+) slabs, (\d+) large", re.M)
 
 
 def mem_usage(text):
-    """the last `mem` report in text, as a dict of counters, or None"""
+    """the last `mem` report in text, as a dict of counters, or None. The
+    heap's own pages (its slabs and large regions, one mapping, frame and
+    page object each) are taken out of the mapping counts: how many slabs
+    hold the same objects varies with the order of frees, and the heap's
+    objects are counted on their own"""
     m, h = list(MEM_MAPPED.finditer(text)), list(MEM_HEAP.finditer(text))
     if not m or not h:
         return None
     m, h = m[-1], h[-1]
-    return {"mappings": int(m.group(1)), "frame objects": int(m.group(2)), "page objects": int(m.group(3)),
+    heap_maps = int(h.group(3)) + int(h.group(4))
+    return {"mappings": int(m.group(1)) - heap_maps, "frame objects": int(m.group(2)) - heap_maps,
+            "page objects": int(m.group(3)) - heap_maps,
             "heap bytes": int(h.group(1)), "heap objects": int(h.group(2))}
 
 

@@ -44,10 +44,13 @@ static uint64_t lockup_stalled_ns[MAX_CPUS];
 static struct spinlock lockup_lock = SPINLOCK_INIT;
 
 static void
-lockup_scan(uint64_t now)
+lockup_scan(void)
 {
 	if (!spin_trylock_raw(&lockup_lock))
 		return; /* the other scanner is at it */
+	/* read under the lock: a time read before it could be older than
+	 * what the other scanner stored meanwhile */
+	uint64_t now = tsc_ns();
 	unsigned me = cpu_id();
 	for (unsigned c = 0; c < MAX_CPUS; c++) {
 		struct percpu *pc = percpu_of(c);
@@ -60,7 +63,8 @@ lockup_scan(uint64_t now)
 			__atomic_store_n(&lockup_sent[c], false, __ATOMIC_RELEASE);
 			continue;
 		}
-		if (now - seen_at[c] <= LOCKUP_NS || __atomic_load_n(&lockup_sent[c], __ATOMIC_ACQUIRE))
+		if (now <= seen_at[c] || now - seen_at[c] <= LOCKUP_NS ||
+		    __atomic_load_n(&lockup_sent[c], __ATOMIC_ACQUIRE))
 			continue;
 		lockup_stalled_ns[c] = now - seen_at[c];
 		__atomic_store_n(&lockup_sent[c], true, __ATOMIC_RELEASE);
@@ -113,7 +117,7 @@ recovery_watchdog_scan(void)
 {
 	struct recovery_overdue late[16];
 	uint64_t now = tsc_ns();
-	lockup_scan(now);
+	lockup_scan();
 	size_t n = recovery_records_overdue(late, ARRAY_SIZE(late), now);
 	if (n)
 		recovery_repair_all(0); /* a hang may be corrupted code that faults nowhere */
