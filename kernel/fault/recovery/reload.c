@@ -291,6 +291,21 @@ sweep_after_deaths(void)
 	recovery_repair_all(0); /* 1.4-4 ms under TCG (test boot) */
 }
 
+/* old copies a reload or swap left retired (a task was still inside them
+ * when it ended) are freed once nothing holds them: looked at twice a
+ * second while there are any, not only at the next swap */
+static void
+reclaim_retired(void)
+{
+	static uint64_t last;
+	uint64_t now = tsc_ns();
+	if (!cell_retired() || now - last < 500000000)
+		return;
+	last = now;
+	size_t freed = cell_reclaim();
+	(void)freed;
+}
+
 static uint64_t
 recovery_task(uint64_t unused)
 {
@@ -304,6 +319,7 @@ recovery_task(uint64_t unused)
 		recovery_watchdog_scan(); /* also here: the watchdog task may be the one hung */
 		cell_probation_tick(); /* probations whose time is up are committed */
 		sweep_after_deaths();
+		reclaim_retired();
 		struct recovery_job *j;
 		while ((j = pop())) {
 			run_job(j);
