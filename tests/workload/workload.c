@@ -222,6 +222,15 @@ doubler(uint64_t i)
 	return i * 2;
 }
 
+/* the round's helpers, owned: a unit that dies mid-round drops them */
+static void
+helpers_unref(struct task *(*ts)[8])
+{
+	for (size_t i = 0; i < 8; i++)
+		if ((*ts)[i])
+			task_unref(TAKE_PTR((*ts)[i]));
+}
+
 static uint64_t
 unit_spawn(uint64_t unit)
 {
@@ -232,7 +241,7 @@ unit_spawn(uint64_t unit)
 		return 0;
 	for (;;) {
 		park(WL_SPAWN);
-		struct task *ts[8];
+		_cleanup_(helpers_unref) struct task *ts[8] = { NULL };
 		int e = E_OK;
 		bool ok = true;
 		uint64_t bad = 0;
