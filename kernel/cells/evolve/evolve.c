@@ -519,7 +519,7 @@ evolve_task(uint64_t unused)
 	static char line[256];
 	/* a long-lived system task: it promises progress; waiting for the
 	 * host, reading and serving are each bounded (link.c) */
-	task_progress_period(TASK_SYSTEM_PROMISE_NS);
+	task_progress_period(EVOLVE_PROMISE_NS);
 	for (;;)
 		if (link_read_line(&com2, line, sizeof(line), 0))
 			evolve_serve(&com2, line);

@@ -66,6 +66,11 @@ struct link {
 bool link_com2_init(void);
 /* a line without its \n (\r dropped) into buf; false on timeout (0: wait
  * forever) or when a TCP link closed */
+/* the evolve tasks' progress promise: the system tasks' 5 s four times
+ * over, since a swap they run (between two reads) can take seconds on a
+ * loaded machine */
+#define EVOLVE_PROMISE_NS (4 * TASK_SYSTEM_PROMISE_NS)
+
 bool link_read_line(struct link *l, char *buf, size_t size, uint64_t timeout_ns);
 bool link_read_bytes(struct link *l, void *buf, size_t n, uint64_t timeout_ns);
 /* to the host; on a TCP link that failed, nothing (l->closed) */

@@ -38,7 +38,7 @@ evolve_net_task(uint64_t unused)
 		log_info("evolution link on TCP port %u: tools/evolve --tcp sends changed cells here",
 			 EVOLVE_TCP_PORT);
 	}
-	task_progress_period(TASK_SYSTEM_PROMISE_NS); /* as the COM2 task (evolve.c) */
+	task_progress_period(EVOLVE_PROMISE_NS); /* as the COM2 task (evolve.c) */
 	for (;;) {
 		if (!conn.s) {
 			struct sock *s = sock_accept(listener, TASK_SYSTEM_PROMISE_NS / 4, &err);
