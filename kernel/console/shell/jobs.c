@@ -280,7 +280,13 @@ jobs_run(char *line)
 	}
 	struct cell_error why;
 	const char *names[] = { j->argv[0] };
+	/* a kill (the watchdog's, say) waits until the load is over: a load
+	 * cut short by unwinding would leave its batch (the object file's
+	 * mapping, the sections made so far) behind, and the next shell could
+	 * not load this app again */
+	task_shield_kills();
 	err = cell_load(cell_ns_apps(), names, 1, &why);
+	task_unshield_kills();
 	if (err && err != E_EXIST) {
 		kprintf("%s: cannot load: %s\n", j->argv[0], why.msg);
 		return;
