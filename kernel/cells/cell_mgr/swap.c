@@ -617,6 +617,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 				 pause_bound_ms);
 	}
 	uint64_t pr = tsc_ns();
+	history_mark_probation(rq, newc, nnewc, true);
 	rewrite_relocations(&p, false);
 	uint64_t p1 = tsc_ns();
 	move_edges(&p, false);
@@ -635,6 +636,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	if (terr) {
 		move_edges(&p, true);
 		rewrite_relocations(&p, true);
+		history_mark_probation(rq, newc, nnewc, false);
 	} else {
 		/* commit: nothing below fails */
 		replace_in_namespace(&p, rq->ns);
