@@ -54,8 +54,9 @@ recv_one(struct probe *p, void *r, uint64_t *m)
 static uint64_t
 receiver(struct probe *p)
 {
-	if (p->fail_at && !p->start_at)
-		p->start_at = tsc_ns();
+	uint64_t f = p->fail_at;
+	if (f && p->start_at < f)
+		p->start_at = tsc_ns(); /* (older stamps: as back_at's below) */
 	__atomic_add_fetch(&p->alive, 1, __ATOMIC_ACQ_REL);
 	_cleanup_(gone) struct probe *alive = p;
 	int err;
@@ -71,8 +72,12 @@ receiver(struct probe *p)
 			return 0;
 		if (e)
 			continue;
-		if (p->fail_at && !p->back_at)
-			p->back_at = tsc_ns(); /* back, reconnected, a message through */
+		/* back, reconnected, a message through (a stamp older than the
+		 * failure is stale: made while the bench reset the probe with
+		 * the last round's fail_at still set) */
+		f = p->fail_at;
+		if (f && p->back_at < f)
+			p->back_at = tsc_ns();
 		p->received++;
 		int f = p->fail;
 		if (f < 0)
@@ -157,14 +162,13 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 			task_sleep_ns(100000);
 		p.back_at = 0;
 		p.start_at = 0;
-		p.fail_at = 0;
 		p.fail = (int)kind;
-		for (int w = 0; w < 3000 && !p.back_at; w++)
+		for (int w = 0; w < 3000 && !(p.fail_at && p.back_at > p.fail_at); w++)
 			task_sleep_ns(100000);
 		p.quit = true;
 		for (int w = 0; w < 3000 && __atomic_load_n(&p.alive, __ATOMIC_ACQUIRE); w++)
 			task_sleep_ns(100000);
-		if (!p.back_at || !p.fail_at) {
+		if (!p.fail_at || p.back_at <= p.fail_at) {
 			kprintf("BENCH ERROR downtime %s: round %d: %s\n", label, r,
 				!p.fail_at ? "the failure was never injected" : "not back within 300 ms");
 			continue;
@@ -172,7 +176,7 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		uint64_t d = (p.back_at - p.fail_at) / 1000;
 		/* the two stages: until the new receiver runs, then until it
 		 * has reconnected and received */
-		uint64_t st = p.start_at && p.start_at < p.back_at ? p.start_at : p.back_at;
+		uint64_t st = p.start_at > p.fail_at && p.start_at < p.back_at ? p.start_at : p.back_at;
 		up[n] = (st - p.fail_at) / 1000;
 		on[n] = (p.back_at - st) / 1000;
 		us[n++] = d;

@@ -567,12 +567,16 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	 * task is inside (it would go on writing the old copy), so it checks
 	 * again in the pause, where running tasks are walked from where their
 	 * CPU was parked, and retries (for up to 2 * LOOK_NS in all, then
-	 * anyway). */
+	 * anyway). An urgent swap that carries nothing does not look (the
+	 * look is for the reclaim's sake, and it was most of a reload's
+	 * downtime when a task waits inside the cell, as a channel's sender
+	 * does). */
 #define LOOK_NS (20 * 1000000ULL)
-	uint64_t q0 = tsc_ns();
-	while (frame_check && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) && busy_in_old(&p))
-		tsc_delay_us(1000);
 	bool carries = !rq->fresh_data && copy_state(&p, false);
+	uint64_t q0 = tsc_ns();
+	while (frame_check && (carries || !rq->urgent) && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) &&
+	       busy_in_old(&p))
+		tsc_delay_us(1000);
 	/* the pause: every other CPU parked within the bound, or no swap. The
 	 * transfer functions are the last check; if one fails, the steps
 	 * before it are undone and the new cells unloaded. */
@@ -659,6 +663,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.pause = live ? 0 : p4 - p0; /* no CPU was stopped */
 	tm.relocs = p.nrw;
 	tm.edges = p.nedges;
+	if (rq->committed) {
+		tm.total = tsc_ns() - t0; /* so far */
+		rq->committed(rq->committed_ctx, &tm);
+	}
 
 	for (size_t i = 0; i < nnewc; i++)
 		newc[i]->kept_until = 0; /* reinstated: running again */
@@ -683,7 +691,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	struct cell_error ignore;
 	int e2 = cell_ns_destroy(p.tmp, &ignore); /* empty now */
 	(void)e2;
-	tm.freed = cell_reclaim();
+	tm.freed = rq->urgent ? 0 : cell_reclaim(); /* urgent: the caller reclaims */
 	uint64_t t5 = tsc_ns();
 	tm.cleanup = t5 - p4;
 	tm.total = t5 - t0;

@@ -46,6 +46,11 @@ uint64_t recovery_watchdog_period(void);
 uint32_t recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
 			  struct task **defer, char *note, size_t n);
 
+/* cascade.c: recovery_log, and wake (if not NULL; its reference is
+ * dropped) once the record is in the fault log, before the console line */
+void recovery_log_wake(struct task *wake, const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* records.c: the per-task table, keyed by task id */
 struct recovery_history recovery_history_of(uint32_t id);
 bool recovery_record_task(uint32_t id);   /* make sure it has a record */

@@ -112,7 +112,42 @@ reload_set(struct cell *c, bool dependents, const char **set)
 	return n;
 }
 
-/* swap the set for fresh copies; E_OK or the swap's error in why */
+/* a reload under way: what its restart needs once the swap is committed */
+struct reload_ctx {
+	struct recovery_job *j;
+	const char *set[SWAP_MAX];
+	size_t n;
+	struct addr_ref entry, arg;  /* the task's entry and argument, if in the set */
+	char held[32];               /* its entry cell, if in the set */
+};
+
+/* the swap's committed hook (writer lock held; the old copies are cleaned
+ * up after it): the task restarted on the fresh code at once, its restart
+ * put in the fault log, then woken */
+static void
+restart_reloaded(void *arg, const struct swap_times *so_far)
+{
+	struct reload_ctx *x = arg;
+	struct recovery_job *j = x->j;
+	j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr_of(&x->entry, j->ns, (uint64_t)(uintptr_t)j->builder.entry);
+	j->builder.arg = addr_of(&x->arg, j->ns, j->builder.arg);
+	if (x->held[0])
+		j->builder.cell = cell_find(j->ns, x->held);
+	struct cell *fresh = cell_find(j->ns, j->cell);
+	__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
+	char restarted[80] = "not restartable";
+	j->history.stage = j->stage;
+	struct task *t = NULL;
+	if (j->restartable)
+		recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
+	recovery_log_wake(t, j->task, j->task_id, j->rip,
+			  "stage %u: reloaded %s%s (text now at %#lx, %s data) in %lu us; %s", j->stage, j->cell,
+			  x->n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
+			  j->fresh_data ? "fresh" : "carried", so_far->total / 1000, restarted);
+}
+
+/* swap the set for fresh copies, restarting the task as soon as that is
+ * committed; E_OK or the swap's error in why */
 static int
 reload(struct recovery_job *j, char *note, size_t notesz)
 {
@@ -121,23 +156,24 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 		snprintf(note, notesz, "cell %s is no longer loaded", j->cell);
 		return E_NOENT;
 	}
-	const char *set[SWAP_MAX];
-	size_t n = reload_set(c, j->stage == STAGE_DEPENDENTS, set);
-	struct swap_request rq = { .ns = j->ns, .nold = n, .nnew = n, .fresh_data = j->fresh_data };
+	static struct reload_ctx x; /* one job at a time: the recovery task's */
+	memset(&x, 0, sizeof(x));
+	x.j = j;
+	x.n = reload_set(c, j->stage == STAGE_DEPENDENTS, x.set);
+	struct swap_request rq = { .ns = j->ns, .nold = x.n, .nnew = x.n, .fresh_data = j->fresh_data,
+				   .urgent = true, .committed = restart_reloaded, .committed_ctx = &x };
 	static char adopt[SWAP_MAX][48];
-	for (size_t i = 0; i < n; i++) {
-		rq.old[i] = rq.new_names[i] = set[i];
-		struct cell *x = cell_find(j->ns, set[i]);
-		snprintf(adopt[i], sizeof(adopt[i]), "%s_adopt", set[i]);
-		if (x && x->pins && cell_own_symbol(x, adopt[i]))
+	for (size_t i = 0; i < x.n; i++) {
+		rq.old[i] = rq.new_names[i] = x.set[i];
+		struct cell *y = cell_find(j->ns, x.set[i]);
+		snprintf(adopt[i], sizeof(adopt[i]), "%s_adopt", x.set[i]);
+		if (y && y->pins && cell_own_symbol(y, adopt[i]))
 			rq.transfer[rq.ntransfer++] = adopt[i];
 	}
-	struct addr_ref entry = ref_of((uint64_t)(uintptr_t)j->builder.entry, set, n);
-	struct addr_ref arg = ref_of(j->builder.arg, set, n);
-	bool hold = j->builder.cell && in_set(j->builder.cell->name, set, n);
-	char held[32] = "";
-	if (hold)
-		strlcpy(held, j->builder.cell->name, sizeof(held));
+	x.entry = ref_of((uint64_t)(uintptr_t)j->builder.entry, x.set, x.n);
+	x.arg = ref_of(j->builder.arg, x.set, x.n);
+	if (j->builder.cell && in_set(j->builder.cell->name, x.set, x.n))
+		strlcpy(x.held, j->builder.cell->name, sizeof(x.held));
 	struct swap_times t;
 	struct cell_error why;
 	int err = cell_swap(&rq, &t, &why);
@@ -146,26 +182,7 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 		return err;
 	}
 	recovery_counters.last_reload_ns = t.total;
-	j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr_of(&entry, j->ns, (uint64_t)(uintptr_t)j->builder.entry);
-	j->builder.arg = addr_of(&arg, j->ns, j->builder.arg);
-	if (hold)
-		j->builder.cell = cell_find(j->ns, held);
-	struct cell *fresh = cell_find(j->ns, j->cell);
-	snprintf(note, notesz, "reloaded %s%s (text now at %#lx, %s data) in %lu us", j->cell,
-		 n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
-		 j->fresh_data ? "fresh" : "carried", t.total / 1000);
 	return E_OK;
-}
-
-/* a restarted task goes once its restart is in the fault log: its own
- * faults are logged after it */
-static void
-wake_logged(struct task *t)
-{
-	if (t) {
-		task_wake(t);
-		task_unref(t);
-	}
 }
 
 /* the evolution on probation that brought the faulting cell in, rolled
@@ -205,14 +222,15 @@ roll_back(struct recovery_job *j)
 	struct task *fresh = NULL;
 	if (j->restartable)
 		recovery_restart(j->task_id, &j->builder, &j->history, &fresh, restarted, sizeof(restarted));
+	/* a restarted task goes once its restart is in the fault log: its
+	 * own faults are logged after it */
 	if (err)
-		recovery_log(j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s", j->stage,
-			     j->rollback, restarted);
+		recovery_log_wake(fresh, j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s",
+				  j->stage, j->rollback, restarted);
 	else
-		recovery_log(j->task, j->task_id, j->rip,
-			     "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
-			     j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
-	wake_logged(fresh);
+		recovery_log_wake(fresh, j->task, j->task_id, j->rip,
+				  "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
+				  j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
 	return true;
 }
 
@@ -235,9 +253,8 @@ run_job(struct recovery_job *j)
 			struct task *t = NULL;
 			if (j->restartable)
 				recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
-			recovery_log(j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
-				     recovery_stage_str(j->stage), note, restarted);
-			wake_logged(t);
+			recovery_log_wake(t, j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
+					  recovery_stage_str(j->stage), note, restarted);
 			return;
 		}
 		if (err) {
@@ -247,14 +264,9 @@ run_job(struct recovery_job *j)
 			j->stage++;
 			continue;
 		}
-		__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
-		char restarted[80] = "not restartable";
-		j->history.stage = j->stage;
-		struct task *t = NULL;
-		if (j->restartable)
-			recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
-		recovery_log(j->task, j->task_id, j->rip, "stage %u: %s; %s", j->stage, note, restarted);
-		wake_logged(t);
+		/* restarted and logged in the swap (restart_reloaded); the old
+		 * copies go now that the task is back */
+		cell_reclaim();
 		return;
 	}
 	__atomic_add_fetch(&recovery_counters.reboots, 1, __ATOMIC_RELAXED);
