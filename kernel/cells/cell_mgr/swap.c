@@ -30,6 +30,7 @@
 #include "logger.h"
 #include "memory.h"
 #include "tsc.h"
+#include "unwind.h"
 
 static int (*quiesce_stop)(uint64_t bound_ns, bool *irq, uint32_t *missing);
 static void (*quiesce_resume)(bool);
@@ -457,9 +458,30 @@ no_pause_needed(const struct plan *p, const struct swap_request *rq)
 	return true;
 }
 
-/* some task has a frame in an old cell's text (1 from the check) */
+/* which old cells the calling task itself is inside (its frames above
+ * cell_swap): the swap of the cell doing the swap (evolve's, say). The
+ * caller cannot leave them before the swap returns, so waiting for them
+ * to be quiet would only wait out the bound */
+static void
+caller_inside(struct plan *p, bool *inside)
+{
+	struct unwind_regs r;
+	uint64_t pcs[48];
+	unwind_capture(&r);
+	size_t n = unwind_backtrace(&r, false, pcs, ARRAY_SIZE(pcs));
+	for (size_t o = 0; o < p->nold; o++) {
+		uint64_t lo = p->old[o]->start[REGION_TEXT], hi = lo + p->old[o]->size[REGION_TEXT];
+		inside[o] = false;
+		for (size_t i = 0; i < n && !inside[o]; i++)
+			inside[o] = pcs[i] >= lo && pcs[i] < hi;
+	}
+}
+
+/* some task has a frame in an old cell's text (1 from the check); a
+ * cell the caller is inside is not waited for (the check cannot tell the
+ * caller's frames from another task's) */
 static bool
-busy_in_old(struct plan *p)
+busy_in_old(struct plan *p, const bool *caller_in)
 {
 	uint64_t lo[SWAP_MAX], hi[SWAP_MAX];
 	int res[SWAP_MAX];
@@ -469,7 +491,7 @@ busy_in_old(struct plan *p)
 	}
 	frame_check(lo, hi, p->nold, res);
 	for (size_t o = 0; o < p->nold; o++)
-		if (res[o] == 1)
+		if (res[o] == 1 && !caller_in[o])
 			return true;
 	return false;
 }
@@ -574,8 +596,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 #define LOOK_NS (20 * 1000000ULL)
 	bool carries = !rq->fresh_data && copy_state(&p, false);
 	uint64_t q0 = tsc_ns();
+	bool caller_in[SWAP_MAX];
+	caller_inside(&p, caller_in);
 	while (frame_check && (carries || !rq->urgent) && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) &&
-	       busy_in_old(&p))
+	       busy_in_old(&p, caller_in))
 		tsc_delay_us(1000);
 	/* the pause: every other CPU parked within the bound, or no swap. The
 	 * transfer functions are the last check; if one fails, the steps
@@ -593,7 +617,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		serr = quiesce_stop ? quiesce_stop((uint64_t)pause_bound_ms * 1000000ULL, &irq, &missing)
 				    : (irq = irq_save(), E_OK);
 		p0 = tsc_ns();
-		if (serr || !carries || !frame_check || tsc_ns() - q0 > 2 * LOOK_NS || !busy_in_old(&p))
+		if (serr || !carries || !frame_check || tsc_ns() - q0 > 2 * LOOK_NS || !busy_in_old(&p, caller_in))
 			break;
 		if (quiesce_resume)
 			quiesce_resume(irq);

@@ -32,6 +32,7 @@ struct recovery_job {
 	uint32_t task_id;
 	uint64_t rip;
 	uint32_t rollback;         /* the commit on probation to roll back (0: none) */
+	uint64_t queued_at, taken_at; /* tsc_ns (recovery_stats' last_*) */
 };
 
 extern struct recovery_stats recovery_counters;

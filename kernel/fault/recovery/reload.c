@@ -29,6 +29,7 @@ recovery_set_last_resort(void (*fn)(const char *why))
 void
 recovery_queue(struct recovery_job *j)
 {
+	j->queued_at = tsc_ns();
 	j->next = NULL;
 	bool irq = spin_lock_irq(&qlock);
 	if (qtail)
@@ -140,10 +141,21 @@ restart_reloaded(void *arg, const struct swap_times *so_far)
 	struct task *t = NULL;
 	if (j->restartable)
 		recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
+	recovery_counters.last_queued_at = j->queued_at;
+	recovery_counters.last_taken_at = j->taken_at;
+	recovery_counters.last_load_ns = so_far->load;
+	recovery_counters.last_quiesce_ns = so_far->quiesce;
+	recovery_counters.last_pause_ns = so_far->pause;
+	recovery_counters.last_restarted_at = tsc_ns();
+	bool woken = t != NULL;
 	recovery_log_wake(t, j->task, j->task_id, j->rip,
 			  "stage %u: reloaded %s%s (text now at %#lx, %s data) in %lu us; %s", j->stage, j->cell,
 			  x->n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
 			  j->fresh_data ? "fresh" : "carried", so_far->total / 1000, restarted);
+	/* woken onto this CPU, it would wait for the swap's cleanup (or a
+	 * tick): let it run first */
+	if (woken)
+		task_yield();
 }
 
 /* swap the set for fresh copies, restarting the task as soon as that is
@@ -297,6 +309,7 @@ recovery_task(uint64_t unused)
 		cell_probation_tick(); /* probations whose time is up are committed */
 		struct recovery_job *j;
 		while ((j = pop())) {
+			j->taken_at = tsc_ns();
 			run_job(j);
 			kfree(j);
 		}
