@@ -27,7 +27,7 @@
 #include "tsc.h"
 
 #define ROUNDS 20
-#define JOB_STAGES 7
+#define JOB_STAGES 9
 
 enum fail_kind { FAIL_NULL, FAIL_CELL };
 
@@ -197,6 +197,8 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 			v[4] = rs.last_pause_ns;
 			v[5] = rs.last_restarted_at - rs.last_taken_at;
 			v[6] = st - rs.last_restarted_at;
+			v[7] = rs.last_verify_ns;
+			v[8] = rs.last_commit_ns;
 			for (int k = 0; k < JOB_STAGES; k++)
 				js[k][nj] = v[k] / 1000;
 			nj++;
@@ -238,9 +240,9 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 	if (nj) {
 		for (int k = 0; k < JOB_STAGES; k++)
 			sort(js[k], nj);
-		kprintf("BENCH downtime reload %-21s fault to job queued %lu us, to job taken %lu us, swap until restart %lu us (load %lu, quiesce %lu, pause %lu), to new receiver running %lu us (medians of %lu)\n",
-			label, js[0][nj / 2], js[1][nj / 2], js[5][nj / 2], js[2][nj / 2], js[3][nj / 2], js[4][nj / 2],
-			js[6][nj / 2], nj);
+		kprintf("BENCH downtime reload %-21s fault to job queued %lu us, to job taken %lu us, to task restarted %lu us (swap until committed %lu: load %lu, verify %lu, quiesce %lu, pause %lu), to new receiver running %lu us (medians of %lu)\n",
+			label, js[0][nj / 2], js[1][nj / 2], js[5][nj / 2], js[8][nj / 2], js[2][nj / 2], js[7][nj / 2],
+			js[3][nj / 2], js[4][nj / 2], js[6][nj / 2], nj);
 	}
 	return true;
 }

@@ -52,7 +52,7 @@ struct recovery_stats {
 	 * task, taken by the recovery task, its task restarted (woken); and
 	 * the swap's stages until then */
 	uint64_t last_queued_at, last_taken_at, last_restarted_at;
-	uint64_t last_load_ns, last_quiesce_ns, last_pause_ns;
+	uint64_t last_load_ns, last_verify_ns, last_quiesce_ns, last_pause_ns, last_commit_ns;
 };
 void recovery_stats(struct recovery_stats *out);
 

@@ -144,6 +144,8 @@ restart_reloaded(void *arg, const struct swap_times *so_far)
 	recovery_counters.last_queued_at = j->queued_at;
 	recovery_counters.last_taken_at = j->taken_at;
 	recovery_counters.last_load_ns = so_far->load;
+	recovery_counters.last_verify_ns = so_far->verify;
+	recovery_counters.last_commit_ns = so_far->total;
 	recovery_counters.last_quiesce_ns = so_far->quiesce;
 	recovery_counters.last_pause_ns = so_far->pause;
 	recovery_counters.last_restarted_at = tsc_ns();
