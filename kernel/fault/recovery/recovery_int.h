@@ -55,6 +55,7 @@ void recovery_log_wake(struct task *wake, const char *task, uint32_t task_id, ui
 /* records.c: the per-task table, keyed by task id */
 struct recovery_history recovery_history_of(uint32_t id);
 bool recovery_record_task(uint32_t id);   /* make sure it has a record */
+bool recovery_record_ended(uint32_t id);  /* it ended (or has no record left) */
 void recovery_record_restart(uint32_t from, uint32_t to, const struct recovery_history *h);
 void recovery_on_progress_period(uint32_t id, uint64_t period_ns);
 void recovery_on_progress(uint32_t id);

@@ -113,6 +113,19 @@ reload_set(struct cell *c, bool dependents, const char **set)
 	return n;
 }
 
+/* The dead task is still in its death path (writing its fault report,
+ * milliseconds under emulation) until it ends. A swap of the cell its
+ * entry is in would find it there and restart it (the swap hook restarts
+ * the tasks whose entry is in an old cell), and recovery would restart it
+ * a second time: such a swap waits for its end first (bounded). */
+static void
+wait_until_ended(uint32_t id)
+{
+	uint64_t t0 = tsc_ns();
+	while (!recovery_record_ended(id) && tsc_ns() - t0 < 1000000000ULL)
+		task_sleep_ns(100000);
+}
+
 /* a reload under way: what its restart needs once the swap is committed */
 struct reload_ctx {
 	struct recovery_job *j;
@@ -188,6 +201,8 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 	x.arg = ref_of(j->builder.arg, x.set, x.n);
 	if (j->builder.cell && in_set(j->builder.cell->name, x.set, x.n))
 		strlcpy(x.held, j->builder.cell->name, sizeof(x.held));
+	if (x.held[0] || x.entry.valid)
+		wait_until_ended(j->task_id);
 	struct swap_times t;
 	struct cell_error why;
 	int err = cell_swap(&rq, &t, &why);
@@ -216,6 +231,7 @@ roll_back(struct recovery_job *j)
 			strlcpy(entry, name, sizeof(entry));
 	}
 	snprintf(reason, sizeof(reason), "fault in %s at %#lx (task %s)", j->cell, j->rip, j->task);
+	wait_until_ended(j->task_id); /* its entry may be in a cell the rollback swaps out */
 	struct swap_times t = { 0 };
 	struct cell_error why;
 	int err = cell_rollback(j->rollback, reason, &t, &why);
