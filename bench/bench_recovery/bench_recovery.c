@@ -9,7 +9,9 @@
  * restarts the task, stage 2) and a write into the channel cell's
  * rodata (recovery reloads the channel cell, stage 3, then restarts).
  * For the rendezvous (rchan) and the buffered (bchan) channel.
- * `make bench-recovery`; lines "BENCH downtime ...".
+ * `make bench-recovery`; lines "BENCH downtime ..."; for reloads also the
+ * recovery job's stages (recovery_stats: queued, taken, task restarted,
+ * and the swap's load, quiesce and pause until then).
  * State: the probe shared with the receiver.
  */
 #include "chan_buffered.h"
@@ -20,10 +22,12 @@
 #include "ktest.h"
 #include "logger.h"
 #include "chan_rendezvous.h"
+#include "recovery.h"
 #include "task.h"
 #include "tsc.h"
 
 #define ROUNDS 20
+#define JOB_STAGES 9
 
 enum fail_kind { FAIL_NULL, FAIL_CELL };
 
@@ -54,8 +58,9 @@ recv_one(struct probe *p, void *r, uint64_t *m)
 static uint64_t
 receiver(struct probe *p)
 {
-	if (p->fail_at && !p->start_at)
-		p->start_at = tsc_ns();
+	uint64_t f = p->fail_at;
+	if (f && p->start_at < f)
+		p->start_at = tsc_ns(); /* (older stamps: as back_at's below) */
 	__atomic_add_fetch(&p->alive, 1, __ATOMIC_ACQ_REL);
 	_cleanup_(gone) struct probe *alive = p;
 	int err;
@@ -71,8 +76,12 @@ receiver(struct probe *p)
 			return 0;
 		if (e)
 			continue;
-		if (p->fail_at && !p->back_at)
-			p->back_at = tsc_ns(); /* back, reconnected, a message through */
+		/* back, reconnected, a message through (a stamp older than the
+		 * failure is stale: made while the bench reset the probe with
+		 * the last round's fail_at still set) */
+		f = p->fail_at;
+		if (f && p->back_at < f)
+			p->back_at = tsc_ns();
 		p->received++;
 		int f = p->fail;
 		if (f < 0)
@@ -142,8 +151,8 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 	struct task_builder sb = TASK_BUILDER(sender, &s);
 	sb.name = "dt-sender";
 	struct task *st = task_spawn(&sb, &err);
-	uint64_t sum = 0, sq = 0, n = 0;
-	static uint64_t us[ROUNDS], up[ROUNDS], on[ROUNDS];
+	uint64_t sum = 0, sq = 0, n = 0, nj = 0;
+	static uint64_t us[ROUNDS], up[ROUNDS], on[ROUNDS], js[JOB_STAGES][ROUNDS];
 	for (int r = 0; r < ROUNDS && st; r++) {
 		/* a new receiver each round: recovery escalates on faults that
 		 * recur in one task's lineage, and each round is a first fault */
@@ -157,14 +166,13 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 			task_sleep_ns(100000);
 		p.back_at = 0;
 		p.start_at = 0;
-		p.fail_at = 0;
 		p.fail = (int)kind;
-		for (int w = 0; w < 3000 && !p.back_at; w++)
+		for (int w = 0; w < 3000 && !(p.fail_at && p.back_at > p.fail_at); w++)
 			task_sleep_ns(100000);
 		p.quit = true;
 		for (int w = 0; w < 3000 && __atomic_load_n(&p.alive, __ATOMIC_ACQUIRE); w++)
 			task_sleep_ns(100000);
-		if (!p.back_at || !p.fail_at) {
+		if (!p.fail_at || p.back_at <= p.fail_at) {
 			kprintf("BENCH ERROR downtime %s: round %d: %s\n", label, r,
 				!p.fail_at ? "the failure was never injected" : "not back within 300 ms");
 			continue;
@@ -172,9 +180,29 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		uint64_t d = (p.back_at - p.fail_at) / 1000;
 		/* the two stages: until the new receiver runs, then until it
 		 * has reconnected and received */
-		uint64_t st = p.start_at && p.start_at < p.back_at ? p.start_at : p.back_at;
+		uint64_t st = p.start_at > p.fail_at && p.start_at < p.back_at ? p.start_at : p.back_at;
 		up[n] = (st - p.fail_at) / 1000;
 		on[n] = (p.back_at - st) / 1000;
+		/* a reload, stage by stage: the recovery job's own stamps */
+		struct recovery_stats rs;
+		recovery_stats(&rs);
+		bool job = kind == FAIL_CELL && rs.last_queued_at > p.fail_at && rs.last_taken_at >= rs.last_queued_at &&
+			   rs.last_restarted_at >= rs.last_taken_at && st >= rs.last_restarted_at;
+		uint64_t v[JOB_STAGES] = { 0 };
+		if (job) {
+			v[0] = rs.last_queued_at - p.fail_at;
+			v[1] = rs.last_taken_at - rs.last_queued_at;
+			v[2] = rs.last_load_ns;
+			v[3] = rs.last_quiesce_ns;
+			v[4] = rs.last_pause_ns;
+			v[5] = rs.last_restarted_at - rs.last_taken_at;
+			v[6] = st - rs.last_restarted_at;
+			v[7] = rs.last_verify_ns;
+			v[8] = rs.last_commit_ns;
+			for (int k = 0; k < JOB_STAGES; k++)
+				js[k][nj] = v[k] / 1000;
+			nj++;
+		}
 		us[n++] = d;
 		sum += d;
 		sq += d * d;
@@ -209,6 +237,13 @@ measure(bool buffered, enum fail_kind kind, const char *label)
 		mean, sd, us[n / 2], us[0], n);
 	kprintf("BENCH downtime stages %-21s fault to new receiver running %lu us, then back %lu us (medians)\n",
 		label, up[n / 2], on[n / 2]);
+	if (nj) {
+		for (int k = 0; k < JOB_STAGES; k++)
+			sort(js[k], nj);
+		kprintf("BENCH downtime reload %-21s fault to job queued %lu us, to job taken %lu us, to task restarted %lu us (swap until committed %lu: load %lu, verify %lu, quiesce %lu, pause %lu), to new receiver running %lu us (medians of %lu)\n",
+			label, js[0][nj / 2], js[1][nj / 2], js[5][nj / 2], js[8][nj / 2], js[2][nj / 2], js[7][nj / 2],
+			js[3][nj / 2], js[4][nj / 2], js[6][nj / 2], nj);
+	}
 	return true;
 }
 

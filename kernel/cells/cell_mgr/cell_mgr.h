@@ -207,6 +207,7 @@ void cell_unuse(struct cell *c);
 
 /* ---- live evolution (swap.c, thesis 8.1) ---- */
 #define SWAP_MAX 8
+struct swap_times;
 struct swap_request {
 	struct cell_ns *ns;                 /* where the old cells live */
 	const char *old[SWAP_MAX];          /* N old cells ... */
@@ -221,6 +222,15 @@ struct swap_request {
 	uint32_t probation_ms;              /* > 0: the new cells are on probation this long; the old
 					     * ones are kept, and a fault in a new one rolls back */
 	const char *label;                  /* what the history calls it ("swap", "evolve", ...) */
+	bool urgent;                        /* a task is down until the swap returns (recovery): one
+					     * that carries no data does not look for a moment when no
+					     * task is in the old cells, and the old cells are left
+					     * retired for the caller's cell_reclaim */
+	/* called once the swap is committed and the other CPUs run again,
+	 * before the old cells are cleaned up, writer lock held (recovery
+	 * restarts the failed task here); so_far: the stages until then */
+	void (*committed)(void *ctx, const struct swap_times *so_far);
+	void *committed_ctx;
 	/* internal (a rollback or checkout): retired cells kept on probation,
 	 * reinstated instead of loading new ones */
 	struct cell *reuse[SWAP_MAX];

@@ -68,6 +68,8 @@ int meta_alloc_arrays(struct cell *c, size_t nsec, size_t nsym) __must_check;
  * follow stores into a heap object and would report leaks) */
 int meta_alloc_sections(struct cell *c, size_t nsec) __must_check;
 int meta_alloc_syms(struct cell *c, size_t nsym) __must_check;
+/* c->pristine[region], bytes zeroed (a load builds the region in it) */
+int meta_alloc_pristine(struct cell *c, int region, size_t bytes) __must_check;
 /* dependency edges: add relocation rel to the (from, to) edge among
  * edges[0..*n), creating it (edges has room for one more); E_NOMEM */
 int meta_edge_add(struct cell_dep **edges, size_t *n, struct section *from, struct section *to,
@@ -83,8 +85,18 @@ void meta_ns_remove(struct cell_ns *ns, struct cell *c);
 /* module index (modules.c): which boot module defines a symbol */
 int modules_init(const struct boot_info *bi) __must_check;
 const char *modules_provider(const char *symbol);
-/* a module's object: an uploaded image (*image set) or physical memory */
-int modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *size) __must_check;
+/* a module's current object (its uploaded image, or the boot module kept
+ * mapped), parsed and checked once and hashed once; E_NOENT or E_FORMAT
+ * with the reason in why */
+struct module_obj {
+	const struct elf_obj *elf; /* elf->data, elf->size: the bytes */
+	uint64_t phys;             /* the boot module's memory; 0 for an uploaded image */
+	uint64_t hash;             /* fnv1a of the bytes */
+};
+int modules_object(const char *name, struct module_obj *out, struct elf_error *why) __must_check;
+/* the bytes of the boot module at phys (size bytes), from its kept
+ * mapping; NULL if no boot module is there */
+const void *modules_boot_bytes(uint64_t phys, size_t size);
 
 /* TLS layout (tls.c) */
 size_t cell_tls_mark(void);
@@ -113,6 +125,7 @@ extern void (*swap_frame_check)(const uint64_t *lo, const uint64_t *hi, size_t n
 /* history.c, from cell_swap under the writer lock: a first commit of ns
  * (its manifest before any evolution), and a committed swap */
 void history_base(struct cell_ns *ns);
+void history_mark_probation(const struct swap_request *rq, struct cell *const *newc, size_t nnew, bool on);
 void history_record(const struct swap_request *rq, struct cell *const *old, size_t nold, struct cell *const *newc,
 		    size_t nnew, const void *const *images, const size_t *sizes, struct swap_times *t);
 

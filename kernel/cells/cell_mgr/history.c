@@ -188,6 +188,23 @@ history_base(struct cell_ns *ns)
 	snapshot(new_commit(ns, "start"));
 }
 
+/* in the pause of a swap on probation, before any task can run the new
+ * cells: they are marked as the commit history_record is about to make
+ * (the next id: the writer lock is held until then), so that a fault in
+ * one right after the pause already rolls the swap back; unmarked again
+ * (on false) if the swap fails in its pause */
+void
+history_mark_probation(const struct swap_request *rq, struct cell *const *newc, size_t nnew, bool on)
+{
+	if (!rq->probation_ms)
+		return;
+	uint64_t until = on ? tsc_ns() + (uint64_t)rq->probation_ms * 1000000ULL : 0;
+	for (size_t i = 0; i < nnew; i++) {
+		newc[i]->commit = on ? next_id : 0;
+		__atomic_store_n(&newc[i]->probation_until, until, __ATOMIC_RELEASE);
+	}
+}
+
 /* a committed swap (writer lock held): old cells are retired, new ones in ns */
 void
 history_record(const struct swap_request *rq, struct cell *const *old, size_t nold, struct cell *const *newc,
@@ -529,6 +546,8 @@ cell_checkout(uint32_t id, struct swap_times *t, struct cell_error *why)
 				rq.new_sizes[k] = o->size;
 				if (o->copy) {
 					rq.new_images[k] = o->copy;
+				} else if ((rq.new_images[k] = modules_boot_bytes(o->phys, o->size))) {
+					/* a boot module: its kept mapping */
 				} else {
 					int e = E_OK;
 					maps[k] = mp_map_phys(o->phys, o->size, MP_READ, &e);

@@ -3,12 +3,19 @@
  *
  *   gather    map and validate each object; add the cells that provide
  *             still-undefined symbols (on demand), until closed
- *   layout    size the three regions, allocate them (ZONE_CODE, writable
- *             for now), copy sections, build section metadata
+ *   layout    size the three regions, allocate them (ZONE_CODE: text
+ *             RX and rodata R from the start, data RW), copy sections -
+ *             text and rodata into the cell's pristine copies (heap),
+ *             data in place - and build section metadata
  *   link      resolve every relocation (own sections, the batch, the
- *             namespace and its parents) and write it; record cross-cell
- *             dependencies
- *   protect   text RX, rodata R, data RW
+ *             namespace and its parents) and write it (text and rodata:
+ *             into the pristine copies); record cross-cell dependencies
+ *   protect   the finished text and rodata copied into their read-only
+ *             mappings on this CPU (CR0.WP off, interrupts off) and
+ *             sealed. No CPU has seen these pages, so no permission ever
+ *             changes and no TLB shootdown is needed (under emulation a
+ *             shootdown waits for every virtual CPU to be scheduled: it
+ *             was most of a reload's load stage)
  *   commit    symbols, dependency edges, cells and address index go into
  *             the namespace - the only step that touches shared state,
  *             and it cannot fail (all room is reserved beforehand)
@@ -19,6 +26,7 @@
 #define LOG_TAG "cells"
 #include "cell_mgr.h"
 #include "cell_mgr_int.h"
+#include "cpu.h"
 #include "base.h"
 #include "fmt.h"
 #include "heap.h"
@@ -36,10 +44,11 @@ struct pending_dep {           /* a dependency found while linking */
 
 struct load_obj {
 	char name[32];
-	struct mapped_pages *file;  /* the object file, mapped read-only */
-	const uint8_t *data;
+	const uint8_t *data;        /* the object (the module's kept mapping, or an image) */
 	size_t size;
-	uint64_t phys;
+	uint64_t phys;              /* the boot module's memory (0: an image) */
+	uint64_t hash;              /* fnv1a of the object, when hashed */
+	bool hashed;
 	struct elf_obj elf;
 	struct cell *cell;          /* built here; owned by the batch until commit */
 	uint64_t *sec_addr;         /* per ELF section: load address (0: not loaded) */
@@ -94,23 +103,26 @@ add_object(struct batch *b, const char *name, const void *image, size_t size)
 	if (cell_find(b->ns, o->name))
 		return cell_errf(b->why, E_EXIST, "cell %s: already loaded in namespace %s", o->name,
 				 b->ns->name);
-	int err;
-	if (!image && modules_find(o->name, &image, &o->phys, &size))
-		return cell_errf(b->why, E_NOENT, "cell %s: no such boot module", o->name);
-	if (image) {
-		o->data = image;
-		o->size = size;
-	} else {
-		o->file = mp_map_phys(o->phys, size, MP_READ, &err);
-		if (!o->file)
-			return cell_errf(b->why, err, "cell %s: cannot map its object file: %s", o->name,
-					 err_str(err));
-		o->data = mp_as(o->file, 0, size, &err);
-		o->size = size;
-	}
-	b->n++; /* from here on batch_drop releases it */
 	struct elf_error ee;
-	err = elf_parse(o->data, o->size, &o->elf, &ee);
+	if (!image) {
+		/* a module: mapped, parsed and checked (and hashed) once, kept */
+		struct module_obj m;
+		int err = modules_object(o->name, &m, &ee);
+		if (err)
+			return cell_errf(b->why, err, "cell %s: %s", o->name, ee.msg);
+		o->elf = *m.elf;
+		o->data = o->elf.data;
+		o->size = o->elf.size;
+		o->phys = m.phys;
+		o->hash = m.hash;
+		o->hashed = true;
+		b->n++;
+		return E_OK;
+	}
+	o->data = image;
+	o->size = size;
+	b->n++; /* from here on batch_drop releases it */
+	int err = elf_parse(o->data, o->size, &o->elf, &ee);
 	if (err)
 		return cell_errf(b->why, err, "cell %s: %s", o->name, ee.msg);
 	return E_OK;
@@ -259,6 +271,17 @@ inplace_addr(struct batch *b, struct load_obj *o, const struct cell *keep, const
 	return E_OK;
 }
 
+/* where the loader writes what will be at addr: text and rodata are built
+ * in the cell's pristine copies, everything else in place */
+static void *
+staged(struct cell *c, uint64_t addr)
+{
+	for (int r = REGION_TEXT; r <= REGION_RODATA; r++)
+		if (c->pristine[r] && addr >= c->start[r] && addr < c->start[r] + c->size[r])
+			return (uint8_t *)c->pristine[r] + (addr - c->start[r]);
+	return (void *)(uintptr_t)addr;
+}
+
 static int
 layout(struct batch *b, struct load_obj *o)
 {
@@ -286,7 +309,7 @@ layout(struct batch *b, struct load_obj *o)
 	c->is_app = b->ns->apps;
 	c->obj_phys = o->phys;
 	c->obj_size = o->size;
-	c->obj_hash = fnv1a(o->data, o->size);
+	c->obj_hash = o->hashed ? o->hash : fnv1a(o->data, o->size);
 	c->data_of = inplace_for(o->name);
 
 	/* pass 1: offsets within each region */
@@ -322,17 +345,23 @@ layout(struct batch *b, struct load_obj *o)
 					 o->name, (unsigned long)tls_size, CELL_TLS_MAX);
 		c->tls_size = tls_size;
 	}
-	/* the regions: one mapping each, so no page is shared with another cell */
+	/* the regions: one mapping each, so no page is shared with another
+	 * cell, with their final permissions; text and rodata are built in
+	 * their pristine copies (protect copies them in) */
+	static const unsigned flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
 	for (int r = 0; r < REGION_COUNT; r++) {
 		if (!size[r])
 			continue;
 		int err;
-		c->mp[r] = mp_alloc(ZONE_CODE, DIV_ROUND_UP(size[r], PAGE_SIZE), MP_WRITE, &err);
+		c->mp[r] = mp_alloc(ZONE_CODE, DIV_ROUND_UP(size[r], PAGE_SIZE), flags[r], &err);
 		if (!c->mp[r])
 			return cell_errf(b->why, err, "cell %s: cannot map %lu bytes: %s", o->name, size[r],
 					 err_str(err));
 		c->start[r] = mp_start(c->mp[r]);
 		c->size[r] = size[r];
+		if (r != REGION_DATA && meta_alloc_pristine(c, r, size[r]))
+			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for its %lu bytes", o->name,
+					 size[r]);
 	}
 	if (meta_alloc_sections(c, nsec))
 		return cell_errf(b->why, E_NOMEM, "cell %s: out of memory for sections", o->name);
@@ -356,7 +385,7 @@ layout(struct batch *b, struct load_obj *o)
 			o->sec_addr[i] = addr;
 		}
 		if (s->sh_type != SHT_NOBITS)
-			memcpy((void *)(uintptr_t)addr, o->data + s->sh_offset, s->sh_size);
+			memcpy(staged(c, addr), o->data + s->sh_offset, s->sh_size);
 		struct section *m = &c->sections[c->nsections];
 		m->cell = c;
 		m->kind = k;
@@ -365,8 +394,8 @@ layout(struct batch *b, struct load_obj *o)
 		m->name = kstrdup(name);
 		if (!m->name)
 			return cell_errf(b->why, E_NOMEM, "cell %s: out of memory", o->name);
-		if (!strcmp(name, ".cell_deps")) { /* its declared cells (declared.c) */
-			c->deps = (const char *)(uintptr_t)addr;
+		if (!strcmp(name, ".cell_deps")) { /* its declared cells (declared.c): the copy until protect */
+			c->deps = staged(c, addr);
 			c->deps_size = s->sh_size;
 		}
 		o->sec_meta[i] = (int32_t)c->nsections++;
@@ -522,7 +551,7 @@ link_obj(struct batch *b, struct load_obj *o)
 				}
 			}
 			uint64_t P = from->addr + r[k].r_offset;
-			int err = elf_reloc_apply(type, (uint8_t *)(uintptr_t)P, P, S, r[k].r_addend);
+			int err = elf_reloc_apply(type, staged(o->cell, P), P, S, r[k].r_addend);
 			if (err == E_RANGE)
 				return cell_errf(b->why, E_RANGE, "cell %s: %s at %s+%#lx to %s (%#lx) is out of reach",
 						 o->name, elf_reloc_name(type), from->name, (unsigned long)r[k].r_offset,
@@ -545,19 +574,27 @@ link_obj(struct batch *b, struct load_obj *o)
 	return E_OK;
 }
 
-static int
-protect(struct batch *b, struct load_obj *o)
+/* the built text and rodata into their read-only mappings, sealed */
+static void
+protect(struct load_obj *o)
 {
-	static const unsigned flags[REGION_COUNT] = { MP_EXEC, MP_READ, MP_WRITE };
-	for (int r = 0; r < REGION_COUNT; r++) {
-		if (!o->cell->mp[r] || r == REGION_DATA)
+	struct cell *c = o->cell;
+	for (int r = REGION_TEXT; r <= REGION_RODATA; r++) {
+		if (!c->pristine[r])
 			continue;
-		int err = mp_protect(o->cell->mp[r], flags[r]);
-		if (err)
-			return cell_errf(b->why, err, "cell %s: cannot set permissions: %s", o->name, err_str(err));
+		uint8_t *live = (uint8_t *)(uintptr_t)c->start[r];
+		size_t mapped = mp_size(c->mp[r]);
+		bool irq = irq_save(); /* WP is this CPU's: no switch while it is off */
+		uint64_t cr0 = wp_off();
+		memcpy(live, c->pristine[r], c->size[r]);
+		memset(live + c->size[r], 0, mapped - c->size[r]); /* the frames' old contents */
+		wp_restore(cr0);
+		irq_restore(irq);
+		c->seal[r] = fnv1a(c->pristine[r], c->size[r]);
+		if (c->deps >= (const char *)c->pristine[r] &&
+		    c->deps < (const char *)c->pristine[r] + c->size[r])
+			c->deps = (const char *)live + (c->deps - (const char *)c->pristine[r]);
 	}
-	cell_seal(o->cell);
-	return E_OK;
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -632,7 +669,6 @@ batch_drop(struct batch *b, bool committed)
 		struct load_obj *o = &b->obj[i];
 		if (!committed && o->cell)
 			meta_free_cell(o->cell);
-		mp_drop(TAKE_PTR(o->file));
 		kfree(o->sec_addr);
 		kfree(o->sec_meta);
 	}
@@ -650,7 +686,7 @@ run_batch(struct batch *b)
 	for (size_t i = 0; !err && i < b->n; i++)
 		err = link_obj(b, &b->obj[i]);
 	for (size_t i = 0; !err && i < b->n; i++)
-		err = protect(b, &b->obj[i]);
+		protect(&b->obj[i]);
 	struct cell_dep **edges = NULL;
 	size_t nedges = 0;
 	if (!err)

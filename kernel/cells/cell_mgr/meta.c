@@ -348,6 +348,13 @@ meta_alloc_sections(struct cell *c, size_t nsec)
 }
 
 int
+meta_alloc_pristine(struct cell *c, int region, size_t bytes)
+{
+	c->pristine[region] = kzalloc(bytes ? bytes : 1);
+	return c->pristine[region] ? E_OK : E_NOMEM;
+}
+
+int
 meta_alloc_syms(struct cell *c, size_t nsym)
 {
 	c->syms = kzalloc((nsym + 1) * sizeof(*c->syms));

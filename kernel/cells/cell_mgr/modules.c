@@ -5,7 +5,12 @@
  * and again if someone tries to load it. Live evolution replaces a
  * module's object by an uploaded one, adds new modules and removes old
  * ones (cell_module_set/cell_module_remove), so later loads get the new
- * code. State: the module table and the symbol index, both under the
+ * code. Each boot module stays mapped from boot on, and each object is
+ * parsed and checked once (elf_parse) and hashed once, on first use: a
+ * reload or a swap does not map, re-verify or re-hash it (and no longer
+ * waits for a lazily unmapped earlier mapping of the same frames to be
+ * flushed from every CPU before it can map them again).
+ * State: the module table and the symbol index, both under the
  * cell manager's writer lock (sync.c): the loader reads them holding it,
  * the shell and evolve take it here.
  */
@@ -27,38 +32,57 @@ struct module {
 	bool simd;     /* "name@simd.o simd": a personality's own build, loaded only into it */
 	bool removed;  /* taken out by live evolution */
 	void *image;   /* an uploaded replacement (owned; NULL: the boot module) */
+	struct mapped_pages *map; /* the boot module, mapped at boot and kept */
+	struct elf_obj elf;       /* the current object (image or boot module) parsed... */
+	bool parsed;              /* ...and checked: elf is valid */
+	bool hashed;              /* hash is fnv1a of the current object */
+	uint64_t hash;
 };
 
 static struct module mods[MB2_MAX_MODULES];
 static size_t nmods;
 static struct symmap providers; /* symbol -> module index (in addr) */
 
-/* the module's object bytes: its uploaded image, or the boot module mapped
- * into *mp */
+/* the module's object bytes: its uploaded image, or the boot module
+ * (mapped at boot, kept) */
 static const void *
-module_bytes(size_t m, struct mapped_pages **mp, int *err)
+module_bytes(size_t m, int *err)
 {
 	if (mods[m].image)
 		return mods[m].image;
-	*mp = mp_map_phys(mods[m].phys, mods[m].size, MP_READ, err);
-	return *mp ? mp_as(*mp, 0, mods[m].size, err) : NULL;
+	if (!mods[m].map)
+		return err_null(err, E_NOENT);
+	return mp_as(mods[m].map, 0, mods[m].size, err);
+}
+
+/* the module's object, parsed and checked once; false (and, if why is not
+ * NULL, the reason) if it is not a valid cell */
+static bool
+module_parsed(size_t m, struct elf_error *why)
+{
+	if (mods[m].parsed)
+		return true;
+	int err = E_OK;
+	const void *data = module_bytes(m, &err);
+	struct elf_error ignore;
+	if (!data) {
+		snprintf(why ? why->msg : ignore.msg, sizeof(ignore.msg), "cannot map its object file: %s",
+			 err_str(err));
+		return false;
+	}
+	mods[m].parsed = !elf_parse(data, mods[m].size, &mods[m].elf, why ? why : &ignore);
+	return mods[m].parsed;
 }
 
 static int
 index_module(size_t m)
 {
-	int err = E_OK;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *data = module_bytes(m, &mp, &err);
-	if (!data)
-		return err;
-	struct elf_obj o;
 	struct elf_error why;
-	err = elf_parse(data, mods[m].size, &o, &why);
-	if (err) {
+	if (!module_parsed(m, &why)) {
 		log_warn("module %s is not a valid cell: %s", mods[m].name, why.msg);
 		return E_OK; /* reported; loading it will fail with the same message */
 	}
+	const struct elf_obj o = mods[m].elf;
 	for (size_t k = 1; k < o.nsyms; k++) {
 		const Elf64_Sym *s = &o.syms[k];
 		if (s->st_shndx == SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
@@ -92,6 +116,10 @@ modules_init(const struct boot_info *bi)
 		mods[nmods].simd = sp && !strcmp(sp, " simd");
 		mods[nmods].phys = m->start;
 		mods[nmods].size = m->end - m->start;
+		int merr = E_OK;
+		mods[nmods].map = mp_map_phys(m->start, mods[nmods].size, MP_READ, &merr);
+		if (!mods[nmods].map)
+			log_warn("module %s: cannot map it: %s", mods[nmods].name, err_str(merr));
 		/* a nano_core copy provides what the nano_core does already, a
 		 * personality's build what its namesake does */
 		int err = mods[nmods].nano || mods[nmods].simd ? E_OK : index_module(nmods);
@@ -120,15 +148,31 @@ module_named(const char *name)
 }
 
 int
-modules_find(const char *name, const void **image, uint64_t *phys, uint64_t *size)
+modules_object(const char *name, struct module_obj *out, struct elf_error *why)
 {
 	struct module *m = module_named(name);
-	if (!m)
+	if (!m) {
+		snprintf(why->msg, sizeof(why->msg), "no such boot module");
 		return E_NOENT;
-	*image = m->image;
-	*phys = m->phys;
-	*size = m->size;
+	}
+	size_t i = (size_t)(m - mods);
+	if (!module_parsed(i, why))
+		return E_FORMAT;
+	if (!m->hashed) {
+		m->hash = fnv1a(m->elf.data, m->size);
+		m->hashed = true;
+	}
+	*out = (struct module_obj){ .elf = &m->elf, .phys = m->image ? 0 : m->phys, .hash = m->hash };
 	return E_OK;
+}
+
+const void *
+modules_boot_bytes(uint64_t phys, size_t size)
+{
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i].map && mods[i].phys == phys && mods[i].size == size)
+			return mp_as(mods[i].map, 0, size, NULL);
+	return NULL;
 }
 
 bool
@@ -160,15 +204,15 @@ cell_modules(const char **names, size_t max)
 
 /* module_bytes of the module named name (*m; E_NOENT if there is none) */
 static const void *
-module_bytes_named(const char *name, struct module **m, struct mapped_pages **mp, int *err)
+module_bytes_named(const char *name, struct module **m, int *err)
 {
 	*m = module_named(name);
 	if (!*m)
 		return err_null(err, E_NOENT);
-	return module_bytes((size_t)(*m - mods), mp, err);
+	return module_bytes((size_t)(*m - mods), err);
 }
 
-/* the named module's bytes, mapped for the call: hashed (*hash, when hash
+/* the named module's bytes: hashed (*hash, when hash
  * is not NULL) and/or copied to the heap (*copy and *size, when copy is
  * not NULL) */
 static int
@@ -176,12 +220,15 @@ module_read(const char *name, void **copy, size_t *size, uint64_t *hash)
 {
 	struct module *m;
 	int err = E_OK;
-	_cleanup_(mp_drop_p) struct mapped_pages *mp = NULL;
-	const void *bytes = module_bytes_named(name, &m, &mp, &err);
+	const void *bytes = module_bytes_named(name, &m, &err);
 	if (!bytes)
 		return err;
+	if (hash && !m->hashed) {
+		m->hash = fnv1a(bytes, m->size);
+		m->hashed = true;
+	}
 	if (hash)
-		*hash = fnv1a(bytes, m->size);
+		*hash = m->hash;
 	if (copy) {
 		void *c = kmalloc(m->size);
 		if (!c)
@@ -230,6 +277,9 @@ cell_module_set(const char *name, void *image, size_t size, bool app)
 	void *old = m->image;
 	m->image = image;
 	m->size = size;
+	m->elf = o; /* parsed above; its pointers are into image */
+	m->parsed = true;
+	m->hashed = false;
 	kfree(old);
 	/* new symbols become loadable on demand (first provider wins) */
 	if (index_module((size_t)(m - mods)))
@@ -247,6 +297,7 @@ cell_module_remove(const char *name)
 	m->removed = true;
 	kfree(m->image);
 	m->image = NULL;
+	m->parsed = m->hashed = false; /* (its boot mapping stays: history may check it out) */
 	return E_OK;
 }
 

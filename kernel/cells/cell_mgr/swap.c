@@ -30,6 +30,7 @@
 #include "logger.h"
 #include "memory.h"
 #include "tsc.h"
+#include "unwind.h"
 
 static int (*quiesce_stop)(uint64_t bound_ns, bool *irq, uint32_t *missing);
 static void (*quiesce_resume)(bool);
@@ -457,9 +458,30 @@ no_pause_needed(const struct plan *p, const struct swap_request *rq)
 	return true;
 }
 
-/* some task has a frame in an old cell's text (1 from the check) */
+/* which old cells the calling task itself is inside (its frames above
+ * cell_swap): the swap of the cell doing the swap (evolve's, say). The
+ * caller cannot leave them before the swap returns, so waiting for them
+ * to be quiet would only wait out the bound */
+static void
+caller_inside(struct plan *p, bool *inside)
+{
+	struct unwind_regs r;
+	uint64_t pcs[48];
+	unwind_capture(&r);
+	size_t n = unwind_backtrace(&r, false, pcs, ARRAY_SIZE(pcs));
+	for (size_t o = 0; o < p->nold; o++) {
+		uint64_t lo = p->old[o]->start[REGION_TEXT], hi = lo + p->old[o]->size[REGION_TEXT];
+		inside[o] = false;
+		for (size_t i = 0; i < n && !inside[o]; i++)
+			inside[o] = pcs[i] >= lo && pcs[i] < hi;
+	}
+}
+
+/* some task has a frame in an old cell's text (1 from the check); a
+ * cell the caller is inside is not waited for (the check cannot tell the
+ * caller's frames from another task's) */
 static bool
-busy_in_old(struct plan *p)
+busy_in_old(struct plan *p, const bool *caller_in)
 {
 	uint64_t lo[SWAP_MAX], hi[SWAP_MAX];
 	int res[SWAP_MAX];
@@ -469,7 +491,7 @@ busy_in_old(struct plan *p)
 	}
 	frame_check(lo, hi, p->nold, res);
 	for (size_t o = 0; o < p->nold; o++)
-		if (res[o] == 1)
+		if (res[o] == 1 && !caller_in[o])
 			return true;
 	return false;
 }
@@ -567,12 +589,18 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	 * task is inside (it would go on writing the old copy), so it checks
 	 * again in the pause, where running tasks are walked from where their
 	 * CPU was parked, and retries (for up to 2 * LOOK_NS in all, then
-	 * anyway). */
+	 * anyway). An urgent swap that carries nothing does not look (the
+	 * look is for the reclaim's sake, and it was most of a reload's
+	 * downtime when a task waits inside the cell, as a channel's sender
+	 * does). */
 #define LOOK_NS (20 * 1000000ULL)
-	uint64_t q0 = tsc_ns();
-	while (frame_check && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) && busy_in_old(&p))
-		tsc_delay_us(1000);
 	bool carries = !rq->fresh_data && copy_state(&p, false);
+	uint64_t q0 = tsc_ns();
+	bool caller_in[SWAP_MAX];
+	caller_inside(&p, caller_in);
+	while (frame_check && (carries || !rq->urgent) && tsc_ns() - q0 < LOOK_NS && !no_pause_needed(&p, rq) &&
+	       busy_in_old(&p, caller_in))
+		tsc_delay_us(1000);
 	/* the pause: every other CPU parked within the bound, or no swap. The
 	 * transfer functions are the last check; if one fails, the steps
 	 * before it are undone and the new cells unloaded. */
@@ -589,7 +617,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		serr = quiesce_stop ? quiesce_stop((uint64_t)pause_bound_ms * 1000000ULL, &irq, &missing)
 				    : (irq = irq_save(), E_OK);
 		p0 = tsc_ns();
-		if (serr || !carries || !frame_check || tsc_ns() - q0 > 2 * LOOK_NS || !busy_in_old(&p))
+		if (serr || !carries || !frame_check || tsc_ns() - q0 > 2 * LOOK_NS || !busy_in_old(&p, caller_in))
 			break;
 		if (quiesce_resume)
 			quiesce_resume(irq);
@@ -617,6 +645,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 				 pause_bound_ms);
 	}
 	uint64_t pr = tsc_ns();
+	history_mark_probation(rq, newc, nnewc, true);
 	rewrite_relocations(&p, false);
 	uint64_t p1 = tsc_ns();
 	move_edges(&p, false);
@@ -635,6 +664,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	if (terr) {
 		move_edges(&p, true);
 		rewrite_relocations(&p, true);
+		history_mark_probation(rq, newc, nnewc, false);
 	} else {
 		/* commit: nothing below fails */
 		replace_in_namespace(&p, rq->ns);
@@ -657,6 +687,10 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	tm.pause = live ? 0 : p4 - p0; /* no CPU was stopped */
 	tm.relocs = p.nrw;
 	tm.edges = p.nedges;
+	if (rq->committed) {
+		tm.total = tsc_ns() - t0; /* so far */
+		rq->committed(rq->committed_ctx, &tm);
+	}
 
 	for (size_t i = 0; i < nnewc; i++)
 		newc[i]->kept_until = 0; /* reinstated: running again */
@@ -681,7 +715,7 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 	struct cell_error ignore;
 	int e2 = cell_ns_destroy(p.tmp, &ignore); /* empty now */
 	(void)e2;
-	tm.freed = cell_reclaim();
+	tm.freed = rq->urgent ? 0 : cell_reclaim(); /* urgent: the caller reclaims */
 	uint64_t t5 = tsc_ns();
 	tm.cleanup = t5 - p4;
 	tm.total = t5 - t0;

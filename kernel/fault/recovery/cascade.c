@@ -37,8 +37,8 @@ recovery_stats(struct recovery_stats *out)
 	*out = recovery_counters;
 }
 
-void
-recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+static void
+vlog_wake(struct task *wake, const char *task, uint32_t task_id, uint64_t rip, const char *fmt, va_list ap)
 {
 	struct fault_record rec = { .task_id = task_id, .rip = rip, .vector = VEC_RECOVERY };
 	strlcpy(rec.task, task, sizeof(rec.task));
@@ -48,13 +48,34 @@ recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, 
 	strlcpy(rec.cell, cell, sizeof(rec.cell));
 	strlcpy(rec.section, sym ? sym : "?", sizeof(rec.section));
 	strlcpy(rec.msg, "recovery", sizeof(rec.msg));
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(rec.action, sizeof(rec.action), fmt, ap);
-	va_end(ap);
 	rec.cpu = cpu_id();
 	fault_log_add(&rec);
+	if (wake) {
+		/* in the fault log: it may run (and fault) now; the console
+		 * line is slow (milliseconds under emulation) and comes after */
+		task_wake(wake);
+		task_unref(wake);
+	}
 	log_info("%s (#%u): %s", task, task_id, rec.action);
+}
+
+void
+recovery_log(const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_wake(NULL, task, task_id, rip, fmt, ap);
+	va_end(ap);
+}
+
+void
+recovery_log_wake(struct task *wake, const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_wake(wake, task, task_id, rip, fmt, ap);
+	va_end(ap);
 }
 
 /* the non-nano_core cell whose text, rodata or data holds addr */

@@ -108,6 +108,14 @@ recovery_record_task(uint32_t id)
 	return obtain(id) != NULL;
 }
 
+bool
+recovery_record_ended(uint32_t id)
+{
+	_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&lock);
+	struct record *r = find(id);
+	return !r || r->ended_at;
+}
+
 void
 recovery_record_restart(uint32_t from, uint32_t to, const struct recovery_history *h)
 {

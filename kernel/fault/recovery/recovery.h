@@ -49,6 +49,11 @@ struct recovery_stats {
 	uint64_t rollbacks;      /* evolutions on probation rolled back by a fault in a new cell */
 	uint64_t lockups;        /* CPUs found with interrupts off too long and sent an NMI */
 	uint64_t last_reload_ns; /* duration of the last reload (swap) */
+	/* the last reload job, stage by stage (tsc_ns): queued by the dying
+	 * task, taken by the recovery task, its task restarted (woken); and
+	 * the swap's stages until then */
+	uint64_t last_queued_at, last_taken_at, last_restarted_at;
+	uint64_t last_load_ns, last_verify_ns, last_quiesce_ns, last_pause_ns, last_commit_ns;
 };
 void recovery_stats(struct recovery_stats *out);
 

@@ -32,6 +32,7 @@ struct recovery_job {
 	uint32_t task_id;
 	uint64_t rip;
 	uint32_t rollback;         /* the commit on probation to roll back (0: none) */
+	uint64_t queued_at, taken_at; /* tsc_ns (recovery_stats' last_*) */
 };
 
 extern struct recovery_stats recovery_counters;
@@ -53,9 +54,15 @@ uint64_t recovery_watchdog_period(void);
 uint32_t recovery_restart(uint32_t from, const struct task_builder *b, const struct recovery_history *h,
 			  struct task **defer, char *note, size_t n);
 
+/* cascade.c: recovery_log, and wake (if not NULL; its reference is
+ * dropped) once the record is in the fault log, before the console line */
+void recovery_log_wake(struct task *wake, const char *task, uint32_t task_id, uint64_t rip, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* records.c: the per-task table, keyed by task id */
 struct recovery_history recovery_history_of(uint32_t id);
 bool recovery_record_task(uint32_t id);   /* make sure it has a record */
+bool recovery_record_ended(uint32_t id);  /* it ended (or has no record left) */
 void recovery_record_restart(uint32_t from, uint32_t to, const struct recovery_history *h);
 void recovery_on_progress_period(uint32_t id, uint64_t period_ns);
 void recovery_on_progress(uint32_t id);

@@ -29,6 +29,7 @@ recovery_set_last_resort(void (*fn)(const char *why))
 void
 recovery_queue(struct recovery_job *j)
 {
+	j->queued_at = tsc_ns();
 	j->next = NULL;
 	bool irq = spin_lock_irq(&qlock);
 	if (qtail)
@@ -112,7 +113,68 @@ reload_set(struct cell *c, bool dependents, const char **set)
 	return n;
 }
 
-/* swap the set for fresh copies; E_OK or the swap's error in why */
+/* The dead task is still in its death path (writing its fault report,
+ * milliseconds under emulation) until it ends. A swap of the cell its
+ * entry is in would find it there and restart it (the swap hook restarts
+ * the tasks whose entry is in an old cell), and recovery would restart it
+ * a second time: such a swap waits for its end first (bounded). */
+static void
+wait_until_ended(uint32_t id)
+{
+	uint64_t t0 = tsc_ns();
+	while (!recovery_record_ended(id) && tsc_ns() - t0 < 1000000000ULL)
+		task_sleep_ns(100000);
+}
+
+/* a reload under way: what its restart needs once the swap is committed */
+struct reload_ctx {
+	struct recovery_job *j;
+	const char *set[SWAP_MAX];
+	size_t n;
+	struct addr_ref entry, arg;  /* the task's entry and argument, if in the set */
+	char held[32];               /* its entry cell, if in the set */
+};
+
+/* the swap's committed hook (writer lock held; the old copies are cleaned
+ * up after it): the task restarted on the fresh code at once, its restart
+ * put in the fault log, then woken */
+static void
+restart_reloaded(void *arg, const struct swap_times *so_far)
+{
+	struct reload_ctx *x = arg;
+	struct recovery_job *j = x->j;
+	j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr_of(&x->entry, j->ns, (uint64_t)(uintptr_t)j->builder.entry);
+	j->builder.arg = addr_of(&x->arg, j->ns, j->builder.arg);
+	if (x->held[0])
+		j->builder.cell = cell_find(j->ns, x->held);
+	struct cell *fresh = cell_find(j->ns, j->cell);
+	__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
+	char restarted[80] = "not restartable";
+	j->history.stage = j->stage;
+	struct task *t = NULL;
+	if (j->restartable)
+		recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
+	recovery_counters.last_queued_at = j->queued_at;
+	recovery_counters.last_taken_at = j->taken_at;
+	recovery_counters.last_load_ns = so_far->load;
+	recovery_counters.last_verify_ns = so_far->verify;
+	recovery_counters.last_commit_ns = so_far->total;
+	recovery_counters.last_quiesce_ns = so_far->quiesce;
+	recovery_counters.last_pause_ns = so_far->pause;
+	recovery_counters.last_restarted_at = tsc_ns();
+	bool woken = t != NULL;
+	recovery_log_wake(t, j->task, j->task_id, j->rip,
+			  "stage %u: reloaded %s%s (text now at %#lx, %s data) in %lu us; %s", j->stage, j->cell,
+			  x->n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
+			  j->fresh_data ? "fresh" : "carried", so_far->total / 1000, restarted);
+	/* woken onto this CPU, it would wait for the swap's cleanup (or a
+	 * tick): let it run first */
+	if (woken)
+		task_yield();
+}
+
+/* swap the set for fresh copies, restarting the task as soon as that is
+ * committed; E_OK or the swap's error in why */
 static int
 reload(struct recovery_job *j, char *note, size_t notesz)
 {
@@ -121,23 +183,26 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 		snprintf(note, notesz, "cell %s is no longer loaded", j->cell);
 		return E_NOENT;
 	}
-	const char *set[SWAP_MAX];
-	size_t n = reload_set(c, j->stage == STAGE_DEPENDENTS, set);
-	struct swap_request rq = { .ns = j->ns, .nold = n, .nnew = n, .fresh_data = j->fresh_data };
+	static struct reload_ctx x; /* one job at a time: the recovery task's */
+	memset(&x, 0, sizeof(x));
+	x.j = j;
+	x.n = reload_set(c, j->stage == STAGE_DEPENDENTS, x.set);
+	struct swap_request rq = { .ns = j->ns, .nold = x.n, .nnew = x.n, .fresh_data = j->fresh_data,
+				   .urgent = true, .committed = restart_reloaded, .committed_ctx = &x };
 	static char adopt[SWAP_MAX][48];
-	for (size_t i = 0; i < n; i++) {
-		rq.old[i] = rq.new_names[i] = set[i];
-		struct cell *x = cell_find(j->ns, set[i]);
-		snprintf(adopt[i], sizeof(adopt[i]), "%s_adopt", set[i]);
-		if (x && x->pins && cell_own_symbol(x, adopt[i]))
+	for (size_t i = 0; i < x.n; i++) {
+		rq.old[i] = rq.new_names[i] = x.set[i];
+		struct cell *y = cell_find(j->ns, x.set[i]);
+		snprintf(adopt[i], sizeof(adopt[i]), "%s_adopt", x.set[i]);
+		if (y && y->pins && cell_own_symbol(y, adopt[i]))
 			rq.transfer[rq.ntransfer++] = adopt[i];
 	}
-	struct addr_ref entry = ref_of((uint64_t)(uintptr_t)j->builder.entry, set, n);
-	struct addr_ref arg = ref_of(j->builder.arg, set, n);
-	bool hold = j->builder.cell && in_set(j->builder.cell->name, set, n);
-	char held[32] = "";
-	if (hold)
-		strlcpy(held, j->builder.cell->name, sizeof(held));
+	x.entry = ref_of((uint64_t)(uintptr_t)j->builder.entry, x.set, x.n);
+	x.arg = ref_of(j->builder.arg, x.set, x.n);
+	if (j->builder.cell && in_set(j->builder.cell->name, x.set, x.n))
+		strlcpy(x.held, j->builder.cell->name, sizeof(x.held));
+	if (x.held[0] || x.entry.valid)
+		wait_until_ended(j->task_id);
 	struct swap_times t;
 	struct cell_error why;
 	int err = cell_swap(&rq, &t, &why);
@@ -146,26 +211,7 @@ reload(struct recovery_job *j, char *note, size_t notesz)
 		return err;
 	}
 	recovery_counters.last_reload_ns = t.total;
-	j->builder.entry = (uint64_t (*)(uint64_t))(uintptr_t)addr_of(&entry, j->ns, (uint64_t)(uintptr_t)j->builder.entry);
-	j->builder.arg = addr_of(&arg, j->ns, j->builder.arg);
-	if (hold)
-		j->builder.cell = cell_find(j->ns, held);
-	struct cell *fresh = cell_find(j->ns, j->cell);
-	snprintf(note, notesz, "reloaded %s%s (text now at %#lx, %s data) in %lu us", j->cell,
-		 n > 1 ? " and its dependents" : "", fresh ? fresh->start[REGION_TEXT] : 0,
-		 j->fresh_data ? "fresh" : "carried", t.total / 1000);
 	return E_OK;
-}
-
-/* a restarted task goes once its restart is in the fault log: its own
- * faults are logged after it */
-static void
-wake_logged(struct task *t)
-{
-	if (t) {
-		task_wake(t);
-		task_unref(t);
-	}
 }
 
 /* the evolution on probation that brought the faulting cell in, rolled
@@ -185,6 +231,7 @@ roll_back(struct recovery_job *j)
 			strlcpy(entry, name, sizeof(entry));
 	}
 	snprintf(reason, sizeof(reason), "fault in %s at %#lx (task %s)", j->cell, j->rip, j->task);
+	wait_until_ended(j->task_id); /* its entry may be in a cell the rollback swaps out */
 	struct swap_times t = { 0 };
 	struct cell_error why;
 	int err = cell_rollback(j->rollback, reason, &t, &why);
@@ -205,14 +252,15 @@ roll_back(struct recovery_job *j)
 	struct task *fresh = NULL;
 	if (j->restartable)
 		recovery_restart(j->task_id, &j->builder, &j->history, &fresh, restarted, sizeof(restarted));
+	/* a restarted task goes once its restart is in the fault log: its
+	 * own faults are logged after it */
 	if (err)
-		recovery_log(j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s", j->stage,
-			     j->rollback, restarted);
+		recovery_log_wake(fresh, j->task, j->task_id, j->rip, "stage %u: commit #%u was rolled back already; %s",
+				  j->stage, j->rollback, restarted);
 	else
-		recovery_log(j->task, j->task_id, j->rip,
-			     "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
-			     j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
-	wake_logged(fresh);
+		recovery_log_wake(fresh, j->task, j->task_id, j->rip,
+				  "stage %u: rolled back commit #%u in %lu us (pause %lu us, %zu data sections carried back); %s",
+				  j->stage, j->rollback, t.total / 1000, t.pause / 1000, t.data_copied, restarted);
 	return true;
 }
 
@@ -235,9 +283,8 @@ run_job(struct recovery_job *j)
 			struct task *t = NULL;
 			if (j->restartable)
 				recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
-			recovery_log(j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
-				     recovery_stage_str(j->stage), note, restarted);
-			wake_logged(t);
+			recovery_log_wake(t, j->task, j->task_id, j->rip, "stage %u: cannot %s (%s); %s", j->stage,
+					  recovery_stage_str(j->stage), note, restarted);
 			return;
 		}
 		if (err) {
@@ -247,14 +294,9 @@ run_job(struct recovery_job *j)
 			j->stage++;
 			continue;
 		}
-		__atomic_add_fetch(&recovery_counters.reloads, 1, __ATOMIC_RELAXED);
-		char restarted[80] = "not restartable";
-		j->history.stage = j->stage;
-		struct task *t = NULL;
-		if (j->restartable)
-			recovery_restart(j->task_id, &j->builder, &j->history, &t, restarted, sizeof(restarted));
-		recovery_log(j->task, j->task_id, j->rip, "stage %u: %s; %s", j->stage, note, restarted);
-		wake_logged(t);
+		/* restarted and logged in the swap (restart_reloaded); the old
+		 * copies go now that the task is back */
+		cell_reclaim();
 		return;
 	}
 	__atomic_add_fetch(&recovery_counters.reboots, 1, __ATOMIC_RELAXED);
@@ -322,6 +364,7 @@ recovery_task(uint64_t unused)
 		reclaim_retired();
 		struct recovery_job *j;
 		while ((j = pop())) {
+			j->taken_at = tsc_ns();
 			run_job(j);
 			kfree(j);
 		}
