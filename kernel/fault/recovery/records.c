@@ -37,8 +37,8 @@
 #include "task.h"
 #include "tsc.h"
 
-#define RECORDS 256           /* a power of two */
-#define PROBE 16
+#define RECORDS 1024          /* a power of two */
+#define PROBE 32
 #define RECORD_KEEP_NS 5000000000ULL
 
 struct record {
