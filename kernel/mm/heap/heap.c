@@ -160,6 +160,15 @@ kmalloc_usable_size(const void *p)
 	return r->magic == SLAB_MAGIC ? heap_class_size[r->cls] : r->size;
 }
 
+void
+heap_count_shared(int64_t bytes, int64_t objs, bool alloc)
+{
+	struct heap_counts *c = &heap_shared_counts;
+	__atomic_add_fetch(&c->bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->objects, (uint64_t)objs, __ATOMIC_RELAXED);
+	__atomic_add_fetch(alloc ? &c->allocs : &c->frees, 1, __ATOMIC_RELAXED);
+}
+
 /* mm_acct's source: every CPU's fast-path charges to d */
 static void
 heap_acct_source(uint8_t d, int64_t out[ACCT_KINDS])

@@ -90,6 +90,8 @@ struct heap_counts {
 	uint64_t bytes, objects, allocs, frees;
 };
 extern struct heap_counts heap_shared_counts;
+/* count an allocation (alloc) or a free there */
+void heap_count_shared(int64_t bytes, int64_t objs, bool alloc);
 
 /* one %gs-relative load: this CPU's percpu field */
 #define HEAP_GS_LOAD(field, out) \

@@ -89,10 +89,7 @@ cache_put(struct region_hdr *r)
 static void
 large_count(int64_t bytes, int64_t objs, bool alloc)
 {
-	struct heap_counts *c = &heap_shared_counts;
-	__atomic_add_fetch(&c->bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&c->objects, (uint64_t)objs, __ATOMIC_RELAXED);
-	__atomic_add_fetch(alloc ? &c->allocs : &c->frees, 1, __ATOMIC_RELAXED);
+	heap_count_shared(bytes, objs, alloc);
 	__atomic_add_fetch(&heap_n_large, (uint64_t)objs, __ATOMIC_RELAXED);
 }
 

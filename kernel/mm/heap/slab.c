@@ -173,15 +173,6 @@ slab_take(struct heap *h, unsigned cls)
 	return o;
 }
 
-static void
-shared_count(int64_t bytes, int64_t objs, bool alloc)
-{
-	struct heap_counts *c = &heap_shared_counts;
-	__atomic_add_fetch(&c->bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&c->objects, (uint64_t)objs, __ATOMIC_RELAXED);
-	__atomic_add_fetch(alloc ? &c->allocs : &c->frees, 1, __ATOMIC_RELAXED);
-}
-
 /* from this CPU's magazine after a refill (a task, preemption off, not
  * stolen), or NULL if its slabs have no free object of the class */
 static void *
@@ -230,7 +221,7 @@ heap_alloc_slow(unsigned cls)
 		d = mm_acct_current();
 		o = slab_take(heap_this_cpu(), cls);
 		if (o) {
-			shared_count(heap_class_size[cls], 1, true);
+			heap_count_shared(heap_class_size[cls], 1, true);
 			mm_acct_charge(d, ACCT_HEAP_BYTES, heap_class_size[cls]);
 			mm_acct_charge(d, ACCT_HEAP_OBJS, 1);
 			goto tag;
@@ -291,7 +282,7 @@ heap_free_slow(struct region_hdr *s, void *p, unsigned cls, uint8_t d)
 		if ((release[0] = slab_put_locked(p)))
 			nrel = 1;
 		spin_unlock_irq(&owner->lock, irq);
-		shared_count(-(int64_t)osz, -1, false);
+		heap_count_shared(-(int64_t)osz, -1, false);
 	}
 	for (size_t k = 0; k < nrel; k++)
 		heap_slab_release(release[k]);
