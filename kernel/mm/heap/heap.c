@@ -182,8 +182,10 @@ heap_acct_source(uint8_t d, int64_t out[ACCT_KINDS])
 void
 heap_init(void)
 {
-	for (unsigned i = 0; i < MAX_CPUS; i++)
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		heap_cpus[i].lock = (struct spinlock)SPINLOCK_INIT;
+		heap_cpus[i].large_lock = (struct spinlock)SPINLOCK_INIT;
+	}
 	unsigned c = 0;
 	for (unsigned k = 0; k <= MAX_SMALL / 16; k++) {
 		while (heap_class_size[c] < k * 16)
@@ -216,6 +218,7 @@ heap_stats(struct heap_stats *o)
 		}
 		for (unsigned c = 0; c < NCLASSES; c++)
 			o->mag_bytes += (uint64_t)__atomic_load_n(&h->mag[c].n, __ATOMIC_RELAXED) * heap_class_size[c];
+		o->large += (uint64_t)__atomic_load_n(&h->large, __ATOMIC_RELAXED);
 		o->allocs += __atomic_load_n(&h->allocs, __ATOMIC_RELAXED);
 		o->frees += __atomic_load_n(&h->frees, __ATOMIC_RELAXED);
 	}
@@ -225,7 +228,7 @@ heap_stats(struct heap_stats *o)
 	o->allocs += __atomic_load_n(&s->allocs, __ATOMIC_RELAXED);
 	o->frees += __atomic_load_n(&s->frees, __ATOMIC_RELAXED);
 	o->slabs = __atomic_load_n(&heap_n_slabs, __ATOMIC_RELAXED);
-	o->large = __atomic_load_n(&heap_n_large, __ATOMIC_RELAXED);
+	o->large += __atomic_load_n(&heap_n_large, __ATOMIC_RELAXED);
 	o->mapped_bytes = __atomic_load_n(&heap_n_mapped, __ATOMIC_RELAXED);
 }
 

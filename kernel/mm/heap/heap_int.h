@@ -44,7 +44,8 @@ struct region_hdr {
 	uint16_t obj_off;  /* slab: offset of the first object (tags before it) */
 	uint8_t acct;      /* large: the accounting domain charged */
 	uint8_t map_acct;  /* large: the domain its mapping is charged to */
-	uint32_t span;     /* slab: bytes of objects (objects x class size) */
+	uint32_t span;     /* slab: bytes of objects (objects x class size);
+			    * large: pages mapped */
 };
 compile_assert(region_hdr_fits, sizeof(struct region_hdr) <= HDR_SIZE);
 
@@ -60,9 +61,12 @@ struct mag {
 };
 
 struct heap {
-	struct spinlock lock;       /* guards cls[] and cache[] */
+	struct spinlock lock;       /* guards cls[] */
 	struct heap_class cls[NCLASSES];
-	struct region_hdr *cache[LARGE_CACHE]; /* freed large regions, mapped */
+	/* freed large regions, mapped, the most recently freed first; taken
+	 * only by tasks, with preemption off (large.c) */
+	struct spinlock large_lock;
+	struct region_hdr *cache[LARGE_CACHE];
 	/* heap_trim's requests in flight (atomic): while nonzero this CPU's
 	 * tasks leave mag[] alone (trim.c) */
 	uint32_t stolen;
@@ -71,6 +75,7 @@ struct heap {
 	 * protocol of trim.c; other CPUs read the counters (relaxed loads) */
 	struct mag mag[NCLASSES];
 	uint64_t allocs, frees;     /* what this CPU's fast path did */
+	int64_t large;              /* large regions it allocated less those it freed */
 	/* the heap bytes and objects the fast path charged to each domain on
 	 * this CPU (an object freed elsewhere is debited there: only the sum
 	 * over CPUs means anything); mm_acct reads them (heap_acct_source) */
