@@ -373,6 +373,9 @@ spin_irqs_off_b(void)
 		__asm__ volatile("nop; pause" ::: "memory");
 }
 
+/* the memory is released by the unwinding the analyzer does not model */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static uint64_t
 irqs_off_spinner(struct rarg *a)
 {
@@ -385,6 +388,7 @@ irqs_off_spinner(struct rarg *a)
 	a->done = true;
 	return held ? 9 : 0;
 }
+#pragma GCC diagnostic pop
 
 /* no tick reaches a task spinning with interrupts off: recovery's lockup
  * detector sees the CPU's timer stop and sends it an NMI, taken as a fault
