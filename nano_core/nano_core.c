@@ -105,7 +105,7 @@ nano_core_start(uint32_t info_phys, uint32_t magic)
 	err = mm_init(&boot_info);
 	if (err)
 		halt_with("memory init", err);
-	stack_register_boot_guards();
+	stack_init();
 	heap_init();
 	frame_dump();
 

@@ -67,6 +67,7 @@ unexpected=$(awk '/!!! EXCEPTION|PANIC|CPU [0-9]+ stops/ { held = $0; n = 4; nex
 	END { if (held != "") print held }' "$log" | head -1)
 if [ -n "$unexpected" ]; then
 	bad no_unexpected_fault "$unexpected"
+	grep -F -A6 "$unexpected" "$log" | head -8 | sed "s/^/    | /"
 else
 	ok no_unexpected_fault
 fi

@@ -213,6 +213,9 @@ main(int argc, char **argv)
 		else
 			name = argv[i];
 	}
+	/* held while the graph is walked and printed: no cell or edge is
+	 * unloaded or reclaimed under us (a swap or reload waits) */
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock();
 	if (chk)
 		return check();
 	if (!name) {

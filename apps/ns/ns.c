@@ -175,6 +175,7 @@ show_personality(struct cell_ns *ns)
 static int
 show_sections(const char *name)
 {
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* nothing unloaded under us */
 	struct cell_ns *all[] = { cell_ns_kernel(), cell_ns_apps() };
 	struct cell *c = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(all) && !c; i++)
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 		kprintf("usage: %s\n", USAGE);
 		return ARGS_USAGE;
 	}
+	_cleanup_(cell_mgr_unlockp) void *guard = cell_mgr_lock(); /* nothing unloaded under us */
 	struct cell_ns *all[8];
 	size_t nall = cell_ns_list(all, ARRAY_SIZE(all));
 	for (size_t i = 0; i < nall; i++) {

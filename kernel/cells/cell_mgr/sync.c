@@ -173,3 +173,8 @@ cell_sync_stats(struct cell_sync_stats *out)
 }
 
 EXPORT_APP(cell_sync_stats);
+
+/* for apps that walk the metadata (deps, ns): held, nothing they read is
+ * unloaded or reclaimed under them */
+EXPORT_APP(cell_mgr_lock);
+EXPORT_APP(cell_mgr_unlockp);

@@ -39,7 +39,6 @@ struct cached_stack {
 	struct pages *guard_pages;
 };
 static struct cached_stack cache[STACK_CACHE]; /* guarded by lock */
-static bool settle_hook_added;                /* atomic */
 
 extern const uint64_t boot_guard_pages[];
 extern const uint64_t boot_guard_count;
@@ -66,16 +65,6 @@ guard_remove(struct guard *g)
 		}
 	}
 	spin_unlock_irq(&lock, irq);
-}
-
-void
-stack_register_boot_guards(void)
-{
-	for (uint64_t i = 0; i < boot_guard_count && i < ARRAY_SIZE(boot_guards); i++) {
-		boot_guards[i] = (struct guard){ boot_guard_pages[i], boot_guard_pages[i] + PAGE_SIZE,
-						 boot_guard_names[i], NULL, NULL };
-		guard_add(&boot_guards[i]);
-	}
 }
 
 /* boot.S lays the static stacks out as [guard][stack] each, the boot
@@ -159,6 +148,26 @@ cache_release(void)
 	}
 }
 
+/* at boot, from the nano_core's own copy of this cell: the guard pages
+ * of the static boot/IST stacks, and the cache's settle hook. The hook
+ * is a code address kept in mm_acct's data: added here it points into
+ * the nano_core image, which a swap never frees (added later, from a
+ * loaded copy of this cell, it would dangle once that copy is swapped
+ * out and freed). Added after the memory cell's lazy-unmap hook, so a
+ * settle runs it first (hooks run the last added first) and the
+ * lazy-unmap hook flushes its unmaps. */
+void
+stack_init(void)
+{
+	for (uint64_t i = 0; i < boot_guard_count && i < ARRAY_SIZE(boot_guards); i++) {
+		boot_guards[i] = (struct guard){ boot_guard_pages[i], boot_guard_pages[i] + PAGE_SIZE,
+						 boot_guard_names[i], NULL, NULL };
+		guard_add(&boot_guards[i]);
+	}
+	if (mm_acct_add_settle_hook(cache_release))
+		log_err("stack: no room for the stack cache's settle hook");
+}
+
 /* keep s's mapping and guard pages for reuse; false if it cannot be (an
  * extended guard, an odd size) */
 static bool
@@ -166,13 +175,6 @@ cache_put(struct stack *s)
 {
 	if (s->guard_mp || !s->guard_pages || mp_size(s->mp) > STACK_CACHE_PAGES * PAGE_SIZE)
 		return false;
-	/* added at the first put, after the memory cell's own hook: so a
-	 * settle runs it first and its unmaps are flushed by the lazy-unmap
-	 * hook after it (hooks run the last added first) */
-	if (!__atomic_load_n(&settle_hook_added, __ATOMIC_ACQUIRE) &&
-	    !__atomic_exchange_n(&settle_hook_added, true, __ATOMIC_ACQ_REL) &&
-	    mm_acct_add_settle_hook(cache_release))
-		log_err("stack: no room for the stack cache's settle hook");
 	mp_set_acct(s->mp, MM_ACCT_NONE);
 	pages_set_acct(s->guard_pages, MM_ACCT_NONE);
 	struct cached_stack c = { TAKE_PTR(s->mp), TAKE_PTR(s->guard_pages) };

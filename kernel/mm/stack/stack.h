@@ -36,8 +36,9 @@ const char *stack_guard_owner(uint64_t addr);
 bool stack_guard_extend(uint64_t addr);
 /* the boot CPU's static stack (the captain's): false if unknown */
 bool stack_boot_bounds(uintptr_t *bottom, uintptr_t *top);
-/* register the nano_core's static boot/IST stacks' guard pages */
-void stack_register_boot_guards(void);
+/* at boot, after mm_init: the static boot/IST stacks' guard pages and
+ * the stack cache's settle hook */
+void stack_init(void);
 
 /* run fn(arg) on another stack; returns fn's result */
 uint64_t stack_call_on(uintptr_t top, uint64_t (*fn)(uint64_t), uint64_t arg);
