@@ -239,7 +239,7 @@ inplace_for(const char *name)
  * section per object, named after it */
 static int
 inplace_addr(struct batch *b, struct load_obj *o, const struct cell *keep, const char *name, uint64_t size,
-	     uint64_t *addr)
+	     uint64_t *addr, struct section **sec)
 {
 	static const char *const prefixes[] = { ".data.rel.ro.local.", ".data.rel.ro.", ".data.rel.local.",
 						".data.rel.", ".data.", ".bss." };
@@ -251,9 +251,9 @@ inplace_addr(struct batch *b, struct load_obj *o, const struct cell *keep, const
 		return cell_errf(b->why, E_NOTSUP,
 				 "cell %s: data section %s is not one object's, so it cannot stay in place in the nano_core's %s",
 				 o->name, name, keep->name);
-	const struct section *found = NULL;
+	struct section *found = NULL;
 	for (size_t i = 0; i < keep->nsections; i++) {
-		const struct section *k = &keep->sections[i];
+		struct section *k = &keep->sections[i];
 		if ((k->kind != SEC_DATA && k->kind != SEC_BSS) || strcmp(k->name, obj))
 			continue;
 		if (found)
@@ -268,6 +268,8 @@ inplace_addr(struct batch *b, struct load_obj *o, const struct cell *keep, const
 		return cell_errf(b->why, E_INVAL, "cell %s: %s is %lu bytes, %lu in the running %s (its data stays in place: the layout must not change)",
 				 o->name, obj, size, found->size, keep->name);
 	*addr = found->addr;
+	if (sec)
+		*sec = found;
 	return E_OK;
 }
 
@@ -430,6 +432,21 @@ collect_symbols(struct batch *b, struct load_obj *o)
 			cs->sec = &c->sections[o->sec_meta[s->st_shndx]];
 			cs->sec->global = true;
 			cs->addr = o->sec_addr[s->st_shndx] + s->st_value;
+			if (c->data_of && (cs->sec->kind == SEC_DATA || cs->sec->kind == SEC_BSS)) {
+				/* a copy of a nano_core cell exports the running
+				 * cell's object, where its own code reads and writes
+				 * it (not its unused section): other cells, and the
+				 * relocations a swap rewrites to this symbol, reach
+				 * the same memory; their edges go to the nano_core's
+				 * section, which no later swap moves */
+				uint64_t at = 0;
+				struct section *kept = NULL;
+				int err = inplace_addr(b, o, c->data_of, cs->sec->name, cs->sec->size, &at, &kept);
+				if (err)
+					return err;
+				cs->addr = at + s->st_value;
+				cs->sec = kept;
+			}
 		}
 		cs->name = kstrdup(name);
 		if (!cs->name)
@@ -543,7 +560,7 @@ link_obj(struct batch *b, struct load_obj *o)
 				to = &o->cell->sections[o->sec_meta[s->st_shndx]];
 				if (o->cell->data_of && (to->kind == SEC_DATA || to->kind == SEC_BSS)) {
 					uint64_t at = 0;
-					int err = inplace_addr(b, o, o->cell->data_of, to->name, to->size, &at);
+					int err = inplace_addr(b, o, o->cell->data_of, to->name, to->size, &at, NULL);
 					if (err)
 						return err;
 					S = at + (ELF64_ST_TYPE(s->st_info) == STT_SECTION ? 0 : s->st_value);

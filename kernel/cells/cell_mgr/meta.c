@@ -539,8 +539,11 @@ meta_ns_remove(struct cell_ns *ns, struct cell *c)
 		}
 	if (!c->is_app)
 		for (size_t k = 0; k < c->nsyms; k++) {
+			/* c's own entry (a nano_core copy's data symbols name the
+			 * running cell's section: its entry is the one with its
+			 * own copy of the name) */
 			struct sym_entry *e = symmap_get(&ns->map, c->syms[k].name);
-			if (e && e->sec && e->sec->cell == c)
+			if (e && ((e->sec && e->sec->cell == c) || (c->data_of && e->name == c->syms[k].name)))
 				symmap_remove(&ns->map, c->syms[k].name);
 		}
 }

@@ -98,7 +98,6 @@ struct plan {
 		uint64_t before, after; /* its seal now, and once rewritten */
 	} *seals;
 	size_t nseals;
-	struct cell_dep *nano_dead; /* replaced nano_core cells' edges, freed after the pause */
 };
 
 static bool
@@ -356,16 +355,11 @@ replace_in_namespace(struct plan *p, struct cell_ns *ns)
 		meta_ns_remove(ns, c);
 		if (c->nano_core) {
 			/* its code stays in the image (a task may still be in
-			 * it, a pointer still lead there: it works on the same
-			 * data), its metadata in the address index for
-			 * backtraces; it depends on nothing any more */
-			for (size_t i = 0; i < c->nsections; i++)
-				while (c->sections[i].deps_out) {
-					struct cell_dep *d = c->sections[i].deps_out;
-					meta_edge_unlink(d);
-					d->next_out = p->nano_dead;
-					p->nano_dead = d;
-				}
+			 * it, a pointer stored at boot - a hook - still leads
+			 * there: it works on the same data), its metadata in the
+			 * address index for backtraces. It keeps its edges: a
+			 * later swap of a cell it calls rewrites its calls too,
+			 * so they never lead into a copy that swap frees. */
 			c->next = NULL;
 			continue;
 		}
@@ -701,12 +695,6 @@ cell_swap(const struct swap_request *rq, struct swap_times *t, struct cell_error
 		swap_hook(p.old, p.nold, rq->ns, &tm);
 
 	/* cleanup */
-	while (p.nano_dead) {
-		struct cell_dep *d = p.nano_dead;
-		p.nano_dead = d->next_out;
-		cell_free_after_readers(d->relocs);
-		cell_free_after_readers(d);
-	}
 	for (size_t i = 0; i < p.ndead; i++) {
 		kfree(p.dead[i]->relocs);
 		kfree(p.dead[i]);

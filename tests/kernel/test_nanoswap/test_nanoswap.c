@@ -207,5 +207,49 @@ KTEST_FLAGS(nano_core_cells_swapped_for_loaded_copies_under_load,
 	KT_EQ(nano, 2);
 	KT_ASSERT(cell_find(K(), "nano_core")->nano_core && cell_find(K(), "cell_mgr")->nano_core);
 	KT_EQ(swap_copy("cell_mgr", &t, &why), E_PERM);
+	/* the nano_core's own code of a swapped cell stays callable (a hook
+	 * stored at boot leads there): its calls were rewritten by every
+	 * later swap, so each reaches a cell in the namespace now, never a
+	 * copy the second round freed */
+	size_t edges = 0, stale = 0;
+	{
+		_cleanup_(cell_read_endp) bool rd = cell_read_beginp();
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			struct cell *copy = cell_find(K(), names[i]);
+			struct cell *old = copy ? copy->data_of : NULL;
+			KT_ASSERT(old && old->nano_core);
+			for (size_t k = 0; k < old->nsections; k++)
+				for (struct cell_dep *d = old->sections[k].deps_out; d; d = d->next_out) {
+					/* (data stays in the nano_core's sections) */
+					bool data = d->to->kind == SEC_DATA || d->to->kind == SEC_BSS;
+					edges++;
+					stale += cell_find(K(), d->to->cell->name) != d->to->cell &&
+						 !(data && d->to->cell->nano_core);
+					if (cell_find(K(), d->to->cell->name) != d->to->cell && !data)
+						kprintf("NANOSWAP stale edge: %s (%s) -> %s (%s)\n", d->from->name,
+							old->name, d->to->name, d->to->cell->name);
+				}
+		}
+	}
+	KT_ASSERT(edges > 100);
+	KT_EQ(stale, 0);
+	/* a copy exports the running cell's objects, not its own unused
+	 * data: whoever links to them (the exceptions cell setting base's
+	 * spin_stuck_hook) reaches the memory the code uses */
+	size_t data_syms = 0, elsewhere = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct cell *copy = cell_find(K(), names[i]);
+		for (size_t k = 0; copy && k < copy->nsyms; k++) {
+			const struct section *sec = copy->syms[k].sec;
+			if (!sec || (sec->kind != SEC_DATA && sec->kind != SEC_BSS))
+				continue;
+			data_syms++;
+			elsewhere += sec->cell != copy->data_of;
+		}
+	}
+	kprintf("NANOSWAP %zu data symbols exported by the copies\n", data_syms);
+	KT_ASSERT(data_syms >= 2); /* (spin_stuck_hook, spin_wait_hook among them) */
+	KT_EQ(elsewhere, 0);
+	KT_ASSERT(cell_at((uint64_t)(uintptr_t)spin_stuck_hook) == cell_find(K(), "exceptions"));
 	(void)stopper;
 }
