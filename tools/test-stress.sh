@@ -18,11 +18,13 @@ cp build/cells/*.o "$evo/" &&
 tools/evolve-variant.sh "$evo" apps/hello 's/Hello from the hello cell!/Hello from the stressed hello cell!/' ||
 	echo "  (could not build the evolve variant)"
 sock=build/stress-evolve.sock
+# (the evolve runs beside 150 swaps and reloads: on a loaded host its
+# answer took over a minute of wall time once, hence --timeout 180)
 rm -f "$sock"
 QEMU_EXTRA="-serial unix:$sock,server=on,wait=off" \
 tools/run-commands --timeout 600 \
 	"spin &" "chan-bench 100000 &" "test stress &" ps hello "deps task" mem \
-	"!tools/evolve --sock $sock --manifest $evo/manifest.txt --cells $evo" \
+	"!tools/evolve --sock $sock --manifest $evo/manifest.txt --cells $evo --timeout 180" \
 	hello rq ps states "~(passed|failed), [0-9]+ failed" \
 	"test test_nanoswap" hello rq "deps heap" jobs mem faults halt > "$log" 2>&1
 rc=$?
