@@ -81,6 +81,13 @@ announce(unsigned unit, const void *buf, size_t size)
 	kprintf("WL objects %#lx %u per unit %u saved_rsp at +%zu pause %#lx\n", (uint64_t)(uintptr_t)objs,
 		(unsigned)ARRAY_SIZE(objs), OBJS_PER_UNIT, offsetof(struct task, saved_rsp),
 		(uint64_t)(uintptr_t)&wl_pause);
+	/* the harness's instruments - what it reads to judge (the counters),
+	 * the table it aims by, the word it parks the units with - are not
+	 * what is under test: the injector does not aim at them */
+	kprintf("WL instruments %#lx %#zx %#lx %#zx %#lx %#zx %#lx %#zx %#lx %#zx\n",
+		(uint64_t)(uintptr_t)rounds, sizeof(rounds), (uint64_t)(uintptr_t)retries, sizeof(retries),
+		(uint64_t)(uintptr_t)fails, sizeof(fails), (uint64_t)(uintptr_t)objs, sizeof(objs),
+		(uint64_t)(uintptr_t)&wl_pause, sizeof(wl_pause));
 }
 
 /* what the consumer must have summed: the messages as the sender

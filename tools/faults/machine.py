@@ -229,6 +229,16 @@ class Machine:
             self.gdb.write(addr, (0).to_bytes(8, "little"))
             self.gdb.cont()
 
+    def instruments(self):
+        """the workload's instruments (its counters, object table and
+        pause word: what the harness reads and writes), as (base, size)
+        ranges: not injected into"""
+        rows = re.findall(r"WL instruments ((?:0x[0-9a-f]+ 0x[0-9a-f]+ ?)+)", self.ser.text())
+        if not rows:
+            return []
+        v = [int(x, 16) for x in rows[-1].split()]  # (a reloaded workload's data moved)
+        return list(zip(v[0::2], v[1::2]))
+
     def objects_table(self):
         """(address, entries, saved_rsp offset) of the workload's table of
         live objects, or None"""
