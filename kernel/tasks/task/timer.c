@@ -8,7 +8,9 @@
  * derived state: each task points at its armed timer (t->timer), and a
  * list found corrupted - a timer in a task's frame is as exposed as the
  * rest of its stack - is rebuilt from the tasks instead of faulting in
- * every tick.
+ * every tick: a timer that is not one, a link that faults or makes a
+ * cycle, or a head due after the timer behind it (a corrupted deadline
+ * there would hold every later timer back for ever).
  */
 #include "task.h"
 #include "cpu.h"
@@ -90,10 +92,16 @@ walk_to(uint64_t deadline, const struct task_timer *stop)
 	struct fault_catch c;
 	struct task_timer **volatile pp = &sleepers;
 	volatile bool sound = false;
+	volatile size_t steps = 0;
 	if (fault_catch_arm(&c) == 0) {
-		while (*pp && *pp != stop && (stop || (*pp)->deadline <= deadline) && timer_sound(*pp))
+		/* (at most nsleepers steps: a link corrupted into an earlier
+		 * timer makes a cycle) */
+		while (*pp && *pp != stop && (stop || (*pp)->deadline <= deadline) && timer_sound(*pp) &&
+		       steps <= nsleepers) {
 			pp = &(*pp)->next;
-		sound = !*pp || *pp == stop || timer_sound(*pp);
+			steps++;
+		}
+		sound = steps <= nsleepers && (!*pp || *pp == stop || timer_sound(*pp));
 		fault_catch_disarm(&c);
 	}
 	if (sound)
@@ -165,7 +173,7 @@ task_timers_expire(uint64_t now)
 		bool sound = true;
 		while (sound && sleepers && sleepers->deadline <= now) {
 			struct task_timer *tm = sleepers;
-			sound = timer_sound(tm);
+			sound = timer_sound(tm) && nsleepers;
 			if (!sound)
 				break;
 			sleepers = tm->next;
@@ -175,6 +183,12 @@ task_timers_expire(uint64_t now)
 			nsleepers--;
 			task_wake(tm->t);
 		}
+		/* the first timer not due must not be due after the next: a
+		 * deadline corrupted into the far future at the head of the
+		 * list would keep every later timer from ever expiring */
+		const struct task_timer *h = sleepers;
+		if (sound && h && h->next && (!timer_sound(h->next) || h->next->deadline < h->deadline))
+			sound = false;
 		fault_catch_disarm(&c);
 		if (sound)
 			return;

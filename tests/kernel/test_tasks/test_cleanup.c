@@ -248,3 +248,39 @@ KTEST_FLAGS(corrupted_sleeper_list_is_rebuilt_from_the_tasks, KTEST_NO_FRAMECHEC
 	KT_EQ(vb, 300);
 	KT_ASSERT(task_timer_rebuilds() > r0);
 }
+
+/* The campaign's hung tasks: a word written into a sleeping unit's frame
+ * set its timer's deadline far into the future while it was first on the
+ * sleeper list; the tick stopped there, and every timer behind it (every
+ * other sleeper in the system) never expired. Now a head due after the
+ * timer behind it has the list rebuilt, in deadline order. */
+KTEST_FLAGS(corrupted_deadline_at_the_head_does_not_hold_back_later_sleepers, KTEST_NO_FRAMECHECK)
+{
+	int err;
+	size_t r0 = task_timer_rebuilds();
+	struct task_builder ba = TASK_BUILDER(sleeper_for, (uint64_t)200);
+	struct task_builder bb = TASK_BUILDER(sleeper_for, (uint64_t)300);
+	_cleanup_(task_unref_p) struct task *a = task_spawn(&ba, &err);
+	KT_ASSERT(a);
+	for (int i = 0; i < 200 && !a->timer; i++)
+		task_sleep_ns(1000000);
+	_cleanup_(task_unref_p) struct task *b = task_spawn(&bb, &err);
+	KT_ASSERT(b);
+	for (int i = 0; i < 200 && !b->timer; i++)
+		task_sleep_ns(1000000);
+	KT_ASSERT(a->timer && b->timer);
+	uint64_t t0 = tsc_ns();
+	uint64_t a_deadline = a->timer->deadline;
+	a->timer->deadline = UINT64_MAX / 2; /* a, due first, now never */
+	uint64_t vb = 0;
+	KT_OK(task_join(b, &vb));
+	KT_EQ(vb, 300);
+	KT_ASSERT(tsc_ns() - t0 < 2000000000ULL); /* not held back */
+	KT_ASSERT(task_timer_rebuilds() > r0);
+	/* a oversleeps (its own frame was hit); put its deadline back */
+	KT_ASSERT(a->timer);
+	a->timer->deadline = a_deadline;
+	uint64_t va = 0;
+	KT_OK(task_join(a, &va));
+	KT_EQ(va, 200);
+}
