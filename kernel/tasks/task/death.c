@@ -112,8 +112,11 @@ task_unwound(const struct unwind_report *r)
 			 pc->preempt_count);
 		pc->preempt_count = 0;
 	}
+	/* killed to die: only when someone said so. Any other value there
+	 * (a word corrupted into kill_pending delivers a kill nobody sent)
+	 * ends the task like a fault, which recovery restarts */
 	bool killed = r->fi.vector == VEC_KILL &&
-		      __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) != TASK_KILL_RECOVER;
+		      __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) == TASK_KILL_DIE;
 	struct task *again = NULL, *wake = NULL;
 	char recovered[128] = "";
 	const struct task_recovery_hooks *h = hooks();
@@ -175,12 +178,24 @@ task_unwound(const struct unwind_report *r)
 	task_finish(t, TASK_KILLED);
 }
 
+/* why t was killed, for its fault record: the killer's reason, or what
+ * the kill word holds when no kill wrote it */
+static void
+kill_msg(const struct task *t, char *msg, size_t n)
+{
+	uint32_t how = __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE);
+	if (how == TASK_KILL_DIE || how == TASK_KILL_RECOVER)
+		strlcpy(msg, t->kill_reason, n);
+	else
+		snprintf(msg, n, "a kill nobody sent: kill word %#x (corrupted)", how);
+}
+
 static void
 kill_self(struct task *t)
 {
 	struct fault_info fi = { .vector = VEC_KILL };
 	fi.rip = (uint64_t)(uintptr_t)__builtin_return_address(0);
-	strlcpy(fi.msg, t->kill_reason, sizeof(fi.msg));
+	kill_msg(t, fi.msg, sizeof(fi.msg));
 	t->unwinding = true;
 	unwind_current(&fi);
 }
@@ -205,7 +220,7 @@ irq_exit(struct trap_frame *f)
 	    !__atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE) || this_cpu()->preempt_count)
 		return;
 	struct fault_info fi = { .vector = VEC_KILL, .rip = f->rip, .rsp = f->rsp };
-	strlcpy(fi.msg, t->kill_reason, sizeof(fi.msg));
+	kill_msg(t, fi.msg, sizeof(fi.msg));
 	t->unwinding = true;
 	unwind_from_frame(f, &fi);
 }

@@ -2,7 +2,8 @@
  * test_taskcheck: a task whose own struct was corrupted (issue 14) must
  * still be found by the watchdog and killed, and restarted: a corrupted
  * id word (the watchdog finds tasks by id) and a state word out of range
- * (a kill, or its timer, could not wake it). See kernel/tasks/task/check.c.
+ * (a kill, or its timer, could not wake it), a kill word nobody wrote.
+ * See kernel/tasks/task/check.c.
  */
 #include "base.h"
 #include "cpu.h"
@@ -94,4 +95,37 @@ KTEST(blocked_task_with_a_corrupted_state_can_be_killed)
 	uint64_t v;
 	KT_EQ(task_join(t, &v), E_FAULT);
 	KT_EQ(woke, 0);
+}
+
+/* a word corrupted into kill_pending delivers a kill nobody sent: the
+ * task ends there, as at a fault, and is restarted (the campaign's bchan
+ * unit was "killed" with no reason and never came back) */
+static uint64_t
+pending_victim(struct life *l)
+{
+	if (++l->runs == 1) {
+		__atomic_store_n(&task_current()->kill_pending, 0x5eed5eedu, __ATOMIC_RELEASE);
+		for (;;)
+			task_sleep_ns(1000000); /* a delivery point */
+	}
+	l->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(corrupted_kill_word_ends_the_task_like_a_fault_and_it_is_restarted, KTEST_NO_FRAMECHECK)
+{
+	static struct life l;
+	l = (struct life){ 0 };
+	struct task_builder b = TASK_BUILDER(pending_victim, &l);
+	b.restartable = true;
+	b.name = "pending_victim";
+	int err;
+	{
+		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		KT_ASSERT(t);
+	}
+	for (int i = 0; i < 3000 && !l.done; i++)
+		task_sleep_ns(1000000);
+	KT_ASSERT(l.done);
+	KT_EQ(l.runs, 2);
 }
