@@ -40,6 +40,8 @@
 #define RECORDS 1024          /* a power of two */
 #define PROBE 32
 #define RECORD_KEEP_NS 5000000000ULL
+#define KILL_GRACE_NS 1000000000ULL   /* for a watchdog's kill to end the task */
+#define KILLS_MAX 3
 
 struct record {
 	uint32_t id;                   /* 0: free; published last (release) */
@@ -48,6 +50,8 @@ struct record {
 	uint64_t period_ns;            /* its progress promise, 0: none */
 	uint64_t progress_at;          /* last task_progress (stored by the task itself) */
 	uint64_t ended_at;             /* when it ended, 0: alive */
+	uint64_t kill_at;              /* the watchdog's last kill of this life, 0: none */
+	uint32_t kills;                /* how many (a kill that did not take is sent again) */
 	const void *task;              /* the task that promised (never read here: the
 					* watchdog's way to it should its id word be
 					* corrupted, task_find_ptr) */
@@ -145,6 +149,8 @@ recovery_on_progress_period(uint32_t id, uint64_t period_ns)
 	if (!r)
 		return;
 	r->task = task_current(); /* the hook runs in the promising task */
+	r->kill_at = 0;
+	r->kills = 0;
 	__atomic_store_n(&r->progress_at, tsc_ns(), __ATOMIC_RELAXED);
 	__atomic_store_n(&r->period_ns, period_ns, __ATOMIC_RELEASE);
 }
@@ -187,8 +193,16 @@ recovery_records_overdue(struct recovery_overdue *out, size_t max, uint64_t now)
 		uint64_t at = __atomic_load_n(&r->progress_at, __ATOMIC_RELAXED);
 		if (n == max || !r->period_ns || now <= at + r->period_ns)
 			continue;
-		out[n++] = (struct recovery_overdue){ r->id, r->period_ns, now - at, r->task };
-		r->period_ns = 0; /* broken: the kill is on its way; a new life promises again */
+		/* broken: one kill, then a grace for it to take (the task's
+		 * end clears the promise); a kill that did not take - a task
+		 * whose own struct was corrupted may not be reached by it - is
+		 * sent again, up to KILLS_MAX times, then given up (logged) */
+		if (r->kill_at && now - r->kill_at < KILL_GRACE_NS)
+			continue;
+		out[n++] = (struct recovery_overdue){ r->id, r->period_ns, now - at, r->task, r->kills };
+		r->kill_at = now;
+		if (++r->kills >= KILLS_MAX)
+			r->period_ns = 0;
 	}
 	return n;
 }

@@ -71,9 +71,11 @@ struct recovery_overdue {
 	uint32_t id;
 	uint64_t period_ns, late_ns;  /* promised period; time since the last progress */
 	const void *task;             /* the task as it promised (task_find_ptr) */
+	uint32_t kills;               /* kills already sent for this broken promise */
 };
-/* up to max tasks whose promise is broken at `now` (their promise is then
- * cleared: one kill per broken promise); frees records of tasks that ended
+/* up to max tasks whose promise is broken at `now` (one kill per broken
+ * promise, sent again after a grace if the task has not ended, at most
+ * three times); frees records of tasks that ended
  * long enough ago */
 size_t recovery_records_overdue(struct recovery_overdue *out, size_t max, uint64_t now);
 

@@ -127,11 +127,19 @@ recovery_watchdog_scan(void)
 		struct task *t = task_find_id(late[i].id);
 		if (!t)
 			t = task_find_ptr(late[i].task, late[i].id);
-		if (!t)
-			continue; /* freed meanwhile */
+		if (!t) {
+			if (late[i].kills) /* (a first miss: it ended meanwhile) */
+				log_warn("watchdog: task #%u still has not ended after %u kill(s), and cannot be found any more",
+					 late[i].id, late[i].kills);
+			continue;
+		}
 		char why[96];
-		snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms)",
-			 late[i].late_ns / 1000000, late[i].period_ns / 1000000);
+		if (late[i].kills) /* (the last kill did not end it) */
+			snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms); kill %u",
+				 late[i].late_ns / 1000000, late[i].period_ns / 1000000, late[i].kills + 1);
+		else
+			snprintf(why, sizeof(why), "watchdog: no progress for %lu ms (promised every %lu ms)",
+				 late[i].late_ns / 1000000, late[i].period_ns / 1000000);
 		/* counted first: the kill may be over before task_kill_as returns */
 		__atomic_add_fetch(&recovery_counters.watchdog_kills, 1, __ATOMIC_RELAXED);
 		int e = task_kill_as(t, why, TASK_KILL_RECOVER);

@@ -319,13 +319,20 @@ task_kill_as(struct task *t, const char *reason, enum task_kill_how how)
 		}
 		return E_OK;
 	}
-	uint32_t none = 0;
-	if (!__atomic_compare_exchange_n(&t->kill_pending, &none, (uint32_t)how, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
-		return E_OK; /* already on its way (the first kill says how) */
-	strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
-	if (t == task_current())
-		kill_self(t);
+	/* a kill already on its way says how (the first kill wins); a word
+	 * there that no kill wrote (corrupted) is written over. Either way
+	 * the task is woken or interrupted: a second kill of a task the
+	 * first did not reach (the watchdog's, after a grace) reaches it. */
+	uint32_t cur = __atomic_load_n(&t->kill_pending, __ATOMIC_ACQUIRE);
+	if ((cur != TASK_KILL_DIE && cur != TASK_KILL_RECOVER) &&
+	    __atomic_compare_exchange_n(&t->kill_pending, &cur, (uint32_t)how, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
+		if (t == task_current())
+			kill_self(t);
+	} else if (!t->kill_reason[0]) { /* (a kill word nobody wrote, with no reason) */
+		strlcpy(t->kill_reason, reason ? reason : "task_kill", sizeof(t->kill_reason));
+	}
 	if (!task_wake(t)) /* blocked: it wakes up into a delivery point */
 		task_kick(t);  /* running or queued: interrupt it */
 	return E_OK;

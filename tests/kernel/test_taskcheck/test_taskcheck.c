@@ -129,3 +129,39 @@ KTEST_FLAGS(corrupted_kill_word_ends_the_task_like_a_fault_and_it_is_restarted, 
 	KT_ASSERT(l.done);
 	KT_EQ(l.runs, 2);
 }
+
+/* a blocked task whose kill word was corrupted into a valid kill that
+ * nobody delivered: it is not woken by the corruption, and the watchdog's
+ * kill, finding a kill already "on its way", must still wake it (it used
+ * to return without waking: the task hung for ever, promise broken) */
+static uint64_t
+stuck_pending(struct life *l)
+{
+	task_progress_period(20000000);
+	if (++l->runs == 1)
+		for (;;)
+			task_sleep_ns(60000000000ULL); /* blocked; a kill wakes it */
+	task_progress();
+	l->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(blocked_task_with_a_kill_word_nobody_delivered_is_woken_by_the_watchdog, KTEST_NO_FRAMECHECK)
+{
+	static struct life l;
+	l = (struct life){ 0 };
+	struct task_builder b = TASK_BUILDER(stuck_pending, &l);
+	b.restartable = true;
+	b.name = "stuck_pending";
+	int err;
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	for (int i = 0; i < 2000 && (l.runs == 0 || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TASK_BLOCKED); i++)
+		task_sleep_ns(1000000);
+	KT_EQ(__atomic_load_n(&t->state, __ATOMIC_ACQUIRE), TASK_BLOCKED);
+	__atomic_store_n(&t->kill_pending, (uint32_t)TASK_KILL_RECOVER, __ATOMIC_RELEASE); /* corrupted */
+	for (int i = 0; i < 3000 && !l.done; i++)
+		task_sleep_ns(1000000);
+	KT_ASSERT(l.done);
+	KT_EQ(l.runs, 2);
+}
