@@ -95,8 +95,6 @@ struct cell {
 	uint32_t commit;               /* the namespace commit that brought it in (history.c), 0: none */
 	uint64_t kept_until;           /* swapped out but kept for a rollback until then (tsc_ns) */
 	uint64_t probation_until;      /* swapped in on probation until then (tsc_ns) */
-	bool held_by_data;             /* retired, kept: a live cell's data points into its
-					* code (logged once, retired.c) */
 	struct cell *data_of;          /* a copy of a nano_core cell: its .data/.bss are that
 					* cell's, in place (every swap of it keeps them) */
 };

@@ -56,10 +56,6 @@ void meta_index_add(struct cell *c);
 /* make the cells added since the last publish visible to cell_at */
 void meta_index_publish(void);
 void meta_index_remove(struct cell *c);
-/* writer lock: which of the n cells a word of a live cell's .data/.bss
- * points to a function of (res[k] = 1, where[k] its address); the bytes
- * looked at */
-size_t meta_data_refers(struct cell *const *cells, size_t n, int *res, uint64_t *where);
 void meta_free_cell(struct cell *c);
 /* the next batch loads copies of these nano_core cells (by name): their
  * .data/.bss stay the nano_core cell's, in place (load.c; writer lock) */

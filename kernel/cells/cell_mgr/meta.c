@@ -255,66 +255,6 @@ meta_index_remove(struct cell *c)
 			spare->r[i].cell = NULL;
 }
 
-/* a live cell's writable region (its .data, or a nano_core cell's .bss)
- * that may keep code addresses. Not the page allocator's: its free
- * ranges' bounds are addresses of the code zone (the edge of a retired
- * cell's text among them), not references to code. */
-static bool
-writable_ref(const struct region_ref *r)
-{
-	const struct cell *c = r->cell;
-	if (!c || retired_has(c) || !strcmp(c->name, "page_alloc"))
-		return false; /* (a retired cell's data is dead) */
-	return (c->size[REGION_DATA] && r->start == c->start[REGION_DATA]) ||
-	       (c->bss_size && r->start == c->bss_start);
-}
-
-/* v is where one of c's functions starts (a code address kept to be
- * called is a function's) */
-static bool
-function_start(const struct cell *c, uint64_t v)
-{
-	for (size_t i = 0; i < c->nsections; i++)
-		if (c->sections[i].kind == SEC_TEXT && c->sections[i].addr == v && c->sections[i].size)
-			return true;
-	return false;
-}
-
-/* writer lock held: which of the n cells some word of a live cell's data
- * points to a function of (res[k] = 1; where[k] = that word's address).
- * A code address kept in data - a hook, a callback a registration did
- * not pin - would dangle if the cell were freed. Returns the bytes looked
- * at. */
-size_t
-meta_data_refers(struct cell *const *cells, size_t n, int *res, uint64_t *where)
-{
-	size_t bytes = 0;
-	uint64_t min = UINT64_MAX, max = 0;
-	for (size_t k = 0; k < n; k++) {
-		uint64_t lo = cells[k]->start[REGION_TEXT], hi = lo + cells[k]->size[REGION_TEXT];
-		min = lo < min ? lo : min;
-		max = hi > max ? hi : max;
-	}
-	for (size_t i = 0; n && index_ && i < index_->n; i++) {
-		const struct region_ref *r = &index_->r[i];
-		if (!writable_ref(r))
-			continue;
-		bytes += r->end - r->start;
-		for (const uint64_t *w = (const uint64_t *)(uintptr_t)((r->start + 7) & ~7ULL);
-		     w + 1 <= (const uint64_t *)(uintptr_t)r->end; w++) {
-			uint64_t v = *w;
-			if (v < min || v >= max)
-				continue;
-			for (size_t k = 0; k < n; k++)
-				if (!res[k] && function_start(cells[k], v)) {
-					res[k] = 1;
-					where[k] = (uint64_t)(uintptr_t)w;
-				}
-		}
-	}
-	return bytes;
-}
-
 static struct cell *
 lookup(uint64_t addr)
 {

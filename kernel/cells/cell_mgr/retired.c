@@ -1,8 +1,7 @@
 /*
  * retired.c: cells a swap took out of their namespace, each freed once no
- * task runs in it, no task's entry is in it, nothing depends on it, no
- * live cell's data holds an address in its code and no rollback may
- * still want it (kept_until, history.c). State: the retired
+ * task runs in it, no task's entry is in it, nothing depends on it and no
+ * rollback may still want it (kept_until, history.c). State: the retired
  * list, under the cell manager's writer lock.
  */
 #define LOG_TAG "swap"
@@ -83,30 +82,10 @@ cell_reclaim(void)
 			}
 		if (swap_frame_check && n)
 			swap_frame_check(lo, hi, n, res);
-		/* and no live cell's data keeps an address in its code (a hook
-		 * added from it and never pinned): freed, a call through it
-		 * would fetch from an unmapped page. Kept instead, and named
-		 * once, as the registration to fix. */
-		int by_data[RECLAIM_BATCH] = { 0 };
-		uint64_t where[RECLAIM_BATCH];
-		for (size_t k = 0; k < n; k++)
-			by_data[k] = res[k] != 0; /* (not looked at again) */
-		meta_data_refers(cand, n, by_data, where);
 		for (size_t k = 0; k < n; k++) {
 			struct cell *victim = cand[k];
 			if (res[k] && victim->size[REGION_TEXT])
 				continue;
-			if (by_data[k] && victim->size[REGION_TEXT]) {
-				if (!victim->held_by_data) {
-					victim->held_by_data = true;
-					uint64_t off = 0;
-					const char *in = NULL;
-					const char *sym = cell_symbolize(where[k], &off, &in);
-					log_warn("retired cell %s kept: %s+%#lx (%s) holds the address of one of its functions",
-						 victim->name, sym ? sym : "?", off, in ? in : "?");
-				}
-				continue;
-			}
 			retired_take(victim);
 			for (size_t i = 0; i < victim->nsections; i++)
 				for (struct cell_dep *d = victim->sections[i].deps_out; d; d = d->next_out)
