@@ -371,28 +371,93 @@ panic(const char *fmt, ...)
 	unwind_current(&fi);
 }
 
-/* a spin lock that stayed taken for 2^32 TSC cycles (libs/base/spinlock.c):
- * the lock is reset and the spinning task fails like a faulting one, with
- * the lock's address (recovery reloads the cell whose data holds it).
- * Once per task: should the report itself get stuck, this task only
- * spins on. */
+/* a spin lock that stayed taken for 2^32 TSC cycles (libs/base/spinlock.c).
+ * No holder keeps a spin lock that long here: its word is corrupt, or its
+ * holder is gone (corrupted code skipped the unlock, or died without
+ * releasing it), or its holder is stuck inside with interrupts off. The
+ * lock is reset. If every other CPU's timer still ticks, no CPU is stuck
+ * holding it: the lock is broken and the spinner takes it and goes on
+ * (its work - often a drop, whose object would otherwise leak - gets
+ * done; the fault log and the recovery task's seal sweep learn of it).
+ * Otherwise (a CPU stalled, maybe inside, which the lockup detector
+ * will reach) the spinning task fails like a faulting one, with the
+ * lock's address. Not re-entered: should the report itself get stuck,
+ * this task only spins on. */
 static void *stuck_task[MAX_CPUS];
+static bool in_report[MAX_CPUS];
+static uint64_t locks_broken;
+
+uint64_t
+exc_locks_broken(void)
+{
+	return __atomic_load_n(&locks_broken, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+tsc_cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* every other online CPU's timer ticked within the next 2^26 TSC cycles
+ * (tens of ms; a tick is 10 ms): none is stalled with interrupts off */
+static bool
+others_ticking(unsigned me)
+{
+	uint64_t before[MAX_CPUS];
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct percpu *pc = percpu_of(c);
+		before[c] = pc ? __atomic_load_n(&pc->ticks, __ATOMIC_RELAXED) : 0;
+	}
+	uint64_t t0 = tsc_cycles();
+	for (unsigned n = 1;; n++) {
+		bool all = true;
+		for (unsigned c = 0; c < MAX_CPUS && all; c++) {
+			struct percpu *pc = percpu_of(c);
+			if (c != me && pc && __atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) &&
+			    __atomic_load_n(&pc->ticks, __ATOMIC_RELAXED) == before[c])
+				all = false;
+		}
+		if (all)
+			return true;
+		if (tsc_cycles() - t0 > (1ULL << 26))
+			return false;
+		__asm__ volatile("pause");
+		if (!(n % 256) && spin_wait_hook)
+			spin_wait_hook(); /* (other CPUs' shootdowns meanwhile) */
+	}
+}
 
 static void
 lock_stuck(struct spinlock *l)
 {
 	struct percpu *pc = this_cpu();
-	if (!pc->current || stuck_task[pc->id] == pc->current)
+	if (!pc->current || stuck_task[pc->id] == pc->current || in_report[pc->id])
 		return;
-	stuck_task[pc->id] = pc->current;
-	/* no holder keeps a spin lock that long here: its word is corrupt or
-	 * its holder is gone. It is reset, so that this task's cleanups (and
-	 * everyone else) can take it; this task still fails, as what the lock
-	 * guards may be half-changed. */
+	in_report[pc->id] = true;
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	struct fault_info fi = { .vector = VEC_LOCK, .cr2 = (uint64_t)(uintptr_t)l,
 				 .rip = (uint64_t)__builtin_return_address(0) };
 	snprintf(fi.msg, sizeof(fi.msg), "spin lock at %#lx still taken after 2^32 TSC cycles", fi.cr2);
+	if (others_ticking(pc->id)) {
+		__atomic_add_fetch(&locks_broken, 1, __ATOMIC_RELAXED);
+		kprintf("\n!!! STUCK LOCK on CPU %u: %s; broken: no CPU is stalled holding it, the spinner goes on\n",
+			cpu_index(), fi.msg);
+		struct unwind_regs r;
+		unwind_capture(&r);
+		unwind_print_backtrace(&r, false);
+		struct fault_record rec = { .cpu = pc->id, .vector = VEC_LOCK, .rip = fi.rip, .cr2 = fi.cr2 };
+		strlcpy(rec.task, "(the spinner)", sizeof(rec.task));
+		strlcpy(rec.msg, fi.msg, sizeof(rec.msg));
+		strlcpy(rec.action, "lock broken (its holder is gone); the spinner went on", sizeof(rec.action));
+		fault_log_add(&rec);
+		in_report[pc->id] = false;
+		return; /* spin_lock_slow takes it now */
+	}
+	stuck_task[pc->id] = pc->current;
+	in_report[pc->id] = false;
 	kprintf("\n!!! STUCK LOCK on CPU %u: %s\n", cpu_index(), fi.msg);
 	struct unwind_regs r;
 	unwind_capture(&r);

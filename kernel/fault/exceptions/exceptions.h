@@ -69,6 +69,9 @@ void exc_set_irq_exit_hook(void (*hook)(struct trap_frame *f));
  * handler unwinds the interrupted task through it (the APIC's EOIs) */
 void exc_set_irq_abort_hook(void (*hook)(void));
 
+/* stuck spin locks broken so far (the spinner went on: exceptions.c) */
+uint64_t exc_locks_broken(void);
+
 /* ---- the fault log: every fault, its place and what recovery did ---- */
 struct fault_record {
 	uint64_t seq, time_ns;

@@ -7,6 +7,7 @@
 #define LOG_TAG "recovery"
 #include "recovery_int.h"
 #include "cell_mgr.h"
+#include "exceptions.h"
 #include "base.h"
 #include "fmt.h"
 #include "heap.h"
@@ -326,7 +327,9 @@ static void
 sweep_after_deaths(void)
 {
 	static uint64_t swept;
-	uint64_t events = __atomic_load_n(&recovery_counters.events, __ATOMIC_RELAXED);
+	/* (a broken stuck lock too: the code that left it taken may be off
+	 * its seal) */
+	uint64_t events = __atomic_load_n(&recovery_counters.events, __ATOMIC_RELAXED) + exc_locks_broken();
 	if (events == swept)
 		return;
 	swept = events;
