@@ -48,6 +48,9 @@ class Judge(unittest.TestCase):
     def test_watchdog_rescue_is_reported_apart(self):
         self.assertEqual(judge.judge(log("watchdog"), BASE), ("recovered", "watchdog", 2))
 
+    def test_a_broken_stuck_lock_is_a_recovery_of_its_own(self):
+        self.assertEqual(judge.judge(log("lock_broken"), BASE), ("recovered", "stuck lock broken", 0))
+
     def test_failed_cell_replacement(self):
         self.assertEqual(judge.judge(log("reload_failed"), BASE, final=True),
                          ("failed", "failed cell replacement", 0))

@@ -24,6 +24,7 @@ ROUNDS = re.compile(r"WL rounds (\d+) (\d+) (\d+) (\d+) retries")
 UPTIME = re.compile(r"^up \d+\.\d+ s, ", re.M)
 WATCHDOG = re.compile(r"watchdog")
 RELOAD_FAILED = re.compile(r"stage \d: [^\n]*failed")
+LOCK_BROKEN = re.compile(r"STUCK LOCK [^\n]*; broken: ")
 
 # failure classes: thesis Table 9.1's, then ours
 CLASSES = [
@@ -107,6 +108,8 @@ def judge(seg, base, exited=False, final=False):
         stage = stage_taken(seg)
         if WATCHDOG.search(seg):
             how = "watchdog"
+        elif LOCK_BROKEN.search(seg) and stage < 2:
+            how = "stuck lock broken"
         elif stage >= 3:
             how = "reload"
         elif stage == 2:

@@ -58,6 +58,8 @@ def write(results, out, args, secs, boots, unattributed):
               "| restart task (recovery cascade) | %d | %d |" % (THESIS["restart"], how.get("restart", 0)),
               "| reload cell | %d | %d |" % (THESIS["reload"], how.get("reload", 0)),
               "| helper task unwound, its supervisor (the unit) ran the work again | - | %d |" % how.get("unit retried", 0),
+              "| stuck spin lock broken, its spinner went on (no CPU stalled holding it) | - | %d |"
+              % how.get("stuck lock broken", 0),
               "| manifested, then masked by the workload (it went on correctly, no recovery action) | - | %d |"
               % how.get("masked by the workload", 0),
               "| hang rescued by the watchdog (killed and restarted) | - | %d |" % n_wd,
