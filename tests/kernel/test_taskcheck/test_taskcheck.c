@@ -18,6 +18,25 @@ struct life {
 	volatile bool done;
 };
 
+/* b spawned restartable under name; the caller's reference */
+static struct task *
+spawn_restartable(struct task_builder b, const char *name)
+{
+	int err;
+	b.name = name;
+	b.restartable = true;
+	return task_spawn(&b, &err);
+}
+
+/* the second life finished (up to 3 s) */
+static bool
+second_life_done(const struct life *l)
+{
+	for (int i = 0; i < 3000 && !l->done; i++)
+		task_sleep_ns(1000000);
+	return l->done && l->runs == 2;
+}
+
 static uint64_t
 hidden_hanger(struct life *l)
 {
@@ -41,17 +60,11 @@ KTEST_FLAGS(hung_task_with_a_corrupted_id_is_killed_and_restarted, KTEST_NO_FRAM
 	uint64_t seq = fault_log_last_seq();
 	struct task_builder b = TASK_BUILDER(hidden_hanger, &l);
 	b.pin = (int)((cpu_id() + 1) % cpu_count_online());
-	b.restartable = true;
-	b.name = "hidden_hanger";
-	int err;
 	{
-		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		_cleanup_(task_unref_p) struct task *t = spawn_restartable(b, "hidden_hanger");
 		KT_ASSERT(t);
 	}
-	for (int i = 0; i < 3000 && !l.done; i++)
-		task_sleep_ns(1000000);
-	KT_ASSERT(l.done);
-	KT_EQ(l.runs, 2);
+	KT_ASSERT(second_life_done(&l));
 	static struct fault_record r[16];
 	size_t n = fault_log_read(r, 16, seq);
 	bool seen = false;
@@ -116,18 +129,12 @@ KTEST_FLAGS(corrupted_kill_word_ends_the_task_like_a_fault_and_it_is_restarted, 
 {
 	static struct life l;
 	l = (struct life){ 0 };
-	struct task_builder b = TASK_BUILDER(pending_victim, &l);
-	b.restartable = true;
-	b.name = "pending_victim";
-	int err;
 	{
-		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		_cleanup_(task_unref_p) struct task *t =
+			spawn_restartable(TASK_BUILDER(pending_victim, &l), "pending_victim");
 		KT_ASSERT(t);
 	}
-	for (int i = 0; i < 3000 && !l.done; i++)
-		task_sleep_ns(1000000);
-	KT_ASSERT(l.done);
-	KT_EQ(l.runs, 2);
+	KT_ASSERT(second_life_done(&l));
 }
 
 /* a blocked task whose kill word was corrupted into a valid kill that
@@ -150,18 +157,11 @@ KTEST_FLAGS(blocked_task_with_a_kill_word_nobody_delivered_is_woken_by_the_watch
 {
 	static struct life l;
 	l = (struct life){ 0 };
-	struct task_builder b = TASK_BUILDER(stuck_pending, &l);
-	b.restartable = true;
-	b.name = "stuck_pending";
-	int err;
-	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	_cleanup_(task_unref_p) struct task *t = spawn_restartable(TASK_BUILDER(stuck_pending, &l), "stuck_pending");
 	KT_ASSERT(t);
 	for (int i = 0; i < 2000 && (l.runs == 0 || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TASK_BLOCKED); i++)
 		task_sleep_ns(1000000);
 	KT_EQ(__atomic_load_n(&t->state, __ATOMIC_ACQUIRE), TASK_BLOCKED);
 	__atomic_store_n(&t->kill_pending, (uint32_t)TASK_KILL_RECOVER, __ATOMIC_RELEASE); /* corrupted */
-	for (int i = 0; i < 3000 && !l.done; i++)
-		task_sleep_ns(1000000);
-	KT_ASSERT(l.done);
-	KT_EQ(l.runs, 2);
+	KT_ASSERT(second_life_done(&l));
 }
