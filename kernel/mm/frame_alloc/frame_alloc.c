@@ -90,11 +90,11 @@ alloc_in(size_t count, uint64_t align, uint64_t lo, uint64_t hi, int *err)
 	if (!f)
 		return NULL;
 	uint64_t phys;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_take(&free_set, count * PAGE_SIZE, align, lo, hi, &phys);
 	if (!e)
 		finish(f, KIND_RAM, phys, count);
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return settle(f, e, err);
 }
 
@@ -128,7 +128,7 @@ alloc_at(uint64_t phys, size_t count, int *err)
 	if (!f)
 		return NULL;
 	int e = E_OK;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	if (range_set_contains(&free_set, phys, end)) {
 		e = range_set_remove(&free_set, phys, end);
 		if (!e)
@@ -146,7 +146,7 @@ alloc_at(uint64_t phys, size_t count, int *err)
 		if (!e)
 			finish(f, KIND_DEVICE, phys, count);
 	}
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return settle(f, e, err);
 }
 
@@ -174,7 +174,7 @@ frames_drop(struct frames *f)
 		return;
 	}
 	uint64_t end = f->phys + f->count * PAGE_SIZE;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e;
 	switch (f->kind) {
 	case KIND_RAM: e = range_set_add(&free_set, f->phys, end); break;
@@ -182,7 +182,7 @@ frames_drop(struct frames *f)
 	default: e = range_set_remove(&dev, f->phys, end); break;
 	}
 	objects--;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	charge(f, -1);
 	if (e)
 		log_err("frames [%#lx, %#lx) not returned: %s", f->phys, end, err_str(e));
@@ -213,22 +213,22 @@ frames_count(const struct frames *f)
 int
 frame_alloc_raw(size_t count, uint64_t *phys)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_take(&free_set, count * PAGE_SIZE, PAGE_SIZE, 0, UINT64_MAX, phys);
 	if (!e)
 		raw_frames += count;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return e;
 }
 
 void
 frame_free_raw(uint64_t phys, size_t count)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_add(&free_set, phys, phys + count * PAGE_SIZE);
 	if (!e)
 		raw_frames -= count;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (e)
 		log_err("raw frames at %#lx not returned: %s", phys, err_str(e));
 }
@@ -293,14 +293,14 @@ void
 frame_stats(struct frame_stats *o)
 {
 	mm_acct_settle(); /* what is held back for speed counts as free */
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	o->ram = range_set_total(&ram) / PAGE_SIZE;
 	o->free = range_set_total(&free_set) / PAGE_SIZE;
 	o->reserved_free = range_set_total(&resv) / PAGE_SIZE;
 	o->device = range_set_total(&dev) / PAGE_SIZE;
 	o->raw = raw_frames;
 	o->objects = objects;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 void

@@ -100,10 +100,10 @@ release(struct batch *b)
 		frames_drop(TAKE_PTR(b->w[i].frames));
 		pages_drop(TAKE_PTR(b->w[i].pages));
 	}
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	b->n = b->npages = 0;
 	b->state = B_OPEN;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 /* take sealed batch i for release if its flush is done, or if wait; lock
@@ -129,7 +129,7 @@ mp_lazy_release(uint64_t va, size_t npages, struct pages *pages, struct frames *
 {
 	pt_unmap_range_local(va, npages);
 	for (;;) {
-		bool irq = spin_lock_irq(&lock);
+		_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 		struct batch *b = &ring[open_idx];
 		if (b->state == B_OPEN && b->n < LAZY_RANGES && b->npages + npages <= LAZY_PAGES) {
 			b->w[b->n++] = (struct waiting){ pages, frames };
@@ -138,7 +138,7 @@ mp_lazy_release(uint64_t va, size_t npages, struct pages *pages, struct frames *
 			/* the oldest sealed batch goes back once its flush is done */
 			unsigned next = (open_idx + 1) % LAZY_BATCHES;
 			bool mine = take_sealed(next, false);
-			spin_unlock_irq(&lock, irq);
+			spin_guard_drop(&held);
 			if (mine)
 				release(&ring[next]);
 			return;
@@ -147,7 +147,7 @@ mp_lazy_release(uint64_t va, size_t npages, struct pages *pages, struct frames *
 			seal_open(); /* full: its flush starts, the next one opens */
 		unsigned i = open_idx;
 		bool mine = take_sealed(i, true); /* the ring came round to it */
-		spin_unlock_irq(&lock, irq);
+		spin_guard_drop(&held);
 		if (mine)
 			release(&ring[i]);
 		else
@@ -162,16 +162,16 @@ mp_lazy_settle(void)
 	/* a settle in progress may wait for this CPU: serve while waiting */
 	while (!spin_trylock_raw(&settle_lock))
 		pt_wait_step();
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	seal_open();
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	/* every batch sealed so far, by anyone, released */
 	for (unsigned i = 0; i < LAZY_BATCHES; i++) {
 		for (;;) {
-			irq = spin_lock_irq(&lock);
+			held = spin_guard_irq(&lock);
 			int st = ring[i].state;
 			bool mine = take_sealed(i, true);
-			spin_unlock_irq(&lock, irq);
+			spin_guard_drop(&held);
 			if (mine)
 				release(&ring[i]);
 			if (st != B_BUSY || mine)
@@ -181,12 +181,12 @@ mp_lazy_settle(void)
 	}
 	/* tables lazy unmaps left empty (pt_reclaim_blocks flushes first) */
 	static uint64_t mine[LAZY_BLOCKS]; /* guarded by settle_lock */
-	irq = spin_lock_irq(&lock);
+	held = spin_guard_irq(&lock);
 	size_t n = nblocks;
 	for (size_t i = 0; i < n; i++)
 		mine[i] = blocks[i];
 	nblocks = 0;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (n)
 		pt_reclaim_blocks(mine, n);
 	spin_unlock_raw(&settle_lock);

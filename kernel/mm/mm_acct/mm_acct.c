@@ -114,7 +114,7 @@ static int
 open_one(uint8_t *d)
 {
 	int e = E_BUSY;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (unsigned i = 1; i < MM_ACCT_MAX; i++) {
 		if (!domains[i].open && empty((uint8_t)i)) {
 			domains[i].open = true;
@@ -123,7 +123,7 @@ open_one(uint8_t *d)
 			break;
 		}
 	}
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return e;
 }
 
@@ -174,7 +174,7 @@ mm_acct_close(uint8_t d)
 {
 	if (d == MM_ACCT_NONE)
 		return;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	domains[d].open = false;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }

@@ -53,33 +53,33 @@ grow(void)
 	uintptr_t page = grow_hook ? grow_hook() : 0;
 	if (!page)
 		return;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (size_t off = 0; off < PAGE_SIZE; off += MM_DESC_SIZE)
 		push_locked((void *)(page + off));
 	npages++;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 void *
 mm_desc_alloc(void)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	if (!booted)
 		boot_init_locked();
 	/* keep a reserve for the grow path; grow outside the lock */
 	bool need_grow = nfree < 16;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (need_grow)
 		grow();
 
-	irq = spin_lock_irq(&lock);
+	held = spin_guard_irq(&lock);
 	struct node *n = free_list;
 	if (n) {
 		free_list = n->next;
 		nfree--;
 		nlive++;
 	}
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (n)
 		memset(n, 0, MM_DESC_SIZE);
 	return n;
@@ -90,18 +90,18 @@ mm_desc_free(void *d)
 {
 	if (!d)
 		return;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	push_locked(d);
 	nlive--;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 void
 mm_desc_stats(struct mm_desc_stats *o)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	o->live = nlive;
 	o->free = nfree;
 	o->pages = npages;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }

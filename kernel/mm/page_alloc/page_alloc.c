@@ -46,11 +46,11 @@ pages_alloc(enum page_zone z, size_t count, uint64_t align, int *err)
 	if (!p)
 		return err_null(err, E_NOMEM);
 	uint64_t va;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_take(&zones[z], count * PAGE_SIZE, align, 0, UINT64_MAX, &va);
 	if (!e)
 		objects++;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (e) {
 		mm_desc_free(p);
 		return err_null(err, e);
@@ -73,9 +73,9 @@ pages_split(struct pages *p, size_t at, int *err)
 	*tail = (struct pages){ PAGES_MAGIC, p->zone, p->start + at * PAGE_SIZE, p->count - at, p->acct };
 	p->count = at;
 	mm_acct_charge(tail->acct, ACCT_PAGE_OBJS, 1);
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	objects++;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return tail;
 }
 
@@ -88,10 +88,10 @@ pages_drop(struct pages *p)
 		log_err("drop of a bad pages object %p (double drop?)", (void *)p);
 		return;
 	}
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_add(&zones[p->zone], p->start, p->start + p->count * PAGE_SIZE);
 	objects--;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	mm_acct_charge(p->acct, ACCT_PAGES, -(int64_t)p->count);
 	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, -1);
 	if (e)
@@ -125,11 +125,11 @@ pages_count(const struct pages *p)
 int
 page_alloc_raw(enum page_zone z, size_t count, uint64_t *va)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	int e = range_set_take(&zones[z], count * PAGE_SIZE, PAGE_SIZE, 0, UINT64_MAX, va);
 	if (!e)
 		raw_pages += count;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return e;
 }
 
@@ -137,12 +137,12 @@ void
 page_stats(struct page_stats *o)
 {
 	mm_acct_settle(); /* what is held back for speed counts as free */
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	o->free_code = range_set_total(&zones[ZONE_CODE]) / PAGE_SIZE;
 	o->free_any = range_set_total(&zones[ZONE_ANY]) / PAGE_SIZE;
 	o->raw = raw_pages;
 	o->objects = objects;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 /* what applications may call (see cell.h, EXPORT_APP) */

@@ -48,23 +48,23 @@ static struct guard boot_guards[8];
 static void
 guard_add(struct guard *g)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	g->next = guards;
 	guards = g;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 static void
 guard_remove(struct guard *g)
 {
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (struct guard **pp = &guards; *pp; pp = &(*pp)->next) {
 		if (*pp == g) {
 			*pp = g->next;
 			break;
 		}
 	}
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 }
 
 /* boot.S lays the static stacks out as [guard][stack] each, the boot
@@ -104,7 +104,7 @@ static bool
 cache_take(struct stack *s, size_t npages)
 {
 	struct cached_stack c = { 0 };
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (unsigned i = 0; i < STACK_CACHE && !c.mp; i++) {
 		if (cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE) {
 			c = cache[i];
@@ -113,7 +113,7 @@ cache_take(struct stack *s, size_t npages)
 			cache[STACK_CACHE - 1] = (struct cached_stack){ 0 };
 		}
 	}
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (!c.mp)
 		return false;
 	uint8_t d = mm_acct_current();
@@ -136,12 +136,12 @@ static void
 cache_release(void)
 {
 	for (;;) {
-		bool irq = spin_lock_irq(&lock);
+		_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 		struct cached_stack c = cache[0];
 		for (unsigned k = 0; k + 1 < STACK_CACHE; k++)
 			cache[k] = cache[k + 1];
 		cache[STACK_CACHE - 1] = (struct cached_stack){ 0 };
-		spin_unlock_irq(&lock, irq);
+		spin_guard_drop(&held);
 		if (!c.mp)
 			return;
 		cached_drop(c);
@@ -178,12 +178,12 @@ cache_put(struct stack *s)
 	mp_set_acct(s->mp, MM_ACCT_NONE);
 	pages_set_acct(s->guard_pages, MM_ACCT_NONE);
 	struct cached_stack c = { TAKE_PTR(s->mp), TAKE_PTR(s->guard_pages) };
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	struct cached_stack out = cache[STACK_CACHE - 1];
 	for (unsigned k = STACK_CACHE - 1; k > 0; k--)
 		cache[k] = cache[k - 1];
 	cache[0] = c;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (out.mp)
 		cached_drop(out);
 	return true;
@@ -237,11 +237,11 @@ bool
 stack_guard_extend(uint64_t addr)
 {
 	struct stack *found = NULL;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (struct guard *g = guards; g; g = g->next)
 		if (addr >= g->start && addr < g->end && g->owner)
 			found = g->owner;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	if (!found || found->guard_mp)
 		return false;
 	int err;
@@ -285,10 +285,10 @@ size_t
 stack_cached(size_t npages)
 {
 	size_t n = 0;
-	bool irq = spin_lock_irq(&lock);
+	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
 	for (unsigned i = 0; i < STACK_CACHE; i++)
 		n += cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE;
-	spin_unlock_irq(&lock, irq);
+	spin_guard_drop(&held);
 	return n;
 }
 
