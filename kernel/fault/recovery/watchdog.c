@@ -122,6 +122,11 @@ recovery_watchdog_scan(void)
 	if (n)
 		recovery_repair_all(0); /* a hang may be corrupted code that faults nowhere */
 	for (size_t i = 0; i < n; i++) {
+		/* a kill that did not end its task: the task may be ready in a
+		 * set no CPU looks at (its rq_cpu corrupted, or its CPU stopped),
+		 * where it would never run to die - the ready sets are rebuilt */
+		if (late[i].kills == 1)
+			sched_rebuild_all();
 		/* by id, or else by the pointer it promised from: a task whose
 		 * id word was corrupted is found (and its id put right) */
 		struct task *t = task_find_id(late[i].id);

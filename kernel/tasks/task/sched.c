@@ -116,10 +116,33 @@ struct requeue_ctx {
 	size_t n;
 };
 
+/* a ready set no live CPU has: a corrupted rq_cpu, or a CPU that stopped */
+static bool
+lost_set(int cpu)
+{
+	if (cpu < 0)
+		return false;
+	if (cpu >= MAX_CPUS)
+		return true;
+	struct percpu *pc = percpu_of((unsigned)cpu);
+	return !pc || !__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE);
+}
+
 static void
 requeue_one(struct task *t, void *ctx)
 {
 	struct requeue_ctx *c = ctx;
+	int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
+	/* a ready task whose set no live CPU has would never run again (nor
+	 * die of a kill): adopted here, once (the CAS: two CPUs rebuilding
+	 * at once); a task not ready is in no set */
+	bool ready = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == TASK_RUNNABLE &&
+		     !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) && !t->idle;
+	if (lost_set(cpu) &&
+	    __atomic_compare_exchange_n(&t->rq_cpu, &cpu, ready ? (int)c->cpu : -1, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		log_err("task %s (#%u) was in the ready set of CPU %d, which no live CPU has: %s", t->name, t->id,
+			cpu, ready ? "adopted" : "in none now");
 	if (t->rq_cpu == (int)c->cpu) {
 		c->p->enqueue(t, c->cpu);
 		c->n++;
@@ -146,6 +169,18 @@ sched_rebuild(unsigned cpu)
 	_cleanup_(runq_unlock) struct runq_guard g = runq_lock(cpu);
 	size_t n = qpolicy(g.q) ? build_queues(cpu, qpolicy(g.q)) : 0;
 	__atomic_add_fetch(&rebuilds, 1, __ATOMIC_RELAXED);
+	return n;
+}
+
+size_t
+sched_rebuild_all(void)
+{
+	size_t n = 0;
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct percpu *pc = percpu_of(c);
+		if (pc && __atomic_load_n(&pc->online, __ATOMIC_ACQUIRE))
+			n += sched_rebuild(c);
+	}
 	return n;
 }
 
@@ -253,6 +288,11 @@ sched_ready_remove(struct task *t)
 		int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
 		if (cpu < 0)
 			return;
+		if (cpu >= MAX_CPUS) { /* corrupted: in no real set */
+			(void)__atomic_compare_exchange_n(&t->rq_cpu, &cpu, -1, false, __ATOMIC_ACQ_REL,
+							  __ATOMIC_ACQUIRE);
+			continue;
+		}
 		_cleanup_(runq_unlock) struct runq_guard g = runq_lock((unsigned)cpu);
 		bool here = t->rq_cpu == cpu;
 		if (here) {
@@ -275,7 +315,7 @@ task_set_priority(struct task *t, int prio)
 		return E_RANGE;
 	for (;;) {
 		int cpu = __atomic_load_n(&t->rq_cpu, __ATOMIC_ACQUIRE);
-		if (cpu < 0) {
+		if (cpu < 0 || cpu >= MAX_CPUS) {
 			__atomic_store_n(&t->priority, prio, __ATOMIC_RELEASE);
 			return E_OK; /* read again when it next becomes ready */
 		}

@@ -341,6 +341,10 @@ const struct sched_policy *sched_policy(void);
  * policy's answer shows its queues are corrupted); returns how many tasks
  * were queued again */
 size_t sched_rebuild(unsigned cpu);
+/* every online CPU's, adopting ready tasks whose set no live CPU has (a
+ * corrupted rq_cpu, a CPU that stopped); the watchdog's second kill of a
+ * task that did not die runs it */
+size_t sched_rebuild_all(void);
 /* how often each CPU's queues were found corrupted and rebuilt */
 uint64_t sched_rebuild_count(void);
 /* 0..SCHED_PRIO_MAX; E_NOTSUP if the policy has no priorities */

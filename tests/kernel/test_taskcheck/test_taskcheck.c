@@ -165,3 +165,35 @@ KTEST_FLAGS(blocked_task_with_a_kill_word_nobody_delivered_is_woken_by_the_watch
 	__atomic_store_n(&t->kill_pending, (uint32_t)TASK_KILL_RECOVER, __ATOMIC_RELEASE); /* corrupted */
 	KT_ASSERT(second_life_done(&l));
 }
+
+/* a blocked task whose rq_cpu was corrupted to a CPU that does not exist:
+ * woken (by the watchdog's kill), it counts as ready already and is put in
+ * no ready set - it would never run, nor die. The kill that did not take
+ * is sent again after its grace, with every ready set rebuilt: the task
+ * is adopted, dies and is restarted. */
+static uint64_t
+lost_sleeper(struct life *l)
+{
+	task_progress_period(20000000);
+	if (++l->runs == 1)
+		for (;;)
+			task_sleep_ns(60000000000ULL);
+	task_progress();
+	l->done = true;
+	return 0;
+}
+
+KTEST_FLAGS(task_lost_from_every_ready_set_is_adopted_when_its_kill_does_not_take, KTEST_NO_FRAMECHECK)
+{
+	static struct life l;
+	l = (struct life){ 0 };
+	uint64_t r0 = sched_rebuild_count();
+	_cleanup_(task_unref_p) struct task *t = spawn_restartable(TASK_BUILDER(lost_sleeper, &l), "lost_sleeper");
+	KT_ASSERT(t);
+	for (int i = 0; i < 2000 && (l.runs == 0 || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != TASK_BLOCKED); i++)
+		task_sleep_ns(1000000);
+	KT_EQ(__atomic_load_n(&t->state, __ATOMIC_ACQUIRE), TASK_BLOCKED);
+	__atomic_store_n(&t->rq_cpu, 77, __ATOMIC_RELEASE); /* corrupted */
+	KT_ASSERT(second_life_done(&l));
+	KT_ASSERT(sched_rebuild_count() > r0);
+}
