@@ -87,5 +87,6 @@ def write(results, out, args, secs, boots, unattributed):
                                                    r["detail"], r["stage"]))
     print(text)
     acts = sum(r["outcome"] != "not activated" for r in results)
-    print("FAULTS injected %d activated %d manifested %d recovered %d watchdog %d unattributed %d"
-          % (len(results), acts, n_man, n_rec, n_wd, sum(unattributed.values())))
+    leaked = sum(1 for r in man if r["outcome"] == "failed" and r["detail"].startswith("leak"))
+    print("FAULTS injected %d activated %d manifested %d recovered %d watchdog %d unattributed %d leaked %d"
+          % (len(results), acts, n_man, n_rec, n_wd, sum(unattributed.values()), leaked))
