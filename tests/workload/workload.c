@@ -3,7 +3,8 @@
  * helper tasks (not restartable) and checks what they return; a helper
  * that dies (an injected fault, unwound) makes the round a retry, not a
  * failure - the unit is the helper's supervisor and runs the work again
- * with a new helper. A unit that dies is restarted by recovery.
+ * with a new helper. A unit that dies is restarted by recovery; its
+ * helpers are linked to it (task_builder.linked) and die with it.
  *
  * For the injector, every unit publishes the kernel objects it uses at
  * this moment (objs[]: its own task, the round's channel endpoints or
@@ -157,6 +158,7 @@ unit_rchan(uint64_t unit)
 		rchan_drop(ch); /* the endpoints keep it */
 		int err;
 		struct task_builder b = TASK_BUILDER(rconsumer, rx);
+		b.linked = true; /* dies with the unit (its unwinding releases its end) */
 		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
 		if (!c) {
 			publish(WL_RCHAN, 1, NULL);
@@ -200,6 +202,7 @@ unit_bchan(uint64_t unit)
 		bchan_drop(ch);
 		int err;
 		struct task_builder b = TASK_BUILDER(bconsumer, rx);
+		b.linked = true; /* dies with the unit (its unwinding releases its end) */
 		_cleanup_(task_unref_p) struct task *c = task_spawn(&b, &err);
 		if (!c) {
 			publish(WL_BCHAN, 1, NULL);
@@ -254,6 +257,7 @@ unit_spawn(uint64_t unit)
 		uint64_t bad = 0;
 		for (uint64_t i = 0; i < 8; i++) {
 			struct task_builder b = TASK_BUILDER(doubler, i);
+			b.linked = true; /* dies with the unit (its unwinding releases its end) */
 			ts[i] = task_spawn(&b, &e);
 		}
 		publish(WL_SPAWN, 1, ts[0]);

@@ -102,6 +102,46 @@ task_ended(struct task *t)
 		h->ended(t->id);
 }
 
+/* Erlang's links: a task spawned linked dies with its spawner when the
+ * spawner dies of a fault or a kill - what it worked for is gone, and its
+ * own unwinding releases what it holds, where otherwise it could wait for
+ * ever for a peer that will not come (the campaign's channel consumers
+ * left blocked when their unit died with a corrupted stack). Killed to die
+ * (no restart: the spawner's next life spawns anew). */
+#define LINKED_MAX 32
+struct linked {
+	uint32_t parent;
+	struct task *found[LINKED_MAX];
+	size_t n;
+};
+
+static void
+find_linked(struct task *t, void *ctx)
+{
+	struct linked *l = ctx;
+	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+	if (t->linked_to == l->parent && l->n < LINKED_MAX && s != TASK_EXITED && s != TASK_KILLED) {
+		struct task *ref = task_ref_live(t);
+		if (ref)
+			l->found[l->n++] = ref;
+	}
+}
+
+static void
+kill_linked(const struct task *dead)
+{
+	struct linked l = { .parent = dead->id, .n = 0 };
+	task_for_each(find_linked, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		char why[64];
+		snprintf(why, sizeof(why), "linked to %s (#%u), which died", dead->name, dead->id);
+		int e = task_kill_as(l.found[i], why, TASK_KILL_DIE);
+		if (e && e != E_NOENT) /* (E_NOENT: it ended meanwhile) */
+			log_warn("linked task %s (#%u) not killed: %s", l.found[i]->name, l.found[i]->id, err_str(e));
+		task_unref(l.found[i]);
+	}
+}
+
 static __noreturn void
 task_unwound(const struct unwind_report *r)
 {
@@ -164,6 +204,8 @@ task_unwound(const struct unwind_report *r)
 		 t->id, killed ? "killed" : "died", r->fi.msg, r->fi.rip, cell, r->frames, r->pads,
 		 (r->t_end - r->t_start) / 1000, again ? "; restarted" : *recovered ? "; recovery: " : "", recovered);
 	task_unref(again);
+	if (!t->idle)
+		kill_linked(t);
 	task_ended(t);
 
 	if (t->idle) {

@@ -53,6 +53,12 @@ ref_unless_dying(struct task *t)
 	return NULL;
 }
 
+struct task *
+task_ref_live(struct task *t)
+{
+	return ref_unless_dying(t);
+}
+
 static void
 list_add(struct task *t)
 {
@@ -153,6 +159,7 @@ task_spawn(const struct task_builder *b, int *err)
 	t->entry = b->entry;
 	t->arg = b->arg;
 	t->builder = *b;
+	t->linked_to = b->linked && task_current() ? task_current()->id : 0;
 	t->builder.name = NULL; /* the caller's string may not live as long */
 	t->builder.blocked = false; /* a restart runs at once (a spawner that
 				     * starts it blocked wakes it itself) */

@@ -53,6 +53,8 @@ struct task_builder {
 	bool system;                  /* the system needs it (shell, recovery, evolve,
 				       * reaper): the shell's `kill` refuses it */
 	struct cell *cell;            /* cell to hold (default: the entry's) */
+	bool linked;                  /* dies with its spawner if the spawner dies of a
+				       * fault or a kill (Erlang's link; death.c) */
 };
 
 #define TASK_MAGIC 0x7a5c7a5cu
@@ -90,6 +92,8 @@ struct task {
 	void *tls;                     /* thread-local block (thread pointer) */
 	uint64_t runtime_ns, switched_in_at;
 	struct task_builder builder;   /* how it was spawned (restart) */
+	uint32_t linked_to;            /* its spawner's id if spawned linked (0: none; a
+					* restarted task is linked to nobody alive) */
 	void *fault_catchers;          /* its armed fault catchers (exceptions cell) */
 	int irq_depth;                 /* interrupt nesting it was switched out at */
 	volatile uint32_t kill_pending; /* 0, or the enum task_kill_how of the kill on its way */

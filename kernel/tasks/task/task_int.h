@@ -47,4 +47,8 @@ int task_fpu_init_cpu(void) __must_check;
 void task_for_each(void (*fn)(struct task *t, void *ctx), void *ctx);
 void task_tls_switch(struct task *next);
 
+/* a reference to t unless its last one is already gone (inside a
+ * task_for_each walk: the list lock keeps it from being freed meanwhile) */
+struct task *task_ref_live(struct task *t);
+
 #endif

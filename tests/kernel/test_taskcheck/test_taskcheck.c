@@ -197,3 +197,61 @@ KTEST_FLAGS(task_lost_from_every_ready_set_is_adopted_when_its_kill_does_not_tak
 	KT_ASSERT(second_life_done(&l));
 	KT_ASSERT(sched_rebuild_count() > r0);
 }
+
+/* Erlang's links: a task spawned linked dies when its spawner dies of a
+ * fault or a kill (its unwinding releases what it holds); one spawned
+ * unlinked lives on */
+static volatile int children_up;
+static struct task *volatile linked_child, *volatile free_child;
+
+static uint64_t
+blocked_child(uint64_t unused)
+{
+	(void)unused;
+	__atomic_add_fetch(&children_up, 1, __ATOMIC_RELEASE);
+	for (;;)
+		task_sleep_ns(60000000000ULL);
+	return 0;
+}
+
+static uint64_t
+spawning_parent(uint64_t unused)
+{
+	(void)unused;
+	int err;
+	struct task_builder a = TASK_BUILDER(blocked_child, (uint64_t)0);
+	a.name = "linked_child";
+	a.linked = true;
+	struct task_builder b = TASK_BUILDER(blocked_child, (uint64_t)1);
+	b.name = "free_child";
+	linked_child = task_spawn(&a, &err); /* (the test's references) */
+	free_child = task_spawn(&b, &err);
+	for (;;)
+		task_sleep_ns(60000000000ULL);
+	return 0;
+}
+
+KTEST_FLAGS(linked_child_dies_with_its_killed_spawner_an_unlinked_one_lives_on, KTEST_NO_FRAMECHECK)
+{
+	children_up = 0;
+	linked_child = free_child = NULL;
+	int err;
+	struct task_builder bp = TASK_BUILDER(spawning_parent, (uint64_t)0);
+	bp.name = "spawning_parent";
+	_cleanup_(task_unref_p) struct task *p = task_spawn(&bp, &err);
+	KT_ASSERT(p);
+	for (int i = 0; i < 2000 && __atomic_load_n(&children_up, __ATOMIC_ACQUIRE) < 2; i++)
+		task_sleep_ns(1000000);
+	KT_EQ(children_up, 2);
+	_cleanup_(task_unref_p) struct task *lc = linked_child;
+	_cleanup_(task_unref_p) struct task *fc = free_child;
+	KT_ASSERT(lc && fc && lc->linked_to == p->id && !fc->linked_to);
+	KT_OK(task_kill(p, "test: the spawner dies"));
+	KT_EQ(task_join(p, NULL), E_FAULT);
+	KT_EQ(task_join(lc, NULL), E_FAULT); /* killed with it */
+	KT_ASSERT(strstr(lc->kill_reason, "linked to spawning_parent"));
+	task_sleep_ns(20000000);
+	KT_EQ(__atomic_load_n(&fc->state, __ATOMIC_ACQUIRE), TASK_BLOCKED); /* lives on */
+	KT_OK(task_kill(fc, "test over"));
+	KT_EQ(task_join(fc, NULL), E_FAULT);
+}
