@@ -401,8 +401,10 @@ tsc_cycles(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-/* every other online CPU's timer ticked within the next 2^26 TSC cycles
- * (tens of ms; a tick is 10 ms): none is stalled with interrupts off */
+/* every other online CPU's timer ticked within the next 2^29 TSC cycles
+ * (a quarter of a second at 2 GHz; a tick is 10 ms, but under emulation
+ * on a loaded host a virtual CPU can wait for its thread that long): none
+ * is stalled with interrupts off, as a holder stuck inside would be */
 static bool
 others_ticking(unsigned me)
 {
@@ -422,7 +424,7 @@ others_ticking(unsigned me)
 		}
 		if (all)
 			return true;
-		if (tsc_cycles() - t0 > (1ULL << 26))
+		if (tsc_cycles() - t0 > (1ULL << 29))
 			return false;
 		__asm__ volatile("pause");
 		if (!(n % 256) && spin_wait_hook)

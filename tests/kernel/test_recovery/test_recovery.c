@@ -560,9 +560,10 @@ KTEST_FLAGS(stuck_spin_lock_held_by_a_stalled_cpu_fails_its_spinner_which_is_res
 	if (cpu_count_online() < 3)
 		return;
 	/* the holder must outlast the spinner's bound (2^32 TSC cycles) and
-	 * stay under the lockup detector's 3 s */
-	uint64_t bound = tsc_cycles_to_ns(1ULL << 32);
-	if (bound + 400000000ULL > 2800000000ULL)
+	 * its look at the other CPUs' ticks (2^29), and stay under the lockup
+	 * detector's 3 s */
+	uint64_t bound = tsc_cycles_to_ns((1ULL << 32) + (1ULL << 29));
+	if (bound + 200000000ULL > 2900000000ULL)
 		return; /* (a TSC this slow leaves no room between the two) */
 	static struct rarg a;
 	a = (struct rarg){ 0 };
@@ -573,7 +574,7 @@ KTEST_FLAGS(stuck_spin_lock_held_by_a_stalled_cpu_fails_its_spinner_which_is_res
 	uint64_t seq = fault_log_last_seq();
 	uint64_t broken0 = exc_locks_broken();
 	int err;
-	struct task_builder bh = TASK_BUILDER(stalled_holder, (uint64_t)(bound + 400000000ULL));
+	struct task_builder bh = TASK_BUILDER(stalled_holder, (uint64_t)(bound + 200000000ULL));
 	bh.pin = (int)((cpu_id() + 1) % cpu_count_online());
 	bh.name = "stalled_holder";
 	_cleanup_(task_unref_p) struct task *h = task_spawn(&bh, &err);
