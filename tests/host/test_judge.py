@@ -51,6 +51,9 @@ class Judge(unittest.TestCase):
     def test_a_broken_stuck_lock_is_a_recovery_of_its_own(self):
         self.assertEqual(judge.judge(log("lock_broken"), BASE), ("recovered", "stuck lock broken", 0))
 
+    def test_a_double_fault_from_a_lost_stack_is_recovered_like_a_fault(self):
+        self.assertEqual(judge.judge(log("stack_lost_df"), BASE), ("recovered", "restart", 2))
+
     def test_failed_cell_replacement(self):
         self.assertEqual(judge.judge(log("reload_failed"), BASE, final=True),
                          ("failed", "failed cell replacement", 0))

@@ -15,7 +15,9 @@ A verdict is (outcome, detail, stage):
 import re
 
 # the machine can no longer be trusted as a whole
-FATAL = re.compile(r"PANIC|!!! CPU \d+ halted|stops; the others go on|double fault|"
+# (a double fault is not by itself: one from a stack pointer that left its
+# stack ends the task, which is restarted; one that stops its CPU says so)
+FATAL = re.compile(r"PANIC|!!! CPU \d+ halted|stops; the others go on|"
                    r"unwinding finished without a task layer|_Unwind_Resume with a bad")
 # something visibly went wrong (a fault was taken or a check failed)
 MANIFEST = re.compile(r" died: | killed: |EXCEPTION|PANIC|STUCK LOCK|WL FAIL|CPU \d+ halted|watchdog|RECOVERED ")
