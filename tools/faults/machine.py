@@ -133,10 +133,16 @@ class Machine:
         self.sock = os.path.join(work, "com1.sock")
         if os.path.exists(self.sock):
             os.unlink(self.sock)
+        # the CPU state QEMU logs when a triple fault resets the machine
+        # (-no-reboot: it then ends), for the failure log
+        self.reset_log = os.path.join(work, "qemu-reset.log")
+        if os.path.exists(self.reset_log):
+            os.unlink(self.reset_log)
         self.q = subprocess.Popen(
             ["qemu-system-x86_64", "-m", "512M", "-smp", "4", "-no-reboot", "-cpu", "qemu64,+nx",
              "-display", "none", "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
              "-serial", "unix:%s,server=on,wait=on" % self.sock, "-gdb", "tcp:127.0.0.1:%d" % port,
+             "-d", "cpu_reset", "-D", self.reset_log,
              "-cdrom", iso], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ser = Serial(self.sock)
         self.gdb = None
@@ -156,6 +162,16 @@ class Machine:
         self.gdb.wait_stop(0.5)  # QEMU stops the machine when gdb attaches
         self.gdb.cont()
         return True
+
+    def reset_state(self):
+        """what QEMU logged at the last CPU reset (a triple fault), or "" """
+        try:
+            with open(self.reset_log) as f:
+                text = f.read()
+        except OSError:
+            return ""
+        i = text.rfind("CPU Reset")
+        return text[i:i + 4000] if i >= 0 else ""
 
     def kill(self):
         try:
