@@ -152,6 +152,21 @@ task_unwound(const struct unwind_report *r)
 			 pc->preempt_count);
 		pc->preempt_count = 0;
 	}
+	if (t->finishing) {
+		/* a fault while it was ending (waking its joiners): not a new
+		 * death to recover - it ends now (each such fault used to
+		 * unwind into task_finish again, deeper, until the stack ran out) */
+		log_err("task %s (#%u) faulted while ending (%s at %#lx): it ends without waking its joiners", t->name,
+			t->id, r->fi.msg, r->fi.rip);
+		struct fault_record rec = { .cpu = pc->id, .task_id = t->id, .vector = r->fi.vector,
+					    .error = r->fi.error, .rip = r->fi.rip, .cr2 = r->fi.cr2 };
+		strlcpy(rec.task, t->name, sizeof(rec.task));
+		strlcpy(rec.msg, r->fi.msg, sizeof(rec.msg));
+		strlcpy(rec.action, "faulted while ending: ended without waking its joiners", sizeof(rec.action));
+		fault_log_add(&rec);
+		exc_report_flush(&r->fi);
+		task_finish(t, TASK_KILLED);
+	}
 	/* killed to die: only when someone said so. Any other value there
 	 * (a word corrupted into kill_pending delivers a kill nobody sent)
 	 * ends the task like a fault, which recovery restarts */

@@ -229,6 +229,18 @@ task_finish(struct task *t, enum runstate state)
 	/* interrupts stay off from here: a task preempted once it is
 	 * finished would never run again, and its joiners never wake */
 	irq_disable();
+	if (t->finishing) {
+		/* again, after a fault in the first attempt (its joiners' queue
+		 * corrupted: waking it faulted, and each death came back here):
+		 * it ends without waking them - a joiner checks again whenever
+		 * anything wakes it, and one that promised progress is the
+		 * watchdog's */
+		__atomic_store_n(&t->state, state, __ATOMIC_RELEASE);
+		sched_ready_remove(t);
+		sched_schedule();
+		panic("finished task %s was scheduled again", t->name);
+	}
+	t->finishing = true;
 	{
 		/* under the joiners' lock, so a joiner's check cannot miss it */
 		_cleanup_(spin_guard_drop) struct spin_guard g = spin_guard_irq(&t->joiners.lock);

@@ -98,6 +98,7 @@ struct task {
 	int irq_depth;                 /* interrupt nesting it was switched out at */
 	volatile uint32_t kill_pending; /* 0, or the enum task_kill_how of the kill on its way */
 	bool unwinding;
+	bool finishing;                /* in task_finish: a fault there ends it at once */
 	int kill_shield;               /* >0: kills wait for the task layer's own delivery point */
 	uint32_t self_kill;            /* how of a kill the task made of itself while shielded: it
 	                                  is pending once the shielded section ends (its waits

@@ -255,3 +255,41 @@ KTEST_FLAGS(linked_child_dies_with_its_killed_spawner_an_unlinked_one_lives_on, 
 	KT_OK(task_kill(fc, "test over"));
 	KT_EQ(task_join(fc, NULL), E_FAULT);
 }
+
+/* a task whose joiners' queue was corrupted faults while it ends (waking
+ * them); each such fault used to unwind it into its end again, deeper,
+ * until its stack ran out. Now it ends there, without waking them. */
+static volatile bool corrupt_my_joiners;
+
+static uint64_t
+ender(uint64_t unused)
+{
+	(void)unused;
+	while (!__atomic_load_n(&corrupt_my_joiners, __ATOMIC_ACQUIRE))
+		task_sleep_ns(1000000);
+	task_current()->joiners.waiters.head = (struct qlink *)0x10; /* corrupted */
+	return 7;
+}
+
+KTEST_FLAGS(task_that_faults_while_ending_ends_there, KTEST_NO_FRAMECHECK)
+{
+	corrupt_my_joiners = false;
+	int err;
+	struct task_builder b = TASK_BUILDER(ender, (uint64_t)0);
+	b.name = "ender";
+	_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+	KT_ASSERT(t);
+	uint64_t seq = fault_log_last_seq();
+	__atomic_store_n(&corrupt_my_joiners, true, __ATOMIC_RELEASE);
+	uint32_t s = 0;
+	for (int i = 0; i < 3000; i++) {
+		s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+		if (s == TASK_KILLED)
+			break;
+		task_sleep_ns(1000000);
+	}
+	KT_EQ(s, TASK_KILLED); /* it ended (the fault while ending made it a death) */
+	static struct fault_record r[8];
+	KT_EQ(fault_log_read(r, 8, seq), 1); /* one fault, not one per deeper attempt */
+	t->joiners.waiters.head = NULL; /* (so the drop of our reference frees it cleanly) */
+}
