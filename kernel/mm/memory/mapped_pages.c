@@ -129,6 +129,15 @@ mp_map_phys(uint64_t phys, size_t len, unsigned flags, int *err)
 	return map_consume(&pages, &frames, flags, err);
 }
 
+/* a pointer that may be one (a higher-half, aligned address first, so
+ * that random bits are refused without being followed), with the magic */
+bool
+mp_plausible(const struct mapped_pages *mp)
+{
+	uintptr_t a = (uintptr_t)mp;
+	return a >= 0xffff800000000000ULL && !(a & 7) && mp->magic == MP_MAGIC;
+}
+
 static bool
 valid(const struct mapped_pages *mp)
 {

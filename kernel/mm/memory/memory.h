@@ -51,6 +51,9 @@ int mp_protect(struct mapped_pages *mp, unsigned flags) __must_check;
 
 uintptr_t mp_start(const struct mapped_pages *mp);
 size_t mp_size(const struct mapped_pages *mp);
+/* mp looks like a live mapping object (for holders whose pointer may have
+ * been corrupted: a higher-half aligned address, then the magic) */
+bool mp_plausible(const struct mapped_pages *mp);
 unsigned mp_flags(const struct mapped_pages *mp);
 uint64_t mp_phys(const struct mapped_pages *mp);
 

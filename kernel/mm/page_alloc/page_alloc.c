@@ -110,6 +110,13 @@ pages_set_acct(struct pages *p, uint8_t acct)
 	mm_acct_charge(p->acct, ACCT_PAGE_OBJS, 1);
 }
 
+bool
+pages_plausible(const struct pages *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a >= 0xffff800000000000ULL && !(a & 7) && p->magic == PAGES_MAGIC;
+}
+
 uint64_t
 pages_start(const struct pages *p)
 {

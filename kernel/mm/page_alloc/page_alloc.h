@@ -28,6 +28,9 @@ uint64_t pages_start(const struct pages *p);
 /* move p's charge to accounting domain acct (mm_acct) */
 void pages_set_acct(struct pages *p, uint8_t acct);
 size_t pages_count(const struct pages *p);
+/* p looks like a live pages object (a higher-half aligned address, then
+ * the magic) */
+bool pages_plausible(const struct pages *p);
 
 /* raw runs for the memory cells' metadata (see frame_alloc.h) */
 int page_alloc_raw(enum page_zone z, size_t count, uint64_t *va) __must_check;

@@ -98,6 +98,27 @@ stack_guard_owner(uint64_t addr)
 	return name;
 }
 
+/* with lock held: entries that are not a live mapping and guard pages
+ * (a word written over the cache) are dropped, their memory left where it
+ * is, rather than followed by every stack_alloc after */
+static void
+cache_check_locked(void)
+{
+	unsigned kept = 0;
+	for (unsigned i = 0; i < STACK_CACHE; i++) {
+		struct cached_stack c = cache[i];
+		if (!c.mp && !c.guard_pages)
+			continue;
+		if (c.mp && mp_plausible(c.mp) && c.guard_pages && pages_plausible(c.guard_pages))
+			cache[kept++] = c; /* (kept in order, from the front) */
+		else
+			log_err("stack cache entry %u corrupted (%p, %p): dropped", i, (void *)c.mp,
+				(void *)c.guard_pages);
+	}
+	for (unsigned i = kept; i < STACK_CACHE; i++)
+		cache[i] = (struct cached_stack){ 0 };
+}
+
 /* a cached stack of npages into s (charged to the current domain), or
  * false */
 static bool
@@ -105,6 +126,7 @@ cache_take(struct stack *s, size_t npages)
 {
 	struct cached_stack c = { 0 };
 	_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
+	cache_check_locked();
 	for (unsigned i = 0; i < STACK_CACHE && !c.mp; i++) {
 		if (cache[i].mp && mp_size(cache[i].mp) == npages * PAGE_SIZE) {
 			c = cache[i];
@@ -137,6 +159,7 @@ cache_release(void)
 {
 	for (;;) {
 		_cleanup_(spin_guard_drop) struct spin_guard held = spin_guard_irq(&lock);
+		cache_check_locked();
 		struct cached_stack c = cache[0];
 		for (unsigned k = 0; k + 1 < STACK_CACHE; k++)
 			cache[k] = cache[k + 1];

@@ -10,6 +10,8 @@
 #include "mm_acct.h"
 #include "stack.h"
 #include "klibc.h"
+#include "cell_mgr.h"
+#include "task.h"
 
 KTEST(frames_alloc_and_drop)
 {
@@ -296,4 +298,39 @@ KTEST(stack_cache_reuses_freed_stacks)
 	KT_EQ(stack_cached(13), 1);
 	mm_acct_settle();
 	KT_EQ(stack_cached(13), 0);
+}
+
+/* a word written over the stack cache (a campaign fault): its entries are
+ * checked before use, the corrupted one dropped (its memory left where it
+ * is), and stacks are still handed out, where every task spawn used to
+ * fault on it */
+static uint64_t
+nothing(uint64_t v)
+{
+	return v;
+}
+
+KTEST_FLAGS(corrupted_stack_cache_entry_is_dropped_not_followed, KTEST_NO_MEMCHECK)
+{
+	struct cell *sc = cell_find(cell_ns_kernel(), "stack");
+	KT_ASSERT(sc);
+	struct cell *nano = sc->data_of ? sc->data_of : sc; /* (a copy's data is the nano_core's) */
+	uint64_t *cache = NULL;
+	for (size_t i = 0; i < nano->nsections && !cache; i++)
+		if (nano->sections[i].kind == SEC_BSS && !strcmp(nano->sections[i].name, "cache"))
+			cache = (uint64_t *)(uintptr_t)nano->sections[i].addr;
+	KT_ASSERT(cache);
+	cache[0] = 0x4141414141414141ULL; /* entry 0: {mapping, guard pages} */
+	cache[1] = 0x4242424242424242ULL;
+	for (int k = 0; k < 3; k++) {
+		int err;
+		struct task_builder b = TASK_BUILDER(nothing, (uint64_t)k);
+		_cleanup_(task_unref_p) struct task *t = task_spawn(&b, &err);
+		KT_ASSERT(t);
+		uint64_t v = 99;
+		KT_OK(task_join(t, &v));
+		KT_EQ(v, (uint64_t)k);
+	}
+	for (int i = 0; i < 16; i++)
+		KT_ASSERT(cache[i] != 0x4141414141414141ULL && cache[i] != 0x4242424242424242ULL);
 }
