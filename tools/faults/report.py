@@ -2,6 +2,7 @@
 
 A result is a dict: type, region, target, addr, outcome, detail, stage.
 """
+import csv
 import os
 
 STAGE_NAMES = ["repair in place", "unwound", "restart task", "reload cell", "reload with dependents", "reboot"]
@@ -80,11 +81,12 @@ def write(results, out, args, secs, boots, unattributed):
     text = "\n".join(lines)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(text)
-    with open(os.path.join(out, "results.csv"), "w") as f:
-        f.write("i,type,region,target,addr,outcome,detail,stage\n")
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")  # (a leak's detail holds commas: quoted)
+        w.writerow(["i", "type", "region", "target", "addr", "outcome", "detail", "stage"])
         for k, r in enumerate(results):
-            f.write("%d,%s,%s,%s,%#x,%s,%s,%d\n" % (k, r["type"], r["region"], r["target"], r["addr"], r["outcome"],
-                                                   r["detail"], r["stage"]))
+            w.writerow([k, r["type"], r["region"], r["target"], "%#x" % r["addr"], r["outcome"], r["detail"],
+                        r["stage"]])
     print(text)
     acts = sum(r["outcome"] != "not activated" for r in results)
     leaked = sum(1 for r in man if r["outcome"] == "failed" and r["detail"].startswith("leak"))
