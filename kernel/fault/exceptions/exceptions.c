@@ -129,6 +129,8 @@ exc_report_flush(const struct fault_info *fi)
 	__atomic_store_n(&report_used[(r - reports[0]) / REPORT_MAX], false, __ATOMIC_RELEASE);
 }
 
+static bool reporting[MAX_CPUS]; /* this CPU is inside report() */
+
 static void
 report(const struct trap_frame *f, struct fault_info *fi)
 {
@@ -320,15 +322,29 @@ exc_dispatch(struct trap_frame *f)
 	if (!pc->in_unwinder && !pc->fault_catchers && pc->irq_depth == 1 && pc->current &&
 	    unwind_available() && !fi.stack_overflow)
 		fi.report = report_slot();
-	if (fi.report) {
+	if (reporting[pc->id]) {
+		/* a fault while this CPU was reporting one (the report itself
+		 * faulted: its frame was on a stack someone else was using, or
+		 * corrupted): not reported again - that faulted again and again,
+		 * printing the first words of the header each time - and the
+		 * outer report is abandoned with its task */
+		reporting[pc->id] = false;
+		log_capture_end();
+		kprintf("\n!!! a fault while reporting a fault (vector %lu at %#lx): not reported\n", f->vector,
+			f->rip);
+	} else if (fi.report) {
 		/* on this CPU throughout: the capture is this CPU's */
 		bool irq = irq_save();
+		reporting[pc->id] = true;
 		log_capture_begin(fi.report, REPORT_MAX);
 		report(f, &fi);
 		log_capture_end();
+		reporting[pc->id] = false;
 		irq_restore(irq);
 	} else {
+		reporting[pc->id] = true;
 		report(f, &fi);
+		reporting[pc->id] = false;
 	}
 	stop_unless_unwindable(pc, &fi, "fault", 1);
 	/* a fault in a task whose stack pointer left its stack (a corrupted
