@@ -58,8 +58,15 @@ void meta_index_publish(void);
 void meta_index_remove(struct cell *c);
 void meta_free_cell(struct cell *c);
 /* the next batch loads copies of these nano_core cells (by name): their
- * .data/.bss stay the nano_core cell's, in place (load.c; writer lock) */
+ * .data/.bss stay the nano_core cell's, in place (inplace.c; writer lock) */
 void load_set_inplace(struct cell *const *keep, size_t n);
+/* inplace.c: the kept nano_core cell a copy named `name` uses the data
+ * of (NULL: none); where, in keep, the object of the copy's data section
+ * `name` of `size` bytes is (*sec, if not NULL: its section), or an
+ * error in why naming the copy obj_name */
+struct cell *load_inplace_for(const char *name);
+int load_inplace_addr(struct cell_error *why, const char *obj_name, const struct cell *keep, const char *name,
+		      uint64_t size, uint64_t *addr, struct section **sec);
 /* mark the symbols a kernel cell's .app_exports section lists (load.c) */
 void meta_mark_exports(struct cell_ns *ns, const struct section *s);
 /* give c room for nsec sections and nsym symbols (freed by meta_free_cell) */

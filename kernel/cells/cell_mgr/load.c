@@ -212,67 +212,6 @@ region_of(enum section_kind k)
 	return k == SEC_TEXT ? REGION_TEXT : (k == SEC_DATA || k == SEC_BSS) ? REGION_DATA : REGION_RODATA;
 }
 
-/* a swap replacing nano_core cells (or copies of them) sets which: a
- * copy's .data and .bss are the nano_core cell's, in place (writer lock) */
-static struct cell *inplace[SWAP_MAX];
-static size_t ninplace;
-
-void
-load_set_inplace(struct cell *const *keep, size_t n)
-{
-	ninplace = 0;
-	for (size_t i = 0; i < n && i < SWAP_MAX; i++)
-		inplace[ninplace++] = keep[i];
-}
-
-static struct cell *
-inplace_for(const char *name)
-{
-	for (size_t i = 0; i < ninplace; i++)
-		if (!strcmp(inplace[i]->name, name))
-			return inplace[i];
-	return NULL;
-}
-
-/* the address, in the nano_core cell keep, of what a copy's data section
- * `name` (".bss.heaps", ".data.threshold", ...) holds: the nano_core has a
- * section per object, named after it */
-static int
-inplace_addr(struct batch *b, struct load_obj *o, const struct cell *keep, const char *name, uint64_t size,
-	     uint64_t *addr, struct section **sec)
-{
-	static const char *const prefixes[] = { ".data.rel.ro.local.", ".data.rel.ro.", ".data.rel.local.",
-						".data.rel.", ".data.", ".bss." };
-	const char *obj = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(prefixes) && !obj; i++)
-		if (str_starts_with(name, prefixes[i]))
-			obj = name + strlen(prefixes[i]);
-	if (!obj)
-		return cell_errf(b->why, E_NOTSUP,
-				 "cell %s: data section %s is not one object's, so it cannot stay in place in the nano_core's %s",
-				 o->name, name, keep->name);
-	struct section *found = NULL;
-	for (size_t i = 0; i < keep->nsections; i++) {
-		struct section *k = &keep->sections[i];
-		if ((k->kind != SEC_DATA && k->kind != SEC_BSS) || strcmp(k->name, obj))
-			continue;
-		if (found)
-			return cell_errf(b->why, E_NOTSUP, "cell %s: %s names two objects of the running %s", o->name,
-					 obj, keep->name);
-		found = k;
-	}
-	if (!found)
-		return cell_errf(b->why, E_NOENT, "cell %s: %s is not an object of the running %s (its data stays in place: the layout must not change)",
-				 o->name, obj, keep->name);
-	if (found->size != size)
-		return cell_errf(b->why, E_INVAL, "cell %s: %s is %lu bytes, %lu in the running %s (its data stays in place: the layout must not change)",
-				 o->name, obj, size, found->size, keep->name);
-	*addr = found->addr;
-	if (sec)
-		*sec = found;
-	return E_OK;
-}
-
 /* where the loader writes what will be at addr: text and rodata are built
  * in the cell's pristine copies, everything else in place */
 static void *
@@ -312,7 +251,7 @@ layout(struct batch *b, struct load_obj *o)
 	c->obj_phys = o->phys;
 	c->obj_size = o->size;
 	c->obj_hash = o->hashed ? o->hash : fnv1a(o->data, o->size);
-	c->data_of = inplace_for(o->name);
+	c->data_of = load_inplace_for(o->name);
 
 	/* pass 1: offsets within each region */
 	for (unsigned i = 0; i < e->shnum; i++) {
@@ -441,7 +380,7 @@ collect_symbols(struct batch *b, struct load_obj *o)
 				 * section, which no later swap moves */
 				uint64_t at = 0;
 				struct section *kept = NULL;
-				int err = inplace_addr(b, o, c->data_of, cs->sec->name, cs->sec->size, &at, &kept);
+				int err = load_inplace_addr(b->why, o->name, c->data_of, cs->sec->name, cs->sec->size, &at, &kept);
 				if (err)
 					return err;
 				cs->addr = at + s->st_value;
@@ -560,7 +499,7 @@ link_obj(struct batch *b, struct load_obj *o)
 				to = &o->cell->sections[o->sec_meta[s->st_shndx]];
 				if (o->cell->data_of && (to->kind == SEC_DATA || to->kind == SEC_BSS)) {
 					uint64_t at = 0;
-					int err = inplace_addr(b, o, o->cell->data_of, to->name, to->size, &at, NULL);
+					int err = load_inplace_addr(b->why, o->name, o->cell->data_of, to->name, to->size, &at, NULL);
 					if (err)
 						return err;
 					S = at + (ELF64_ST_TYPE(s->st_info) == STT_SECTION ? 0 : s->st_value);
