@@ -409,14 +409,6 @@ exc_locks_broken(void)
 	return __atomic_load_n(&locks_broken, __ATOMIC_RELAXED);
 }
 
-static inline uint64_t
-tsc_cycles(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* every other online CPU's timer ticked within the next 2^29 TSC cycles
  * (a quarter of a second at 2 GHz; a tick is 10 ms, but under emulation
  * on a loaded host a virtual CPU can wait for its thread that long): none
@@ -429,7 +421,7 @@ others_ticking(unsigned me)
 		struct percpu *pc = percpu_of(c);
 		before[c] = pc ? __atomic_load_n(&pc->ticks, __ATOMIC_RELAXED) : 0;
 	}
-	uint64_t t0 = tsc_cycles();
+	uint64_t t0 = rdtsc();
 	for (unsigned n = 1;; n++) {
 		bool all = true;
 		for (unsigned c = 0; c < MAX_CPUS && all; c++) {
@@ -440,7 +432,7 @@ others_ticking(unsigned me)
 		}
 		if (all)
 			return true;
-		if (tsc_cycles() - t0 > (1ULL << 29))
+		if (rdtsc() - t0 > (1ULL << 29))
 			return false;
 		__asm__ volatile("pause");
 		if (!(n % 256) && spin_wait_hook)
